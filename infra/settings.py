@@ -1,0 +1,62 @@
+"""All configuration, read from `CASEWORK_*` environment variables (and a `.env` file).
+
+The defaults run everything embedded on one machine. Production points the same processes at a
+Temporal cluster and PostgreSQL by setting variables; `deploy/compose.yaml` shows which.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CASEWORK_", env_file=".env", extra="ignore")
+
+    environment: Literal["development", "production"] = "development"
+    data_dir: Path = Path("data")
+
+    # Temporal. Without an address, `casework run` starts the embedded dev server.
+    temporal_address: str | None = None
+    temporal_namespace: str = "default"
+    temporal_task_queue: str = "cases"
+    temporal_tls: bool = False
+    temporal_tls_server_name: str | None = None
+    temporal_tls_ca_path: Path | None = None
+    temporal_tls_cert_path: Path | None = None
+    temporal_tls_key_path: Path | None = None
+    temporal_api_key: str | None = None
+    # Embedded dev server ports (used only when temporal_address is unset).
+    dev_server_port: int = 7233
+    dev_server_ui_port: int = 8233
+
+    # Continue-as-new once a case's run history reaches this many events.
+    case_history_limit: int = Field(default=2000, ge=20)
+
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    # How long the API waits on Temporal for one step before answering 503.
+    api_temporal_timeout_seconds: float = 15.0
+
+    log_level: str = "INFO"
+    log_format: Literal["auto", "json", "console"] = "auto"
+    # Traces and metrics go to an OTLP/HTTP collector when this is set, nowhere otherwise.
+    otlp_endpoint: str | None = None
+    service_name: str = "casework"
+
+    @property
+    def embedded(self) -> bool:
+        return self.temporal_address is None
+
+    @property
+    def temporal_target(self) -> str:
+        return self.temporal_address or f"127.0.0.1:{self.dev_server_port}"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,60 @@
+"""The Temporal client as the API, the worker and the tools all build it: same converter, same
+interceptors, same TLS. The payload codec (encryption) joins the converter here."""
+
+from __future__ import annotations
+
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
+from temporalio.client import Client, TLSConfig
+from temporalio.contrib.opentelemetry import TracingInterceptor
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import DataConverter
+from temporalio.service import RPCError
+
+from infra.settings import Settings
+from workflows import search_attributes
+
+DATA_CONVERTER: DataConverter = pydantic_data_converter
+
+
+def _tls(settings: Settings) -> TLSConfig | bool:
+    if not settings.temporal_tls:
+        return False
+    read = lambda p: p.read_bytes() if p else None  # noqa: E731
+    return TLSConfig(
+        server_root_ca_cert=read(settings.temporal_tls_ca_path),
+        client_cert=read(settings.temporal_tls_cert_path),
+        client_private_key=read(settings.temporal_tls_key_path),
+        domain=settings.temporal_tls_server_name,
+    )
+
+
+async def connect(settings: Settings, *, target: str | None = None) -> Client:
+    return await Client.connect(
+        target or settings.temporal_target,
+        namespace=settings.temporal_namespace,
+        tls=_tls(settings),
+        api_key=settings.temporal_api_key,
+        data_converter=DATA_CONVERTER,
+        interceptors=[TracingInterceptor()],
+    )
+
+
+async def register_search_attributes(client: Client, namespace: str) -> list[str]:
+    """Register the case search attributes the namespace lacks; return the names added.
+
+    Idempotent. One call per attribute, because the test server cannot list them and a batch
+    fails whole when one exists. Where the client may not administer the namespace, an operator
+    runs `temporal operator search-attribute create` with the same names and types instead.
+    """
+    added = []
+    for key in search_attributes.ALL:
+        try:
+            await client.operator_service.add_search_attributes(AddSearchAttributesRequest(
+                namespace=namespace,
+                search_attributes={key.name: IndexedValueType.ValueType(key.indexed_value_type)}))
+            added.append(key.name)
+        except RPCError as err:
+            if "already exists" not in err.message:
+                raise
+    return added

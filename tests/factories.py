@@ -1,0 +1,113 @@
+"""Valid step bodies for tests; each test changes only what it is about."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any
+
+from workflows.case_model import (
+    Actor,
+    AdmissionDecision,
+    AgencyType,
+    Assessment,
+    ConsentChange,
+    ConsentGiver,
+    ConsentScope,
+    CriminalEvent,
+    CriminalStage,
+    Exploitation,
+    ExitDecision,
+    ExitGround,
+    MeasureAction,
+    MeasureType,
+    MeasureUpdate,
+    MunicipalityTransition,
+    NewMeasure,
+    Office,
+    OfficeTransfer,
+    Person,
+    Provider,
+    Reassignment,
+    Referral,
+    Referrer,
+    Role,
+    StepMeta,
+    ThreatLevel,
+)
+
+CASEWORKER = Actor(user_id="cw-anna", role=Role.CASEWORKER, agency="joutseno")
+# Personal data that must never appear outside the case state.
+PERSON = Person(given_names="Maria Elena", surname="Vasquez-Testperson",
+                date_of_birth=date(1994, 3, 17), nationality="PHL", languages=["tl", "en"])
+
+
+def referral(**changes: Any) -> Referral:
+    base = Referral(
+        reason="Referred by the police after a labour inspection at a berry farm.",
+        referrer=Referrer(agency_type=AgencyType.POLICE, organisation="Helsinki police"),
+        office=Office.HELSINKI, exploitation=[Exploitation.FORCED_LABOUR], minor=False,
+        client_consent=True, person=PERSON,
+    )
+    return base.model_copy(update=changes)
+
+
+def meta(version: int, *, key: str | None = None, actor: Actor = CASEWORKER,
+         fingerprint: str = "fp") -> StepMeta:
+    return StepMeta(actor=actor, expected_version=version,
+                    idempotency_key=key or str(uuid.uuid4()), fingerprint=fingerprint)
+
+
+def admission(admitted: bool = True) -> AdmissionDecision:
+    return AdmissionDecision(reason="Indications of forced labour; needs help because of it.",
+                             admitted=admitted, decision_maker_id="lead-jussi",
+                             decided_on=date(2026, 11, 23))
+
+
+def assessment() -> Assessment:
+    return Assessment(reason="Joint meeting with the reception centre.",
+                      safety_threat=ThreatLevel.HIGH, criminal_matter=True,
+                      needs_support_person=True, client_view="Wants safe housing and work.",
+                      agencies=[AgencyType.RECEPTION_CENTRE], assessed_on=date(2026, 11, 30))
+
+
+def measure(kind: MeasureType = MeasureType.HOUSING) -> NewMeasure:
+    return NewMeasure(reason="Safe housing is needed at once.", type=kind,
+                      provider=Provider(agency_type=AgencyType.RECEPTION_CENTRE,
+                                        organisation="Joutseno reception centre"))
+
+
+def measure_update(measure_id: str, action: MeasureAction) -> MeasureUpdate:
+    return MeasureUpdate(reason=f"Measure {action}.", measure_id=measure_id, action=action)
+
+
+def criminal(stage: CriminalStage) -> CriminalEvent:
+    return CriminalEvent(reason="Police informed the case worker.", stage=stage,
+                         on=date(2027, 1, 10), authority="National Bureau of Investigation")
+
+
+def consent(scope: ConsentScope = ConsentScope.CONTACT_POLICE, given: bool = True,
+            by: ConsentGiver = ConsentGiver.CLIENT) -> ConsentChange:
+    return ConsentChange(reason="Client decided after advice.", scope=scope, given_by=by,
+                         given=given)
+
+
+def transition() -> MunicipalityTransition:
+    return MunicipalityTransition(reason="Client got a home municipality.", municipality="Tampere",
+                                  home_municipality_since=date(2027, 6, 1),
+                                  handover_on=date(2027, 6, 15),
+                                  integration_plan_start=date(2027, 7, 1))
+
+
+def exit_decision() -> ExitDecision:
+    return ExitDecision(reason="Client no longer needs the assistance system's help.",
+                        ground=ExitGround.NO_LONGER_NEEDS_HELP, decision_maker_id="lead-jussi",
+                        decided_on=date(2028, 1, 10))
+
+
+def reassignment(caseworker_id: str = "cw-pekka") -> Reassignment:
+    return Reassignment(reason="Caseworker on leave.", caseworker_id=caseworker_id)
+
+
+def transfer(office: Office = Office.TAMPERE) -> OfficeTransfer:
+    return OfficeTransfer(reason="Client moved.", office=office, caseworker_id="cw-tiina")

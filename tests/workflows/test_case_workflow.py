@@ -1,0 +1,261 @@
+"""CaseWorkflow on the time-skipping test server: every step, every refusal, long lives."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Replayer
+
+from infra.settings import Settings
+from infra.temporal import DATA_CONVERTER
+from tests import factories as f
+from worker.main import build_worker
+from workflows.case_model import (
+    CaseInput,
+    CaseState,
+    ConsentGiver,
+    ConsentScope,
+    CriminalStage,
+    MeasureAction,
+    MeasureStatus,
+    MeasureType,
+    Office,
+    Opening,
+    Phase,
+)
+from workflows.case_workflow import CaseWorkflow
+from workflows.search_attributes import CASE_OFFICE, CASE_PHASE
+
+Handle = WorkflowHandle[CaseWorkflow, CaseState]
+WORKFLOW_TASK_EVENTS = {"EVENT_TYPE_WORKFLOW_TASK_SCHEDULED", "EVENT_TYPE_WORKFLOW_TASK_STARTED",
+                        "EVENT_TYPE_WORKFLOW_TASK_COMPLETED"}
+
+
+async def open_case(env: WorkflowEnvironment, settings: Settings, history_limit: int = 2000,
+                    **changes: Any) -> Handle:
+    return await env.client.start_workflow(
+        CaseWorkflow.run,
+        CaseInput(opening=Opening(referral=f.referral(**changes), meta=f.meta(0)),
+                  history_limit=history_limit),
+        id=f"case-{uuid.uuid4().hex[:20]}", task_queue=settings.temporal_task_queue)
+
+
+async def step(handle: Handle, update: Any, body: Any, version: int, **meta: Any) -> CaseState:
+    return await handle.execute_update(update, args=[f.meta(version, **meta), body])
+
+
+async def rejected(handle: Handle, update: Any, body: Any, version: int,
+                   **meta: Any) -> ApplicationError:
+    """Send a step that must be refused; assert it left no trace in history."""
+    await handle.query(CaseWorkflow.state)  # let earlier workflow tasks settle
+    before = (await handle.fetch_history()).events
+    with pytest.raises(WorkflowUpdateFailedError) as caught:
+        await step(handle, update, body, version, **meta)
+    after = (await handle.fetch_history()).events
+    # The time-skipping server writes an empty workflow task for a refused update (the real
+    # server drops it); nothing else may appear: no update accepted, no state change.
+    added = {EventType.Name(e.event_type) for e in after[len(before):]}
+    assert added <= WORKFLOW_TASK_EVENTS, f"a refused step reached history: {added}"
+    cause = caught.value.cause
+    assert isinstance(cause, ApplicationError)
+    return cause
+
+
+async def test_a_case_through_its_whole_life(env: WorkflowEnvironment, settings: Settings) -> None:
+    async with build_worker(env.client, settings):
+        h = await open_case(env, settings)
+        s = await h.query(CaseWorkflow.state)
+        assert (s.phase, s.version, s.assignment.caseworker_id) == (Phase.REFERRED, 1, "cw-anna")
+        assert [(c.scope, c.given_by) for c in s.consents] == [
+            (ConsentScope.REFERRAL, ConsentGiver.CLIENT)]
+
+        s = await step(h, CaseWorkflow.decide_admission, f.admission(), 1)
+        assert s.phase is Phase.ADMITTED and s.admission and s.admission.admitted
+        s = await step(h, CaseWorkflow.add_measure, f.measure(), 2)  # urgent, before assessment
+        s = await step(h, CaseWorkflow.assess_needs, f.assessment(), 3)
+        assert s.phase is Phase.ASSISTANCE and s.needs and s.needs.criminal_matter
+        s = await step(h, CaseWorkflow.add_measure, f.measure(MeasureType.LEGAL_AID), 4)
+        s = await step(h, CaseWorkflow.change_measure, f.measure_update("M1", MeasureAction.START), 5)
+        s = await step(h, CaseWorkflow.change_measure,
+                       f.measure_update("M1", MeasureAction.COMPLETE), 6)
+        s = await step(h, CaseWorkflow.change_measure,
+                       f.measure_update("M2", MeasureAction.CANCEL), 7)
+        assert [m.status for m in s.measures] == [MeasureStatus.COMPLETED, MeasureStatus.CANCELLED]
+
+        s = await step(h, CaseWorkflow.record_consent, f.consent(), 8)
+        version = s.version
+        for stage in (CriminalStage.REPORTED, CriminalStage.PRE_TRIAL_INVESTIGATION,
+                      CriminalStage.CONSIDERATION_OF_CHARGES, CriminalStage.TRIAL,
+                      CriminalStage.JUDGMENT, CriminalStage.APPEAL, CriminalStage.JUDGMENT):
+            s = await step(h, CaseWorkflow.record_criminal_stage, f.criminal(stage), version)
+            version = s.version
+        assert s.criminal_process.stage is CriminalStage.JUDGMENT
+        assert len(s.criminal_process.history) == 7
+
+        s = await step(h, CaseWorkflow.reassign, f.reassignment(), version)
+        s = await step(h, CaseWorkflow.transfer_office, f.transfer(), s.version)
+        assert (s.assignment.office, s.assignment.caseworker_id) == (Office.TAMPERE, "cw-tiina")
+        s = await step(h, CaseWorkflow.transition_to_municipality, f.transition(), s.version)
+        assert s.phase is Phase.MUNICIPALITY and s.municipality
+        s = await step(h, CaseWorkflow.add_measure, f.measure(MeasureType.INTERPRETING), s.version)
+        s = await step(h, CaseWorkflow.exit_case, f.exit_decision(), s.version)
+
+        final = await h.result()
+        assert final.phase is Phase.EXITED and final.exit and final.exit.appealable
+        assert final.version == len(final.steps) == 21
+        assert [st.seq for st in final.steps] == list(range(1, 22))
+        assert [st.version for st in final.steps] == list(range(1, 22))
+        assert final.steps[0].action == "referred" and final.steps[-1].action == "exited"
+        assert all(st.actor == f.CASEWORKER and st.reason for st in final.steps)
+        described = await h.describe()
+        assert described.typed_search_attributes[CASE_PHASE] == "exited"
+        assert described.typed_search_attributes[CASE_OFFICE] == "tampere"
+
+        # The recorded history replays on the current code.
+        await Replayer(workflows=[CaseWorkflow], data_converter=DATA_CONVERTER).replay_workflow(
+            await h.fetch_history())
+
+
+async def test_non_admission_closes_the_case(env: WorkflowEnvironment, settings: Settings) -> None:
+    async with build_worker(env.client, settings):
+        h = await open_case(env, settings)
+        await step(h, CaseWorkflow.decide_admission, f.admission(admitted=False), 1)
+        final = await h.result()
+        assert final.phase is Phase.NOT_ADMITTED
+        assert final.admission and not final.admission.admitted and final.admission.appealable
+
+
+async def test_minor_records_guardian_consent(env: WorkflowEnvironment, settings: Settings) -> None:
+    async with build_worker(env.client, settings):
+        h = await open_case(env, settings, minor=True, guardian_consent=True)
+        s = await h.query(CaseWorkflow.state)
+        assert {c.given_by for c in s.consents} == {ConsentGiver.CLIENT, ConsentGiver.GUARDIAN}
+        s = await step(h, CaseWorkflow.record_consent,
+                       f.consent(given=False, by=ConsentGiver.GUARDIAN), 1)
+        assert s.consents[-1].given is False and s.steps[-1].action == "consent_withdrawn"
+
+
+# (steps to reach the state, the refused step, the error code)
+REFUSALS = [
+    ([], (CaseWorkflow.assess_needs, f.assessment()), "InvalidTransition"),
+    ([], (CaseWorkflow.add_measure, f.measure()), "InvalidTransition"),
+    ([], (CaseWorkflow.exit_case, f.exit_decision()), "InvalidTransition"),
+    ([], (CaseWorkflow.transition_to_municipality, f.transition()), "InvalidTransition"),
+    ([], (CaseWorkflow.record_criminal_stage, f.criminal(CriminalStage.TRIAL)), "InvalidTransition"),
+    ([], (CaseWorkflow.record_consent, f.consent(by=ConsentGiver.GUARDIAN)), "InvalidStep"),
+    ([], (CaseWorkflow.reassign, f.reassignment("cw-anna")), "InvalidStep"),
+    ([], (CaseWorkflow.transfer_office, f.transfer(Office.HELSINKI)), "InvalidStep"),
+    ([(CaseWorkflow.decide_admission, f.admission())],
+     (CaseWorkflow.decide_admission, f.admission()), "InvalidTransition"),
+    ([(CaseWorkflow.decide_admission, f.admission())],
+     (CaseWorkflow.transition_to_municipality, f.transition()), "InvalidTransition"),
+    ([(CaseWorkflow.decide_admission, f.admission())],
+     (CaseWorkflow.change_measure, f.measure_update("M9", MeasureAction.START)), "UnknownMeasure"),
+    ([(CaseWorkflow.decide_admission, f.admission()), (CaseWorkflow.add_measure, f.measure())],
+     (CaseWorkflow.change_measure, f.measure_update("M1", MeasureAction.COMPLETE)),
+     "InvalidTransition"),
+    ([(CaseWorkflow.decide_admission, f.admission()),
+      (CaseWorkflow.assess_needs, f.assessment())],
+     (CaseWorkflow.assess_needs, f.assessment()), "InvalidTransition"),
+    ([(CaseWorkflow.record_criminal_stage, f.criminal(CriminalStage.REPORTED)),
+      (CaseWorkflow.record_criminal_stage, f.criminal(CriminalStage.DISCONTINUED))],
+     (CaseWorkflow.record_criminal_stage, f.criminal(CriminalStage.PRE_TRIAL_INVESTIGATION)),
+     "InvalidTransition"),
+]
+
+
+@pytest.mark.parametrize(("setup", "refused", "code"), REFUSALS,
+                         ids=lambda v: v if isinstance(v, str) else None)
+async def test_invalid_steps_are_refused_before_history(
+        env: WorkflowEnvironment, settings: Settings, setup: list[Any], refused: Any,
+        code: str) -> None:
+    async with build_worker(env.client, settings):
+        h = await open_case(env, settings)
+        version = 1
+        for update, body in setup:
+            version = (await step(h, update, body, version)).version
+        err = await rejected(h, *refused, version)
+        assert err.type == code
+        assert "Vasquez" not in str(err) and "Maria" not in str(err)
+        assert (await h.query(CaseWorkflow.state)).version == version
+
+
+async def test_a_stale_step_is_refused_with_the_current_version(
+        env: WorkflowEnvironment, settings: Settings) -> None:
+    async with build_worker(env.client, settings):
+        h = await open_case(env, settings)
+        await step(h, CaseWorkflow.decide_admission, f.admission(), 1)
+        # A second caseworker still looking at version 1 tries to act.
+        err = await rejected(h, CaseWorkflow.add_measure, f.measure(), 1)
+        assert err.type == "StaleVersion" and err.details == ({"current_version": 2},)
+
+
+async def test_a_retried_step_has_one_effect(env: WorkflowEnvironment, settings: Settings) -> None:
+    async with build_worker(env.client, settings):
+        h = await open_case(env, settings)
+        await step(h, CaseWorkflow.decide_admission, f.admission(), 1)
+        first = await step(h, CaseWorkflow.add_measure, f.measure(), 2, key="k-1", fingerprint="a")
+        # The retry carries the version the caseworker saw then, now stale: still one effect.
+        again = await step(h, CaseWorkflow.add_measure, f.measure(), 2, key="k-1", fingerprint="a")
+        assert again.version == first.version == 3 and len(again.measures) == 1
+        err = await rejected(h, CaseWorkflow.add_measure, f.measure(), 3, key="k-1",
+                             fingerprint="b")
+        assert err.type == "IdempotencyKeyReused"
+
+
+async def test_a_closed_case_takes_no_more_steps(env: WorkflowEnvironment,
+                                                 settings: Settings) -> None:
+    async with build_worker(env.client, settings):
+        h = await open_case(env, settings)
+        await step(h, CaseWorkflow.decide_admission, f.admission(admitted=False), 1)
+        await h.result()
+        # The server refuses: the run has completed (the API turns this into 409).
+        with pytest.raises(RPCError) as caught:
+            await step(h, CaseWorkflow.add_measure, f.measure(), 2)
+        assert caught.value.status is RPCStatusCode.NOT_FOUND
+        assert (await h.query(CaseWorkflow.state)).measures == []
+
+
+async def test_continue_as_new_keeps_everything(env: WorkflowEnvironment,
+                                                settings: Settings) -> None:
+    async with build_worker(env.client, settings):
+        h = await open_case(env, settings, history_limit=20)
+        first_run = (await h.describe()).run_id
+        s = await step(h, CaseWorkflow.decide_admission, f.admission(), 1, key="adm")
+        for i in range(12):
+            s = await step(h, CaseWorkflow.add_measure, f.measure(), s.version)
+        s = await h.query(CaseWorkflow.state)
+        assert s.runs > 1 and (await h.describe()).run_id != first_run
+        assert s.version == 14 and [m.id for m in s.measures] == [f"M{i}" for i in range(1, 13)]
+        assert [st.seq for st in s.steps] == list(range(1, 15))
+        # An idempotency key from the first run is still known in the later ones.
+        again = await step(h, CaseWorkflow.decide_admission, f.admission(), 1, key="adm")
+        assert again.version == 14
+        described = await h.describe()
+        assert described.typed_search_attributes[CASE_PHASE] == "admitted"
+
+
+async def test_a_case_lives_five_years(env: WorkflowEnvironment, settings: Settings) -> None:
+    async with build_worker(env.client, settings):
+        h = await open_case(env, settings, history_limit=30)
+        start = await env.get_current_time()
+        s = await step(h, CaseWorkflow.decide_admission, f.admission(), 1)
+        s = await step(h, CaseWorkflow.assess_needs, f.assessment(), s.version)
+        for year in range(5):
+            for quarter in range(4):
+                await env.sleep(timedelta(days=91))
+                s = await step(h, CaseWorkflow.add_measure, f.measure(), s.version)
+        s = await step(h, CaseWorkflow.exit_case, f.exit_decision(), s.version)
+        final = await h.result()
+        lived = final.steps[-1].at - final.steps[0].at
+        assert timedelta(days=5 * 364) <= lived <= timedelta(days=5 * 366)
+        assert final.steps[0].at - start < timedelta(minutes=1)
+        assert final.runs > 1 and len(final.measures) == 20 and final.phase is Phase.EXITED

@@ -1,0 +1,50 @@
+"""The worker process: hosts the case workflows (and, as they come, the activities)."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+
+import structlog
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from infra.logs import configure_logging
+from infra.settings import Settings, get_settings
+from infra.telemetry import configure_telemetry
+from infra.temporal import connect
+from workflows.case_workflow import CaseWorkflow
+
+log = structlog.get_logger(__name__)
+
+
+def build_worker(client: Client, settings: Settings, **options: object) -> Worker:
+    """The one place that says what a worker hosts; tests build theirs here too."""
+    return Worker(client, task_queue=settings.temporal_task_queue, workflows=[CaseWorkflow],
+                  **options)  # type: ignore[arg-type]
+
+
+async def serve(settings: Settings) -> None:
+    client = await connect(settings)
+    worker = build_worker(client, settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    log.info("worker started", task_queue=settings.temporal_task_queue,
+             namespace=settings.temporal_namespace)
+    async with worker:
+        await stop.wait()
+        log.info("worker stopping")
+    log.info("worker stopped")
+
+
+def main() -> None:
+    settings = get_settings()
+    configure_logging(settings)
+    configure_telemetry(settings, "worker")
+    asyncio.run(serve(settings))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,402 @@
+"""The case's data: what a caseworker sends with each step and what the workflow keeps.
+
+These pydantic models are the contract shared by the API (request and response bodies), the
+Temporal data converter (workflow, update and query payloads) and the tests. Validation here is
+structural only (types, lengths, required fields). Domain rules live in `case_rules`, because a
+stricter model validator would also reject the recorded payloads of older cases on replay.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+# Staff and agency identifiers are pseudonymous keys, never names.
+Ident = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._:-]{1,64}$")]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", use_enum_values=False)
+
+
+class Office(StrEnum):
+    JOUTSENO = "joutseno"
+    HELSINKI = "helsinki"
+    TAMPERE = "tampere"
+    OULU = "oulu"
+
+
+class AgencyType(StrEnum):
+    POLICE = "police"
+    BORDER_GUARD = "border_guard"
+    RECEPTION_CENTRE = "reception_centre"
+    SOCIAL_SERVICES = "social_services"
+    HEALTH_CARE = "health_care"
+    NGO = "ngo"
+    SELF = "self"
+    OTHER = "other"
+
+
+class Exploitation(StrEnum):
+    """Forms of exploitation named in Criminal Code 25:3 (trafficking in human beings)."""
+
+    SEXUAL = "sexual"
+    FORCED_LABOUR = "forced_labour"
+    FORCED_CRIMINALITY = "forced_criminality"
+    BEGGING = "begging"
+    FORCED_MARRIAGE = "forced_marriage"
+    ORGAN_REMOVAL = "organ_removal"
+    OTHER = "other"
+
+
+class Role(StrEnum):
+    CASEWORKER = "caseworker"
+    OFFICE_LEAD = "office_lead"
+    POLICE = "police"
+    BORDER_GUARD = "border_guard"
+    RECEPTION_CENTRE = "reception_centre"
+    SOCIAL_SERVICES = "social_services"
+    NGO = "ngo"
+    AUDITOR = "auditor"
+    OPERATOR = "operator"
+
+
+class Phase(StrEnum):
+    REFERRED = "referred"  # awaiting the admission decision
+    ADMITTED = "admitted"  # identified as a victim; needs not yet assessed
+    ASSISTANCE = "assistance"  # needs assessed; measures under way
+    MUNICIPALITY = "municipality"  # home municipality responsible; the system cooperates
+    NOT_ADMITTED = "not_admitted"  # closed by a negative admission decision
+    EXITED = "exited"  # closed by an exit decision
+
+    @property
+    def closed(self) -> bool:
+        return self in (Phase.NOT_ADMITTED, Phase.EXITED)
+
+
+class MeasureType(StrEnum):
+    HOUSING = "housing"
+    HEALTH_CARE = "health_care"
+    SOCIAL_SERVICES = "social_services"
+    LEGAL_AID = "legal_aid"
+    SUPPORT_PERSON = "support_person"
+    INTERPRETING = "interpreting"
+    INCOME_SUPPORT = "income_support"
+    RETURN_ASSISTANCE = "return_assistance"
+    RESIDENCE_PERMIT_HELP = "residence_permit_help"
+    REFLECTION_PERIOD = "reflection_period"
+    OTHER = "other"
+
+
+class MeasureStatus(StrEnum):
+    PLANNED = "planned"
+    STARTED = "started"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+class MeasureAction(StrEnum):
+    START = "start"
+    COMPLETE = "complete"
+    CANCEL = "cancel"
+
+
+class CriminalStage(StrEnum):
+    NONE = "none"
+    REPORTED = "reported"
+    PRE_TRIAL_INVESTIGATION = "pre_trial_investigation"
+    CONSIDERATION_OF_CHARGES = "consideration_of_charges"
+    TRIAL = "trial"
+    JUDGMENT = "judgment"
+    APPEAL = "appeal"
+    DISCONTINUED = "discontinued"
+
+
+class ThreatLevel(StrEnum):
+    NONE = "none"
+    LOW = "low"
+    HIGH = "high"
+    ACUTE = "acute"
+
+
+class ExitGround(StrEnum):
+    NO_LONGER_NEEDS_HELP = "no_longer_needs_help"
+    CLIENT_REQUEST = "client_request"
+    OTHER_STATUTORY_GROUND = "other_statutory_ground"
+
+
+class ConsentScope(StrEnum):
+    REFERRAL = "referral"  # to be referred to and helped by the assistance system
+    CONTACT_POLICE = "contact_police"
+    SHARE_WITH_AGENCIES = "share_with_agencies"
+
+
+class ConsentGiver(StrEnum):
+    CLIENT = "client"
+    GUARDIAN = "guardian"  # guardian or appointed representative of a minor
+
+
+# --- who acts -------------------------------------------------------------------------------
+
+
+class Actor(Model):
+    """The person behind a step: a pseudonymous staff id, their role and agency."""
+
+    user_id: Ident
+    role: Role
+    agency: Ident | None = None
+
+
+class StepMeta(Model):
+    """What the API adds to every step: who, the version they saw, and the idempotency key."""
+
+    actor: Actor
+    expected_version: int = Field(ge=0)
+    idempotency_key: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    fingerprint: str  # hash of the request body: a reused key with another body is refused
+
+
+# --- step bodies (API request bodies and update arguments) ----------------------------------
+
+
+class Step(Model):
+    reason: Text = Field(description="Why this step is taken; recorded with the step.")
+
+
+class Person(Model):
+    """The client's personal data. It never leaves the case state: not in ids, logs or lists."""
+
+    given_names: Name
+    surname: Name
+    date_of_birth: date | None = None
+    nationality: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] | None = Field(
+        default=None, description="ISO 3166-1 alpha-3"
+    )
+    languages: list[Annotated[str, StringConstraints(min_length=2, max_length=35)]] = []
+
+
+class Referrer(Model):
+    agency_type: AgencyType
+    organisation: Name | None = None
+
+
+class Referral(Step):
+    referrer: Referrer
+    office: Office
+    exploitation: list[Exploitation] = Field(min_length=1)
+    minor: bool
+    client_consent: bool = Field(description="The client's consent to the referral.")
+    guardian_consent: bool | None = Field(
+        default=None, description="For a minor: the guardian's or representative's consent."
+    )
+    person: Person
+    caseworker_id: Ident | None = Field(
+        default=None, description="Responsible caseworker; defaults to the referring user."
+    )
+
+
+class AdmissionDecision(Step):
+    admitted: bool
+    decision_maker_id: Ident
+    decided_on: date
+
+
+class Assessment(Step):
+    safety_threat: ThreatLevel
+    criminal_matter: bool
+    needs_support_person: bool
+    client_view: Text
+    agencies: list[AgencyType] = []
+    assessed_on: date
+
+
+class Provider(Model):
+    agency_type: AgencyType
+    organisation: Name
+
+
+class NewMeasure(Step):
+    type: MeasureType
+    provider: Provider
+
+
+class CriminalEvent(Step):
+    stage: CriminalStage
+    on: date
+    authority: Name | None = None
+
+
+class ConsentChange(Step):
+    scope: ConsentScope
+    given_by: ConsentGiver
+    given: bool
+
+
+class MunicipalityTransition(Step):
+    municipality: Name
+    home_municipality_since: date
+    handover_on: date
+    integration_plan_start: date | None = None
+
+
+class ExitDecision(Step):
+    ground: ExitGround
+    decision_maker_id: Ident
+    decided_on: date
+
+
+class Reassignment(Step):
+    caseworker_id: Ident
+
+
+class OfficeTransfer(Step):
+    office: Office
+    caseworker_id: Ident
+
+
+# --- the case state (query result, response body, continue-as-new payload) -----------------
+
+
+class StepRecord(Model):
+    seq: int
+    action: str
+    actor: Actor
+    at: datetime
+    reason: str
+    version: int
+
+
+class Consent(Model):
+    scope: ConsentScope
+    given_by: ConsentGiver
+    given: bool
+    at: datetime
+    recorded_by: Ident
+
+
+class Assignment(Model):
+    office: Office
+    caseworker_id: Ident
+
+
+class Decision(Model):
+    """An appealable administrative decision (admission or exit)."""
+
+    decision_maker_id: Ident
+    decided_on: date
+    reasons: str
+    appealable: bool = True
+
+
+class Admission(Decision):
+    admitted: bool
+
+
+class Exit(Decision):
+    ground: ExitGround
+
+
+class Needs(Model):
+    safety_threat: ThreatLevel
+    criminal_matter: bool
+    needs_support_person: bool
+    client_view: str
+    agencies: list[AgencyType]
+    assessed_on: date
+
+
+class Measure(Model):
+    id: str
+    type: MeasureType
+    provider: Provider
+    status: MeasureStatus = MeasureStatus.PLANNED
+    added_at: datetime
+    changed_at: datetime
+
+
+class CriminalRecord(Model):
+    stage: CriminalStage
+    on: date
+    authority: str | None = None
+
+
+class CriminalProcess(Model):
+    stage: CriminalStage = CriminalStage.NONE
+    history: list[CriminalRecord] = []
+
+
+class Municipality(Model):
+    municipality: str
+    home_municipality_since: date
+    handover_on: date
+    integration_plan_start: date | None = None
+
+
+class CaseState(Model):
+    case_id: str
+    version: int
+    phase: Phase
+    referred_at: datetime
+    referrer: Referrer
+    exploitation: list[Exploitation]
+    minor: bool
+    person: Person
+    assignment: Assignment
+    consents: list[Consent]
+    admission: Admission | None = None
+    needs: Needs | None = None
+    measures: list[Measure] = []
+    criminal_process: CriminalProcess = CriminalProcess()
+    municipality: Municipality | None = None
+    exit: Exit | None = None
+    steps: list[StepRecord] = []
+    runs: int = Field(default=1, description="Workflow runs so far (continue-as-new).")
+
+
+class CaseSummary(Model):
+    """A list row: no personal data, only what visibility holds."""
+
+    case_id: str
+    phase: Phase
+    office: Office
+    caseworker_id: str | None
+    referred_at: datetime
+    closed: bool
+
+
+class CasePage(Model):
+    cases: list[CaseSummary]
+    next_page_token: str | None = None
+
+
+# --- workflow input ---------------------------------------------------------------------------
+
+
+class MeasureUpdate(Step):
+    """A measure's status change as the workflow receives it (id and action come from the URL)."""
+
+    measure_id: Ident
+    action: MeasureAction
+
+
+class Opening(Model):
+    referral: Referral
+    meta: StepMeta
+
+
+class Carried(Model):
+    """What a run hands to the next on continue-as-new."""
+
+    state: CaseState
+    keys: dict[str, str] = Field(description="Idempotency key -> request fingerprint.")
+
+
+class CaseInput(Model):
+    opening: Opening | None = None
+    carried: Carried | None = None
+    history_limit: int = Field(default=2000, ge=20, description="Continue as new past this.")

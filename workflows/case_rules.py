@@ -1,0 +1,265 @@
+"""The lifecycle rules of a case as pure functions over `CaseState`.
+
+Each step function checks that the step is allowed, then changes the state in place, and returns
+the action name recorded in the case's step list. The workflow runs the same function twice: in
+the update validator on a copy (so an invalid step is refused before it reaches history) and in the
+update handler on the real state. No I/O, clock or randomness here: the time comes from the
+workflow in a `StepContext`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from temporalio.exceptions import ApplicationError
+
+from workflows.case_model import (
+    Actor,
+    Admission,
+    AdmissionDecision,
+    Assessment,
+    Assignment,
+    CaseState,
+    Consent,
+    ConsentChange,
+    ConsentGiver,
+    ConsentScope,
+    CriminalEvent,
+    CriminalRecord,
+    CriminalStage,
+    Exit,
+    ExitDecision,
+    Measure,
+    MeasureAction,
+    MeasureUpdate,
+    MeasureStatus,
+    Municipality,
+    MunicipalityTransition,
+    Needs,
+    NewMeasure,
+    OfficeTransfer,
+    Phase,
+    Reassignment,
+    Referral,
+    Step,
+)
+
+
+class StepRejected(ApplicationError):
+    """A step that the case's rules refuse. `code` becomes the error type the API maps to HTTP.
+
+    Messages name fields and states, never personal data: they reach logs and clients.
+    """
+
+    def __init__(self, code: str, message: str, **details: Any) -> None:
+        super().__init__(message, details, type=code, non_retryable=True)
+
+
+# Error codes: the API maps each to one HTTP status.
+INVALID_TRANSITION = "InvalidTransition"
+STALE_VERSION = "StaleVersion"
+CONSENT_MISSING = "ConsentMissing"
+KEY_REUSED = "IdempotencyKeyReused"
+UNKNOWN_MEASURE = "UnknownMeasure"
+INVALID_STEP = "InvalidStep"
+
+S = TypeVar("S", bound=Step)
+
+
+@dataclass(frozen=True)
+class StepContext:
+    now: datetime
+    actor: Actor
+
+
+Rule = Callable[[CaseState, S, StepContext], str]
+
+OPEN_PHASES = (Phase.ADMITTED, Phase.ASSISTANCE, Phase.MUNICIPALITY)
+
+# The criminal process moves forward one stage at a time; it may be discontinued before judgment,
+# and an appeal leads to a new judgment. It never gates assistance.
+CRIMINAL_NEXT: dict[CriminalStage, frozenset[CriminalStage]] = {
+    CriminalStage.NONE: frozenset({CriminalStage.REPORTED, CriminalStage.PRE_TRIAL_INVESTIGATION}),
+    CriminalStage.REPORTED: frozenset(
+        {CriminalStage.PRE_TRIAL_INVESTIGATION, CriminalStage.DISCONTINUED}
+    ),
+    CriminalStage.PRE_TRIAL_INVESTIGATION: frozenset(
+        {CriminalStage.CONSIDERATION_OF_CHARGES, CriminalStage.DISCONTINUED}
+    ),
+    CriminalStage.CONSIDERATION_OF_CHARGES: frozenset(
+        {CriminalStage.TRIAL, CriminalStage.DISCONTINUED}
+    ),
+    CriminalStage.TRIAL: frozenset({CriminalStage.JUDGMENT, CriminalStage.DISCONTINUED}),
+    CriminalStage.JUDGMENT: frozenset({CriminalStage.APPEAL}),
+    CriminalStage.APPEAL: frozenset({CriminalStage.JUDGMENT}),
+    CriminalStage.DISCONTINUED: frozenset(),
+}
+
+MEASURE_NEXT: dict[MeasureAction, tuple[frozenset[MeasureStatus], MeasureStatus]] = {
+    MeasureAction.START: (frozenset({MeasureStatus.PLANNED}), MeasureStatus.STARTED),
+    MeasureAction.COMPLETE: (frozenset({MeasureStatus.STARTED}), MeasureStatus.COMPLETED),
+    MeasureAction.CANCEL: (
+        frozenset({MeasureStatus.PLANNED, MeasureStatus.STARTED}),
+        MeasureStatus.CANCELLED,
+    ),
+}
+
+
+def _require_phase(state: CaseState, step: str, *allowed: Phase) -> None:
+    if state.phase not in allowed:
+        raise StepRejected(
+            INVALID_TRANSITION,
+            f"'{step}' is not allowed in phase '{state.phase}'",
+            phase=str(state.phase),
+            allowed_phases=[str(p) for p in allowed],
+        )
+
+
+def check_referral(referral: Referral) -> None:
+    """Consent is the basis of a personal record; without it only an anonymous consultation."""
+    if not referral.client_consent:
+        raise StepRejected(
+            CONSENT_MISSING,
+            "the client's consent to the referral is required",
+            field="client_consent",
+        )
+    if referral.minor and not referral.guardian_consent:
+        raise StepRejected(
+            CONSENT_MISSING,
+            "a minor's referral requires the guardian's or representative's consent",
+            field="guardian_consent",
+        )
+
+
+def open_case(case_id: str, referral: Referral, ctx: StepContext) -> CaseState:
+    """The state of a new case, version 0; the referral step itself is recorded by the caller."""
+    check_referral(referral)
+    givers = [ConsentGiver.CLIENT, ConsentGiver.GUARDIAN] if referral.minor else [ConsentGiver.CLIENT]
+    consents = [Consent(scope=ConsentScope.REFERRAL, given_by=giver, given=True, at=ctx.now,
+                        recorded_by=ctx.actor.user_id) for giver in givers]
+    return CaseState(
+        case_id=case_id,
+        version=0,
+        phase=Phase.REFERRED,
+        referred_at=ctx.now,
+        referrer=referral.referrer,
+        exploitation=referral.exploitation,
+        minor=referral.minor,
+        person=referral.person,
+        assignment=Assignment(office=referral.office,
+                              caseworker_id=referral.caseworker_id or ctx.actor.user_id),
+        consents=consents,
+    )
+
+
+def decide_admission(state: CaseState, step: AdmissionDecision, ctx: StepContext) -> str:
+    _require_phase(state, "admission decision", Phase.REFERRED)
+    state.admission = Admission(
+        admitted=step.admitted,
+        decision_maker_id=step.decision_maker_id,
+        decided_on=step.decided_on,
+        reasons=step.reason,
+    )
+    state.phase = Phase.ADMITTED if step.admitted else Phase.NOT_ADMITTED
+    return "admitted" if step.admitted else "not_admitted"
+
+
+def assess_needs(state: CaseState, step: Assessment, ctx: StepContext) -> str:
+    _require_phase(state, "assessment of assistance needs", Phase.ADMITTED)
+    state.needs = Needs(**step.model_dump(exclude={"reason"}))
+    state.phase = Phase.ASSISTANCE
+    return "needs_assessed"
+
+
+def add_measure(state: CaseState, step: NewMeasure, ctx: StepContext) -> str:
+    _require_phase(state, "assistance measure", *OPEN_PHASES)
+    state.measures.append(
+        Measure(id=f"M{len(state.measures) + 1}", type=step.type, provider=step.provider,
+                added_at=ctx.now, changed_at=ctx.now)
+    )
+    return "measure_added"
+
+
+def change_measure(state: CaseState, step: MeasureUpdate, ctx: StepContext) -> str:
+    _require_phase(state, f"{step.action} measure", *OPEN_PHASES)
+    measure = next((m for m in state.measures if m.id == step.measure_id), None)
+    if measure is None:
+        raise StepRejected(UNKNOWN_MEASURE, f"no measure '{step.measure_id}' in this case",
+                           measure_id=step.measure_id)
+    allowed_from, to = MEASURE_NEXT[step.action]
+    if measure.status not in allowed_from:
+        raise StepRejected(
+            INVALID_TRANSITION,
+            f"cannot {step.action} measure '{step.measure_id}' in status '{measure.status}'",
+            measure_id=step.measure_id,
+            status=str(measure.status),
+        )
+    measure.status, measure.changed_at = to, ctx.now
+    return f"measure_{to}"
+
+
+def record_criminal_stage(state: CaseState, step: CriminalEvent, ctx: StepContext) -> str:
+    # Alongside assistance from referral on, whatever the assistance phase.
+    _require_phase(state, "criminal process", Phase.REFERRED, *OPEN_PHASES)
+    current = state.criminal_process.stage
+    if step.stage not in CRIMINAL_NEXT[current]:
+        raise StepRejected(
+            INVALID_TRANSITION,
+            f"criminal process cannot move from '{current}' to '{step.stage}'",
+            stage=str(current),
+            allowed_stages=sorted(str(s) for s in CRIMINAL_NEXT[current]),
+        )
+    state.criminal_process.stage = step.stage
+    state.criminal_process.history.append(
+        CriminalRecord(stage=step.stage, on=step.on, authority=step.authority)
+    )
+    return f"criminal_{step.stage}"
+
+
+def record_consent(state: CaseState, step: ConsentChange, ctx: StepContext) -> str:
+    _require_phase(state, "consent", Phase.REFERRED, *OPEN_PHASES)
+    if step.given_by is ConsentGiver.GUARDIAN and not state.minor:
+        raise StepRejected(INVALID_STEP, "a guardian's consent applies to a minor only",
+                           field="given_by")
+    state.consents.append(Consent(scope=step.scope, given_by=step.given_by, given=step.given,
+                                  at=ctx.now, recorded_by=ctx.actor.user_id))
+    return f"consent_{'given' if step.given else 'withdrawn'}"
+
+
+def transition_to_municipality(state: CaseState, step: MunicipalityTransition,
+                               ctx: StepContext) -> str:
+    _require_phase(state, "transition to the home municipality", Phase.ASSISTANCE)
+    if step.handover_on < step.home_municipality_since:
+        raise StepRejected(INVALID_STEP, "handover cannot precede the home municipality date",
+                           field="handover_on")
+    state.municipality = Municipality(**step.model_dump(exclude={"reason"}))
+    state.phase = Phase.MUNICIPALITY
+    return "transferred_to_municipality"
+
+
+def exit_case(state: CaseState, step: ExitDecision, ctx: StepContext) -> str:
+    _require_phase(state, "exit", *OPEN_PHASES)
+    state.exit = Exit(ground=step.ground, decision_maker_id=step.decision_maker_id,
+                      decided_on=step.decided_on, reasons=step.reason)
+    state.phase = Phase.EXITED
+    return "exited"
+
+
+def reassign(state: CaseState, step: Reassignment, ctx: StepContext) -> str:
+    _require_phase(state, "reassignment", Phase.REFERRED, *OPEN_PHASES)
+    if step.caseworker_id == state.assignment.caseworker_id:
+        raise StepRejected(INVALID_STEP, "the case is already assigned to that caseworker",
+                           field="caseworker_id")
+    state.assignment = Assignment(office=state.assignment.office, caseworker_id=step.caseworker_id)
+    return "reassigned"
+
+
+def transfer_office(state: CaseState, step: OfficeTransfer, ctx: StepContext) -> str:
+    _require_phase(state, "office transfer", Phase.REFERRED, *OPEN_PHASES)
+    if step.office == state.assignment.office:
+        raise StepRejected(INVALID_STEP, "the case is already at that office", field="office")
+    state.assignment = Assignment(office=step.office, caseworker_id=step.caseworker_id)
+    return "transferred_office"

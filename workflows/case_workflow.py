@@ -1,0 +1,233 @@
+"""`CaseWorkflow`: one durable workflow per case; the workflow id is the case id.
+
+Every caseworker step is an update whose validator runs the step's rule on a copy of the state, so
+a refused step never reaches history. Handlers are synchronous: a step's check and its change
+happen in one activation, and no other step can interleave between them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from workflows import case_rules as rules
+    from workflows.case_model import (
+        AdmissionDecision,
+        Assessment,
+        Carried,
+        CaseInput,
+        CaseState,
+        ConsentChange,
+        CriminalEvent,
+        ExitDecision,
+        MeasureUpdate,
+        MunicipalityTransition,
+        NewMeasure,
+        OfficeTransfer,
+        Reassignment,
+        StepMeta,
+        StepRecord,
+    )
+    from workflows.case_rules import Rule, StepContext, StepRejected
+    from workflows.search_attributes import (
+        CASE_CASEWORKER,
+        CASE_OFFICE,
+        CASE_PHASE,
+        CASE_REFERRED_AT,
+    )
+
+# Idempotency keys remembered per case (carried across continue-as-new): far more than any
+# client retries within its retry window, small enough to keep the carried state small.
+KEYS_KEPT = 500
+
+
+@workflow.defn
+class CaseWorkflow:
+    @workflow.init
+    def __init__(self, inp: CaseInput) -> None:
+        self._history_limit = inp.history_limit
+        self._published: dict[str, Any] = {}
+        if inp.carried is not None:
+            self._state = inp.carried.state
+            self._keys = dict(inp.carried.keys)
+            self._state.runs += 1
+            return
+        assert inp.opening is not None, "a case starts with a referral or a carried state"
+        meta, referral = inp.opening.meta, inp.opening.referral
+        ctx = StepContext(now=workflow.now(), actor=meta.actor)
+        self._keys = {}
+        self._state = rules.open_case(workflow.info().workflow_id, referral, ctx)
+        self._record("referred", meta, referral.reason, ctx)
+
+    @workflow.run
+    async def run(self, inp: CaseInput) -> CaseState:
+        self._publish()
+        await workflow.wait_condition(lambda: self._state.phase.closed or self._history_full())
+        # Let an update that is being accepted finish before the run closes.
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        if self._state.phase.closed:
+            return self._state
+        workflow.logger.info("continuing as new", extra={"case_id": self._state.case_id})
+        workflow.continue_as_new(
+            CaseInput(carried=Carried(state=self._state, keys=self._keys),
+                      history_limit=self._history_limit)
+        )
+
+    @workflow.query
+    def state(self) -> CaseState:
+        return self._state
+
+    @workflow.query
+    def fingerprint(self, idempotency_key: str) -> str | None:
+        """The request fingerprint recorded under a key, to tell a retry from a reused key."""
+        return self._keys.get(idempotency_key)
+
+    # --- steps ----------------------------------------------------------------------------
+
+    @workflow.update
+    def decide_admission(self, meta: StepMeta, step: AdmissionDecision) -> CaseState:
+        return self._apply(meta, step, rules.decide_admission)
+
+    @decide_admission.validator
+    def _check_admission(self, meta: StepMeta, step: AdmissionDecision) -> None:
+        self._check(meta, step, rules.decide_admission)
+
+    @workflow.update
+    def assess_needs(self, meta: StepMeta, step: Assessment) -> CaseState:
+        return self._apply(meta, step, rules.assess_needs)
+
+    @assess_needs.validator
+    def _check_assessment(self, meta: StepMeta, step: Assessment) -> None:
+        self._check(meta, step, rules.assess_needs)
+
+    @workflow.update
+    def add_measure(self, meta: StepMeta, step: NewMeasure) -> CaseState:
+        return self._apply(meta, step, rules.add_measure)
+
+    @add_measure.validator
+    def _check_add_measure(self, meta: StepMeta, step: NewMeasure) -> None:
+        self._check(meta, step, rules.add_measure)
+
+    @workflow.update
+    def change_measure(self, meta: StepMeta, step: MeasureUpdate) -> CaseState:
+        return self._apply(meta, step, rules.change_measure)
+
+    @change_measure.validator
+    def _check_change_measure(self, meta: StepMeta, step: MeasureUpdate) -> None:
+        self._check(meta, step, rules.change_measure)
+
+    @workflow.update
+    def record_criminal_stage(self, meta: StepMeta, step: CriminalEvent) -> CaseState:
+        return self._apply(meta, step, rules.record_criminal_stage)
+
+    @record_criminal_stage.validator
+    def _check_criminal_stage(self, meta: StepMeta, step: CriminalEvent) -> None:
+        self._check(meta, step, rules.record_criminal_stage)
+
+    @workflow.update
+    def record_consent(self, meta: StepMeta, step: ConsentChange) -> CaseState:
+        return self._apply(meta, step, rules.record_consent)
+
+    @record_consent.validator
+    def _check_consent(self, meta: StepMeta, step: ConsentChange) -> None:
+        self._check(meta, step, rules.record_consent)
+
+    @workflow.update
+    def transition_to_municipality(self, meta: StepMeta,
+                                   step: MunicipalityTransition) -> CaseState:
+        return self._apply(meta, step, rules.transition_to_municipality)
+
+    @transition_to_municipality.validator
+    def _check_transition(self, meta: StepMeta, step: MunicipalityTransition) -> None:
+        self._check(meta, step, rules.transition_to_municipality)
+
+    @workflow.update
+    def exit_case(self, meta: StepMeta, step: ExitDecision) -> CaseState:
+        return self._apply(meta, step, rules.exit_case)
+
+    @exit_case.validator
+    def _check_exit(self, meta: StepMeta, step: ExitDecision) -> None:
+        self._check(meta, step, rules.exit_case)
+
+    @workflow.update
+    def reassign(self, meta: StepMeta, step: Reassignment) -> CaseState:
+        return self._apply(meta, step, rules.reassign)
+
+    @reassign.validator
+    def _check_reassign(self, meta: StepMeta, step: Reassignment) -> None:
+        self._check(meta, step, rules.reassign)
+
+    @workflow.update
+    def transfer_office(self, meta: StepMeta, step: OfficeTransfer) -> CaseState:
+        return self._apply(meta, step, rules.transfer_office)
+
+    @transfer_office.validator
+    def _check_transfer(self, meta: StepMeta, step: OfficeTransfer) -> None:
+        self._check(meta, step, rules.transfer_office)
+
+    # --- the machinery every step shares --------------------------------------------------
+
+    def _check(self, meta: StepMeta, step: Any, rule: Rule[Any]) -> None:
+        if self._is_retry(meta):
+            return
+        if meta.expected_version != self._state.version:
+            raise StepRejected(
+                rules.STALE_VERSION,
+                f"the case is at version {self._state.version}, "
+                f"the step was based on version {meta.expected_version}",
+                current_version=self._state.version,
+            )
+        rule(self._state.model_copy(deep=True), step, self._context(meta))
+
+    def _apply(self, meta: StepMeta, step: Any, rule: Rule[Any]) -> CaseState:
+        if self._is_retry(meta):
+            return self._state
+        ctx = self._context(meta)
+        action = rule(self._state, step, ctx)
+        self._record(action, meta, step.reason, ctx)
+        self._publish()
+        return self._state
+
+    def _is_retry(self, meta: StepMeta) -> bool:
+        """A step already applied under this key: answer it again, change nothing."""
+        seen = self._keys.get(meta.idempotency_key)
+        if seen is None:
+            return False
+        if seen != meta.fingerprint:
+            raise StepRejected(rules.KEY_REUSED,
+                               "this Idempotency-Key was used for a different request")
+        return True
+
+    @staticmethod
+    def _context(meta: StepMeta) -> StepContext:
+        return StepContext(now=workflow.now(), actor=meta.actor)
+
+    def _record(self, action: str, meta: StepMeta, reason: str, ctx: StepContext) -> None:
+        state = self._state
+        state.version += 1
+        state.steps.append(StepRecord(seq=len(state.steps) + 1, action=action, actor=meta.actor,
+                                      at=ctx.now, reason=reason, version=state.version))
+        self._keys[meta.idempotency_key] = meta.fingerprint
+        while len(self._keys) > KEYS_KEPT:
+            del self._keys[next(iter(self._keys))]
+        workflow.logger.info("case step", extra={"case_id": state.case_id, "action": action,
+                                                 "version": state.version})
+
+    def _publish(self) -> None:
+        """Keep the search attributes in step with the state; upsert only what changed."""
+        values: dict[Any, Any] = {CASE_PHASE: str(self._state.phase),
+                                  CASE_OFFICE: str(self._state.assignment.office),
+                                  CASE_CASEWORKER: self._state.assignment.caseworker_id,
+                                  CASE_REFERRED_AT: self._state.referred_at}
+        changed = [key.value_set(v) for key, v in values.items()
+                   if self._published.get(key.name) != v]
+        if changed:
+            workflow.upsert_search_attributes(changed)
+            self._published.update({key.name: v for key, v in values.items()})
+
+    def _history_full(self) -> bool:
+        info = workflow.info()
+        return (info.is_continue_as_new_suggested()
+                or info.get_current_history_length() >= self._history_limit)
