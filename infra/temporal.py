@@ -29,9 +29,12 @@ def _tls(settings: Settings) -> TLSConfig | bool:
     )
 
 
-async def connect(settings: Settings, *, target: str | None = None) -> Client:
+async def connect(settings: Settings, *, lazy: bool = False) -> Client:
+    """A client for the configured cluster. `lazy` connects on first use, so the API starts (and
+    answers 503) while Temporal is down rather than refusing to start."""
     return await Client.connect(
-        target or settings.temporal_target,
+        settings.temporal_target,
+        lazy=lazy,
         namespace=settings.temporal_namespace,
         tls=_tls(settings),
         api_key=settings.temporal_api_key,

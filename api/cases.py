@@ -1,0 +1,167 @@
+"""`/v1/cases`: open a case, take each step, read its state, list cases for operations."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
+
+from api.deps import CaseLister, CaseReader, Caseworker, SettingsDep, TemporalDep
+from api.gateway import CaseGateway
+from api.problems import Problem
+from workflows.case_model import (
+    AdmissionDecision,
+    Assessment,
+    CasePage,
+    CaseState,
+    ConsentChange,
+    CriminalEvent,
+    ExitDecision,
+    Ident,
+    MeasureAction,
+    MeasureUpdate,
+    MunicipalityTransition,
+    NewMeasure,
+    Office,
+    OfficeTransfer,
+    Phase,
+    Reassignment,
+    Referral,
+    Step,
+)
+from workflows.case_workflow import CaseWorkflow
+
+router = APIRouter(prefix="/v1/cases", tags=["cases"])
+
+ETAG = re.compile(r'^(?:W/)?"?(\d{1,12})"?$')
+IdempotencyKey = Annotated[
+    str | None,
+    Header(alias="Idempotency-Key", min_length=1, max_length=200,
+           description="Makes a retried POST have one effect."),
+]
+
+
+def etag(version: int) -> str:
+    return f'"{version}"'
+
+
+def get_gateway(client: TemporalDep, settings: SettingsDep) -> CaseGateway:
+    return CaseGateway(client, settings)
+
+
+Gateway = Annotated[CaseGateway, Depends(get_gateway)]
+
+
+class Stepper:
+    """Runs one step for the acting caseworker with the version they saw and their key."""
+
+    def __init__(self, gateway: Gateway, actor: Caseworker, response: Response,
+                 idempotency_key: IdempotencyKey = None,
+                 if_match: Annotated[str | None, Header(
+                     alias="If-Match",
+                     description="The ETag (case version) the step is based on.")] = None,
+                 ) -> None:
+        if if_match is None:
+            raise Problem("PreconditionRequired",
+                          "send If-Match with the case's ETag so no one's work is overwritten")
+        match = ETAG.match(if_match.strip())
+        if match is None:
+            raise Problem("InvalidRequest", "If-Match must be the case's ETag, e.g. \"3\"",
+                          errors=[{"field": "header.If-Match", "message": "not a case ETag"}])
+        self._gateway, self._actor, self._response = gateway, actor, response
+        self._version, self._key = int(match.group(1)), idempotency_key
+
+    async def __call__(self, case_id: str, update: Callable[..., CaseState],
+                       body: Step) -> CaseState:
+        state = await self._gateway.step(case_id, update, body, self._actor, self._version,
+                                         self._key)
+        self._response.headers["ETag"] = etag(state.version)
+        return state
+
+
+StepDep = Annotated[Stepper, Depends()]
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=CaseState,
+             summary="Referral: open a case")
+async def open_case(referral: Referral, actor: Caseworker, gateway: Gateway, request: Request,
+                    response: Response, idempotency_key: IdempotencyKey = None) -> CaseState:
+    state, created = await gateway.open(referral, actor, idempotency_key)
+    response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+    response.headers["Location"] = str(request.url_for("get_case", case_id=state.case_id))
+    response.headers["ETag"] = etag(state.version)
+    return state
+
+
+@router.get("", response_model=CasePage, summary="List cases (no personal data)")
+async def list_cases(
+    actor: CaseLister, gateway: Gateway, phase: Phase | None = None,
+    office: Office | None = None, caseworker_id: Ident | None = None,
+    page_size: Annotated[int, Query(ge=1, le=500)] = 50, page_token: str | None = None,
+) -> CasePage:
+    return await gateway.list(phase=phase, office=office, caseworker_id=caseworker_id,
+                              page_size=page_size, page_token=page_token)
+
+
+@router.get("/{case_id}", response_model=CaseState, summary="The live state of a case")
+async def get_case(case_id: str, actor: CaseReader, gateway: Gateway,
+                   response: Response) -> CaseState:
+    state = await gateway.get(case_id)
+    response.headers["ETag"] = etag(state.version)
+    return state
+
+
+@router.post("/{case_id}/admission", summary="Admission decision (identification)")
+async def decide_admission(case_id: str, body: AdmissionDecision, step: StepDep) -> CaseState:
+    return await step(case_id, CaseWorkflow.decide_admission, body)
+
+
+@router.post("/{case_id}/assessment", summary="Assessment of assistance needs")
+async def assess_needs(case_id: str, body: Assessment, step: StepDep) -> CaseState:
+    return await step(case_id, CaseWorkflow.assess_needs, body)
+
+
+@router.post("/{case_id}/measures", summary="Add an assistance measure")
+async def add_measure(case_id: str, body: NewMeasure, step: StepDep) -> CaseState:
+    return await step(case_id, CaseWorkflow.add_measure, body)
+
+
+@router.post("/{case_id}/measures/{measure_id}/{action}",
+             summary="Start, complete or cancel a measure")
+async def change_measure(case_id: str, measure_id: Ident, action: MeasureAction, body: Step,
+                         step: StepDep) -> CaseState:
+    change = MeasureUpdate(measure_id=measure_id, action=action, reason=body.reason)
+    return await step(case_id, CaseWorkflow.change_measure, change)
+
+
+@router.post("/{case_id}/criminal-process", summary="Record a stage of the criminal process")
+async def record_criminal_stage(case_id: str, body: CriminalEvent, step: StepDep) -> CaseState:
+    return await step(case_id, CaseWorkflow.record_criminal_stage, body)
+
+
+@router.post("/{case_id}/consents", summary="Record a consent given or withdrawn")
+async def record_consent(case_id: str, body: ConsentChange, step: StepDep) -> CaseState:
+    return await step(case_id, CaseWorkflow.record_consent, body)
+
+
+@router.post("/{case_id}/transition", summary="Transition to the home municipality")
+async def transition_to_municipality(case_id: str, body: MunicipalityTransition,
+                                     step: StepDep) -> CaseState:
+    return await step(case_id, CaseWorkflow.transition_to_municipality, body)
+
+
+@router.post("/{case_id}/exit", summary="Exit decision")
+async def exit_case(case_id: str, body: ExitDecision, step: StepDep) -> CaseState:
+    return await step(case_id, CaseWorkflow.exit_case, body)
+
+
+@router.post("/{case_id}/assignment", summary="Reassign to another caseworker")
+async def reassign(case_id: str, body: Reassignment, step: StepDep) -> CaseState:
+    return await step(case_id, CaseWorkflow.reassign, body)
+
+
+@router.post("/{case_id}/transfer", summary="Transfer to another office")
+async def transfer_office(case_id: str, body: OfficeTransfer, step: StepDep) -> CaseState:
+    return await step(case_id, CaseWorkflow.transfer_office, body)

@@ -1,0 +1,65 @@
+"""What routes declare by type: the Temporal client, settings, the acting person."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+from pydantic import ValidationError
+from temporalio.client import Client
+
+from api.problems import Problem
+from infra.settings import Settings
+from workflows.case_model import Actor, Role
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_temporal(request: Request) -> Client:
+    return request.app.state.temporal
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+TemporalDep = Annotated[Client, Depends(get_temporal)]
+
+
+def current_actor(
+    x_actor_id: Annotated[str | None, Header()] = None,
+    x_actor_role: Annotated[str | None, Header()] = None,
+    x_actor_agency: Annotated[str | None, Header()] = None,
+) -> Actor:
+    """The person making the request, as the gateway in front of the API asserts it.
+
+    Token authentication replaces these headers without changing any route: routes depend on
+    `Actor`, not on how it was established.
+    """
+    if not x_actor_id or not x_actor_role:
+        raise Problem("Unauthenticated", "X-Actor-Id and X-Actor-Role are required",
+                      headers={"WWW-Authenticate": "Bearer"})
+    try:
+        return Actor(user_id=x_actor_id, role=x_actor_role, agency=x_actor_agency)
+    except ValidationError:
+        raise Problem("Unauthenticated", "the actor headers are not valid",
+                      headers={"WWW-Authenticate": "Bearer"}) from None
+
+
+CurrentActor = Annotated[Actor, Depends(current_actor)]
+
+
+def role_in(*roles: Role):  # noqa: ANN201 - a dependency factory
+    def check(actor: CurrentActor) -> Actor:
+        if actor.role not in roles:
+            raise Problem("Forbidden", f"role '{actor.role}' may not do this",
+                          allowed_roles=[str(r) for r in roles])
+        return actor
+
+    return Depends(check)
+
+
+# Who may do what (need-to-know scoping by agency and consent comes with the security work).
+Caseworker = Annotated[Actor, role_in(Role.CASEWORKER, Role.OFFICE_LEAD)]
+CaseReader = Annotated[Actor, role_in(Role.CASEWORKER, Role.OFFICE_LEAD, Role.AUDITOR)]
+CaseLister = Annotated[Actor, role_in(Role.CASEWORKER, Role.OFFICE_LEAD, Role.OPERATOR,
+                                      Role.AUDITOR)]

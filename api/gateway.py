@@ -1,0 +1,196 @@
+"""Every call the API makes to Temporal, and the translation of its failures into problems."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+import secrets
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import timedelta
+from typing import Any
+
+from temporalio.client import (
+    Client,
+    WorkflowExecutionStatus,
+    WorkflowHandle,
+    WorkflowQueryFailedError,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+)
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from api.problems import Problem, from_application_error
+from infra.settings import Settings
+from workflows import case_rules as rules
+from workflows.case_model import (
+    Actor,
+    CaseInput,
+    CasePage,
+    CaseState,
+    CaseSummary,
+    Office,
+    Opening,
+    Phase,
+    Referral,
+    Step,
+    StepMeta,
+)
+from workflows.case_workflow import CaseWorkflow
+from workflows.search_attributes import CASE_CASEWORKER, CASE_OFFICE, CASE_PHASE, CASE_REFERRED_AT
+
+CASE_ID = re.compile(r"^case-[a-z2-7]{20}$")
+UNAVAILABLE = {RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED,
+               RPCStatusCode.CANCELLED, RPCStatusCode.RESOURCE_EXHAUSTED}
+
+
+def new_case_id(actor: Actor, idempotency_key: str | None) -> str:
+    """Random, or derived from the caller's key so a retried referral finds its case.
+
+    Carries no personal data either way: the key is hashed, never the referral.
+    """
+    raw = (hashlib.sha256(f"{actor.user_id}\n{idempotency_key}".encode()).digest()
+           if idempotency_key else secrets.token_bytes(13))
+    return "case-" + base64.b32encode(raw).decode().lower()[:20]
+
+
+def fingerprint(case_id: str, step_name: str, body: Step) -> str:
+    canonical = json.dumps({"case": case_id, "step": step_name,
+                            "body": body.model_dump(mode="json")}, sort_keys=True)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+class CaseGateway:
+    def __init__(self, client: Client, settings: Settings) -> None:
+        self._client = client
+        self._settings = settings
+        self._timeout = timedelta(seconds=settings.api_temporal_timeout_seconds)
+
+    def _handle(self, case_id: str) -> WorkflowHandle[CaseWorkflow, CaseState]:
+        if not CASE_ID.match(case_id):
+            raise Problem("CaseNotFound", "no case with this id")
+        return self._client.get_workflow_handle_for(CaseWorkflow.run, case_id)
+
+    async def open(self, referral: Referral, actor: Actor,
+                   idempotency_key: str | None) -> tuple[CaseState, bool]:
+        """Open a case; return its state and whether this call created it."""
+        rules.check_referral(referral)  # refuse before anything durable exists
+        case_id = new_case_id(actor, idempotency_key)
+        meta = StepMeta(actor=actor, expected_version=0,
+                        idempotency_key=idempotency_key or str(uuid.uuid4()),
+                        fingerprint=fingerprint(case_id, "open_case", referral))
+        async with translate_errors(case_id):
+            try:
+                handle = await self._client.start_workflow(
+                    CaseWorkflow.run,
+                    CaseInput(opening=Opening(referral=referral, meta=meta),
+                              history_limit=self._settings.case_history_limit),
+                    id=case_id, task_queue=self._settings.temporal_task_queue,
+                    id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+                    id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                    rpc_timeout=self._timeout)
+                created = True
+            except WorkflowAlreadyStartedError:
+                # Only a repeated Idempotency-Key gets here: a retry, or a key reused.
+                handle = self._handle(case_id)
+                seen = await handle.query(CaseWorkflow.fingerprint, meta.idempotency_key,
+                                          rpc_timeout=self._timeout)
+                if seen != meta.fingerprint:
+                    raise Problem(rules.KEY_REUSED,
+                                  "this Idempotency-Key was used for a different referral")
+                created = False
+            return await handle.query(CaseWorkflow.state, rpc_timeout=self._timeout), created
+
+    async def step(self, case_id: str, update: Callable[..., CaseState], body: Step, actor: Actor,
+                   expected_version: int, idempotency_key: str | None) -> CaseState:
+        handle = self._handle(case_id)
+        fp = fingerprint(case_id, update.__name__, body)
+        meta = StepMeta(actor=actor, expected_version=expected_version,
+                        idempotency_key=idempotency_key or str(uuid.uuid4()), fingerprint=fp)
+        async with translate_errors(case_id, handle):
+            return await handle.execute_update(
+                update, args=[meta, body], id=f"{meta.idempotency_key}:{fp[:16]}",
+                rpc_timeout=self._timeout)
+
+    async def get(self, case_id: str) -> CaseState:
+        handle = self._handle(case_id)
+        async with translate_errors(case_id):
+            return await handle.query(CaseWorkflow.state, rpc_timeout=self._timeout)
+
+    async def list(self, *, phase: Phase | None, office: Office | None,
+                   caseworker_id: str | None, page_size: int,
+                   page_token: str | None) -> CasePage:
+        # Values are enums or pattern-checked ids, so they cannot break out of the quotes.
+        clauses = ["WorkflowType = 'CaseWorkflow'", "ExecutionStatus != 'ContinuedAsNew'"]
+        for key, value in ((CASE_PHASE, phase), (CASE_OFFICE, office),
+                           (CASE_CASEWORKER, caseworker_id)):
+            if value is not None:
+                clauses.append(f"{key.name} = '{value}'")
+        try:
+            token = bytes.fromhex(page_token) if page_token else None
+        except ValueError:
+            raise Problem("InvalidRequest", "page_token is not valid",
+                          errors=[{"field": "query.page_token", "message": "not a token"}]) from None
+        async with translate_errors(None):
+            pages = self._client.list_workflows(" AND ".join(clauses), page_size=page_size,
+                                                next_page_token=token, rpc_timeout=self._timeout)
+            await pages.fetch_next_page()
+        cases = []
+        for wf in pages.current_page or []:
+            sa = wf.typed_search_attributes
+            if sa.get(CASE_PHASE) is None:
+                continue  # started but its first task not yet run: nothing to show yet
+            cases.append(CaseSummary(
+                case_id=wf.id, phase=Phase(sa[CASE_PHASE]), office=Office(sa[CASE_OFFICE]),
+                caseworker_id=sa.get(CASE_CASEWORKER),
+                referred_at=sa.get(CASE_REFERRED_AT) or wf.start_time,
+                closed=wf.status is not WorkflowExecutionStatus.RUNNING))
+        return CasePage(cases=cases, next_page_token=pages.next_page_token.hex()
+                        if pages.next_page_token else None)
+
+
+@asynccontextmanager
+async def translate_errors(case_id: str | None,
+                           handle: WorkflowHandle[Any, Any] | None = None) -> AsyncIterator[None]:
+    """Temporal's failures as the API's problems; anything else propagates unchanged."""
+    retry = "retry with the same Idempotency-Key"
+    try:
+        yield
+    except WorkflowUpdateFailedError as err:
+        if isinstance(err.cause, ApplicationError):
+            raise from_application_error(err.cause) from None
+        raise
+    except WorkflowUpdateRPCTimeoutOrCancelledError:
+        raise Problem("TemporalUnavailable", f"the step was not confirmed in time; {retry}",
+                      headers={"Retry-After": "5"}) from None
+    except WorkflowQueryFailedError:
+        raise Problem("TemporalUnavailable", "the case could not be read just now",
+                      headers={"Retry-After": "5"}) from None
+    except RPCError as err:
+        if err.status is RPCStatusCode.NOT_FOUND:
+            # An update to a completed run is NOT_FOUND too: tell a closed case from none.
+            if handle is not None and await _is_closed(handle):
+                raise Problem("CaseClosed", "the case is closed and takes no more steps") from None
+            raise Problem("CaseNotFound", "no case with this id") from None
+        if err.status in UNAVAILABLE:
+            raise Problem("TemporalUnavailable", f"Temporal did not answer in time; {retry}",
+                          headers={"Retry-After": "5"}) from None
+        raise
+    except RuntimeError as err:
+        if "connect" not in str(err).lower():
+            raise
+        raise Problem("TemporalUnavailable", "Temporal cannot be reached",
+                      headers={"Retry-After": "5"}) from None
+
+
+async def _is_closed(handle: WorkflowHandle[Any, Any]) -> bool:
+    try:
+        description = await handle.describe()
+    except RPCError:
+        return False
+    return description.status is not WorkflowExecutionStatus.RUNNING

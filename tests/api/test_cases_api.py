@@ -1,0 +1,222 @@
+"""The HTTP API against a real dev server and worker: every step, every refusal, as problems."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Any
+
+import httpx
+from temporalio.testing import WorkflowEnvironment
+
+from api.main import create_app
+from infra.settings import Settings
+from tests import factories as f
+from workflows.case_model import CriminalStage, MeasureType
+
+CASEWORKER = {"X-Actor-Id": "cw-anna", "X-Actor-Role": "caseworker", "X-Actor-Agency": "joutseno"}
+OPERATOR = {"X-Actor-Id": "ops-1", "X-Actor-Role": "operator"}
+PROBLEM = "application/problem+json"
+
+
+def body(model: Any, **changes: Any) -> dict[str, Any]:
+    return {**model.model_dump(mode="json"), **changes}
+
+
+async def open_case(http: httpx.AsyncClient, key: str | None = None, **changes: Any) -> dict:
+    headers = {**CASEWORKER, **({"Idempotency-Key": key} if key else {})}
+    r = await http.post("/v1/cases", json=body(f.referral(), **changes), headers=headers)
+    assert r.status_code in (200, 201), r.text
+    return r.json()
+
+
+async def post(http: httpx.AsyncClient, path: str, payload: Any, version: int | str | None,
+               key: str | None = None, headers: dict[str, str] = CASEWORKER) -> httpx.Response:
+    extra = {"If-Match": f'"{version}"'} if version is not None else {}
+    if key:
+        extra["Idempotency-Key"] = key
+    data = payload if isinstance(payload, dict) else body(payload)
+    return await http.post(path, json=data, headers={**headers, **extra})
+
+
+async def step(http: httpx.AsyncClient, case: dict, path: str, payload: Any) -> dict:
+    r = await post(http, f"/v1/cases/{case['case_id']}{path}", payload, case["version"])
+    assert r.status_code == 200, r.text
+    assert r.headers["ETag"] == f'"{r.json()["version"]}"'
+    return r.json()
+
+
+def assert_problem(r: httpx.Response, status: int, code: str) -> dict:
+    assert r.status_code == status, r.text
+    assert r.headers["content-type"].startswith(PROBLEM)
+    problem = r.json()
+    assert problem["code"] == code and problem["status"] == status and problem["detail"]
+    assert "Vasquez" not in r.text and "Traceback" not in r.text
+    return problem
+
+
+async def test_a_case_through_every_step_over_http(http: httpx.AsyncClient) -> None:
+    r = await http.post("/v1/cases", json=body(f.referral()), headers=CASEWORKER)
+    assert r.status_code == 201, r.text
+    case = r.json()
+    assert case["case_id"].startswith("case-") and "vasquez" not in case["case_id"].lower()
+    assert r.headers["Location"].endswith(f"/v1/cases/{case['case_id']}")
+    assert r.headers["ETag"] == '"1"' and case["phase"] == "referred"
+
+    case = await step(http, case, "/admission", f.admission())
+    case = await step(http, case, "/assessment", f.assessment())
+    case = await step(http, case, "/measures", f.measure())
+    case = await step(http, case, "/measures/M1/start", {"reason": "Housing found."})
+    case = await step(http, case, "/measures/M1/complete", {"reason": "Client moved on."})
+    case = await step(http, case, "/measures", f.measure(MeasureType.SUPPORT_PERSON))
+    case = await step(http, case, "/measures/M2/cancel", {"reason": "Client declined."})
+    case = await step(http, case, "/consents", f.consent())
+    for stage in (CriminalStage.REPORTED, CriminalStage.PRE_TRIAL_INVESTIGATION,
+                  CriminalStage.CONSIDERATION_OF_CHARGES, CriminalStage.TRIAL,
+                  CriminalStage.JUDGMENT, CriminalStage.APPEAL):
+        case = await step(http, case, "/criminal-process", f.criminal(stage))
+    case = await step(http, case, "/assignment", f.reassignment())
+    case = await step(http, case, "/transfer", f.transfer())
+    case = await step(http, case, "/transition", f.transition())
+    case = await step(http, case, "/exit", f.exit_decision())
+    assert case["phase"] == "exited" and case["version"] == 19
+
+    r = await http.get(f"/v1/cases/{case['case_id']}", headers=CASEWORKER)
+    assert r.status_code == 200 and r.headers["ETag"] == '"19"'
+    live = r.json()
+    assert [m["status"] for m in live["measures"]] == ["completed", "cancelled"]
+    assert live["criminal_process"]["stage"] == "appeal"
+    assert live["assignment"] == {"office": "tampere", "caseworker_id": "cw-tiina"}
+    assert [s["action"] for s in live["steps"]][:3] == ["referred", "admitted", "needs_assessed"]
+    assert all(s["actor"]["user_id"] == "cw-anna" and s["reason"] for s in live["steps"])
+
+    # Exited: no more steps, and the answer says why.
+    r = await post(http, f"/v1/cases/{case['case_id']}/measures", f.measure(), 19)
+    assert_problem(r, 409, "CaseClosed")
+
+
+async def test_operations_list_filters_by_phase_and_office(http: httpx.AsyncClient) -> None:
+    office = "oulu"
+    ours = {(await open_case(http, office=office))["case_id"] for _ in range(3)}
+    admitted = await open_case(http, office=office)
+    await step(http, admitted, "/admission", f.admission())
+
+    async def listed(**params: str) -> set[str]:
+        seen: set[str] = set()
+        token = None
+        while True:
+            query = {**params, "page_size": "2", **({"page_token": token} if token else {})}
+            r = await http.get("/v1/cases", params=query, headers=OPERATOR)
+            assert r.status_code == 200, r.text
+            page = r.json()
+            for row in page["cases"]:
+                assert set(row) == {"case_id", "phase", "office", "caseworker_id",
+                                    "referred_at", "closed"}  # no personal data in lists
+                seen.add(row["case_id"])
+            token = page["next_page_token"]
+            if not token:
+                return seen
+
+    for _ in range(100):  # visibility is eventually consistent
+        referred = await listed(office=office, phase="referred")
+        if ours <= referred and admitted["case_id"] in await listed(office=office, phase="admitted"):
+            break
+        await asyncio.sleep(0.1)
+    assert ours <= referred and admitted["case_id"] not in referred
+    assert not ours & await listed(office="helsinki")
+
+
+async def test_refusals_are_precise_problems_and_change_nothing(
+        http: httpx.AsyncClient, dev_env: WorkflowEnvironment) -> None:
+    case = await open_case(http)
+    path = f"/v1/cases/{case['case_id']}"
+    handle = dev_env.client.get_workflow_handle(case["case_id"])
+    history = len((await handle.fetch_history()).events)
+
+    assert_problem(await post(http, f"{path}/assessment", f.assessment(), 1), 409,
+                   "InvalidTransition")
+    assert_problem(await post(http, f"{path}/admission", f.admission(), 7), 409, "StaleVersion")
+    stale = (await post(http, f"{path}/admission", f.admission(), 0)).json()
+    assert stale["current_version"] == 1
+    assert_problem(await post(http, f"{path}/admission", f.admission(), None), 428,
+                   "PreconditionRequired")
+    assert_problem(await post(http, f"{path}/admission", f.admission(), "x"), 422,
+                   "InvalidRequest")
+    bad = assert_problem(await post(http, f"{path}/admission", body(f.admission(), admitted="maybe"),
+                                    1), 422, "InvalidRequest")
+    assert [e["field"] for e in bad["errors"]] == ["body.admitted"]
+    missing = assert_problem(await post(http, f"{path}/admission", {"admitted": True}, 1), 422,
+                             "InvalidRequest")
+    assert {"body.reason", "body.decision_maker_id", "body.decided_on"} <= {
+        e["field"] for e in missing["errors"]}
+    assert_problem(await post(http, f"{path}/measures/M1/start", {"reason": "x"}, 1), 409,
+                   "InvalidTransition")
+    assert_problem(await post(http, f"{path}/admission", f.admission(), 1, headers=OPERATOR), 403,
+                   "Forbidden")
+    assert_problem(await post(http, f"{path}/admission", f.admission(), 1, headers={}), 401,
+                   "Unauthenticated")
+    assert_problem(await http.get(path, headers=OPERATOR), 403, "Forbidden")
+
+    # On the real server a refused update leaves history exactly as it was.
+    assert len((await handle.fetch_history()).events) == history
+    r = await http.get(path, headers=CASEWORKER)
+    assert r.json()["version"] == 1 and r.json()["phase"] == "referred"
+
+
+async def test_unknown_cases_are_404(http: httpx.AsyncClient) -> None:
+    for case_id in ("case-aaaaaaaaaaaaaaaaaaaa", "nonsense", "case-%20drop"):
+        assert_problem(await http.get(f"/v1/cases/{case_id}", headers=CASEWORKER), 404,
+                       "CaseNotFound")
+    r = await post(http, "/v1/cases/case-aaaaaaaaaaaaaaaaaaaa/admission", f.admission(), 1)
+    assert_problem(r, 404, "CaseNotFound")
+    assert_problem(await http.get("/v2/nothing", headers=CASEWORKER), 404, "NotFound")
+
+
+async def test_referral_without_consent_creates_nothing(
+        http: httpx.AsyncClient, dev_env: WorkflowEnvironment) -> None:
+    key = str(uuid.uuid4())
+    for changes, field in (({"client_consent": False}, "client_consent"),
+                           ({"minor": True, "guardian_consent": None}, "guardian_consent")):
+        r = await http.post("/v1/cases", json=body(f.referral(), **changes),
+                            headers={**CASEWORKER, "Idempotency-Key": key})
+        assert assert_problem(r, 422, "ConsentMissing")["field"] == field
+    # The key would have named the case; it was never started.
+    r = await http.post("/v1/cases", json=body(f.referral()),
+                        headers={**CASEWORKER, "Idempotency-Key": key})
+    assert r.status_code == 201 and r.json()["version"] == 1
+
+
+async def test_idempotent_referral_and_steps(http: httpx.AsyncClient) -> None:
+    key = str(uuid.uuid4())
+    first = await open_case(http, key=key)
+    r = await http.post("/v1/cases", json=body(f.referral()),
+                        headers={**CASEWORKER, "Idempotency-Key": key})
+    assert r.status_code == 200 and r.json()["case_id"] == first["case_id"]
+    r = await http.post("/v1/cases", json=body(f.referral(), minor=True, guardian_consent=True),
+                        headers={**CASEWORKER, "Idempotency-Key": key})
+    assert_problem(r, 422, "IdempotencyKeyReused")
+
+    path = f"/v1/cases/{first['case_id']}/admission"
+    responses = await asyncio.gather(*(post(http, path, f.admission(), 1, key="adm-1")
+                                       for _ in range(3)))
+    assert {r.status_code for r in responses} == {200}
+    assert {r.json()["version"] for r in responses} == {2}
+    r = await post(http, path, f.admission(admitted=False), 1, key="adm-1")
+    assert_problem(r, 422, "IdempotencyKeyReused")
+    case = (await http.get(f"/v1/cases/{first['case_id']}", headers=CASEWORKER)).json()
+    assert [s["action"] for s in case["steps"]] == ["referred", "admitted"]
+
+
+async def test_temporal_unreachable_is_503(settings: Settings) -> None:
+    dead = settings.model_copy(update={"temporal_address": "127.0.0.1:1",
+                                       "api_temporal_timeout_seconds": 2})
+    app = create_app(dead)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://api") as http:
+            assert_problem(await http.get("/v1/cases/case-aaaaaaaaaaaaaaaaaaaa",
+                                          headers=CASEWORKER), 503, "TemporalUnavailable")
+            r = await http.post("/v1/cases", json=body(f.referral()), headers=CASEWORKER)
+            assert_problem(r, 503, "TemporalUnavailable")
+            assert_problem(await http.get("/readyz"), 503, "TemporalUnavailable")
+            assert (await http.get("/healthz")).status_code == 200
