@@ -9,6 +9,7 @@ from typing import Any
 
 import structlog
 from opentelemetry import trace
+from temporalio import activity, workflow
 
 from infra.settings import Settings
 
@@ -60,6 +61,9 @@ def configure_logging(settings: Settings) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(settings.log_level.upper())
+    # Temporal's loggers put their context in `extra` too; keep the message itself clean.
+    workflow.logger.workflow_info_on_message = False
+    activity.logger.activity_info_on_message = False
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True

@@ -61,3 +61,4 @@ async def register_search_attributes(client: Client, namespace: str) -> list[str
             if "already exists" not in err.message:
                 raise
     return added
+

@@ -12,6 +12,7 @@ from temporalio.worker import Worker
 from infra.logs import configure_logging
 from infra.settings import Settings, get_settings
 from infra.telemetry import configure_telemetry
+from infra.process import exit_skipping_teardown
 from infra.temporal import connect
 from workflows.case_workflow import CaseWorkflow
 
@@ -44,6 +45,7 @@ def main() -> None:
     configure_logging(settings)
     configure_telemetry(settings, "worker")
     asyncio.run(serve(settings))
+    exit_skipping_teardown()
 
 
 if __name__ == "__main__":

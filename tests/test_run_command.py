@@ -1,0 +1,122 @@
+"""The real `casework run`: dev server, worker and API as processes, stopped and started again."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests import factories as f
+from tests.api.test_cases_api import CASEWORKER, OPERATOR, body
+
+pytestmark = pytest.mark.e2e
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Stack:
+    """One `casework run` process with its own data folder and ports."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.log = data_dir / "run.log"
+        ports = {"API_PORT": free_port(), "DEV_SERVER_PORT": free_port(),
+                 "DEV_SERVER_UI_PORT": free_port()}
+        self.env = {**os.environ, "CASEWORK_DATA_DIR": str(data_dir), "CASEWORK_LOG_FORMAT": "json",
+                    **{f"CASEWORK_{k}": str(v) for k, v in ports.items()}}
+        self.url = f"http://127.0.0.1:{ports['API_PORT']}"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        with open(self.log, "ab") as out:
+            self.proc = subprocess.Popen([sys.executable, "-m", "infra.cli", "run"], env=self.env,
+                                         stdout=out, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            assert self.proc.poll() is None, self.log.read_text()[-3000:]
+            try:
+                if httpx.get(f"{self.url}/readyz", timeout=2).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.3)
+        raise AssertionError("the stack did not become ready")
+
+    def stop(self) -> int:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGINT)  # what Ctrl-C sends
+        return self.proc.wait(timeout=90)
+
+
+def post(http: httpx.Client, path: str, payload: Any, version: int) -> dict:
+    data = payload if isinstance(payload, dict) else body(payload)
+    r = http.post(path, json=data, headers={**CASEWORKER, "If-Match": f'"{version}"'})
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def test_run_stop_and_resume(tmp_path: Path) -> None:
+    stack = Stack(tmp_path)
+    stack.start()
+    try:
+        with httpx.Client(base_url=stack.url, timeout=30) as http:
+            assert http.get("/docs").status_code == 200
+            assert http.get("/openapi.json").json()["info"]["title"] == "Casework API"
+            done = http.post("/v1/cases", json=body(f.referral()), headers=CASEWORKER).json()
+            c = done["case_id"]
+            for path, payload in (("admission", f.admission()), ("assessment", f.assessment()),
+                                  ("measures", f.measure()),
+                                  ("measures/M1/start", {"reason": "Housing found."}),
+                                  ("criminal-process", f.criminal(f.CriminalStage.REPORTED)),
+                                  ("transition", f.transition()), ("exit", f.exit_decision())):
+                done = post(http, f"/v1/cases/{c}/{path}", payload, done["version"])
+            assert done["phase"] == "exited"
+            open_ = http.post("/v1/cases", json=body(f.referral()), headers=CASEWORKER).json()
+            o = open_["case_id"]
+            open_ = post(http, f"/v1/cases/{o}/admission", f.admission(), 1)
+            open_ = post(http, f"/v1/cases/{o}/assessment", f.assessment(), 2)
+    finally:
+        assert stack.stop() == 0
+
+    for port in (int(stack.env["CASEWORK_API_PORT"]), int(stack.env["CASEWORK_DEV_SERVER_PORT"])):
+        with socket.socket() as sock:
+            assert sock.connect_ex(("127.0.0.1", port)) != 0, f"port {port} still served"
+
+    stack.start()
+    try:
+        with httpx.Client(base_url=stack.url, timeout=30) as http:
+            assert http.get(f"/v1/cases/{c}", headers=CASEWORKER).json() == done
+            assert http.get(f"/v1/cases/{o}", headers=CASEWORKER).json() == open_
+            resumed = post(http, f"/v1/cases/{o}/measures", f.measure(), 3)
+            assert resumed["version"] == 4 and resumed["phase"] == "assistance"
+            for _ in range(100):
+                rows = http.get("/v1/cases", params={"office": "helsinki"},
+                                headers=OPERATOR).json()["cases"]
+                if {c, o} <= {r["case_id"] for r in rows}:
+                    break
+                time.sleep(0.1)
+            assert {(r["case_id"], r["phase"]) for r in rows} >= {(c, "exited"),
+                                                                  (o, "assistance")}
+    finally:
+        assert stack.stop() == 0
+
+    # JSON logs: the case id and trace ids are there, the person is not.
+    text = stack.log.read_text()
+    assert f.PERSON.surname not in text and f.PERSON.given_names not in text
+    assert str(f.PERSON.date_of_birth) not in text
+    records = [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+    steps = [r for r in records if r.get("event") == "case step"]
+    assert {r["case_id"] for r in steps} >= {c, o}
+    assert any("trace_id" in r for r in records)
