@@ -12,6 +12,7 @@ from api.deps import CaseLister, CaseReader, Caseworker, SettingsDep, TemporalDe
 from api.gateway import CaseGateway
 from api.problems import Problem
 from workflows.case_model import (
+    Actor,
     AdmissionDecision,
     Assessment,
     CasePage,
@@ -47,7 +48,7 @@ def etag(version: int) -> str:
     return f'"{version}"'
 
 
-def get_gateway(client: TemporalDep, settings: SettingsDep) -> CaseGateway:
+async def get_gateway(client: TemporalDep, settings: SettingsDep) -> CaseGateway:
     return CaseGateway(client, settings)
 
 
@@ -57,21 +58,10 @@ Gateway = Annotated[CaseGateway, Depends(get_gateway)]
 class Stepper:
     """Runs one step for the acting caseworker with the version they saw and their key."""
 
-    def __init__(self, gateway: Gateway, actor: Caseworker, response: Response,
-                 idempotency_key: IdempotencyKey = None,
-                 if_match: Annotated[str | None, Header(
-                     alias="If-Match",
-                     description="The ETag (case version) the step is based on.")] = None,
-                 ) -> None:
-        if if_match is None:
-            raise Problem("PreconditionRequired",
-                          "send If-Match with the case's ETag so no one's work is overwritten")
-        match = ETAG.match(if_match.strip())
-        if match is None:
-            raise Problem("InvalidRequest", "If-Match must be the case's ETag, e.g. \"3\"",
-                          errors=[{"field": "header.If-Match", "message": "not a case ETag"}])
+    def __init__(self, gateway: CaseGateway, actor: Actor, response: Response, version: int,
+                 idempotency_key: str | None) -> None:
         self._gateway, self._actor, self._response = gateway, actor, response
-        self._version, self._key = int(match.group(1)), idempotency_key
+        self._version, self._key = version, idempotency_key
 
     async def __call__(self, case_id: str, update: Callable[..., CaseState],
                        body: Step) -> CaseState:
@@ -81,7 +71,23 @@ class Stepper:
         return state
 
 
-StepDep = Annotated[Stepper, Depends()]
+async def get_stepper(
+    gateway: Gateway, actor: Caseworker, response: Response,
+    idempotency_key: IdempotencyKey = None,
+    if_match: Annotated[str | None, Header(
+        alias="If-Match", description="The ETag (case version) the step is based on.")] = None,
+) -> Stepper:
+    if if_match is None:
+        raise Problem("PreconditionRequired",
+                      "send If-Match with the case's ETag so no one's work is overwritten")
+    match = ETAG.match(if_match.strip())
+    if match is None:
+        raise Problem("InvalidRequest", "If-Match must be the case's ETag, e.g. \"3\"",
+                      errors=[{"field": "header.If-Match", "message": "not a case ETag"}])
+    return Stepper(gateway, actor, response, int(match.group(1)), idempotency_key)
+
+
+StepDep = Annotated[Stepper, Depends(get_stepper)]
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=CaseState,

@@ -54,6 +54,14 @@ def api() -> None:
 
 
 @app.command()
+def setup() -> None:
+    """Prepare the configured Temporal namespace: register the case search attributes."""
+    settings = get_settings()
+    added = asyncio.run(_register_search_attributes(settings))
+    typer.echo(f"search attributes added: {', '.join(added) or 'none (all present)'}")
+
+
+@app.command()
 def run() -> None:
     """Run the whole system: Temporal (embedded unless configured), worker and API."""
     settings = get_settings()
@@ -118,11 +126,11 @@ def _wait_for_port(port: int, stop: threading.Event,
         raise typer.Exit(1)
 
 
-async def _register_search_attributes(settings: Settings) -> None:
+async def _register_search_attributes(settings: Settings) -> list[str]:
     from infra.temporal import connect, register_search_attributes
 
     client = await connect(settings)
-    await register_search_attributes(client, settings.temporal_namespace)
+    return await register_search_attributes(client, settings.temporal_namespace)
 
 
 def _announce(settings: Settings) -> None:

@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -47,6 +47,13 @@ class Settings(BaseSettings):
     # Traces and metrics go to an OTLP/HTTP collector when this is set, nowhere otherwise.
     otlp_endpoint: str | None = None
     service_name: str = "casework"
+
+    @model_validator(mode="after")
+    def _no_embedded_defaults_in_production(self) -> Settings:
+        if self.environment == "production" and self.temporal_address is None:
+            raise ValueError("production needs CASEWORK_TEMPORAL_ADDRESS: the embedded dev "
+                             "server is for development only")
+        return self
 
     @property
     def embedded(self) -> bool:

@@ -1,0 +1,146 @@
+"""Step latency and throughput: the HTTP API against the bare Temporal client, same server.
+
+Starts `casework run` on fresh ports and a fresh data folder (dev server on its SQLite file,
+worker, API), then takes N cases through every lifecycle step twice: once through the API over
+HTTP, once through the Temporal client making the same calls the API makes (start + query to open
+a case, one update per step). Prints p50/p95 step latency, steps per second, and API/bare ratios.
+
+    .venv/bin/python -m bench.steps --cases 300 --concurrency 16
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from infra.settings import Settings
+from infra.temporal import connect
+from tests import factories as f
+from tests.test_run_command import Stack
+from workflows.case_model import CaseInput, CriminalStage, MeasureAction, Opening, StepMeta
+from workflows.case_workflow import CaseWorkflow
+
+HEADERS = {"X-Actor-Id": "cw-bench", "X-Actor-Role": "caseworker"}
+# (API path under the case, workflow update, body) for every step after the referral.
+STEPS: list[tuple[str, Callable[..., Any], Any]] = [
+    ("admission", CaseWorkflow.decide_admission, f.admission()),
+    ("assessment", CaseWorkflow.assess_needs, f.assessment()),
+    ("measures", CaseWorkflow.add_measure, f.measure()),
+    ("measures/M1/start", CaseWorkflow.change_measure,
+     f.measure_update("M1", MeasureAction.START)),
+    ("criminal-process", CaseWorkflow.record_criminal_stage, f.criminal(CriminalStage.REPORTED)),
+    ("transition", CaseWorkflow.transition_to_municipality, f.transition()),
+    ("exit", CaseWorkflow.exit_case, f.exit_decision()),
+]
+
+
+async def timed(latencies: list[float], call: Awaitable[Any]) -> Any:
+    start = time.perf_counter()
+    result = await call
+    latencies.append(time.perf_counter() - start)
+    return result
+
+
+async def via_api(http: httpx.AsyncClient, latencies: list[float]) -> None:
+    r = await timed(latencies, http.post("/v1/cases", json=f.referral().model_dump(mode="json"),
+                                         headers=HEADERS))
+    r.raise_for_status()
+    case_id, version = r.json()["case_id"], r.json()["version"]
+    for path, _, step_body in STEPS:
+        data = ({"reason": step_body.reason} if path.startswith("measures/")
+                else step_body.model_dump(mode="json"))
+        r = await timed(latencies, http.post(
+            f"/v1/cases/{case_id}/{path}", json=data,
+            headers={**HEADERS, "If-Match": f'"{version}"', "Idempotency-Key": str(uuid.uuid4())}))
+        r.raise_for_status()
+        version = r.json()["version"]
+
+
+async def via_client(client: Any, task_queue: str, latencies: list[float]) -> None:
+    actor = f.CASEWORKER
+
+    async def open_() -> Any:
+        meta = StepMeta(actor=actor, expected_version=0, idempotency_key=str(uuid.uuid4()),
+                        fingerprint="x")
+        handle = await client.start_workflow(
+            CaseWorkflow.run, CaseInput(opening=Opening(referral=f.referral(), meta=meta)),
+            id=f"case-{uuid.uuid4().hex[:20]}", task_queue=task_queue)
+        return handle, await handle.query(CaseWorkflow.state)
+
+    handle, state = await timed(latencies, open_())
+    for _, update, step_body in STEPS:
+        meta = StepMeta(actor=actor, expected_version=state.version,
+                        idempotency_key=str(uuid.uuid4()), fingerprint="x")
+        state = await timed(latencies, handle.execute_update(update, args=[meta, step_body]))
+
+
+async def drive(cases: int, concurrency: int, one_case: Callable[[list[float]], Awaitable[None]]
+                ) -> tuple[list[float], float]:
+    latencies: list[float] = []
+    gate = asyncio.Semaphore(concurrency)
+
+    async def guarded() -> None:
+        async with gate:
+            await one_case(latencies)
+
+    start = time.perf_counter()
+    await asyncio.gather(*(guarded() for _ in range(cases)))
+    return latencies, time.perf_counter() - start
+
+
+def summary(name: str, latencies: list[float], elapsed: float) -> dict[str, float]:
+    q = statistics.quantiles(latencies, n=100)
+    row = {"p50_ms": q[49] * 1000, "p95_ms": q[94] * 1000, "steps_per_s": len(latencies) / elapsed}
+    print(f"{name:<12} steps={len(latencies):>6}  p50={row['p50_ms']:7.1f} ms  "
+          f"p95={row['p95_ms']:7.1f} ms  {row['steps_per_s']:7.1f} steps/s")
+    return row
+
+
+async def main(cases: int, concurrency: int, warmup: int) -> None:
+    with tempfile.TemporaryDirectory(prefix="casework-bench-") as data:
+        stack = Stack(Path(data))
+        stack.start()
+        try:
+            settings = Settings(temporal_address=f"127.0.0.1:{stack.env['CASEWORK_DEV_SERVER_PORT']}",
+                                _env_file=None)
+            client = await connect(settings)
+            limits = httpx.Limits(max_connections=concurrency)
+            async with httpx.AsyncClient(base_url=stack.url, timeout=60, limits=limits) as http:
+                api = lambda lat: via_api(http, lat)  # noqa: E731
+                bare = lambda lat: via_client(client, settings.temporal_task_queue, lat)  # noqa: E731
+                await drive(warmup, concurrency, api)
+                await drive(warmup, concurrency, bare)
+                print(f"{cases} cases x {len(STEPS) + 1} steps, concurrency {concurrency}, "
+                      f"dev server on SQLite (WAL)")
+                # Alternate halves so neither path gets the server's warmer half of the run.
+                rows: dict[str, list[tuple[list[float], float]]] = {"api": [], "bare": []}
+                for _ in range(2):
+                    rows["bare"].append(await drive(cases // 2, concurrency, bare))
+                    rows["api"].append(await drive(cases // 2, concurrency, api))
+            result = {name: summary(name, [x for lat, _ in runs for x in lat],
+                                    sum(t for _, t in runs))
+                      for name, runs in (("bare client", rows["bare"]), ("http api", rows["api"]))}
+            a, b = result["http api"], result["bare client"]
+            print(f"{'api/bare':<12} p50 x{a['p50_ms'] / b['p50_ms']:.2f}  "
+                  f"p95 x{a['p95_ms'] / b['p95_ms']:.2f}  "
+                  f"throughput x{b['steps_per_s'] / a['steps_per_s']:.2f} (bare/api)")
+        finally:
+            stack.stop()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", type=int, default=300)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--warmup", type=int, default=20)
+    args = parser.parse_args()
+    asyncio.run(main(args.cases, args.concurrency, args.warmup))

@@ -1,0 +1,60 @@
+"""Record a case's history for the replay test: `python -m tests.histories.record NAME`.
+
+Run it when the workflow changes shape (a new step, a patched branch): the file kept for each
+version of the code is what proves that cases begun under it still replay.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import uuid
+from pathlib import Path
+
+from temporalio.testing import WorkflowEnvironment
+
+from infra.binaries import temporal_test_server
+from infra.settings import Settings
+from infra.temporal import DATA_CONVERTER, register_search_attributes
+from tests import factories as f
+from worker.main import build_worker
+from workflows.case_model import CaseInput, CriminalStage, MeasureAction, Opening
+from workflows.case_workflow import CaseWorkflow
+
+HERE = Path(__file__).parent
+
+
+async def record(name: str) -> Path:
+    settings = Settings(temporal_task_queue=f"record-{uuid.uuid4()}", _env_file=None)
+    async with await WorkflowEnvironment.start_time_skipping(
+            test_server_existing_path=str(temporal_test_server()),
+            data_converter=DATA_CONVERTER) as env:
+        await register_search_attributes(env.client, "default")
+        async with build_worker(env.client, settings):
+            handle = await env.client.start_workflow(
+                CaseWorkflow.run,
+                CaseInput(opening=Opening(referral=f.referral(), meta=f.meta(0))),
+                id=f"case-{name}", task_queue=settings.temporal_task_queue)
+            steps = [(CaseWorkflow.decide_admission, f.admission()),
+                     (CaseWorkflow.assess_needs, f.assessment()),
+                     (CaseWorkflow.add_measure, f.measure()),
+                     (CaseWorkflow.change_measure, f.measure_update("M1", MeasureAction.START)),
+                     (CaseWorkflow.record_consent, f.consent()),
+                     (CaseWorkflow.record_criminal_stage, f.criminal(CriminalStage.REPORTED)),
+                     (CaseWorkflow.reassign, f.reassignment()),
+                     (CaseWorkflow.transfer_office, f.transfer()),
+                     (CaseWorkflow.transition_to_municipality, f.transition()),
+                     (CaseWorkflow.exit_case, f.exit_decision())]
+            version = 1
+            for update, body in steps:
+                version = (await handle.execute_update(update, args=[f.meta(version), body])
+                           ).version
+            await handle.result()
+            history = await handle.fetch_history()
+    path = HERE / f"{name}.json"
+    path.write_text(history.to_json())
+    return path
+
+
+if __name__ == "__main__":
+    print(asyncio.run(record(sys.argv[1])))

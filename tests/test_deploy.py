@@ -1,0 +1,61 @@
+"""deploy/ agrees with the code: every variable it sets is read, every command it runs exists."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from infra.cli import app
+from infra.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+COMPOSE = yaml.safe_load((ROOT / "deploy" / "compose.yaml").read_text())
+OURS = {name: svc for name, svc in COMPOSE["services"].items()
+        if svc.get("image") == "casework:latest"}
+
+
+def resolved(env: dict[str, Any]) -> dict[str, str]:
+    """Compose interpolation of ${VAR:-default}, as with VAR unset."""
+    return {k: re.sub(r"\$\{[A-Z_]+:-([^}]*)\}", r"\1", str(v)) for k, v in env.items()}
+
+
+def test_our_services_share_one_image() -> None:
+    assert set(OURS) == {"setup", "worker", "api"}
+    assert {svc["build"]["dockerfile"] for svc in OURS.values()} == {"deploy/Dockerfile"}
+
+
+@pytest.mark.parametrize("service", sorted(OURS))
+def test_every_variable_is_a_setting(service: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    env = resolved(OURS[service]["environment"])
+    unknown = {k for k in env if k.removeprefix("CASEWORK_").lower() not in Settings.model_fields}
+    assert not unknown, f"{service} sets variables no setting reads: {unknown}"
+    assert all(k.startswith("CASEWORK_") for k in env)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    settings = Settings(_env_file=None)  # the values parse, and production rules hold
+    assert settings.environment == "production" and not settings.embedded
+
+
+@pytest.mark.parametrize("service", sorted(OURS))
+def test_every_command_exists(service: str) -> None:
+    program, command = OURS[service]["command"]
+    assert program == "casework"
+    assert command in {c.name or c.callback.__name__ for c in app.registered_commands}
+
+
+def test_the_image_holds_every_package() -> None:
+    dockerfile = (ROOT / "deploy" / "Dockerfile").read_text()
+    packages = {p.parent.name for p in ROOT.glob("*/__init__.py")} - {"tests", "bench"}
+    copied = set(re.findall(r"^COPY (\w+) ", dockerfile, re.MULTILINE))
+    assert packages <= copied, f"not copied into the image: {packages - copied}"
+
+
+def test_production_refuses_the_embedded_server(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CASEWORK_ENVIRONMENT", "production")
+    monkeypatch.delenv("CASEWORK_TEMPORAL_ADDRESS", raising=False)
+    with pytest.raises(ValueError, match="CASEWORK_TEMPORAL_ADDRESS"):
+        Settings(_env_file=None)

@@ -1,0 +1,26 @@
+"""Cases recorded under earlier versions of the workflow code still replay on this one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from temporalio.client import WorkflowHistory
+from temporalio.worker import Replayer
+
+from infra.temporal import DATA_CONVERTER
+from workflows.case_workflow import CaseWorkflow
+
+HISTORIES = sorted((Path(__file__).parents[1] / "histories").glob("*.json"))
+
+
+def test_there_are_recorded_histories() -> None:
+    assert HISTORIES, "record one with: python -m tests.histories.record NAME"
+
+
+@pytest.mark.parametrize("path", HISTORIES, ids=lambda p: p.stem)
+async def test_recorded_history_replays(path: Path) -> None:
+    history = WorkflowHistory.from_json(f"case-{path.stem}", path.read_text())
+    result = await Replayer(workflows=[CaseWorkflow],
+                            data_converter=DATA_CONVERTER).replay_workflow(history)
+    assert result.replay_failure is None
