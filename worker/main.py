@@ -8,6 +8,7 @@ import signal
 import structlog
 from temporalio.client import Client
 from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from infra.logs import configure_logging
 from infra.settings import Settings, get_settings
@@ -19,10 +20,18 @@ from workflows.case_workflow import CaseWorkflow
 log = structlog.get_logger(__name__)
 
 
+# The deadline calendar is pure but fills its holiday table at import with locale look-ups that
+# the sandbox forbids; imported once outside the sandbox it is shared, read-only, by all runs.
+WORKFLOW_RUNNER = SandboxedWorkflowRunner(
+    restrictions=SandboxRestrictions.default.with_passthrough_modules(
+        "workflows.deadline_rules", "holidays", "dateutil"))
+WORKFLOWS = [CaseWorkflow]
+
+
 def build_worker(client: Client, settings: Settings, **options: object) -> Worker:
     """The one place that says what a worker hosts; tests build theirs here too."""
-    return Worker(client, task_queue=settings.temporal_task_queue, workflows=[CaseWorkflow],
-                  **options)  # type: ignore[arg-type]
+    return Worker(client, task_queue=settings.temporal_task_queue, workflows=WORKFLOWS,
+                  workflow_runner=WORKFLOW_RUNNER, **options)  # type: ignore[arg-type]
 
 
 async def serve(settings: Settings) -> None:

@@ -14,6 +14,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from workflows.deadline_rules import DeadlineKind
+
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 # Staff and agency identifiers are pseudonymous keys, never names.
@@ -130,6 +132,29 @@ class ExitGround(StrEnum):
     OTHER_STATUTORY_GROUND = "other_statutory_ground"
 
 
+class DeadlineStatus(StrEnum):
+    OPEN = "open"
+    EXTENDED = "extended"  # open, with a due date moved by an extension
+    MET = "met"
+    CANCELLED = "cancelled"
+    OVERDUE = "overdue"  # past due and not met: escalated; stays so until met
+
+    @property
+    def pending(self) -> bool:
+        return self in (DeadlineStatus.OPEN, DeadlineStatus.EXTENDED)
+
+
+class DeadlineAction(StrEnum):
+    MEET = "meet"
+    CANCEL = "cancel"
+
+
+class AlertKind(StrEnum):
+    REMINDER = "reminder"  # to the responsible caseworker's office, before due
+    REVIEW = "review"  # a recurring review falls due (integration plan)
+    ESCALATION = "escalation"  # to the office's lead, when a deadline passes unmet
+
+
 class ConsentScope(StrEnum):
     REFERRAL = "referral"  # to be referred to and helped by the assistance system
     CONTACT_POLICE = "contact_police"
@@ -204,6 +229,8 @@ class AdmissionDecision(Step):
     admitted: bool
     decision_maker_id: Ident
     decided_on: date
+    by_post: bool = Field(default=False, description="Served by post: the appeal period "
+                          "starts on the 7th day after sending.")
 
 
 class Assessment(Step):
@@ -248,6 +275,41 @@ class ExitDecision(Step):
     ground: ExitGround
     decision_maker_id: Ident
     decided_on: date
+    by_post: bool = Field(default=False, description="Served by post: the appeal period "
+                          "starts on the 7th day after sending.")
+
+
+class AssessmentStart(Step):
+    started_on: date
+
+
+class Length(Model):
+    """A length of calendar time, e.g. {"months": 6} or {"days": 45}."""
+
+    years: int = Field(default=0, ge=0, le=10)
+    months: int = Field(default=0, ge=0, le=120)
+    days: int = Field(default=0, ge=0, le=3650)
+
+
+class ReflectionPeriodGrant(Step):
+    granted_on: date
+    length: Length
+    granted_by: AgencyType
+
+
+class DeadlineChange(Step):
+    """Meet or cancel a deadline (the id and action come from the URL)."""
+
+    deadline_id: Ident
+    action: DeadlineAction
+
+
+class Extension(Step):
+    extension: Length
+
+
+class DeadlineExtension(Extension):
+    deadline_id: Ident
 
 
 class Reassignment(Step):
@@ -337,6 +399,42 @@ class Municipality(Model):
     integration_plan_start: date | None = None
 
 
+class DeadlineEvent(Model):
+    at: datetime
+    what: str
+    actor: Actor | None = None  # None: the workflow's own timer
+    reason: str | None = None
+
+
+class Deadline(Model):
+    id: str
+    kind: DeadlineKind
+    rule_version: str
+    rule_source: str
+    begins_on: date
+    due_on: date
+    due_at: datetime
+    reminders_at: list[datetime] = []
+    reviews_on: list[date] = []
+    # How many of the reminders and reviews above have been raised (they are in time order).
+    reminders_raised: int = 0
+    reviews_raised: int = 0
+    extension: Length | None = None  # the total granted so far
+    length: Length | None = None  # a length chosen case by case (reflection period)
+    status: DeadlineStatus = DeadlineStatus.OPEN
+    events: list[DeadlineEvent] = []
+
+
+class Alert(Model):
+    seq: int
+    kind: AlertKind
+    deadline_id: str
+    deadline_kind: DeadlineKind
+    office: Office
+    at: datetime  # the instant the rule set
+    raised_at: datetime  # when the workflow raised it
+
+
 class CaseState(Model):
     case_id: str
     version: int
@@ -349,12 +447,15 @@ class CaseState(Model):
     assignment: Assignment
     consents: list[Consent]
     admission: Admission | None = None
+    assessment_started_on: date | None = None
     needs: Needs | None = None
     measures: list[Measure] = []
     criminal_process: CriminalProcess = CriminalProcess()
     municipality: Municipality | None = None
     exit: Exit | None = None
     steps: list[StepRecord] = []
+    deadlines: list[Deadline] = []
+    alerts: list[Alert] = []
     runs: int = Field(default=1, description="Workflow runs so far (continue-as-new).")
 
 
@@ -371,6 +472,22 @@ class CaseSummary(Model):
 
 class CasePage(Model):
     cases: list[CaseSummary]
+    next_page_token: str | None = None
+
+
+class DueRow(Model):
+    """An operations row: a case's next deadline and how many are overdue. No personal data."""
+
+    case_id: str
+    office: Office
+    caseworker_id: str | None
+    next_deadline_kind: DeadlineKind | None
+    next_due_at: datetime | None
+    overdue: int
+
+
+class DuePage(Model):
+    rows: list[DueRow]
     next_page_token: str | None = None
 
 

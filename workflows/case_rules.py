@@ -10,14 +10,23 @@ workflow in a `StepContext`.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from temporalio.exceptions import ApplicationError
 
+from workflows import case_deadlines as deadlines
+from workflows import deadline_rules as dr
 from workflows.case_model import (
     Actor,
+    AssessmentStart,
+    DeadlineAction,
+    DeadlineChange,
+    DeadlineExtension,
+    DeadlineStatus,
+    Length,
+    ReflectionPeriodGrant,
     Admission,
     AdmissionDecision,
     Assessment,
@@ -25,6 +34,8 @@ from workflows.case_model import (
     CaseState,
     Consent,
     ConsentChange,
+    Deadline,
+    DeadlineEvent,
     ConsentGiver,
     ConsentScope,
     CriminalEvent,
@@ -64,7 +75,12 @@ STALE_VERSION = "StaleVersion"
 CONSENT_MISSING = "ConsentMissing"
 KEY_REUSED = "IdempotencyKeyReused"
 UNKNOWN_MEASURE = "UnknownMeasure"
+UNKNOWN_DEADLINE = "UnknownDeadline"
 INVALID_STEP = "InvalidStep"
+RULE_REFUSED = "RuleRefused"
+CASE_CLOSED = "CaseClosed"
+
+K = dr.DeadlineKind
 
 S = TypeVar("S", bound=Step)
 
@@ -109,6 +125,9 @@ MEASURE_NEXT: dict[MeasureAction, tuple[frozenset[MeasureStatus], MeasureStatus]
 
 
 def _require_phase(state: CaseState, step: str, *allowed: Phase) -> None:
+    if state.phase.closed and state.phase not in allowed:
+        raise StepRejected(CASE_CLOSED, f"the case is closed ({state.phase}); no '{step}'",
+                           phase=str(state.phase))
     if state.phase not in allowed:
         raise StepRejected(
             INVALID_TRANSITION,
@@ -116,6 +135,23 @@ def _require_phase(state: CaseState, step: str, *allowed: Phase) -> None:
             phase=str(state.phase),
             allowed_phases=[str(p) for p in allowed],
         )
+
+
+def _open_deadline(state: CaseState, kind: dr.DeadlineKind, begins_on: date, ctx: StepContext,
+                   length: Length | None = None) -> None:
+    try:
+        deadlines.open_deadline(state, kind, begins_on, ctx.now, ctx.actor, length=length)
+    except (dr.RuleRefusal, LookupError) as err:
+        raise StepRejected(RULE_REFUSED, str(err), deadline_kind=str(kind)) from None
+
+
+def _close_with_appeal(state: CaseState, decided_on: date, by_post: bool, ctx: StepContext,
+                       reason: str) -> None:
+    """A closing decision cancels what was pending and opens its appeal period."""
+    deadlines.settle(state, list(dr.DeadlineKind), DeadlineStatus.CANCELLED, ctx.now, ctx.actor,
+                     reason)
+    _open_deadline(state, K.APPEAL_PERIOD, dr.appeal_period_begins(decided_on, by_post=by_post),
+                   ctx)
 
 
 def check_referral(referral: Referral) -> None:
@@ -140,7 +176,7 @@ def open_case(case_id: str, referral: Referral, ctx: StepContext) -> CaseState:
     givers = [ConsentGiver.CLIENT, ConsentGiver.GUARDIAN] if referral.minor else [ConsentGiver.CLIENT]
     consents = [Consent(scope=ConsentScope.REFERRAL, given_by=giver, given=True, at=ctx.now,
                         recorded_by=ctx.actor.user_id) for giver in givers]
-    return CaseState(
+    state = CaseState(
         case_id=case_id,
         version=0,
         phase=Phase.REFERRED,
@@ -153,6 +189,8 @@ def open_case(case_id: str, referral: Referral, ctx: StepContext) -> CaseState:
                               caseworker_id=referral.caseworker_id or ctx.actor.user_id),
         consents=consents,
     )
+    _open_deadline(state, K.ADMISSION_DECISION, dr.helsinki_date(ctx.now), ctx)
+    return state
 
 
 def decide_admission(state: CaseState, step: AdmissionDecision, ctx: StepContext) -> str:
@@ -164,13 +202,32 @@ def decide_admission(state: CaseState, step: AdmissionDecision, ctx: StepContext
         reasons=step.reason,
     )
     state.phase = Phase.ADMITTED if step.admitted else Phase.NOT_ADMITTED
-    return "admitted" if step.admitted else "not_admitted"
+    deadlines.settle(state, [K.ADMISSION_DECISION], DeadlineStatus.MET, ctx.now, ctx.actor)
+    if not step.admitted:
+        _close_with_appeal(state, step.decided_on, step.by_post, ctx, "not admitted")
+        return "not_admitted"
+    for kind in (K.ASSESSMENT_START, K.ASSESSMENT_COMPLETION, K.RECOVERY_PERIOD):
+        _open_deadline(state, kind, step.decided_on, ctx)
+    _open_deadline(state, K.APPEAL_PERIOD,
+                   dr.appeal_period_begins(step.decided_on, by_post=step.by_post), ctx)
+    return "admitted"
+
+
+def begin_assessment(state: CaseState, step: AssessmentStart, ctx: StepContext) -> str:
+    _require_phase(state, "start of the assessment", Phase.ADMITTED)
+    if state.assessment_started_on is not None:
+        raise StepRejected(INVALID_TRANSITION, "the assessment has already started")
+    state.assessment_started_on = step.started_on
+    deadlines.settle(state, [K.ASSESSMENT_START], DeadlineStatus.MET, ctx.now, ctx.actor)
+    return "assessment_started"
 
 
 def assess_needs(state: CaseState, step: Assessment, ctx: StepContext) -> str:
     _require_phase(state, "assessment of assistance needs", Phase.ADMITTED)
     state.needs = Needs(**step.model_dump(exclude={"reason"}))
     state.phase = Phase.ASSISTANCE
+    deadlines.settle(state, [K.ASSESSMENT_START, K.ASSESSMENT_COMPLETION], DeadlineStatus.MET,
+                     ctx.now, ctx.actor)
     return "needs_assessed"
 
 
@@ -237,6 +294,8 @@ def transition_to_municipality(state: CaseState, step: MunicipalityTransition,
                            field="handover_on")
     state.municipality = Municipality(**step.model_dump(exclude={"reason"}))
     state.phase = Phase.MUNICIPALITY
+    if step.integration_plan_start is not None:
+        _open_deadline(state, K.INTEGRATION_PLAN, step.integration_plan_start, ctx)
     return "transferred_to_municipality"
 
 
@@ -245,7 +304,46 @@ def exit_case(state: CaseState, step: ExitDecision, ctx: StepContext) -> str:
     state.exit = Exit(ground=step.ground, decision_maker_id=step.decision_maker_id,
                       decided_on=step.decided_on, reasons=step.reason)
     state.phase = Phase.EXITED
+    _close_with_appeal(state, step.decided_on, step.by_post, ctx, "case exited")
     return "exited"
+
+
+def grant_reflection_period(state: CaseState, step: ReflectionPeriodGrant,
+                            ctx: StepContext) -> str:
+    _require_phase(state, "reflection period", Phase.REFERRED, *OPEN_PHASES)
+    _open_deadline(state, K.REFLECTION_PERIOD, step.granted_on, ctx, length=step.length)
+    return "reflection_period_granted"
+
+
+def _deadline(state: CaseState, deadline_id: str) -> Deadline:
+    found = next((d for d in state.deadlines if d.id == deadline_id), None)
+    if found is None:
+        raise StepRejected(UNKNOWN_DEADLINE, f"no deadline '{deadline_id}' in this case",
+                           deadline_id=deadline_id)
+    if not (found.status.pending or found.status is DeadlineStatus.OVERDUE):
+        raise StepRejected(INVALID_TRANSITION,
+                           f"deadline '{deadline_id}' is already {found.status}",
+                           deadline_id=deadline_id, status=str(found.status))
+    return found
+
+
+def change_deadline(state: CaseState, step: DeadlineChange, ctx: StepContext) -> str:
+    deadline = _deadline(state, step.deadline_id)
+    status = (DeadlineStatus.MET if step.action is DeadlineAction.MEET
+              else DeadlineStatus.CANCELLED)
+    deadline.status = status
+    deadline.events.append(DeadlineEvent(at=ctx.now, what=str(status), actor=ctx.actor,
+                                         reason=step.reason))
+    return f"deadline_{status}"
+
+
+def extend_deadline(state: CaseState, step: DeadlineExtension, ctx: StepContext) -> str:
+    deadline = _deadline(state, step.deadline_id)
+    try:
+        deadlines.extend(deadline, step.extension, ctx.now, ctx.actor, step.reason)
+    except dr.RuleRefusal as err:
+        raise StepRejected(RULE_REFUSED, str(err), deadline_id=step.deadline_id) from None
+    return "deadline_extended"
 
 
 def reassign(state: CaseState, step: Reassignment, ctx: StepContext) -> str:

@@ -7,15 +7,23 @@ happen in one activation, and no other step can interleave between them.
 
 from __future__ import annotations
 
+import asyncio
+from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from workflows import case_deadlines as deadlines
     from workflows import case_rules as rules
     from workflows.case_model import (
         AdmissionDecision,
         Assessment,
+        AssessmentStart,
+        DeadlineChange,
+        DeadlineExtension,
+        DeadlineStatus,
+        ReflectionPeriodGrant,
         Carried,
         CaseInput,
         CaseState,
@@ -33,7 +41,10 @@ with workflow.unsafe.imports_passed_through():
     from workflows.case_rules import Rule, StepContext, StepRejected
     from workflows.search_attributes import (
         CASE_CASEWORKER,
+        CASE_NEXT_DEADLINE_AT,
+        CASE_NEXT_DEADLINE_KIND,
         CASE_OFFICE,
+        CASE_OVERDUE,
         CASE_PHASE,
         CASE_REFERRED_AT,
     )
@@ -41,6 +52,9 @@ with workflow.unsafe.imports_passed_through():
 # Idempotency keys remembered per case (carried across continue-as-new): far more than any
 # client retries within its retry window, small enough to keep the carried state small.
 KEYS_KEPT = 500
+# Patch: deadline timers, their search attributes, and a closed case staying open for its appeal
+# period. Runs recorded before it replay without them; their next run has them.
+DEADLINE_TIMERS = "deadline-timers-v1"
 
 
 @workflow.defn
@@ -49,6 +63,8 @@ class CaseWorkflow:
     def __init__(self, inp: CaseInput) -> None:
         self._history_limit = inp.history_limit
         self._published: dict[str, Any] = {}
+        self._timers = False
+        self._changed = False
         if inp.carried is not None:
             self._state = inp.carried.state
             self._keys = dict(inp.carried.keys)
@@ -63,11 +79,15 @@ class CaseWorkflow:
 
     @workflow.run
     async def run(self, inp: CaseInput) -> CaseState:
+        self._timers = workflow.patched(DEADLINE_TIMERS)
         self._publish()
-        await workflow.wait_condition(lambda: self._state.phase.closed or self._history_full())
+        while not (self._finished() or self._history_full()):
+            await self._sleep_until_next_deadline()
+            if self._timers and deadlines.raise_due(self._state, workflow.now()):
+                self._publish()
         # Let an update that is being accepted finish before the run closes.
         await workflow.wait_condition(workflow.all_handlers_finished)
-        if self._state.phase.closed:
+        if self._finished():
             return self._state
         workflow.logger.info("continuing as new", extra={"case_id": self._state.case_id})
         workflow.continue_as_new(
@@ -167,7 +187,57 @@ class CaseWorkflow:
     def _check_transfer(self, meta: StepMeta, step: OfficeTransfer) -> None:
         self._check(meta, step, rules.transfer_office)
 
+    @workflow.update
+    def begin_assessment(self, meta: StepMeta, step: AssessmentStart) -> CaseState:
+        return self._apply(meta, step, rules.begin_assessment)
+
+    @begin_assessment.validator
+    def _check_begin_assessment(self, meta: StepMeta, step: AssessmentStart) -> None:
+        self._check(meta, step, rules.begin_assessment)
+
+    @workflow.update
+    def grant_reflection_period(self, meta: StepMeta, step: ReflectionPeriodGrant) -> CaseState:
+        return self._apply(meta, step, rules.grant_reflection_period)
+
+    @grant_reflection_period.validator
+    def _check_reflection_period(self, meta: StepMeta, step: ReflectionPeriodGrant) -> None:
+        self._check(meta, step, rules.grant_reflection_period)
+
+    @workflow.update
+    def change_deadline(self, meta: StepMeta, step: DeadlineChange) -> CaseState:
+        return self._apply(meta, step, rules.change_deadline)
+
+    @change_deadline.validator
+    def _check_change_deadline(self, meta: StepMeta, step: DeadlineChange) -> None:
+        self._check(meta, step, rules.change_deadline)
+
+    @workflow.update
+    def extend_deadline(self, meta: StepMeta, step: DeadlineExtension) -> CaseState:
+        return self._apply(meta, step, rules.extend_deadline)
+
+    @extend_deadline.validator
+    def _check_extend_deadline(self, meta: StepMeta, step: DeadlineExtension) -> None:
+        self._check(meta, step, rules.extend_deadline)
+
     # --- the machinery every step shares --------------------------------------------------
+
+    def _finished(self) -> bool:
+        """Closed, and (with deadline timers) no period left to run, such as an appeal period."""
+        return self._state.phase.closed and not (
+            self._timers and deadlines.unsettled(self._state))
+
+    async def _sleep_until_next_deadline(self) -> None:
+        """Wait for a step, a full history, or the next reminder or due instant."""
+        wake = deadlines.next_instant(self._state) if self._timers else None
+        if wake is not None and wake <= workflow.now():
+            return
+        self._changed = False
+        try:
+            await workflow.wait_condition(
+                lambda: self._changed or self._history_full(),
+                timeout=None if wake is None else wake - workflow.now())
+        except asyncio.TimeoutError:
+            pass
 
     def _check(self, meta: StepMeta, step: Any, rule: Rule[Any]) -> None:
         if self._is_retry(meta):
@@ -188,6 +258,7 @@ class CaseWorkflow:
         action = rule(self._state, step, ctx)
         self._record(action, meta, step.reason, ctx)
         self._publish()
+        self._changed = True
         return self._state
 
     def _is_retry(self, meta: StepMeta) -> bool:
@@ -221,8 +292,15 @@ class CaseWorkflow:
                                   CASE_OFFICE: str(self._state.assignment.office),
                                   CASE_CASEWORKER: self._state.assignment.caseworker_id,
                                   CASE_REFERRED_AT: self._state.referred_at}
-        changed = [key.value_set(v) for key, v in values.items()
-                   if self._published.get(key.name) != v]
+        if self._timers:
+            pending = [d for d in self._state.deadlines if d.status.pending]
+            nxt = min(pending, key=lambda d: d.due_at, default=None)
+            values[CASE_NEXT_DEADLINE_AT] = nxt.due_at if nxt else None
+            values[CASE_NEXT_DEADLINE_KIND] = str(nxt.kind) if nxt else None
+            values[CASE_OVERDUE] = sum(d.status is DeadlineStatus.OVERDUE
+                                       for d in self._state.deadlines)
+        changed = [key.value_set(v) if v is not None else key.value_unset()
+                   for key, v in values.items() if self._published.get(key.name, ...) != v]
         if changed:
             workflow.upsert_search_attributes(changed)
             self._published.update({key.name: v for key, v in values.items()})

@@ -23,11 +23,17 @@ HELSINKI = ZoneInfo("Europe/Helsinki")
 REMINDER_HOUR = 9
 # Public holidays of Finland, Midsummer Eve and Christmas Eve included: the days on which, with
 # Saturdays and Sundays, a statutory time limit does not end (Act 150/1930 on the calculation of
-# statutory time limits, § 5).
-_HOLIDAYS = holidays.country_holidays("FI", categories=("public",))
+# statutory time limits, § 5). Computed once at import into a plain set: the `holidays` object
+# fills years lazily (with locale look-ups), which workflow code must not do.
+CALENDAR_YEARS = range(2000, 2101)
+_HOLIDAYS = frozenset(holidays.country_holidays("FI", years=CALENDAR_YEARS,
+                                                categories=("public",)))
 
 
 def is_working_day(day: date) -> bool:
+    if day.year not in CALENDAR_YEARS:
+        raise ValueError(f"the working-day calendar covers {CALENDAR_YEARS.start}-"
+                         f"{CALENDAR_YEARS.stop - 1}")
     return day.weekday() < 5 and day not in _HOLIDAYS
 
 

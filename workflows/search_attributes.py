@@ -6,5 +6,11 @@ CASE_PHASE = SearchAttributeKey.for_keyword("CasePhase")
 CASE_OFFICE = SearchAttributeKey.for_keyword("CaseOffice")
 CASE_CASEWORKER = SearchAttributeKey.for_keyword("CaseCaseworker")
 CASE_REFERRED_AT = SearchAttributeKey.for_datetime("CaseReferredAt")
+# The case's earliest pending deadline and how many are overdue: the operations view of what is
+# due, across cases, without opening any of them.
+CASE_NEXT_DEADLINE_AT = SearchAttributeKey.for_datetime("CaseNextDeadlineAt")
+CASE_NEXT_DEADLINE_KIND = SearchAttributeKey.for_keyword("CaseNextDeadlineKind")
+CASE_OVERDUE = SearchAttributeKey.for_int("CaseOverdueDeadlines")
 
-ALL = (CASE_PHASE, CASE_OFFICE, CASE_CASEWORKER, CASE_REFERRED_AT)
+ALL = (CASE_PHASE, CASE_OFFICE, CASE_CASEWORKER, CASE_REFERRED_AT, CASE_NEXT_DEADLINE_AT,
+       CASE_NEXT_DEADLINE_KIND, CASE_OVERDUE)

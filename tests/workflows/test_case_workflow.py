@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from temporalio.api.enums.v1 import EventType
-from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
-from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
@@ -17,10 +13,9 @@ from temporalio.worker import Replayer
 from infra.settings import Settings
 from infra.temporal import DATA_CONVERTER
 from tests import factories as f
-from worker.main import build_worker
+from tests.workflows.cases import Opener, keywords, rejected, step
+from worker.main import WORKFLOW_RUNNER, WORKFLOWS, build_worker
 from workflows.case_model import (
-    CaseInput,
-    CaseState,
     ConsentGiver,
     ConsentScope,
     CriminalStage,
@@ -28,50 +23,16 @@ from workflows.case_model import (
     MeasureStatus,
     MeasureType,
     Office,
-    Opening,
     Phase,
 )
 from workflows.case_workflow import CaseWorkflow
 from workflows.search_attributes import CASE_OFFICE, CASE_PHASE
 
-Handle = WorkflowHandle[CaseWorkflow, CaseState]
-WORKFLOW_TASK_EVENTS = {"EVENT_TYPE_WORKFLOW_TASK_SCHEDULED", "EVENT_TYPE_WORKFLOW_TASK_STARTED",
-                        "EVENT_TYPE_WORKFLOW_TASK_COMPLETED"}
 
-
-async def open_case(env: WorkflowEnvironment, settings: Settings, history_limit: int = 2000,
-                    **changes: Any) -> Handle:
-    return await env.client.start_workflow(
-        CaseWorkflow.run,
-        CaseInput(opening=Opening(referral=f.referral(**changes), meta=f.meta(0)),
-                  history_limit=history_limit),
-        id=f"case-{uuid.uuid4().hex[:20]}", task_queue=settings.temporal_task_queue)
-
-
-async def step(handle: Handle, update: Any, body: Any, version: int, **meta: Any) -> CaseState:
-    return await handle.execute_update(update, args=[f.meta(version, **meta), body])
-
-
-async def rejected(handle: Handle, update: Any, body: Any, version: int,
-                   **meta: Any) -> ApplicationError:
-    """Send a step that must be refused; assert it left no trace in history."""
-    await handle.query(CaseWorkflow.state)  # let earlier workflow tasks settle
-    before = (await handle.fetch_history()).events
-    with pytest.raises(WorkflowUpdateFailedError) as caught:
-        await step(handle, update, body, version, **meta)
-    after = (await handle.fetch_history()).events
-    # The time-skipping server writes an empty workflow task for a refused update (the real
-    # server drops it); nothing else may appear: no update accepted, no state change.
-    added = {EventType.Name(e.event_type) for e in after[len(before):]}
-    assert added <= WORKFLOW_TASK_EVENTS, f"a refused step reached history: {added}"
-    cause = caught.value.cause
-    assert isinstance(cause, ApplicationError)
-    return cause
-
-
-async def test_a_case_through_its_whole_life(env: WorkflowEnvironment, settings: Settings) -> None:
+async def test_a_case_through_its_whole_life(env: WorkflowEnvironment, settings: Settings,
+        open_case: Opener) -> None:
     async with build_worker(env.client, settings):
-        h = await open_case(env, settings)
+        h = await open_case()
         s = await h.query(CaseWorkflow.state)
         assert (s.phase, s.version, s.assignment.caseworker_id) == (Phase.REFERRED, 1, "cw-anna")
         assert [(c.scope, c.given_by) for c in s.consents] == [
@@ -115,27 +76,29 @@ async def test_a_case_through_its_whole_life(env: WorkflowEnvironment, settings:
         assert [st.version for st in final.steps] == list(range(1, 22))
         assert final.steps[0].action == "referred" and final.steps[-1].action == "exited"
         assert all(st.actor == f.CASEWORKER and st.reason for st in final.steps)
-        described = await h.describe()
-        assert described.typed_search_attributes[CASE_PHASE] == "exited"
-        assert described.typed_search_attributes[CASE_OFFICE] == "tampere"
+        _, attributes = await keywords(env, h)
+        assert (attributes[CASE_PHASE.name], attributes[CASE_OFFICE.name]) == ("exited", "tampere")
 
         # The recorded history replays on the current code.
-        await Replayer(workflows=[CaseWorkflow], data_converter=DATA_CONVERTER).replay_workflow(
+        await Replayer(workflows=WORKFLOWS, data_converter=DATA_CONVERTER,
+                       workflow_runner=WORKFLOW_RUNNER).replay_workflow(
             await h.fetch_history())
 
 
-async def test_non_admission_closes_the_case(env: WorkflowEnvironment, settings: Settings) -> None:
+async def test_non_admission_closes_the_case(env: WorkflowEnvironment, settings: Settings,
+        open_case: Opener) -> None:
     async with build_worker(env.client, settings):
-        h = await open_case(env, settings)
+        h = await open_case()
         await step(h, CaseWorkflow.decide_admission, f.admission(admitted=False), 1)
         final = await h.result()
         assert final.phase is Phase.NOT_ADMITTED
         assert final.admission and not final.admission.admitted and final.admission.appealable
 
 
-async def test_minor_records_guardian_consent(env: WorkflowEnvironment, settings: Settings) -> None:
+async def test_minor_records_guardian_consent(env: WorkflowEnvironment, settings: Settings,
+        open_case: Opener) -> None:
     async with build_worker(env.client, settings):
-        h = await open_case(env, settings, minor=True, guardian_consent=True)
+        h = await open_case(minor=True, guardian_consent=True)
         s = await h.query(CaseWorkflow.state)
         assert {c.given_by for c in s.consents} == {ConsentGiver.CLIENT, ConsentGiver.GUARDIAN}
         s = await step(h, CaseWorkflow.record_consent,
@@ -175,10 +138,10 @@ REFUSALS = [
 @pytest.mark.parametrize(("setup", "refused", "code"), REFUSALS,
                          ids=lambda v: v if isinstance(v, str) else None)
 async def test_invalid_steps_are_refused_before_history(
-        env: WorkflowEnvironment, settings: Settings, setup: list[Any], refused: Any,
+        env: WorkflowEnvironment, settings: Settings, open_case: Opener, setup: list[Any], refused: Any,
         code: str) -> None:
     async with build_worker(env.client, settings):
-        h = await open_case(env, settings)
+        h = await open_case()
         version = 1
         for update, body in setup:
             version = (await step(h, update, body, version)).version
@@ -189,18 +152,20 @@ async def test_invalid_steps_are_refused_before_history(
 
 
 async def test_a_stale_step_is_refused_with_the_current_version(
-        env: WorkflowEnvironment, settings: Settings) -> None:
+        env: WorkflowEnvironment, settings: Settings,
+        open_case: Opener) -> None:
     async with build_worker(env.client, settings):
-        h = await open_case(env, settings)
+        h = await open_case()
         await step(h, CaseWorkflow.decide_admission, f.admission(), 1)
         # A second caseworker still looking at version 1 tries to act.
         err = await rejected(h, CaseWorkflow.add_measure, f.measure(), 1)
         assert err.type == "StaleVersion" and err.details == ({"current_version": 2},)
 
 
-async def test_a_retried_step_has_one_effect(env: WorkflowEnvironment, settings: Settings) -> None:
+async def test_a_retried_step_has_one_effect(env: WorkflowEnvironment, settings: Settings,
+        open_case: Opener) -> None:
     async with build_worker(env.client, settings):
-        h = await open_case(env, settings)
+        h = await open_case()
         await step(h, CaseWorkflow.decide_admission, f.admission(), 1)
         first = await step(h, CaseWorkflow.add_measure, f.measure(), 2, key="k-1", fingerprint="a")
         # The retry carries the version the caseworker saw then, now stale: still one effect.
@@ -212,9 +177,10 @@ async def test_a_retried_step_has_one_effect(env: WorkflowEnvironment, settings:
 
 
 async def test_a_closed_case_takes_no_more_steps(env: WorkflowEnvironment,
-                                                 settings: Settings) -> None:
+                                                 settings: Settings,
+        open_case: Opener) -> None:
     async with build_worker(env.client, settings):
-        h = await open_case(env, settings)
+        h = await open_case()
         await step(h, CaseWorkflow.decide_admission, f.admission(admitted=False), 1)
         await h.result()
         # The server refuses: the run has completed (the API turns this into 409).
@@ -225,27 +191,28 @@ async def test_a_closed_case_takes_no_more_steps(env: WorkflowEnvironment,
 
 
 async def test_continue_as_new_keeps_everything(env: WorkflowEnvironment,
-                                                settings: Settings) -> None:
+                                                settings: Settings,
+        open_case: Opener) -> None:
     async with build_worker(env.client, settings):
-        h = await open_case(env, settings, history_limit=20)
-        first_run = (await h.describe()).run_id
+        h = await open_case(history_limit=20)
+        first_run, _ = await keywords(env, h)
         s = await step(h, CaseWorkflow.decide_admission, f.admission(), 1, key="adm")
         for i in range(12):
             s = await step(h, CaseWorkflow.add_measure, f.measure(), s.version)
         s = await h.query(CaseWorkflow.state)
-        assert s.runs > 1 and (await h.describe()).run_id != first_run
+        assert s.runs > 1 and (await keywords(env, h))[0] != first_run
         assert s.version == 14 and [m.id for m in s.measures] == [f"M{i}" for i in range(1, 13)]
         assert [st.seq for st in s.steps] == list(range(1, 15))
         # An idempotency key from the first run is still known in the later ones.
         again = await step(h, CaseWorkflow.decide_admission, f.admission(), 1, key="adm")
         assert again.version == 14
-        described = await h.describe()
-        assert described.typed_search_attributes[CASE_PHASE] == "admitted"
+        assert (await keywords(env, h))[1][CASE_PHASE.name] == "admitted"
 
 
-async def test_a_case_lives_five_years(env: WorkflowEnvironment, settings: Settings) -> None:
+async def test_a_case_lives_five_years(env: WorkflowEnvironment, settings: Settings,
+        open_case: Opener) -> None:
     async with build_worker(env.client, settings):
-        h = await open_case(env, settings, history_limit=30)
+        h = await open_case(history_limit=30)
         start = await env.get_current_time()
         s = await step(h, CaseWorkflow.decide_admission, f.admission(), 1)
         s = await step(h, CaseWorkflow.assess_needs, f.assessment(), s.version)

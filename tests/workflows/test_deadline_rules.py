@@ -8,6 +8,8 @@ import pytest
 
 from workflows.deadline_rules import (
     DeadlineKind as K,
+)
+from workflows.deadline_rules import (
     Period,
     RuleRefusal,
     add_working_days,

@@ -9,7 +9,7 @@ from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
 from infra.temporal import DATA_CONVERTER
-from workflows.case_workflow import CaseWorkflow
+from worker.main import WORKFLOW_RUNNER, WORKFLOWS
 
 HISTORIES = sorted((Path(__file__).parents[1] / "histories").glob("*.json"))
 
@@ -21,6 +21,6 @@ def test_there_are_recorded_histories() -> None:
 @pytest.mark.parametrize("path", HISTORIES, ids=lambda p: p.stem)
 async def test_recorded_history_replays(path: Path) -> None:
     history = WorkflowHistory.from_json(f"case-{path.stem}", path.read_text())
-    result = await Replayer(workflows=[CaseWorkflow],
-                            data_converter=DATA_CONVERTER).replay_workflow(history)
+    result = await Replayer(workflows=WORKFLOWS, data_converter=DATA_CONVERTER,
+                            workflow_runner=WORKFLOW_RUNNER).replay_workflow(history)
     assert result.replay_failure is None

@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from temporalio.service import RPCError
+from temporalio.testing import WorkflowEnvironment
+
+from infra.settings import Settings
+from tests import factories as f
+from tests.workflows.cases import Handle, Opener
+from workflows.case_model import CaseInput, Opening
+from workflows.case_workflow import CaseWorkflow
+
+
+@pytest.fixture
+async def open_case(env: WorkflowEnvironment,
+                    settings: Settings) -> AsyncIterator[Opener]:
+    """Opens cases on this test's task queue, and terminates those still running afterwards:
+    a case left waiting on a timer with no worker would stop the test server skipping time."""
+    handles: list[Handle] = []
+
+    async def open_(history_limit: int = 2000, **changes: Any) -> Handle:
+        handle = await env.client.start_workflow(
+            CaseWorkflow.run,
+            CaseInput(opening=Opening(referral=f.referral(**changes), meta=f.meta(0)),
+                      history_limit=history_limit),
+            id=f"case-{uuid.uuid4().hex[:20]}", task_queue=settings.temporal_task_queue)
+        handles.append(handle)
+        return handle
+
+    yield open_
+    for handle in handles:
+        with contextlib.suppress(RPCError):  # already completed
+            await handle.terminate("test over")

@@ -1,0 +1,128 @@
+"""A case's deadlines: opening them from the rules, settling them, and what their timers raise.
+
+Pure functions over `CaseState`, like `case_rules`; the workflow sleeps until `next_instant`
+and then calls `raise_due`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+
+from workflows import deadline_rules as dr
+from workflows.case_model import (
+    Actor,
+    Alert,
+    AlertKind,
+    CaseState,
+    Deadline,
+    DeadlineEvent,
+    DeadlineStatus,
+    Length,
+)
+from workflows.deadline_rules import DeadlineKind
+
+# Kinds whose end is an obligation missed (escalated); the others are periods that simply elapse.
+ELAPSE_QUIETLY = frozenset({DeadlineKind.APPEAL_PERIOD})
+
+
+def _period(length: Length | None) -> dr.Period | None:
+    return None if length is None else dr.Period(days=length.days, months=length.months,
+                                                  years=length.years)
+
+
+def _apply_schedule(deadline: Deadline, now: datetime, extension: Length | None) -> None:
+    """(Re)compute due date and reminders; reminders already past are not raised again.
+
+    Raises `deadline_rules.RuleRefusal` before changing anything.
+    """
+    s = dr.schedule(deadline.kind, deadline.begins_on, length=_period(deadline.length),
+                    extension=_period(extension))
+    deadline.extension = extension
+    deadline.rule_version, deadline.rule_source = s.rule.version, s.rule.source
+    deadline.due_on, deadline.due_at = s.due_on, s.due_at
+    deadline.reminders_at, deadline.reviews_on = list(s.reminders_at), list(s.reviews_on)
+    deadline.reminders_raised = sum(r <= now for r in s.reminders_at)
+    deadline.reviews_raised = sum(dr.morning_of(d) <= now for d in s.reviews_on)
+
+
+def open_deadline(state: CaseState, kind: DeadlineKind, begins_on: date, now: datetime,
+                  actor: Actor | None, *, length: Length | None = None) -> Deadline:
+    """Raises `deadline_rules.RuleRefusal` when the rule does not allow the request."""
+    deadline = Deadline(id=f"D{len(state.deadlines) + 1}", kind=kind, rule_version="",
+                        rule_source="", begins_on=begins_on, due_on=begins_on, due_at=now,
+                        length=length)
+    _apply_schedule(deadline, now, None)
+    deadline.events.append(DeadlineEvent(at=now, what="opened", actor=actor))
+    state.deadlines.append(deadline)
+    return deadline
+
+
+def extend(deadline: Deadline, by: Length, now: datetime, actor: Actor, reason: str) -> None:
+    total = deadline.extension or Length()
+    _apply_schedule(deadline, now, Length(years=total.years + by.years,
+                                          months=total.months + by.months,
+                                          days=total.days + by.days))
+    deadline.status = DeadlineStatus.EXTENDED if deadline.due_at > now else DeadlineStatus.OVERDUE
+    deadline.events.append(DeadlineEvent(at=now, what=f"extended to {deadline.due_on}",
+                                         actor=actor, reason=reason))
+
+
+def settle(state: CaseState, kinds: Iterable[DeadlineKind], status: DeadlineStatus,
+           now: datetime, actor: Actor | None, reason: str | None = None,
+           keep: frozenset[DeadlineKind] = frozenset()) -> None:
+    """Meet or cancel every unsettled deadline of these kinds (overdue ones included)."""
+    wanted = set(kinds) - keep
+    for d in state.deadlines:
+        if d.kind in wanted and d.status in (DeadlineStatus.OPEN, DeadlineStatus.EXTENDED,
+                                             DeadlineStatus.OVERDUE):
+            d.status = status
+            d.events.append(DeadlineEvent(at=now, what=str(status), actor=actor, reason=reason))
+
+
+def unsettled(state: CaseState) -> list[Deadline]:
+    return [d for d in state.deadlines if d.status.pending or d.status is DeadlineStatus.OVERDUE]
+
+
+def _pending_instants(d: Deadline) -> list[tuple[datetime, AlertKind | None]]:
+    if not d.status.pending:
+        return []
+    due: list[tuple[datetime, AlertKind | None]] = [(d.due_at, None)]
+    return ([(at, AlertKind.REMINDER) for at in d.reminders_at[d.reminders_raised:]]
+            + [(dr.morning_of(day), AlertKind.REVIEW) for day in d.reviews_on[d.reviews_raised:]]
+            + due)
+
+
+def next_instant(state: CaseState) -> datetime | None:
+    """When the next reminder, review or due date of the case falls, if any."""
+    return min((at for d in state.deadlines for at, _ in _pending_instants(d)), default=None)
+
+
+def raise_due(state: CaseState, now: datetime) -> list[Alert]:
+    """Raise every reminder, review and escalation due by `now`, in time order."""
+    raised: list[tuple[datetime, AlertKind, Deadline]] = []
+    for d in state.deadlines:
+        for at, kind in _pending_instants(d):
+            if at > now:
+                continue
+            if kind is AlertKind.REMINDER:
+                d.reminders_raised += 1
+            elif kind is AlertKind.REVIEW:
+                d.reviews_raised += 1
+            elif d.kind in ELAPSE_QUIETLY:
+                d.status = DeadlineStatus.MET
+                d.events.append(DeadlineEvent(at=at, what="elapsed"))
+            else:
+                d.status = DeadlineStatus.OVERDUE
+                d.events.append(DeadlineEvent(at=at, what="overdue"))
+                raised.append((at, AlertKind.ESCALATION, d))
+                continue
+            if kind is not None:
+                raised.append((at, kind, d))
+    alerts = []
+    for at, kind, d in sorted(raised, key=lambda r: (r[0], r[2].id)):
+        alert = Alert(seq=len(state.alerts) + 1, kind=kind, deadline_id=d.id, deadline_kind=d.kind,
+                      office=state.assignment.office, at=at, raised_at=now)
+        state.alerts.append(alert)
+        alerts.append(alert)
+    return alerts
