@@ -15,6 +15,13 @@ from workflows.case_model import (
     Actor,
     AdmissionDecision,
     Assessment,
+    AssessmentStart,
+    Deadline,
+    DeadlineAction,
+    DeadlineChange,
+    DeadlineExtension,
+    Extension,
+    ReflectionPeriodGrant,
     CasePage,
     CaseState,
     ConsentChange,
@@ -124,6 +131,11 @@ async def decide_admission(case_id: str, body: AdmissionDecision, step: StepDep)
     return await step(case_id, CaseWorkflow.decide_admission, body)
 
 
+@router.post("/{case_id}/assessment/start", summary="The assessment of needs has started")
+async def begin_assessment(case_id: str, body: AssessmentStart, step: StepDep) -> CaseState:
+    return await step(case_id, CaseWorkflow.begin_assessment, body)
+
+
 @router.post("/{case_id}/assessment", summary="Assessment of assistance needs")
 async def assess_needs(case_id: str, body: Assessment, step: StepDep) -> CaseState:
     return await step(case_id, CaseWorkflow.assess_needs, body)
@@ -171,3 +183,33 @@ async def reassign(case_id: str, body: Reassignment, step: StepDep) -> CaseState
 @router.post("/{case_id}/transfer", summary="Transfer to another office")
 async def transfer_office(case_id: str, body: OfficeTransfer, step: StepDep) -> CaseState:
     return await step(case_id, CaseWorkflow.transfer_office, body)
+
+
+@router.post("/{case_id}/reflection-period", summary="Reflection period granted")
+async def grant_reflection_period(case_id: str, body: ReflectionPeriodGrant,
+                                  step: StepDep) -> CaseState:
+    return await step(case_id, CaseWorkflow.grant_reflection_period, body)
+
+
+@router.get("/{case_id}/deadlines", response_model=list[Deadline],
+            summary="The case's deadlines with their rules, due times and history")
+async def get_deadlines(case_id: str, actor: CaseReader, gateway: Gateway,
+                        response: Response) -> list[Deadline]:
+    state = await gateway.get(case_id)
+    response.headers["ETag"] = etag(state.version)
+    return state.deadlines
+
+
+@router.post("/{case_id}/deadlines/{deadline_id}/extension",
+             summary="Extend a deadline, as far as its rule allows")
+async def extend_deadline(case_id: str, deadline_id: Ident, body: Extension,
+                          step: StepDep) -> CaseState:
+    change = DeadlineExtension(deadline_id=deadline_id, **body.model_dump())
+    return await step(case_id, CaseWorkflow.extend_deadline, change)
+
+
+@router.post("/{case_id}/deadlines/{deadline_id}/{action}", summary="Meet or cancel a deadline")
+async def change_deadline(case_id: str, deadline_id: Ident, action: DeadlineAction, body: Step,
+                          step: StepDep) -> CaseState:
+    change = DeadlineChange(deadline_id=deadline_id, action=action, reason=body.reason)
+    return await step(case_id, CaseWorkflow.change_deadline, change)

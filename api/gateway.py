@@ -10,11 +10,12 @@ import secrets
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from temporalio.client import (
     Client,
+    WorkflowExecution,
     WorkflowExecutionStatus,
     WorkflowHandle,
     WorkflowQueryFailedError,
@@ -34,6 +35,8 @@ from workflows.case_model import (
     CasePage,
     CaseState,
     CaseSummary,
+    DuePage,
+    DueRow,
     Office,
     Opening,
     Phase,
@@ -42,7 +45,16 @@ from workflows.case_model import (
     StepMeta,
 )
 from workflows.case_workflow import CaseWorkflow
-from workflows.search_attributes import CASE_CASEWORKER, CASE_OFFICE, CASE_PHASE, CASE_REFERRED_AT
+from workflows.deadline_rules import DeadlineKind
+from workflows.search_attributes import (
+    CASE_CASEWORKER,
+    CASE_NEXT_DEADLINE_AT,
+    CASE_NEXT_DEADLINE_KIND,
+    CASE_OFFICE,
+    CASE_OVERDUE,
+    CASE_PHASE,
+    CASE_REFERRED_AT,
+)
 
 CASE_ID = re.compile(r"^case-[a-z2-7]{20}$")
 UNAVAILABLE = {RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED,
@@ -122,26 +134,33 @@ class CaseGateway:
         async with translate_errors(case_id):
             return await handle.query(CaseWorkflow.state, rpc_timeout=self._timeout)
 
-    async def list(self, *, phase: Phase | None, office: Office | None,
-                   caseworker_id: str | None, page_size: int,
-                   page_token: str | None) -> CasePage:
-        # Values are enums or pattern-checked ids, so they cannot break out of the quotes.
-        clauses = ["WorkflowType = 'CaseWorkflow'", "ExecutionStatus != 'ContinuedAsNew'"]
-        for key, value in ((CASE_PHASE, phase), (CASE_OFFICE, office),
-                           (CASE_CASEWORKER, caseworker_id)):
-            if value is not None:
-                clauses.append(f"{key.name} = '{value}'")
+    async def _page(self, clauses: list[str], page_size: int,
+                    page_token: str | None) -> tuple[list[WorkflowExecution], str | None]:
+        """One page of case workflows from visibility. Clause values must be enums, pattern-
+        checked ids or datetimes: nothing a caller types reaches the query unchecked."""
+        query = " AND ".join(["WorkflowType = 'CaseWorkflow'",
+                              "ExecutionStatus != 'ContinuedAsNew'", *clauses])
         try:
             token = bytes.fromhex(page_token) if page_token else None
         except ValueError:
             raise Problem("InvalidRequest", "page_token is not valid",
                           errors=[{"field": "query.page_token", "message": "not a token"}]) from None
         async with translate_errors(None):
-            pages = self._client.list_workflows(" AND ".join(clauses), page_size=page_size,
+            pages = self._client.list_workflows(query, page_size=page_size,
                                                 next_page_token=token, rpc_timeout=self._timeout)
             await pages.fetch_next_page()
+        return list(pages.current_page or []), (pages.next_page_token.hex()
+                                                if pages.next_page_token else None)
+
+    async def list(self, *, phase: Phase | None, office: Office | None,
+                   caseworker_id: str | None, page_size: int,
+                   page_token: str | None) -> CasePage:
+        clauses = [f"{key.name} = '{value}'" for key, value in (
+            (CASE_PHASE, phase), (CASE_OFFICE, office), (CASE_CASEWORKER, caseworker_id))
+            if value is not None]
+        page, token = await self._page(clauses, page_size, page_token)
         cases = []
-        for wf in pages.current_page or []:
+        for wf in page:
             sa = wf.typed_search_attributes
             if sa.get(CASE_PHASE) is None:
                 continue  # started but its first task not yet run: nothing to show yet
@@ -150,8 +169,39 @@ class CaseGateway:
                 caseworker_id=sa.get(CASE_CASEWORKER),
                 referred_at=sa.get(CASE_REFERRED_AT) or wf.start_time,
                 closed=wf.status is not WorkflowExecutionStatus.RUNNING))
-        return CasePage(cases=cases, next_page_token=pages.next_page_token.hex()
-                        if pages.next_page_token else None)
+        return CasePage(cases=cases, next_page_token=token)
+
+    async def due(self, *, office: Office | None, overdue: bool, due_before: datetime | None,
+                  page_size: int, page_token: str | None) -> DuePage:
+        """Open cases with an overdue deadline, or one due before a time: either, if both."""
+        wanted = []
+        if overdue:
+            wanted.append(f"{CASE_OVERDUE.name} > 0")
+        if due_before is not None:
+            wanted.append(f"{CASE_NEXT_DEADLINE_AT.name} < '{_rfc3339(due_before)}'")
+        if not wanted:  # every case with a deadline pending or overdue
+            wanted = [f"{CASE_OVERDUE.name} > 0",
+                      f"{CASE_NEXT_DEADLINE_AT.name} > '{_rfc3339(datetime(1970, 1, 1, tzinfo=UTC))}'"]
+        clauses = ["ExecutionStatus = 'Running'", f"({' OR '.join(wanted)})"]
+        if office is not None:
+            clauses.append(f"{CASE_OFFICE.name} = '{office}'")
+        page, token = await self._page(clauses, page_size, page_token)
+        rows = []
+        for wf in page:
+            sa = wf.typed_search_attributes
+            kind = sa.get(CASE_NEXT_DEADLINE_KIND)
+            rows.append(DueRow(case_id=wf.id, office=Office(sa[CASE_OFFICE]),
+                               caseworker_id=sa.get(CASE_CASEWORKER),
+                               next_deadline_kind=DeadlineKind(kind) if kind else None,
+                               next_due_at=sa.get(CASE_NEXT_DEADLINE_AT),
+                               overdue=sa.get(CASE_OVERDUE) or 0))
+        far = datetime.max.replace(tzinfo=UTC)
+        rows.sort(key=lambda r: (-r.overdue, r.next_due_at or far))
+        return DuePage(rows=rows, next_page_token=token)
+
+
+def _rfc3339(instant: datetime) -> str:
+    return instant.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 @asynccontextmanager
@@ -175,7 +225,7 @@ async def translate_errors(case_id: str | None,
         if err.status is RPCStatusCode.NOT_FOUND:
             # An update to a completed run is NOT_FOUND too: tell a closed case from none.
             if handle is not None and await _is_closed(handle):
-                raise Problem("CaseClosed", "the case is closed and takes no more steps") from None
+                raise Problem(rules.CASE_CLOSED, "the case is closed and takes no more steps") from None
             raise Problem("CaseNotFound", "no case with this id") from None
         if err.status in UNAVAILABLE:
             raise Problem("TemporalUnavailable", f"Temporal did not answer in time; {retry}",

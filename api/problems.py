@@ -26,7 +26,9 @@ CODES: dict[str, tuple[int, str]] = {
     rules.CONSENT_MISSING: (422, "Consent missing"),
     rules.INVALID_STEP: (422, "Invalid step"),
     rules.UNKNOWN_MEASURE: (404, "No such measure"),
-    "CaseClosed": (409, "The case is closed"),
+    rules.UNKNOWN_DEADLINE: (404, "No such deadline"),
+    rules.RULE_REFUSED: (422, "The deadline rule does not allow this"),
+    rules.CASE_CLOSED: (409, "The case is closed"),
     "CaseNotFound": (404, "No such case"),
     "InvalidRequest": (422, "Invalid request"),
     "PreconditionRequired": (428, "If-Match required"),
@@ -48,9 +50,10 @@ class Problem(Exception):
 
 def problem_response(request: Request, problem: Problem) -> JSONResponse:
     status, title = CODES[problem.code]
-    body = {"type": f"urn:casework:problem:{problem.code}", "title": title, "status": status,
-            "detail": problem.detail, "instance": request.url.path, "code": problem.code,
-            **problem.extensions}
+    # Extensions first: they never override a standard member.
+    body = {**problem.extensions, "type": f"urn:casework:problem:{problem.code}", "title": title,
+            "status": status, "detail": problem.detail, "instance": request.url.path,
+            "code": problem.code}
     return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=problem.headers)
 
 

@@ -252,7 +252,7 @@ def change_measure(state: CaseState, step: MeasureUpdate, ctx: StepContext) -> s
             INVALID_TRANSITION,
             f"cannot {step.action} measure '{step.measure_id}' in status '{measure.status}'",
             measure_id=step.measure_id,
-            status=str(measure.status),
+            measure_status=str(measure.status),
         )
     measure.status, measure.changed_at = to, ctx.now
     return f"measure_{to}"
@@ -323,7 +323,7 @@ def _deadline(state: CaseState, deadline_id: str) -> Deadline:
     if not (found.status.pending or found.status is DeadlineStatus.OVERDUE):
         raise StepRejected(INVALID_TRANSITION,
                            f"deadline '{deadline_id}' is already {found.status}",
-                           deadline_id=deadline_id, status=str(found.status))
+                           deadline_id=deadline_id, deadline_status=str(found.status))
     return found
 
 

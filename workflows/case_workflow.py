@@ -8,7 +8,7 @@ happen in one activation, and no other step can interleave between them.
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime
 from typing import Any
 
 from temporalio import workflow
@@ -64,7 +64,6 @@ class CaseWorkflow:
         self._history_limit = inp.history_limit
         self._published: dict[str, Any] = {}
         self._timers = False
-        self._changed = False
         if inp.carried is not None:
             self._state = inp.carried.state
             self._keys = dict(inp.carried.keys)
@@ -226,15 +225,19 @@ class CaseWorkflow:
         return self._state.phase.closed and not (
             self._timers and deadlines.unsettled(self._state))
 
+    def _next_instant(self) -> datetime | None:
+        return deadlines.next_instant(self._state) if self._timers else None
+
     async def _sleep_until_next_deadline(self) -> None:
-        """Wait for a step, a full history, or the next reminder or due instant."""
-        wake = deadlines.next_instant(self._state) if self._timers else None
+        """Sleep until the next reminder or due instant, or until a step moves it (only then is
+        the timer replaced), closes the case, or the history is full."""
+        wake = self._next_instant()
         if wake is not None and wake <= workflow.now():
             return
-        self._changed = False
         try:
             await workflow.wait_condition(
-                lambda: self._changed or self._history_full(),
+                lambda: (self._finished() or self._history_full()
+                         or self._next_instant() != wake),
                 timeout=None if wake is None else wake - workflow.now())
         except asyncio.TimeoutError:
             pass
@@ -258,7 +261,6 @@ class CaseWorkflow:
         action = rule(self._state, step, ctx)
         self._record(action, meta, step.reason, ctx)
         self._publish()
-        self._changed = True
         return self._state
 
     def _is_retry(self, meta: StepMeta) -> bool:

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from typing import Any
 import uuid
+from datetime import date, timedelta
 from pathlib import Path
 
 from temporalio.testing import WorkflowEnvironment
@@ -18,7 +20,17 @@ from infra.settings import Settings
 from infra.temporal import DATA_CONVERTER, register_search_attributes
 from tests import factories as f
 from worker.main import build_worker
-from workflows.case_model import CaseInput, CriminalStage, MeasureAction, Opening
+from workflows.case_model import (
+    AgencyType,
+    AssessmentStart,
+    CaseInput,
+    CriminalStage,
+    DeadlineExtension,
+    Length,
+    MeasureAction,
+    Opening,
+    ReflectionPeriodGrant,
+)
 from workflows.case_workflow import CaseWorkflow
 
 HERE = Path(__file__).parent
@@ -35,7 +47,16 @@ async def record(name: str) -> Path:
                 CaseWorkflow.run,
                 CaseInput(opening=Opening(referral=f.referral(), meta=f.meta(0))),
                 id=f"case-{name}", task_queue=settings.temporal_task_queue)
-            steps = [(CaseWorkflow.decide_admission, f.admission()),
+            steps: list[tuple[Any, Any]] = [(CaseWorkflow.decide_admission, f.admission()),
+                     (CaseWorkflow.begin_assessment,
+                      AssessmentStart(reason="Meeting held.", started_on=date(2026, 11, 25))),
+                     (CaseWorkflow.grant_reflection_period, ReflectionPeriodGrant(
+                         reason="Granted by the police.", granted_on=date(2026, 11, 24),
+                         length=Length(months=2), granted_by=AgencyType.POLICE)),
+                     (CaseWorkflow.extend_deadline, DeadlineExtension(
+                         reason="Client needs more time.", deadline_id="D4",
+                         extension=Length(days=30))),
+                     (timedelta(days=20), None),  # reminders and escalations fire
                      (CaseWorkflow.assess_needs, f.assessment()),
                      (CaseWorkflow.add_measure, f.measure()),
                      (CaseWorkflow.change_measure, f.measure_update("M1", MeasureAction.START)),
@@ -47,6 +68,9 @@ async def record(name: str) -> Path:
                      (CaseWorkflow.exit_case, f.exit_decision())]
             version = 1
             for update, body in steps:
+                if isinstance(update, timedelta):
+                    await env.sleep(update)
+                    continue
                 version = (await handle.execute_update(update, args=[f.meta(version), body])
                            ).version
             await handle.result()
