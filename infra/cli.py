@@ -54,6 +54,30 @@ def api() -> None:
 
 
 @app.command()
+def outbox() -> None:
+    """Run the local SMTP outbox of the embedded defaults: every mail lands in data/outbox/."""
+    from aiosmtpd.controller import Controller
+
+    settings = get_settings()
+    folder = settings.data_dir / "outbox"
+    folder.mkdir(parents=True, exist_ok=True)
+
+    class Keep:
+        async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
+            name = f"{time.time_ns()}.eml"
+            (folder / name).write_bytes(envelope.content)  # type: ignore[attr-defined]
+            return "250 kept"
+
+    controller = Controller(Keep(), hostname=settings.smtp_host, port=settings.smtp_port)
+    controller.start()
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    stop.wait()
+    controller.stop()
+
+
+@app.command()
 def setup() -> None:
     """Prepare the configured Temporal namespace: register the case search attributes."""
     settings = get_settings()
@@ -73,6 +97,7 @@ def run() -> None:
     try:
         if settings.embedded:
             procs.append(("temporal", _start_dev_server(settings)))
+            procs.append(("outbox", _spawn([sys.executable, "-m", "infra.cli", "outbox"])))
             _wait_for_port(settings.dev_server_port, stop, procs)
         asyncio.run(_register_search_attributes(settings))
         procs.append(("worker", _spawn([sys.executable, "-m", "infra.cli", "worker"])))
@@ -139,6 +164,8 @@ def _announce(settings: Settings) -> None:
     if settings.embedded:
         lines.append(f"Temporal UI    http://127.0.0.1:{settings.dev_server_ui_port}")
         lines.append(f"Temporal data  {Path(settings.data_dir).resolve() / 'temporal.db'}")
+        lines.append(f"Mail outbox    {Path(settings.data_dir).resolve() / 'outbox'} "
+                     f"(SMTP {settings.smtp_host}:{settings.smtp_port})")
     else:
         lines.append(f"Temporal       {settings.temporal_target} ({settings.temporal_namespace})")
     typer.echo("\n".join(["", "casework is running (Ctrl-C stops it):", *lines, ""]), err=True)

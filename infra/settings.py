@@ -6,6 +6,7 @@ Temporal cluster and PostgreSQL by setting variables; `deploy/compose.yaml` show
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -37,6 +38,19 @@ class Settings(BaseSettings):
     # Continue-as-new once a case's run history reaches this many events.
     case_history_limit: int = Field(default=2000, ge=20)
 
+    # Notifications: the agency directory, and the mail server for e-mail channels. Without
+    # CASEWORK_TEMPORAL_ADDRESS, `casework run` starts a local outbox on smtp_port.
+    agency_directory: Path = Path("config/agencies.yaml")
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 8025
+    smtp_starttls: bool = False
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_sender: str = "casework@auttamisjarjestelma.example"
+    delivery_timeout_seconds: float = 30.0
+    # How long a notification is retried before it shows as failed.
+    delivery_give_up_days: float = 7.0
+
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     # How long the API waits on Temporal for one step before answering 503.
@@ -54,6 +68,15 @@ class Settings(BaseSettings):
             raise ValueError("production needs CASEWORK_TEMPORAL_ADDRESS: the embedded dev "
                              "server is for development only")
         return self
+
+    @staticmethod
+    def secret(name: str) -> bytes | None:
+        """A webhook secret the directory names. Only CASEWORK_SECRET_* variables: a directory
+        entry must not be able to send any other variable of the process to an agency."""
+        if not name.startswith("CASEWORK_SECRET_"):
+            return None
+        value = os.environ.get(name)
+        return value.encode() if value else None
 
     @property
     def embedded(self) -> bool:

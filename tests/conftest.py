@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 from temporalio.testing import WorkflowEnvironment
@@ -11,6 +11,7 @@ from temporalio.testing import WorkflowEnvironment
 from infra.binaries import temporal_test_server
 from infra.settings import Settings
 from infra.temporal import DATA_CONVERTER, register_search_attributes
+from tests.receivers import Mailbox
 
 
 @pytest.fixture(scope="session")
@@ -22,7 +23,15 @@ async def env() -> AsyncIterator[WorkflowEnvironment]:
     await environment.shutdown()
 
 
+@pytest.fixture(scope="session")
+def mailbox() -> Iterator[Mailbox]:
+    box = Mailbox().start()
+    yield box
+    box.stop()
+
+
 @pytest.fixture
-def settings() -> Settings:
-    """Settings with a task queue of this test's own."""
-    return Settings(temporal_task_queue=f"cases-{uuid.uuid4()}", _env_file=None)
+def settings(mailbox: Mailbox) -> Settings:
+    """Settings with a task queue of this test's own, mailing to the test mailbox."""
+    return Settings(temporal_task_queue=f"cases-{uuid.uuid4()}", smtp_port=mailbox.port,
+                    _env_file=None)

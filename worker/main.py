@@ -10,6 +10,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+from activities.notifications import NotificationActivities
 from infra.logs import configure_logging
 from infra.settings import Settings, get_settings
 from infra.telemetry import configure_telemetry
@@ -30,7 +31,9 @@ WORKFLOWS = [CaseWorkflow]
 
 def build_worker(client: Client, settings: Settings, **options: object) -> Worker:
     """The one place that says what a worker hosts; tests build theirs here too."""
+    notifications = NotificationActivities(settings)
     return Worker(client, task_queue=settings.temporal_task_queue, workflows=WORKFLOWS,
+                  activities=[notifications.resolve_agencies, notifications.deliver],
                   workflow_runner=WORKFLOW_RUNNER, **options)  # type: ignore[arg-type]
 
 

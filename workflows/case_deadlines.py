@@ -47,11 +47,12 @@ def _apply_schedule(deadline: Deadline, now: datetime, extension: Length | None)
 
 
 def open_deadline(state: CaseState, kind: DeadlineKind, begins_on: date, now: datetime,
-                  actor: Actor | None, *, length: Length | None = None) -> Deadline:
+                  actor: Actor | None, *, length: Length | None = None,
+                  subject: str | None = None) -> Deadline:
     """Raises `deadline_rules.RuleRefusal` when the rule does not allow the request."""
     deadline = Deadline(id=f"D{len(state.deadlines) + 1}", kind=kind, rule_version="",
                         rule_source="", begins_on=begins_on, due_on=begins_on, due_at=now,
-                        length=length)
+                        length=length, subject=subject)
     _apply_schedule(deadline, now, None)
     deadline.events.append(DeadlineEvent(at=now, what="opened", actor=actor))
     state.deadlines.append(deadline)
@@ -70,12 +71,13 @@ def extend(deadline: Deadline, by: Length, now: datetime, actor: Actor, reason: 
 
 def settle(state: CaseState, kinds: Iterable[DeadlineKind], status: DeadlineStatus,
            now: datetime, actor: Actor | None, reason: str | None = None,
-           keep: frozenset[DeadlineKind] = frozenset()) -> None:
-    """Meet or cancel every unsettled deadline of these kinds (overdue ones included)."""
-    wanted = set(kinds) - keep
+           subject: str | None = None) -> None:
+    """Meet or cancel every unsettled deadline of these kinds (overdue ones included), or only
+    those about `subject`."""
+    wanted = set(kinds)
     for d in state.deadlines:
-        if d.kind in wanted and d.status in (DeadlineStatus.OPEN, DeadlineStatus.EXTENDED,
-                                             DeadlineStatus.OVERDUE):
+        if d.kind in wanted and (subject is None or d.subject == subject) and d.status in (
+                DeadlineStatus.OPEN, DeadlineStatus.EXTENDED, DeadlineStatus.OVERDUE):
             d.status = status
             d.events.append(DeadlineEvent(at=now, what=str(status), actor=actor, reason=reason))
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -38,8 +38,11 @@ class AgencyType(StrEnum):
     BORDER_GUARD = "border_guard"
     RECEPTION_CENTRE = "reception_centre"
     SOCIAL_SERVICES = "social_services"
+    CHILD_PROTECTION = "child_protection"
     HEALTH_CARE = "health_care"
     NGO = "ngo"
+    ASSISTANCE_OFFICE = "assistance_office"  # an office of the assistance system (its inbox)
+    OFFICE_LEAD = "office_lead"  # the lead of an assistance-system office
     SELF = "self"
     OTHER = "other"
 
@@ -208,6 +211,10 @@ class Person(Model):
 class Referrer(Model):
     agency_type: AgencyType
     organisation: Name | None = None
+    agency_id: Ident | None = Field(default=None, description="The referrer's entry in the "
+                                    "agency directory: it learns whether the person was admitted.")
+    reference: Annotated[str, StringConstraints(max_length=100)] | None = Field(
+        default=None, description="The referrer's own reference, returned with the outcome.")
 
 
 class Referral(Step):
@@ -245,6 +252,8 @@ class Assessment(Step):
 class Provider(Model):
     agency_type: AgencyType
     organisation: Name
+    agency_id: Ident | None = Field(default=None, description="The provider's entry in the "
+                                    "agency directory: it is asked to accept the measure.")
 
 
 class NewMeasure(Step):
@@ -277,6 +286,35 @@ class ExitDecision(Step):
     decided_on: date
     by_post: bool = Field(default=False, description="Served by post: the appeal period "
                           "starts on the 7th day after sending.")
+
+
+class ManualNotification(Step):
+    """Notify an agency on a recorded legal basis, e.g. police in acute danger without consent."""
+
+    agency_id: Ident
+    legal_basis: LegalBasis | None = None
+
+
+class NotificationRef(Step):
+    notification_id: Ident
+
+
+class MeasureResponse(Step):
+    """The providing agency accepts or declines the referral of a measure."""
+
+    accepted: bool
+
+
+class MeasureAnswer(MeasureResponse):
+    measure_id: Ident
+
+
+class ProviderChange(Step):
+    provider: Provider
+
+
+class MeasureProviderChange(ProviderChange):
+    measure_id: Ident
 
 
 class AssessmentStart(Step):
@@ -379,6 +417,9 @@ class Measure(Model):
     status: MeasureStatus = MeasureStatus.PLANNED
     added_at: datetime
     changed_at: datetime
+    # The provider's answer to the referral of this measure: None until it answers.
+    provider_accepted: bool | None = None
+    provider_reason: str | None = None
 
 
 class CriminalRecord(Model):
@@ -399,6 +440,59 @@ class Municipality(Model):
     integration_plan_start: date | None = None
 
 
+class NotificationStatus(StrEnum):
+    WITHHELD = "withheld"  # no consent and no legal basis: not sent
+    PENDING = "pending"  # being delivered (retrying until it is)
+    DELIVERED = "delivered"
+    FAILED = "failed"  # permanently refused, or undeliverable: an operator can re-send
+    ACKNOWLEDGED = "acknowledged"
+
+
+class LegalBasis(StrEnum):
+    """Grounds to notify without the client's consent, recorded with the notification."""
+
+    CHILD_WELFARE = "child_welfare"  # Child Welfare Act 417/2007 § 25: report a child at once
+    ACUTE_DANGER = "acute_danger"
+    REFERRAL = "referral"  # the referrer learns the outcome of its own referral
+    INTERNAL = "internal"  # within the assistance system (deadline alerts to offices)
+    OTHER_STATUTORY = "other_statutory"
+
+
+class Selector(Model):
+    """Whom to notify: one agency by id, or every agency of a type serving an office or a
+    municipality. The directory answers it when the notification is sent."""
+
+    agency_id: str | None = None
+    agency_type: AgencyType | None = None
+    office: str | None = None
+    municipality: str | None = None
+
+    def __str__(self) -> str:
+        if self.agency_id:
+            return self.agency_id
+        return f"{self.agency_type}@{self.municipality or self.office or 'any'}"
+
+
+class Notification(Model):
+    id: str
+    key: str  # idempotency key (case and notification); receivers deduplicate on it
+    purpose: str
+    selector: Selector  # whom the matrix asked for
+    agency_id: str | None = None  # whom the directory named
+    status: NotificationStatus
+    message: dict[str, Any] = {}
+    expects_ack: bool = True
+    sends: int = 0  # deliveries started (1, then one more per re-send)
+    consent: ConsentScope | None = None  # the consent it rests on, or
+    legal_basis: LegalBasis | None = None  # the legal basis recorded instead
+    step_seq: int | None = None
+    attempts: int = 0
+    last_error: str | None = None
+    created_at: datetime
+    changed_at: datetime
+    acknowledged_by: Actor | None = None
+
+
 class DeadlineEvent(Model):
     at: datetime
     what: str
@@ -409,6 +503,7 @@ class DeadlineEvent(Model):
 class Deadline(Model):
     id: str
     kind: DeadlineKind
+    subject: str | None = None  # what it is about, e.g. the notification awaiting acknowledgement
     rule_version: str
     rule_source: str
     begins_on: date
@@ -456,6 +551,7 @@ class CaseState(Model):
     steps: list[StepRecord] = []
     deadlines: list[Deadline] = []
     alerts: list[Alert] = []
+    notifications: list[Notification] = []
     runs: int = Field(default=1, description="Workflow runs so far (continue-as-new).")
 
 
@@ -517,3 +613,5 @@ class CaseInput(Model):
     opening: Opening | None = None
     carried: Carried | None = None
     history_limit: int = Field(default=2000, ge=20, description="Continue as new past this.")
+    delivery_give_up_days: float = Field(default=7.0, gt=0,
+                                         description="Retry a notification this long.")

@@ -18,8 +18,14 @@ from temporalio.exceptions import ApplicationError
 
 from workflows import case_deadlines as deadlines
 from workflows import deadline_rules as dr
+from workflows import notify_rules
 from workflows.case_model import (
     Actor,
+    ManualNotification,
+    MeasureAnswer,
+    MeasureProviderChange,
+    NotificationRef,
+    NotificationStatus,
     AssessmentStart,
     DeadlineAction,
     DeadlineChange,
@@ -36,6 +42,8 @@ from workflows.case_model import (
     ConsentChange,
     Deadline,
     DeadlineEvent,
+    Notification,
+    Role,
     ConsentGiver,
     ConsentScope,
     CriminalEvent,
@@ -76,6 +84,7 @@ CONSENT_MISSING = "ConsentMissing"
 KEY_REUSED = "IdempotencyKeyReused"
 UNKNOWN_MEASURE = "UnknownMeasure"
 UNKNOWN_DEADLINE = "UnknownDeadline"
+UNKNOWN_NOTIFICATION = "UnknownNotification"
 INVALID_STEP = "InvalidStep"
 RULE_REFUSED = "RuleRefused"
 CASE_CLOSED = "CaseClosed"
@@ -94,6 +103,7 @@ class StepContext:
 Rule = Callable[[CaseState, S, StepContext], str]
 
 OPEN_PHASES = (Phase.ADMITTED, Phase.ASSISTANCE, Phase.MUNICIPALITY)
+STAFF = frozenset({Role.CASEWORKER, Role.OFFICE_LEAD, Role.OPERATOR})
 
 # The criminal process moves forward one stage at a time; it may be discontinued before judgment,
 # and an appeal leads to a new judgment. It never gates assistance.
@@ -242,10 +252,7 @@ def add_measure(state: CaseState, step: NewMeasure, ctx: StepContext) -> str:
 
 def change_measure(state: CaseState, step: MeasureUpdate, ctx: StepContext) -> str:
     _require_phase(state, f"{step.action} measure", *OPEN_PHASES)
-    measure = next((m for m in state.measures if m.id == step.measure_id), None)
-    if measure is None:
-        raise StepRejected(UNKNOWN_MEASURE, f"no measure '{step.measure_id}' in this case",
-                           measure_id=step.measure_id)
+    measure = _measure(state, step.measure_id)
     allowed_from, to = MEASURE_NEXT[step.action]
     if measure.status not in allowed_from:
         raise StepRejected(
@@ -361,3 +368,79 @@ def transfer_office(state: CaseState, step: OfficeTransfer, ctx: StepContext) ->
         raise StepRejected(INVALID_STEP, "the case is already at that office", field="office")
     state.assignment = Assignment(office=step.office, caseworker_id=step.caseworker_id)
     return "transferred_office"
+
+
+def _notification(state: CaseState, notification_id: str) -> Notification:
+    found = next((n for n in state.notifications if n.id == notification_id), None)
+    if found is None:
+        raise StepRejected(UNKNOWN_NOTIFICATION, f"no notification '{notification_id}' in this "
+                           "case", notification_id=notification_id)
+    return found
+
+
+def acknowledge_notification(state: CaseState, step: NotificationRef, ctx: StepContext) -> str:
+    n = _notification(state, step.notification_id)
+    if n.status not in (NotificationStatus.PENDING, NotificationStatus.DELIVERED):
+        raise StepRejected(INVALID_TRANSITION, f"notification '{n.id}' is {n.status}",
+                           notification_id=n.id, notification_status=str(n.status))
+    if ctx.actor.agency not in (None, n.agency_id) and ctx.actor.role not in STAFF:
+        raise StepRejected(INVALID_STEP, "only the notified agency acknowledges",
+                           notification_id=n.id)
+    n.status, n.changed_at, n.acknowledged_by = NotificationStatus.ACKNOWLEDGED, ctx.now, ctx.actor
+    deadlines.settle(state, [K.NOTIFICATION_ACK], DeadlineStatus.MET, ctx.now, ctx.actor,
+                     subject=n.id)
+    return "notification_acknowledged"
+
+
+def resend_notification(state: CaseState, step: NotificationRef, ctx: StepContext) -> str:
+    """Send a failed notification again (after the directory was fixed), or a withheld one
+    whose consent has since been given."""
+    n = _notification(state, step.notification_id)
+    if n.status not in (NotificationStatus.FAILED, NotificationStatus.WITHHELD):
+        raise StepRejected(INVALID_TRANSITION, f"notification '{n.id}' is {n.status}",
+                           notification_id=n.id, notification_status=str(n.status))
+    if n.legal_basis is None and not (
+            n.consent and notify_rules.consent_in_force(state, n.consent)):
+        raise StepRejected(CONSENT_MISSING, f"no consent in force for notification '{n.id}'",
+                           notification_id=n.id)
+    n.status, n.changed_at, n.last_error = NotificationStatus.PENDING, ctx.now, None
+    return "notification_resent"
+
+
+def notify_by_hand(state: CaseState, step: ManualNotification, ctx: StepContext) -> str:
+    _require_phase(state, "notification", Phase.REFERRED, *OPEN_PHASES)
+    if step.legal_basis is None and not notify_rules.consent_in_force(
+            state, ConsentScope.SHARE_WITH_AGENCIES):
+        raise StepRejected(CONSENT_MISSING, "no consent to share with agencies: give the "
+                           "legal basis for notifying without it", field="legal_basis")
+    return "notified_by_hand"
+
+
+def _measure(state: CaseState, measure_id: str) -> Measure:
+    measure = next((m for m in state.measures if m.id == measure_id), None)
+    if measure is None:
+        raise StepRejected(UNKNOWN_MEASURE, f"no measure '{measure_id}' in this case",
+                           measure_id=measure_id)
+    return measure
+
+
+def respond_to_measure(state: CaseState, step: MeasureAnswer, ctx: StepContext) -> str:
+    _require_phase(state, "answer to a measure referral", *OPEN_PHASES)
+    measure = _measure(state, step.measure_id)
+    if measure.status is not MeasureStatus.PLANNED or measure.provider_accepted is not None:
+        raise StepRejected(INVALID_TRANSITION, f"measure '{measure.id}' is not awaiting an "
+                           "answer", measure_id=measure.id)
+    measure.provider_accepted, measure.provider_reason = step.accepted, step.reason
+    measure.changed_at = ctx.now
+    return "measure_accepted" if step.accepted else "measure_declined"
+
+
+def change_provider(state: CaseState, step: MeasureProviderChange, ctx: StepContext) -> str:
+    _require_phase(state, "change of provider", *OPEN_PHASES)
+    measure = _measure(state, step.measure_id)
+    if measure.status is not MeasureStatus.PLANNED:
+        raise StepRejected(INVALID_TRANSITION, f"measure '{measure.id}' is {measure.status}",
+                           measure_id=measure.id)
+    measure.provider, measure.changed_at = step.provider, ctx.now
+    measure.provider_accepted = measure.provider_reason = None
+    return "provider_changed"

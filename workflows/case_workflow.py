@@ -8,13 +8,18 @@ happen in one activation, and no other step can interleave between them.
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, FailureError
 
 with workflow.unsafe.imports_passed_through():
+    from activities.notifications import PERMANENT, Delivery, NotificationActivities
     from workflows import case_deadlines as deadlines
+    from workflows import deadline_rules as dr
+    from workflows import notify_rules
     from workflows import case_rules as rules
     from workflows.case_model import (
         AdmissionDecision,
@@ -23,6 +28,12 @@ with workflow.unsafe.imports_passed_through():
         DeadlineChange,
         DeadlineExtension,
         DeadlineStatus,
+        ManualNotification,
+        MeasureAnswer,
+        MeasureProviderChange,
+        Notification,
+        NotificationRef,
+        NotificationStatus,
         ReflectionPeriodGrant,
         Carried,
         CaseInput,
@@ -41,10 +52,12 @@ with workflow.unsafe.imports_passed_through():
     from workflows.case_rules import Rule, StepContext, StepRejected
     from workflows.search_attributes import (
         CASE_CASEWORKER,
+        CASE_FAILED_NOTIFICATIONS,
         CASE_NEXT_DEADLINE_AT,
         CASE_NEXT_DEADLINE_KIND,
         CASE_OFFICE,
         CASE_OVERDUE,
+        CASE_PENDING_NOTIFICATIONS,
         CASE_PHASE,
         CASE_REFERRED_AT,
     )
@@ -55,6 +68,12 @@ KEYS_KEPT = 500
 # Patch: deadline timers, their search attributes, and a closed case staying open for its appeal
 # period. Runs recorded before it replay without them; their next run has them.
 DEADLINE_TIMERS = "deadline-timers-v1"
+# Patch: notifications to agencies (and deadline alerts to the offices) as activities.
+NOTIFICATIONS = "notifications-v1"
+RESOLVE_TIMEOUT = timedelta(seconds=30)
+DELIVERY_RETRY = RetryPolicy(initial_interval=timedelta(seconds=10), backoff_coefficient=2.0,
+                             maximum_interval=timedelta(hours=1),
+                             non_retryable_error_types=[PERMANENT])
 
 
 @workflow.defn
@@ -64,6 +83,9 @@ class CaseWorkflow:
         self._history_limit = inp.history_limit
         self._published: dict[str, Any] = {}
         self._timers = False
+        self._notify = False
+        self._delivering: set[str] = set()
+        self._give_up = timedelta(days=inp.delivery_give_up_days)
         if inp.carried is not None:
             self._state = inp.carried.state
             self._keys = dict(inp.carried.keys)
@@ -79,10 +101,15 @@ class CaseWorkflow:
     @workflow.run
     async def run(self, inp: CaseInput) -> CaseState:
         self._timers = workflow.patched(DEADLINE_TIMERS)
+        self._notify = self._timers and workflow.patched(NOTIFICATIONS)
         self._publish()
-        while not (self._finished() or self._history_full()):
+        while not (self._finished() or self._ready_to_continue()):
+            self._deliver_pending()
             await self._sleep_until_next_deadline()
-            if self._timers and deadlines.raise_due(self._state, workflow.now()):
+            alerts = deadlines.raise_due(self._state, workflow.now()) if self._timers else []
+            for alert in alerts:
+                self._plan(notify_rules.plan_alert(self._state, alert))
+            if alerts:
                 self._publish()
         # Let an update that is being accepted finish before the run closes.
         await workflow.wait_condition(workflow.all_handlers_finished)
@@ -91,7 +118,8 @@ class CaseWorkflow:
         workflow.logger.info("continuing as new", extra={"case_id": self._state.case_id})
         workflow.continue_as_new(
             CaseInput(carried=Carried(state=self._state, keys=self._keys),
-                      history_limit=self._history_limit)
+                      history_limit=self._history_limit,
+                      delivery_give_up_days=self._give_up / timedelta(days=1))
         )
 
     @workflow.query
@@ -218,15 +246,129 @@ class CaseWorkflow:
     def _check_extend_deadline(self, meta: StepMeta, step: DeadlineExtension) -> None:
         self._check(meta, step, rules.extend_deadline)
 
+    @workflow.update
+    def acknowledge_notification(self, meta: StepMeta, step: NotificationRef) -> CaseState:
+        return self._apply(meta, step, rules.acknowledge_notification)
+
+    @acknowledge_notification.validator
+    def _check_acknowledge(self, meta: StepMeta, step: NotificationRef) -> None:
+        self._check(meta, step, rules.acknowledge_notification)
+
+    @workflow.update
+    def resend_notification(self, meta: StepMeta, step: NotificationRef) -> CaseState:
+        return self._apply(meta, step, rules.resend_notification)
+
+    @resend_notification.validator
+    def _check_resend(self, meta: StepMeta, step: NotificationRef) -> None:
+        self._check(meta, step, rules.resend_notification)
+
+    @workflow.update
+    def notify_by_hand(self, meta: StepMeta, step: ManualNotification) -> CaseState:
+        return self._apply(meta, step, rules.notify_by_hand)
+
+    @notify_by_hand.validator
+    def _check_notify_by_hand(self, meta: StepMeta, step: ManualNotification) -> None:
+        self._check(meta, step, rules.notify_by_hand)
+
+    @workflow.update
+    def respond_to_measure(self, meta: StepMeta, step: MeasureAnswer) -> CaseState:
+        return self._apply(meta, step, rules.respond_to_measure)
+
+    @respond_to_measure.validator
+    def _check_respond(self, meta: StepMeta, step: MeasureAnswer) -> None:
+        self._check(meta, step, rules.respond_to_measure)
+
+    @workflow.update
+    def change_provider(self, meta: StepMeta, step: MeasureProviderChange) -> CaseState:
+        return self._apply(meta, step, rules.change_provider)
+
+    @change_provider.validator
+    def _check_change_provider(self, meta: StepMeta, step: MeasureProviderChange) -> None:
+        self._check(meta, step, rules.change_provider)
+
+    # --- notifications --------------------------------------------------------------------
+
+    def _plan(self, planned: notify_rules.Planned) -> None:
+        if self._notify:
+            self._state.notifications.append(
+                notify_rules.notification(self._state, planned, workflow.now()))
+
+    def _deliver_pending(self) -> None:
+        """Start delivering every pending notification not already on its way. Pending ones
+        carried over from an earlier run start again, with the same idempotency key."""
+        if not self._notify:
+            return
+        for n in self._state.notifications:
+            if n.status is NotificationStatus.PENDING and n.id not in self._delivering:
+                self._delivering.add(n.id)
+                asyncio.create_task(self._deliver(n))
+
+    async def _deliver(self, n: Notification) -> None:
+        try:
+            if n.agency_id is None and not await self._resolve(n):
+                return
+            n.sends += 1
+            result = await workflow.execute_activity_method(
+                NotificationActivities.deliver,
+                Delivery(notification_id=n.id, key=n.key, agency_id=n.agency_id or "",
+                         purpose=n.purpose, case_id=self._state.case_id, message=n.message),
+                activity_id=f"{n.id}.{n.sends}", start_to_close_timeout=timedelta(minutes=2),
+                schedule_to_close_timeout=self._give_up, retry_policy=DELIVERY_RETRY)
+            n.status, n.attempts, n.last_error = (NotificationStatus.DELIVERED,
+                                                  n.attempts + result.attempts, None)
+            if n.expects_ack:
+                deadlines.open_deadline(self._state, dr.DeadlineKind.NOTIFICATION_ACK,
+                                        dr.helsinki_date(workflow.now()), workflow.now(), None,
+                                        subject=n.id)
+        except ActivityError as err:
+            n.status = NotificationStatus.FAILED
+            n.last_error = err.cause.message if isinstance(err.cause, FailureError) else str(err)
+        finally:
+            n.changed_at = workflow.now()
+            self._delivering.discard(n.id)
+            self._publish()
+
+    async def _resolve(self, n: Notification) -> bool:
+        """Name the agencies the selector stands for: this notification goes to the first, a
+        new one to each of the others."""
+        ids = await workflow.execute_activity_method(
+            NotificationActivities.resolve_agencies, n.selector,
+            start_to_close_timeout=RESOLVE_TIMEOUT)
+        if not ids:
+            n.status, n.last_error = (NotificationStatus.FAILED,
+                                      f"no agency in the directory for {n.selector}")
+            return False
+        n.agency_id = ids[0]
+        for agency_id in ids[1:]:
+            seq = len(self._state.notifications) + 1
+            self._state.notifications.append(n.model_copy(update={
+                "id": f"N{seq}", "key": f"{self._state.case_id}:N{seq}", "agency_id": agency_id,
+                "sends": 0}))
+        return True
+
     # --- the machinery every step shares --------------------------------------------------
 
     def _finished(self) -> bool:
-        """Closed, and (with deadline timers) no period left to run, such as an appeal period."""
+        """Closed, and nothing left to run: no period (such as the appeal period) and no
+        notification on its way."""
         return self._state.phase.closed and not (
-            self._timers and deadlines.unsettled(self._state))
+            self._timers and deadlines.unsettled(self._state)) and not self._busy()
+
+    def _busy(self) -> bool:
+        return bool(self._delivering) or any(
+            n.status is NotificationStatus.PENDING for n in self._state.notifications
+        ) if self._notify else False
+
+    def _ready_to_continue(self) -> bool:
+        # Deliveries in flight finish in this run; the next would start them again.
+        return self._history_full() and not self._delivering
 
     def _next_instant(self) -> datetime | None:
         return deadlines.next_instant(self._state) if self._timers else None
+
+    def _has_undelivered(self) -> bool:
+        return any(n.status is NotificationStatus.PENDING and n.id not in self._delivering
+                   for n in self._state.notifications) if self._notify else False
 
     async def _sleep_until_next_deadline(self) -> None:
         """Sleep until the next reminder or due instant, or until a step moves it (only then is
@@ -236,8 +378,8 @@ class CaseWorkflow:
             return
         try:
             await workflow.wait_condition(
-                lambda: (self._finished() or self._history_full()
-                         or self._next_instant() != wake),
+                lambda: (self._finished() or self._ready_to_continue()
+                         or self._next_instant() != wake or self._has_undelivered()),
                 timeout=None if wake is None else wake - workflow.now())
         except asyncio.TimeoutError:
             pass
@@ -260,6 +402,8 @@ class CaseWorkflow:
         ctx = self._context(meta)
         action = rule(self._state, step, ctx)
         self._record(action, meta, step.reason, ctx)
+        for planned in notify_rules.plan_step(action, self._state, step):
+            self._plan(planned)
         self._publish()
         return self._state
 
@@ -301,6 +445,10 @@ class CaseWorkflow:
             values[CASE_NEXT_DEADLINE_KIND] = str(nxt.kind) if nxt else None
             values[CASE_OVERDUE] = sum(d.status is DeadlineStatus.OVERDUE
                                        for d in self._state.deadlines)
+        if self._notify:
+            statuses = [n.status for n in self._state.notifications]
+            values[CASE_PENDING_NOTIFICATIONS] = statuses.count(NotificationStatus.PENDING)
+            values[CASE_FAILED_NOTIFICATIONS] = statuses.count(NotificationStatus.FAILED)
         changed = [key.value_set(v) if v is not None else key.value_unset()
                    for key, v in values.items() if self._published.get(key.name, ...) != v]
         if changed:

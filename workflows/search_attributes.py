@@ -12,5 +12,10 @@ CASE_NEXT_DEADLINE_AT = SearchAttributeKey.for_datetime("CaseNextDeadlineAt")
 CASE_NEXT_DEADLINE_KIND = SearchAttributeKey.for_keyword("CaseNextDeadlineKind")
 CASE_OVERDUE = SearchAttributeKey.for_int("CaseOverdueDeadlines")
 
+# Notifications on their way (retrying) and failed: operations' view of deliveries.
+CASE_PENDING_NOTIFICATIONS = SearchAttributeKey.for_int("CasePendingNotifications")
+CASE_FAILED_NOTIFICATIONS = SearchAttributeKey.for_int("CaseFailedNotifications")
+
 ALL = (CASE_PHASE, CASE_OFFICE, CASE_CASEWORKER, CASE_REFERRED_AT, CASE_NEXT_DEADLINE_AT,
-       CASE_NEXT_DEADLINE_KIND, CASE_OVERDUE)
+       CASE_NEXT_DEADLINE_KIND, CASE_OVERDUE, CASE_PENDING_NOTIFICATIONS,
+       CASE_FAILED_NOTIFICATIONS)

@@ -15,7 +15,8 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
 from tests import factories as f
-from workflows.case_model import CaseState
+from tests.receivers import eventually
+from workflows.case_model import CaseState, NotificationStatus
 from workflows.case_workflow import CaseWorkflow
 
 Handle = WorkflowHandle[CaseWorkflow, CaseState]
@@ -39,6 +40,17 @@ async def keywords(env: WorkflowEnvironment, handle: Handle) -> tuple[str, dict[
                                    if v.metadata.get("type") == b"Keyword" and v.data}
 
 
+async def settled(handle: Handle) -> CaseState:
+    """The state once no notification is on its way (deliveries add history events)."""
+    return await eventually(lambda: _quiet(handle))
+
+
+async def _quiet(handle: Handle) -> CaseState | None:
+    state = await handle.query(CaseWorkflow.state)
+    busy = any(n.status is NotificationStatus.PENDING for n in state.notifications)
+    return None if busy else state
+
+
 async def step(handle: Handle, update: Any, body: Any, version: int, **meta: Any) -> CaseState:
     return await handle.execute_update(update, args=[f.meta(version, **meta), body])
 
@@ -46,7 +58,7 @@ async def step(handle: Handle, update: Any, body: Any, version: int, **meta: Any
 async def rejected(handle: Handle, update: Any, body: Any, version: int,
                    **meta: Any) -> ApplicationError:
     """Send a step that must be refused; assert it left no trace in history."""
-    await handle.query(CaseWorkflow.state)  # let earlier workflow tasks settle
+    await settled(handle)
     before = (await handle.fetch_history()).events
     with pytest.raises(WorkflowUpdateFailedError) as caught:
         await step(handle, update, body, version, **meta)

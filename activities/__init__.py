@@ -1,0 +1,1 @@
+"""Every side effect of a case: delivering notifications to agencies (more to come)."""

@@ -1,0 +1,123 @@
+"""Real receivers on loopback for the notification tests: an SMTP server and a webhook server
+that checks signatures and deduplicates on the Idempotency-Key, as an agency's would."""
+
+from __future__ import annotations
+
+import asyncio
+import email
+import hashlib
+import hmac
+import json
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from email.message import Message
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from aiosmtpd.controller import Controller
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Mailbox:
+    """An SMTP server that keeps what it receives."""
+
+    port: int = field(default_factory=free_port)
+    messages: list[Message] = field(default_factory=list)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.messages.append(email.message_from_bytes(envelope.content))
+        return "250 OK"
+
+    def start(self) -> Mailbox:
+        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self._controller.start()
+        return self
+
+    def stop(self) -> None:
+        self._controller.stop()
+
+    def for_case(self, case_id: str) -> list[dict[str, Any]]:
+        """The JSON bodies of the mails about one case, with their subject and recipient."""
+        found = []
+        for m in self.messages:
+            if case_id in m["Subject"]:
+                body = m.get_payload(decode=True).decode()
+                data = json.loads(body[body.index("{"):])
+                found.append({**data, "subject": m["Subject"], "to": m["To"]})
+        return found
+
+
+@dataclass
+class WebhookReceiver:
+    """An agency's webhook endpoint: verifies the HMAC signature and freshness, records every
+    request, and applies each Idempotency-Key once. `mode` makes it fail on purpose."""
+
+    secret: bytes
+    port: int = field(default_factory=free_port)
+    seen: list[str] = field(default_factory=list)  # every key received, repeats included
+    applied: dict[str, dict[str, Any]] = field(default_factory=dict)  # key -> body, once
+    bad_signatures: int = 0
+    mode: str = "ok"  # "ok" | "down" (503) | "reject" (400) | "slow" (hangs, then 200)
+    release: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/casework"
+
+    def start(self) -> WebhookReceiver:
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - the stdlib's name
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                stamp, signature = (self.headers["X-Casework-Timestamp"],
+                                    self.headers["X-Casework-Signature"])
+                expected = "v1=" + hmac.new(receiver.secret, stamp.encode() + b"." + body,
+                                            hashlib.sha256).hexdigest()
+                fresh = abs(time.time() - int(stamp)) < 300
+                if not (hmac.compare_digest(signature, expected) and fresh):
+                    receiver.bad_signatures += 1
+                    return self._answer(401)
+                key = self.headers["Idempotency-Key"]
+                receiver.seen.append(key)
+                if receiver.mode == "down":
+                    return self._answer(503)
+                if receiver.mode == "reject":
+                    return self._answer(400)
+                if receiver.mode == "slow":
+                    receiver.release.wait(30)
+                receiver.applied.setdefault(key, json.loads(body))
+                self._answer(200)
+
+            def _answer(self, status: int) -> None:
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        self.release.set()
+        self._server.shutdown()
+
+
+async def eventually(check: Any, attempts: int = 200, pause: float = 0.05) -> Any:
+    """Poll an async check until it returns something truthy."""
+    for _ in range(attempts):
+        if result := await check():
+            return result
+        await asyncio.sleep(pause)
+    raise AssertionError("condition not reached")

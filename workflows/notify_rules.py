@@ -1,0 +1,168 @@
+"""Which step notifies whom, with which data, on what basis: the notification matrix.
+
+Pure, like the other rules: `plan` turns a step (or a deadline alert) into planned notifications;
+the workflow checks consent, resolves recipients from the agency directory (an activity) and
+delivers. Messages carry the minimum each recipient needs; names only where the recipient must
+know whom it is about.
+
+| step | recipient | basis | data |
+|---|---|---|---|
+| referral of a minor | child protection of the office | Child Welfare Act § 25 | the child |
+| admission decision | the referrer | its referral | its reference, admitted yes/no |
+| consent to contact the police | police of the office | that consent | the person, exploitation |
+| assessment with the reception centre | reception centre of the office | consent to share | the person, needs |
+| measure added / provider changed | the providing agency | consent to share | the person, the measure |
+| transition | social services of the home municipality | consent to share | handover summary |
+| exit | every agency notified before | as before | case id, exit date |
+| deadline reminder / review | the office | internal | case id, deadline |
+| deadline escalation | the office's lead | internal | case id, deadline |
+| by hand | a named agency | consent to share, or a recorded legal basis | case id, purpose |
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from workflows.case_model import (
+    AgencyType,
+    Alert,
+    AlertKind,
+    CaseState,
+    ConsentGiver,
+    ConsentScope,
+    LegalBasis,
+    ManualNotification,
+    Notification,
+    NotificationStatus,
+    Person,
+    Selector,
+)
+
+
+@dataclass(frozen=True)
+class Planned:
+    purpose: str
+    selector: Selector
+    consent: ConsentScope | None = None  # the consent it needs, or
+    legal_basis: LegalBasis | None = None  # the basis on which it needs none
+    message: dict[str, Any] = field(default_factory=dict)
+    expects_ack: bool = True
+    step_seq: int | None = None
+
+
+def consent_in_force(state: CaseState, scope: ConsentScope) -> bool:
+    """The latest word of the client (and of a minor's guardian) on this scope is yes."""
+    givers = [ConsentGiver.CLIENT] + ([ConsentGiver.GUARDIAN] if state.minor else [])
+    for giver in givers:
+        latest = [c for c in state.consents if c.scope is scope and c.given_by is giver]
+        if not latest or not latest[-1].given:
+            return False
+    return True
+
+
+def _person(p: Person) -> dict[str, Any]:
+    return {"given_names": p.given_names, "surname": p.surname,
+            "date_of_birth": p.date_of_birth.isoformat() if p.date_of_birth else None,
+            "nationality": p.nationality, "languages": p.languages}
+
+
+def plan_step(action: str, state: CaseState, step: Any) -> list[Planned]:
+    office, case = str(state.assignment.office), {"case_id": state.case_id}
+    seq = state.steps[-1].seq if state.steps else None
+    share = ConsentScope.SHARE_WITH_AGENCIES
+    planned: list[Planned] = []
+    if action == "referred" and state.minor:
+        planned.append(Planned(
+            "minor_referred", Selector(agency_type=AgencyType.CHILD_PROTECTION, office=office),
+            legal_basis=LegalBasis.CHILD_WELFARE,
+            message={**case, "office": office, "child": _person(state.person),
+                     "exploitation": [str(e) for e in state.exploitation]}))
+    elif action in ("admitted", "not_admitted") and state.referrer.agency_id:
+        planned.append(Planned(
+            "referral_outcome", Selector(agency_id=state.referrer.agency_id),
+            legal_basis=LegalBasis.REFERRAL, expects_ack=False,
+            message={"reference": state.referrer.reference, "admitted": action == "admitted"}))
+    elif (action == "consent_given" and step.scope is ConsentScope.CONTACT_POLICE):
+        planned.append(Planned(
+            "police_contact", Selector(agency_type=AgencyType.POLICE, office=office),
+            consent=ConsentScope.CONTACT_POLICE,
+            message={**case, "office": office, "person": _person(state.person),
+                     "exploitation": [str(e) for e in state.exploitation]}))
+    elif action == "needs_assessed" and state.needs and (
+            AgencyType.RECEPTION_CENTRE in state.needs.agencies):
+        planned.append(Planned(
+            "joint_assessment",
+            Selector(agency_type=AgencyType.RECEPTION_CENTRE, office=office), consent=share,
+            message={**case, "person": _person(state.person),
+                     "safety_threat": str(state.needs.safety_threat),
+                     "needs_support_person": state.needs.needs_support_person}))
+    elif action in ("measure_added", "provider_changed"):
+        measure = (state.measures[-1] if action == "measure_added"
+                   else next(m for m in state.measures if m.id == step.measure_id))
+        if measure.provider.agency_id:
+            planned.append(Planned(
+                "measure_referral", Selector(agency_id=measure.provider.agency_id),
+                consent=share, message={**case, "measure_id": measure.id,
+                                        "measure": str(measure.type),
+                                        "person": _person(state.person)}))
+    elif action == "transferred_to_municipality" and state.municipality:
+        planned.append(Planned(
+            "handover", Selector(agency_type=AgencyType.SOCIAL_SERVICES,
+                                 municipality=state.municipality.municipality),
+            consent=share,
+            message={**case, "person": _person(state.person),
+                     "municipality": state.municipality.model_dump(mode="json"),
+                     "measures": [{"type": str(m.type), "status": str(m.status)}
+                                  for m in state.measures],
+                     "needs": state.needs.model_dump(mode="json", exclude={"client_view"})
+                     if state.needs else None}))
+    elif action == "exited" and state.exit:
+        informed: dict[str, Any] = {}
+        for n in state.notifications:  # each agency once, on the basis it was told before
+            if n.agency_id and n.agency_id not in informed and n.status in (
+                    NotificationStatus.DELIVERED, NotificationStatus.ACKNOWLEDGED):
+                informed[n.agency_id] = n
+        for agency_id, first in informed.items():
+            planned.append(Planned(
+                "exit", Selector(agency_id=agency_id), consent=first.consent,
+                legal_basis=first.legal_basis, expects_ack=False,
+                message={**case, "exited_on": state.exit.decided_on.isoformat()}))
+    elif action == "notified_by_hand":
+        manual: ManualNotification = step
+        planned.append(Planned(
+            "by_hand", Selector(agency_id=manual.agency_id),
+            consent=None if manual.legal_basis else share, legal_basis=manual.legal_basis,
+            message={**case, "office": office}))
+    return [Planned(**{**p.__dict__, "step_seq": seq}) for p in planned]
+
+
+def plan_alert(state: CaseState, alert: Alert) -> Planned:
+    to = AgencyType.OFFICE_LEAD if alert.kind is AlertKind.ESCALATION else (
+        AgencyType.ASSISTANCE_OFFICE)
+    deadline = next(d for d in state.deadlines if d.id == alert.deadline_id)
+    return Planned(f"deadline_{alert.kind}", Selector(agency_type=to, office=str(alert.office)),
+                   legal_basis=LegalBasis.INTERNAL, expects_ack=False,
+                   message={"case_id": state.case_id, "deadline_id": deadline.id,
+                            "deadline": str(deadline.kind), "due_at": deadline.due_at.isoformat(),
+                            "alert": str(alert.kind), "caseworker_id":
+                            state.assignment.caseworker_id})
+
+
+def allowed(state: CaseState, planned: Planned) -> bool:
+    return planned.legal_basis is not None or (
+        planned.consent is not None and consent_in_force(state, planned.consent))
+
+
+def notification(state: CaseState, planned: Planned, now: datetime) -> Notification:
+    """The record of a planned notification: pending if it may be sent, else withheld."""
+    seq = len(state.notifications) + 1
+    return Notification(
+        id=f"N{seq}", key=f"{state.case_id}:N{seq}", purpose=planned.purpose,
+        selector=planned.selector, agency_id=planned.selector.agency_id,
+        status=NotificationStatus.PENDING if allowed(state, planned)
+        else NotificationStatus.WITHHELD,
+        message=planned.message, expects_ack=planned.expects_ack, consent=planned.consent,
+        legal_basis=planned.legal_basis, step_seq=planned.step_seq, created_at=now,
+        changed_at=now)
