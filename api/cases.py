@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 
-from api.deps import CaseLister, CaseReader, Caseworker, SettingsDep, TemporalDep
+from api.deps import (
+    AgencyOrCaseworker,
+    CaseLister,
+    CaseReader,
+    Caseworker,
+    Resender,
+    SettingsDep,
+    TemporalDep,
+)
 from api.gateway import CaseGateway
 from api.problems import Problem
 from workflows.case_model import (
@@ -21,6 +29,13 @@ from workflows.case_model import (
     DeadlineChange,
     DeadlineExtension,
     Extension,
+    ManualNotification,
+    MeasureAnswer,
+    MeasureProviderChange,
+    MeasureResponse,
+    Notification,
+    NotificationRef,
+    ProviderChange,
     ReflectionPeriodGrant,
     CasePage,
     CaseState,
@@ -78,12 +93,24 @@ class Stepper:
         return state
 
 
-async def get_stepper(
-    gateway: Gateway, actor: Caseworker, response: Response,
-    idempotency_key: IdempotencyKey = None,
-    if_match: Annotated[str | None, Header(
-        alias="If-Match", description="The ETag (case version) the step is based on.")] = None,
-) -> Stepper:
+def stepper_for(role: Any) -> Any:
+    """A Stepper dependency for the actors a route admits (`Caseworker` for most steps)."""
+
+    async def get_stepper(
+        gateway: Gateway, actor: role, response: Response,  # type: ignore[valid-type]
+        idempotency_key: IdempotencyKey = None,
+        if_match: Annotated[str | None, Header(
+            alias="If-Match", description="The ETag (case version) the step is based on.")] = None,
+    ) -> Stepper:
+        return _stepper(gateway, actor, response, idempotency_key, if_match)
+
+    # The module's annotations are strings resolved in its globals; this one is local.
+    get_stepper.__annotations__["actor"] = role
+    return Annotated[Stepper, Depends(get_stepper)]
+
+
+def _stepper(gateway: CaseGateway, actor: Actor, response: Response,
+             idempotency_key: str | None, if_match: str | None) -> Stepper:
     if if_match is None:
         raise Problem("PreconditionRequired",
                       "send If-Match with the case's ETag so no one's work is overwritten")
@@ -94,7 +121,9 @@ async def get_stepper(
     return Stepper(gateway, actor, response, int(match.group(1)), idempotency_key)
 
 
-StepDep = Annotated[Stepper, Depends(get_stepper)]
+StepDep = stepper_for(Caseworker)
+AgencyStepDep = stepper_for(AgencyOrCaseworker)
+ResendStepDep = stepper_for(Resender)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=CaseState,
@@ -144,6 +173,22 @@ async def assess_needs(case_id: str, body: Assessment, step: StepDep) -> CaseSta
 @router.post("/{case_id}/measures", summary="Add an assistance measure")
 async def add_measure(case_id: str, body: NewMeasure, step: StepDep) -> CaseState:
     return await step(case_id, CaseWorkflow.add_measure, body)
+
+
+@router.post("/{case_id}/measures/{measure_id}/response",
+             summary="The providing agency accepts or declines the measure")
+async def respond_to_measure(case_id: str, measure_id: Ident, body: MeasureResponse,
+                             step: AgencyStepDep) -> CaseState:
+    answer = MeasureAnswer(measure_id=measure_id, **body.model_dump())
+    return await step(case_id, CaseWorkflow.respond_to_measure, answer)
+
+
+@router.post("/{case_id}/measures/{measure_id}/provider",
+             summary="Refer a planned measure to another provider (e.g. after a decline)")
+async def change_provider(case_id: str, measure_id: Ident, body: ProviderChange,
+                          step: StepDep) -> CaseState:
+    change = MeasureProviderChange(measure_id=measure_id, **body.model_dump())
+    return await step(case_id, CaseWorkflow.change_provider, change)
 
 
 @router.post("/{case_id}/measures/{measure_id}/{action}",
@@ -213,3 +258,34 @@ async def change_deadline(case_id: str, deadline_id: Ident, action: DeadlineActi
                           step: StepDep) -> CaseState:
     change = DeadlineChange(deadline_id=deadline_id, action=action, reason=body.reason)
     return await step(case_id, CaseWorkflow.change_deadline, change)
+
+
+@router.get("/{case_id}/notifications", response_model=list[Notification],
+            summary="The case's notifications, with live attempts and errors of those retrying")
+async def get_notifications(case_id: str, actor: CaseReader, gateway: Gateway,
+                            response: Response) -> list[Notification]:
+    state, retrying = await gateway.notifications(case_id)
+    response.headers["ETag"] = etag(state.version)
+    return [n.model_copy(update=retrying.get(n.id, {})) for n in state.notifications]
+
+
+@router.post("/{case_id}/notifications",
+             summary="Notify an agency: with consent, or on a legal basis recorded here")
+async def notify_by_hand(case_id: str, body: ManualNotification, step: StepDep) -> CaseState:
+    return await step(case_id, CaseWorkflow.notify_by_hand, body)
+
+
+@router.post("/{case_id}/notifications/{notification_id}/ack",
+             summary="The agency acknowledges receipt")
+async def acknowledge_notification(case_id: str, notification_id: Ident, body: Step,
+                                   step: AgencyStepDep) -> CaseState:
+    ref = NotificationRef(notification_id=notification_id, reason=body.reason)
+    return await step(case_id, CaseWorkflow.acknowledge_notification, ref)
+
+
+@router.post("/{case_id}/notifications/{notification_id}/resend",
+             summary="Send a failed (or withheld, now consented) notification again")
+async def resend_notification(case_id: str, notification_id: Ident, body: Step,
+                              step: ResendStepDep) -> CaseState:
+    ref = NotificationRef(notification_id=notification_id, reason=body.reason)
+    return await step(case_id, CaseWorkflow.resend_notification, ref)

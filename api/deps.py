@@ -67,3 +67,9 @@ Caseworker = Annotated[Actor, role_in(Role.CASEWORKER, Role.OFFICE_LEAD)]
 CaseReader = Annotated[Actor, role_in(Role.CASEWORKER, Role.OFFICE_LEAD, Role.AUDITOR)]
 CaseLister = Annotated[Actor, role_in(Role.CASEWORKER, Role.OFFICE_LEAD, Role.OPERATOR,
                                       Role.AUDITOR)]
+AGENCY_ROLES = (Role.POLICE, Role.BORDER_GUARD, Role.RECEPTION_CENTRE, Role.SOCIAL_SERVICES,
+                Role.NGO)
+# An agency answers for itself (acknowledges, accepts a measure); a caseworker may record it.
+AgencyOrCaseworker = Annotated[Actor, role_in(Role.CASEWORKER, Role.OFFICE_LEAD, *AGENCY_ROLES)]
+# Re-sending a failed notification is operations' work as much as the caseworker's.
+Resender = Annotated[Actor, role_in(Role.CASEWORKER, Role.OFFICE_LEAD, Role.OPERATOR)]

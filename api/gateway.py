@@ -35,6 +35,8 @@ from workflows.case_model import (
     CasePage,
     CaseState,
     CaseSummary,
+    DeliveryPage,
+    DeliveryRow,
     DuePage,
     DueRow,
     Office,
@@ -48,10 +50,12 @@ from workflows.case_workflow import CaseWorkflow
 from workflows.deadline_rules import DeadlineKind
 from workflows.search_attributes import (
     CASE_CASEWORKER,
+    CASE_FAILED_NOTIFICATIONS,
     CASE_NEXT_DEADLINE_AT,
     CASE_NEXT_DEADLINE_KIND,
     CASE_OFFICE,
     CASE_OVERDUE,
+    CASE_PENDING_NOTIFICATIONS,
     CASE_PHASE,
     CASE_REFERRED_AT,
 )
@@ -129,6 +133,21 @@ class CaseGateway:
                 update, args=[meta, body], id=f"{meta.idempotency_key}:{fp[:16]}",
                 rpc_timeout=self._timeout)
 
+    async def notifications(self, case_id: str) -> tuple[CaseState, dict[str, dict[str, Any]]]:
+        """The case state, and for each notification still retrying its attempts so far and
+        last error, read from the workflow's pending activities."""
+        handle = self._handle(case_id)
+        async with translate_errors(case_id):
+            state = await handle.query(CaseWorkflow.state, rpc_timeout=self._timeout)
+            described = await handle.describe(rpc_timeout=self._timeout)
+        retrying = {}
+        for pending in described.raw_description.pending_activities:
+            notification_id = pending.activity_id.split(".")[0]
+            retrying[notification_id] = {
+                "attempts": pending.attempt,
+                "last_error": pending.last_failure.message or None}
+        return state, retrying
+
     async def get(self, case_id: str) -> CaseState:
         handle = self._handle(case_id)
         async with translate_errors(case_id):
@@ -198,6 +217,25 @@ class CaseGateway:
         far = datetime.max.replace(tzinfo=UTC)
         rows.sort(key=lambda r: (-r.overdue, r.next_due_at or far))
         return DuePage(rows=rows, next_page_token=token)
+
+
+    async def deliveries(self, *, office: Office | None, failed_only: bool, page_size: int,
+                         page_token: str | None) -> DeliveryPage:
+        """Cases with notifications failed (or, unless `failed_only`, still retrying)."""
+        wanted = [f"{CASE_FAILED_NOTIFICATIONS.name} > 0"]
+        if not failed_only:
+            wanted.append(f"{CASE_PENDING_NOTIFICATIONS.name} > 0")
+        clauses = [f"({' OR '.join(wanted)})"]
+        if office is not None:
+            clauses.append(f"{CASE_OFFICE.name} = '{office}'")
+        page, token = await self._page(clauses, page_size, page_token)
+        rows = [DeliveryRow(case_id=wf.id, office=Office(wf.typed_search_attributes[CASE_OFFICE]),
+                            caseworker_id=wf.typed_search_attributes.get(CASE_CASEWORKER),
+                            failed=wf.typed_search_attributes.get(CASE_FAILED_NOTIFICATIONS) or 0,
+                            pending=wf.typed_search_attributes.get(CASE_PENDING_NOTIFICATIONS) or 0)
+                for wf in page]
+        rows.sort(key=lambda r: (-r.failed, -r.pending))
+        return DeliveryPage(rows=rows, next_page_token=token)
 
 
 def _rfc3339(instant: datetime) -> str:

@@ -13,7 +13,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from temporalio.client import Client
 
-from api import cases, deadlines, problems
+from api import cases, operations, problems
 from api.deps import TemporalDep
 from api.gateway import translate_errors
 from infra.settings import Settings, get_settings
@@ -39,7 +39,7 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
     )
     problems.install(app)
     app.include_router(cases.router)
-    app.include_router(deadlines.router)
+    app.include_router(operations.router)
 
     @app.get("/healthz", tags=["health"], summary="The API process is alive")
     async def healthz() -> dict[str, str]:

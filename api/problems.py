@@ -27,6 +27,7 @@ CODES: dict[str, tuple[int, str]] = {
     rules.INVALID_STEP: (422, "Invalid step"),
     rules.UNKNOWN_MEASURE: (404, "No such measure"),
     rules.UNKNOWN_DEADLINE: (404, "No such deadline"),
+    rules.UNKNOWN_NOTIFICATION: (404, "No such notification"),
     rules.RULE_REFUSED: (422, "The deadline rule does not allow this"),
     rules.CASE_CLOSED: (409, "The case is closed"),
     "CaseNotFound": (404, "No such case"),

@@ -615,3 +615,18 @@ class CaseInput(Model):
     history_limit: int = Field(default=2000, ge=20, description="Continue as new past this.")
     delivery_give_up_days: float = Field(default=7.0, gt=0,
                                          description="Retry a notification this long.")
+
+
+class DeliveryRow(Model):
+    """An operations row: a case's notifications failed and still retrying. No personal data."""
+
+    case_id: str
+    office: Office
+    caseworker_id: str | None
+    failed: int
+    pending: int
+
+
+class DeliveryPage(Model):
+    rows: list[DeliveryRow]
+    next_page_token: str | None = None
