@@ -17,14 +17,9 @@ import pytest
 
 from tests import factories as f
 from tests.api.test_cases_api import CASEWORKER, OPERATOR, body
+from tests.receivers import free_port
 
 pytestmark = pytest.mark.e2e
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Stack:
@@ -33,7 +28,7 @@ class Stack:
     def __init__(self, data_dir: Path) -> None:
         self.log = data_dir / "run.log"
         ports = {"API_PORT": free_port(), "DEV_SERVER_PORT": free_port(),
-                 "DEV_SERVER_UI_PORT": free_port()}
+                 "DEV_SERVER_UI_PORT": free_port(), "SMTP_PORT": free_port()}
         self.env = {**os.environ, "CASEWORK_DATA_DIR": str(data_dir), "CASEWORK_LOG_FORMAT": "json",
                     **{f"CASEWORK_{k}": str(v) for k, v in ports.items()}}
         self.url = f"http://127.0.0.1:{ports['API_PORT']}"
@@ -83,6 +78,18 @@ def test_run_stop_and_resume(tmp_path: Path) -> None:
                                   ("transition", f.transition()), ("exit", f.exit_decision())):
                 done = post(http, f"/v1/cases/{c}/{path}", payload, done["version"])
             assert done["phase"] == "exited"
+            # A minor: child protection is told at once, by mail to the local outbox.
+            minor = http.post("/v1/cases", json=body(f.referral(), minor=True,
+                                                     guardian_consent=True),
+                              headers=CASEWORKER).json()
+            outbox = tmp_path / "outbox"
+            for _ in range(100):
+                mails = [p.read_text() for p in outbox.glob("*.eml")] if outbox.exists() else []
+                if any(minor["case_id"] in m for m in mails):
+                    break
+                time.sleep(0.1)
+            (mail,) = [m for m in mails if minor["case_id"] in m]
+            assert "To: lastensuojelu@hel.example" in mail and "minor_referred" in mail
             open_ = http.post("/v1/cases", json=body(f.referral()), headers=CASEWORKER).json()
             o = open_["case_id"]
             open_ = post(http, f"/v1/cases/{o}/admission", f.admission(), 1)

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from typing import Any
 import uuid
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 from temporalio.testing import WorkflowEnvironment
 
@@ -19,16 +19,19 @@ from infra.binaries import temporal_test_server
 from infra.settings import Settings
 from infra.temporal import DATA_CONVERTER, register_search_attributes
 from tests import factories as f
+from tests.receivers import Mailbox
 from worker.main import build_worker
 from workflows.case_model import (
     AgencyType,
     AssessmentStart,
     CaseInput,
+    ConsentScope,
     CriminalStage,
     DeadlineExtension,
     Length,
     MeasureAction,
     Opening,
+    Provider,
     ReflectionPeriodGrant,
 )
 from workflows.case_workflow import CaseWorkflow
@@ -37,7 +40,9 @@ HERE = Path(__file__).parent
 
 
 async def record(name: str) -> Path:
-    settings = Settings(temporal_task_queue=f"record-{uuid.uuid4()}", _env_file=None)
+    mailbox = Mailbox().start()
+    settings = Settings(temporal_task_queue=f"record-{uuid.uuid4()}", smtp_port=mailbox.port,
+                        _env_file=None)
     async with await WorkflowEnvironment.start_time_skipping(
             test_server_existing_path=str(temporal_test_server()),
             data_converter=DATA_CONVERTER) as env:
@@ -45,7 +50,8 @@ async def record(name: str) -> Path:
         async with build_worker(env.client, settings):
             handle = await env.client.start_workflow(
                 CaseWorkflow.run,
-                CaseInput(opening=Opening(referral=f.referral(), meta=f.meta(0))),
+                CaseInput(opening=Opening(referral=f.referral(minor=True, guardian_consent=True),
+                                          meta=f.meta(0))),
                 id=f"case-{name}", task_queue=settings.temporal_task_queue)
             steps: list[tuple[Any, Any]] = [(CaseWorkflow.decide_admission, f.admission()),
                      (CaseWorkflow.begin_assessment,
@@ -58,7 +64,11 @@ async def record(name: str) -> Path:
                          extension=Length(days=30))),
                      (timedelta(days=20), None),  # reminders and escalations fire
                      (CaseWorkflow.assess_needs, f.assessment()),
-                     (CaseWorkflow.add_measure, f.measure()),
+                     (CaseWorkflow.record_consent, f.consent(ConsentScope.SHARE_WITH_AGENCIES)),
+                     (CaseWorkflow.add_measure, f.measure().model_copy(update={
+                         "provider": Provider(agency_type=AgencyType.NGO,
+                                              organisation="Victim Support Finland",
+                                              agency_id="victim-support-finland")})),
                      (CaseWorkflow.change_measure, f.measure_update("M1", MeasureAction.START)),
                      (CaseWorkflow.record_consent, f.consent()),
                      (CaseWorkflow.record_criminal_stage, f.criminal(CriminalStage.REPORTED)),
@@ -75,6 +85,7 @@ async def record(name: str) -> Path:
                            ).version
             await handle.result()
             history = await handle.fetch_history()
+    mailbox.stop()
     path = HERE / f"{name}.json"
     path.write_text(history.to_json())
     return path
