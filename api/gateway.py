@@ -118,7 +118,8 @@ class CaseGateway:
                                           rpc_timeout=self._timeout)
                 if seen != meta.fingerprint:
                     raise Problem(rules.KEY_REUSED,
-                                  "this Idempotency-Key was used for a different referral")
+                                  "this Idempotency-Key was used for a different referral"
+                                  ) from None
                 created = False
             return await handle.query(CaseWorkflow.state, rpc_timeout=self._timeout), created
 

@@ -42,8 +42,8 @@ def api() -> None:
     import uvicorn
 
     from infra.logs import configure_logging
-    from infra.telemetry import configure_telemetry
     from infra.process import exit_skipping_teardown
+    from infra.telemetry import configure_telemetry
 
     settings = get_settings()
     configure_logging(settings)
@@ -111,7 +111,7 @@ def run() -> None:
                                err=True)
                     stop.set()
     finally:
-        for name, proc in reversed(procs):
+        for _, proc in reversed(procs):
             _stop(proc)
     failed = [name for name, proc in procs if proc.returncode not in (0, -signal.SIGTERM)]
     typer.echo("casework: stopped" + (f" ({', '.join(failed)} failed)" if failed else ""),

@@ -12,9 +12,9 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 
 from activities.notifications import NotificationActivities
 from infra.logs import configure_logging
+from infra.process import exit_skipping_teardown
 from infra.settings import Settings, get_settings
 from infra.telemetry import configure_telemetry
-from infra.process import exit_skipping_teardown
 from infra.temporal import connect
 from workflows.case_workflow import CaseWorkflow
 

@@ -76,14 +76,13 @@ def settle(state: CaseState, kinds: Iterable[DeadlineKind], status: DeadlineStat
     those about `subject`."""
     wanted = set(kinds)
     for d in state.deadlines:
-        if d.kind in wanted and (subject is None or d.subject == subject) and d.status in (
-                DeadlineStatus.OPEN, DeadlineStatus.EXTENDED, DeadlineStatus.OVERDUE):
+        if d.kind in wanted and (subject is None or d.subject == subject) and d.status.unsettled:
             d.status = status
             d.events.append(DeadlineEvent(at=now, what=str(status), actor=actor, reason=reason))
 
 
 def unsettled(state: CaseState) -> list[Deadline]:
-    return [d for d in state.deadlines if d.status.pending or d.status is DeadlineStatus.OVERDUE]
+    return [d for d in state.deadlines if d.status.unsettled]
 
 
 def _pending_instants(d: Deadline) -> list[tuple[datetime, AlertKind | None]]:

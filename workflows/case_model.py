@@ -146,6 +146,11 @@ class DeadlineStatus(StrEnum):
     def pending(self) -> bool:
         return self in (DeadlineStatus.OPEN, DeadlineStatus.EXTENDED)
 
+    @property
+    def unsettled(self) -> bool:
+        """Neither met nor cancelled: pending, or overdue and still to be met."""
+        return self.pending or self is DeadlineStatus.OVERDUE
+
 
 class DeadlineAction(StrEnum):
     MEET = "meet"

@@ -10,8 +10,8 @@ workflow in a `StepContext`.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any, TypeVar
 
 from temporalio.exceptions import ApplicationError
@@ -21,48 +21,48 @@ from workflows import deadline_rules as dr
 from workflows import notify_rules
 from workflows.case_model import (
     Actor,
-    ManualNotification,
-    MeasureAnswer,
-    MeasureProviderChange,
-    NotificationRef,
-    NotificationStatus,
-    AssessmentStart,
-    DeadlineAction,
-    DeadlineChange,
-    DeadlineExtension,
-    DeadlineStatus,
-    Length,
-    ReflectionPeriodGrant,
     Admission,
     AdmissionDecision,
     Assessment,
+    AssessmentStart,
     Assignment,
     CaseState,
     Consent,
     ConsentChange,
-    Deadline,
-    DeadlineEvent,
-    Notification,
-    Role,
     ConsentGiver,
     ConsentScope,
     CriminalEvent,
     CriminalRecord,
     CriminalStage,
+    Deadline,
+    DeadlineAction,
+    DeadlineChange,
+    DeadlineEvent,
+    DeadlineExtension,
+    DeadlineStatus,
     Exit,
     ExitDecision,
+    Length,
+    ManualNotification,
     Measure,
     MeasureAction,
-    MeasureUpdate,
+    MeasureAnswer,
+    MeasureProviderChange,
     MeasureStatus,
+    MeasureUpdate,
     Municipality,
     MunicipalityTransition,
     Needs,
     NewMeasure,
+    Notification,
+    NotificationRef,
+    NotificationStatus,
     OfficeTransfer,
     Phase,
     Reassignment,
     Referral,
+    ReflectionPeriodGrant,
+    Role,
     Step,
 )
 
@@ -322,12 +322,19 @@ def grant_reflection_period(state: CaseState, step: ReflectionPeriodGrant,
     return "reflection_period_granted"
 
 
-def _deadline(state: CaseState, deadline_id: str) -> Deadline:
-    found = next((d for d in state.deadlines if d.id == deadline_id), None)
+Item = TypeVar("Item", Measure, Deadline, Notification)
+
+
+def _find(items: list[Item], item_id: str, code: str, noun: str) -> Item:
+    found = next((item for item in items if item.id == item_id), None)
     if found is None:
-        raise StepRejected(UNKNOWN_DEADLINE, f"no deadline '{deadline_id}' in this case",
-                           deadline_id=deadline_id)
-    if not (found.status.pending or found.status is DeadlineStatus.OVERDUE):
+        raise StepRejected(code, f"no {noun} '{item_id}' in this case", **{f"{noun}_id": item_id})
+    return found
+
+
+def _deadline(state: CaseState, deadline_id: str) -> Deadline:
+    found = _find(state.deadlines, deadline_id, UNKNOWN_DEADLINE, "deadline")
+    if not found.status.unsettled:
         raise StepRejected(INVALID_TRANSITION,
                            f"deadline '{deadline_id}' is already {found.status}",
                            deadline_id=deadline_id, deadline_status=str(found.status))
@@ -371,11 +378,7 @@ def transfer_office(state: CaseState, step: OfficeTransfer, ctx: StepContext) ->
 
 
 def _notification(state: CaseState, notification_id: str) -> Notification:
-    found = next((n for n in state.notifications if n.id == notification_id), None)
-    if found is None:
-        raise StepRejected(UNKNOWN_NOTIFICATION, f"no notification '{notification_id}' in this "
-                           "case", notification_id=notification_id)
-    return found
+    return _find(state.notifications, notification_id, UNKNOWN_NOTIFICATION, "notification")
 
 
 def acknowledge_notification(state: CaseState, step: NotificationRef, ctx: StepContext) -> str:
@@ -417,11 +420,7 @@ def notify_by_hand(state: CaseState, step: ManualNotification, ctx: StepContext)
 
 
 def _measure(state: CaseState, measure_id: str) -> Measure:
-    measure = next((m for m in state.measures if m.id == measure_id), None)
-    if measure is None:
-        raise StepRejected(UNKNOWN_MEASURE, f"no measure '{measure_id}' in this case",
-                           measure_id=measure_id)
-    return measure
+    return _find(state.measures, measure_id, UNKNOWN_MEASURE, "measure")
 
 
 def respond_to_measure(state: CaseState, step: MeasureAnswer, ctx: StepContext) -> str:

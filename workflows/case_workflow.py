@@ -18,34 +18,34 @@ from temporalio.exceptions import ActivityError, FailureError
 with workflow.unsafe.imports_passed_through():
     from activities.notifications import PERMANENT, Delivery, NotificationActivities
     from workflows import case_deadlines as deadlines
+    from workflows import case_rules as rules
     from workflows import deadline_rules as dr
     from workflows import notify_rules
-    from workflows import case_rules as rules
     from workflows.case_model import (
         AdmissionDecision,
         Assessment,
         AssessmentStart,
-        DeadlineChange,
-        DeadlineExtension,
-        DeadlineStatus,
-        ManualNotification,
-        MeasureAnswer,
-        MeasureProviderChange,
-        Notification,
-        NotificationRef,
-        NotificationStatus,
-        ReflectionPeriodGrant,
         Carried,
         CaseInput,
         CaseState,
         ConsentChange,
         CriminalEvent,
+        DeadlineChange,
+        DeadlineExtension,
+        DeadlineStatus,
         ExitDecision,
+        ManualNotification,
+        MeasureAnswer,
+        MeasureProviderChange,
         MeasureUpdate,
         MunicipalityTransition,
         NewMeasure,
+        Notification,
+        NotificationRef,
+        NotificationStatus,
         OfficeTransfer,
         Reassignment,
+        ReflectionPeriodGrant,
         StepMeta,
         StepRecord,
     )
@@ -386,7 +386,7 @@ class CaseWorkflow:
                 lambda: (self._finished() or self._ready_to_continue()
                          or self._next_instant() != wake or self._has_undelivered()),
                 timeout=None if wake is None else wake - workflow.now())
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
 
     def _check(self, meta: StepMeta, step: Any, rule: Rule[Any]) -> None:

@@ -197,7 +197,7 @@ async def test_continue_as_new_keeps_everything(env: WorkflowEnvironment,
         h = await open_case(history_limit=20)
         first_run, _ = await keywords(env, h)
         s = await step(h, CaseWorkflow.decide_admission, f.admission(), 1, key="adm")
-        for i in range(12):
+        for _ in range(12):
             s = await step(h, CaseWorkflow.add_measure, f.measure(), s.version)
         s = await h.query(CaseWorkflow.state)
         assert s.runs > 1 and (await keywords(env, h))[0] != first_run
@@ -216,10 +216,9 @@ async def test_a_case_lives_five_years(env: WorkflowEnvironment, settings: Setti
         start = await env.get_current_time()
         s = await step(h, CaseWorkflow.decide_admission, f.admission(), 1)
         s = await step(h, CaseWorkflow.assess_needs, f.assessment(), s.version)
-        for year in range(5):
-            for quarter in range(4):
-                await env.sleep(timedelta(days=91))
-                s = await step(h, CaseWorkflow.add_measure, f.measure(), s.version)
+        for _ in range(5 * 4):  # five years, quarter by quarter
+            await env.sleep(timedelta(days=91))
+            s = await step(h, CaseWorkflow.add_measure, f.measure(), s.version)
         s = await step(h, CaseWorkflow.exit_case, f.exit_decision(), s.version)
         final = await h.result()
         lived = final.steps[-1].at - final.steps[0].at
