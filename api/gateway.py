@@ -105,7 +105,8 @@ class CaseGateway:
                 handle = await self._client.start_workflow(
                     CaseWorkflow.run,
                     CaseInput(opening=Opening(referral=referral, meta=meta),
-                              history_limit=self._settings.case_history_limit),
+                              history_limit=self._settings.case_history_limit,
+                              delivery_give_up_days=self._settings.delivery_give_up_days),
                     id=case_id, task_queue=self._settings.temporal_task_queue,
                     id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
                     id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,

@@ -98,12 +98,11 @@ class CaseWorkflow:
         self._keys = {}
         self._state = rules.open_case(workflow.info().workflow_id, referral, ctx)
         self._record("referred", meta, referral.reason, ctx)
+        for planned in notify_rules.plan_step("referred", self._state, referral):
+            self._plan(planned)
 
     @workflow.run
     async def run(self, inp: CaseInput) -> CaseState:
-        if inp.opening is not None:
-            for planned in notify_rules.plan_step("referred", self._state, inp.opening.referral):
-                self._plan(planned)
         self._publish()
         while not (self._finished() or self._ready_to_continue()):
             self._deliver_pending()
