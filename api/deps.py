@@ -1,4 +1,4 @@
-"""What routes declare by type: the Temporal client, settings, the acting person.
+"""What routes declare by type: the Temporal client, the database, settings, the acting person.
 
 Dependencies are `async def` on purpose: FastAPI runs a plain `def` in a thread pool, a hop
 per dependency per request that measurably slowed every step.
@@ -10,6 +10,7 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Request
 from pydantic import ValidationError
+from sqlalchemy import Engine
 from temporalio.client import Client
 
 from api.problems import Problem
@@ -25,8 +26,13 @@ async def get_temporal(request: Request) -> Client:
     return request.app.state.temporal
 
 
+async def get_engine(request: Request) -> Engine:
+    return request.app.state.engine
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 TemporalDep = Annotated[Client, Depends(get_temporal)]
+EngineDep = Annotated[Engine, Depends(get_engine)]
 
 
 async def current_actor(

@@ -10,12 +10,13 @@ import secrets
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import Engine
+from starlette.concurrency import run_in_threadpool
 from temporalio.client import (
     Client,
-    WorkflowExecution,
     WorkflowExecutionStatus,
     WorkflowHandle,
     WorkflowQueryFailedError,
@@ -28,37 +29,18 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from api.problems import Problem, from_application_error
 from infra.settings import Settings
+from store.queries import case_document
 from workflows import case_rules as rules
 from workflows.case_model import (
     Actor,
     CaseInput,
-    CasePage,
     CaseState,
-    CaseSummary,
-    DeliveryPage,
-    DeliveryRow,
-    DuePage,
-    DueRow,
-    Office,
     Opening,
-    Phase,
     Referral,
     Step,
     StepMeta,
 )
 from workflows.case_workflow import CaseWorkflow
-from workflows.deadline_rules import DeadlineKind
-from workflows.search_attributes import (
-    CASE_CASEWORKER,
-    CASE_FAILED_NOTIFICATIONS,
-    CASE_NEXT_DEADLINE_AT,
-    CASE_NEXT_DEADLINE_KIND,
-    CASE_OFFICE,
-    CASE_OVERDUE,
-    CASE_PENDING_NOTIFICATIONS,
-    CASE_PHASE,
-    CASE_REFERRED_AT,
-)
 
 CASE_ID = re.compile(r"^case-[a-z2-7]{20}$")
 UNAVAILABLE = {RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED,
@@ -82,9 +64,10 @@ def fingerprint(case_id: str, step_name: str, body: Step) -> str:
 
 
 class CaseGateway:
-    def __init__(self, client: Client, settings: Settings) -> None:
+    def __init__(self, client: Client, settings: Settings, engine: Engine) -> None:
         self._client = client
         self._settings = settings
+        self._engine = engine
         self._timeout = timedelta(seconds=settings.api_temporal_timeout_seconds)
 
     def _handle(self, case_id: str) -> WorkflowHandle[CaseWorkflow, CaseState]:
@@ -151,97 +134,19 @@ class CaseGateway:
         return state, retrying
 
     async def get(self, case_id: str) -> CaseState:
+        """The live state; for a case Temporal no longer holds (closed, past the namespace's
+        retention), the read model's last copy of it."""
         handle = self._handle(case_id)
-        async with translate_errors(case_id):
-            return await handle.query(CaseWorkflow.state, rpc_timeout=self._timeout)
-
-    async def _page(self, clauses: list[str], page_size: int,
-                    page_token: str | None) -> tuple[list[WorkflowExecution], str | None]:
-        """One page of case workflows from visibility. Clause values must be enums, pattern-
-        checked ids or datetimes: nothing a caller types reaches the query unchecked."""
-        query = " AND ".join(["WorkflowType = 'CaseWorkflow'",
-                              "ExecutionStatus != 'ContinuedAsNew'", *clauses])
         try:
-            token = bytes.fromhex(page_token) if page_token else None
-        except ValueError:
-            raise Problem("InvalidRequest", "page_token is not valid",
-                          errors=[{"field": "query.page_token", "message": "not a token"}]) from None
-        async with translate_errors(None):
-            pages = self._client.list_workflows(query, page_size=page_size,
-                                                next_page_token=token, rpc_timeout=self._timeout)
-            await pages.fetch_next_page()
-        return list(pages.current_page or []), (pages.next_page_token.hex()
-                                                if pages.next_page_token else None)
-
-    async def list(self, *, phase: Phase | None, office: Office | None,
-                   caseworker_id: str | None, page_size: int,
-                   page_token: str | None) -> CasePage:
-        clauses = [f"{key.name} = '{value}'" for key, value in (
-            (CASE_PHASE, phase), (CASE_OFFICE, office), (CASE_CASEWORKER, caseworker_id))
-            if value is not None]
-        page, token = await self._page(clauses, page_size, page_token)
-        cases = []
-        for wf in page:
-            sa = wf.typed_search_attributes
-            if sa.get(CASE_PHASE) is None:
-                continue  # started but its first task not yet run: nothing to show yet
-            cases.append(CaseSummary(
-                case_id=wf.id, phase=Phase(sa[CASE_PHASE]), office=Office(sa[CASE_OFFICE]),
-                caseworker_id=sa.get(CASE_CASEWORKER),
-                referred_at=sa.get(CASE_REFERRED_AT) or wf.start_time,
-                closed=wf.status is not WorkflowExecutionStatus.RUNNING))
-        return CasePage(cases=cases, next_page_token=token)
-
-    async def due(self, *, office: Office | None, overdue: bool, due_before: datetime | None,
-                  page_size: int, page_token: str | None) -> DuePage:
-        """Open cases with an overdue deadline, or one due before a time: either, if both."""
-        wanted = []
-        if overdue:
-            wanted.append(f"{CASE_OVERDUE.name} > 0")
-        if due_before is not None:
-            wanted.append(f"{CASE_NEXT_DEADLINE_AT.name} < '{_rfc3339(due_before)}'")
-        if not wanted:  # every case with a deadline pending or overdue
-            wanted = [f"{CASE_OVERDUE.name} > 0",
-                      f"{CASE_NEXT_DEADLINE_AT.name} > '{_rfc3339(datetime(1970, 1, 1, tzinfo=UTC))}'"]
-        clauses = ["ExecutionStatus = 'Running'", f"({' OR '.join(wanted)})"]
-        if office is not None:
-            clauses.append(f"{CASE_OFFICE.name} = '{office}'")
-        page, token = await self._page(clauses, page_size, page_token)
-        rows = []
-        for wf in page:
-            sa = wf.typed_search_attributes
-            kind = sa.get(CASE_NEXT_DEADLINE_KIND)
-            rows.append(DueRow(case_id=wf.id, office=Office(sa[CASE_OFFICE]),
-                               caseworker_id=sa.get(CASE_CASEWORKER),
-                               next_deadline_kind=DeadlineKind(kind) if kind else None,
-                               next_due_at=sa.get(CASE_NEXT_DEADLINE_AT),
-                               overdue=sa.get(CASE_OVERDUE) or 0))
-        far = datetime.max.replace(tzinfo=UTC)
-        rows.sort(key=lambda r: (-r.overdue, r.next_due_at or far))
-        return DuePage(rows=rows, next_page_token=token)
-
-
-    async def deliveries(self, *, office: Office | None, failed_only: bool, page_size: int,
-                         page_token: str | None) -> DeliveryPage:
-        """Cases with notifications failed (or, unless `failed_only`, still retrying)."""
-        wanted = [f"{CASE_FAILED_NOTIFICATIONS.name} > 0"]
-        if not failed_only:
-            wanted.append(f"{CASE_PENDING_NOTIFICATIONS.name} > 0")
-        clauses = [f"({' OR '.join(wanted)})"]
-        if office is not None:
-            clauses.append(f"{CASE_OFFICE.name} = '{office}'")
-        page, token = await self._page(clauses, page_size, page_token)
-        rows = [DeliveryRow(case_id=wf.id, office=Office(wf.typed_search_attributes[CASE_OFFICE]),
-                            caseworker_id=wf.typed_search_attributes.get(CASE_CASEWORKER),
-                            failed=wf.typed_search_attributes.get(CASE_FAILED_NOTIFICATIONS) or 0,
-                            pending=wf.typed_search_attributes.get(CASE_PENDING_NOTIFICATIONS) or 0)
-                for wf in page]
-        rows.sort(key=lambda r: (-r.failed, -r.pending))
-        return DeliveryPage(rows=rows, next_page_token=token)
-
-
-def _rfc3339(instant: datetime) -> str:
-    return instant.astimezone(UTC).isoformat().replace("+00:00", "Z")
+            async with translate_errors(case_id):
+                return await handle.query(CaseWorkflow.state, rpc_timeout=self._timeout)
+        except Problem as problem:
+            if problem.code != "CaseNotFound":
+                raise
+            state = await run_in_threadpool(case_document, self._engine, case_id)
+            if state is None:
+                raise
+            return state
 
 
 @asynccontextmanager

@@ -16,6 +16,7 @@ from temporalio.client import Client
 from api import cases, operations, problems
 from api.deps import TemporalDep
 from api.gateway import translate_errors
+from infra.database import engine_for
 from infra.settings import Settings, get_settings
 from infra.temporal import connect
 
@@ -27,6 +28,7 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.settings = settings
         app.state.temporal = client or await connect(settings, lazy=True)
+        app.state.engine = engine_for(settings.database)
         yield
 
     app = FastAPI(

@@ -1,5 +1,5 @@
-"""Operations views across cases, from search attributes only (no personal data):
-`/v1/deadlines` (due and overdue) and `/v1/notifications` (failed and retrying deliveries)."""
+"""Operations views across cases, from the read model (no personal data): `/v1/deadlines`
+(due and overdue) and `/v1/notifications` (failed and retrying deliveries)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import AwareDatetime
 
-from api.cases import Gateway
-from api.deps import CaseLister
+from api.deps import CaseLister, EngineDep
+from api.reads import read
+from store import queries
 from workflows.case_model import DeliveryPage, DuePage, Office
 
 router = APIRouter(prefix="/v1", tags=["operations"])
@@ -18,22 +19,22 @@ router = APIRouter(prefix="/v1", tags=["operations"])
 @router.get("/deadlines", response_model=DuePage,
             summary="Cases with deadlines overdue or due soon, most overdue first")
 async def list_due(
-    actor: CaseLister, gateway: Gateway, office: Office | None = None,
+    actor: CaseLister, engine: EngineDep, office: Office | None = None,
     overdue: Annotated[bool, Query(description="Cases with an overdue deadline.")] = False,
     due_before: Annotated[AwareDatetime | None, Query(
         description="Cases whose next deadline is due before this instant.")] = None,
     page_size: Annotated[int, Query(ge=1, le=500)] = 100, page_token: str | None = None,
 ) -> DuePage:
-    return await gateway.due(office=office, overdue=overdue, due_before=due_before,
-                             page_size=page_size, page_token=page_token)
+    return await read(queries.list_due, engine, office=office, overdue=overdue,
+                      due_before=due_before, page_size=page_size, page_token=page_token)
 
 
 @router.get("/notifications", response_model=DeliveryPage,
             summary="Cases with failed or retrying notifications, most failures first")
 async def list_deliveries(
-    actor: CaseLister, gateway: Gateway, office: Office | None = None,
+    actor: CaseLister, engine: EngineDep, office: Office | None = None,
     failed: Annotated[bool, Query(description="Only cases with failed notifications.")] = False,
     page_size: Annotated[int, Query(ge=1, le=500)] = 100, page_token: str | None = None,
 ) -> DeliveryPage:
-    return await gateway.deliveries(office=office, failed_only=failed, page_size=page_size,
-                                    page_token=page_token)
+    return await read(queries.list_deliveries, engine, office=office, failed_only=failed,
+                      page_size=page_size, page_token=page_token)

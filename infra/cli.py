@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 import typer
+from sqlalchemy import make_url
 
 from infra.binaries import temporal_cli
 from infra.settings import Settings, get_settings
@@ -79,8 +80,9 @@ def outbox() -> None:
 
 @app.command()
 def setup() -> None:
-    """Prepare the configured Temporal namespace: register the case search attributes."""
+    """Prepare the database (migrations) and the Temporal namespace (search attributes)."""
     settings = get_settings()
+    _migrate(settings)
     added = asyncio.run(_register_search_attributes(settings))
     typer.echo(f"search attributes added: {', '.join(added) or 'none (all present)'}")
 
@@ -99,6 +101,7 @@ def run() -> None:
             procs.append(("temporal", _start_dev_server(settings)))
             procs.append(("outbox", _spawn([sys.executable, "-m", "infra.cli", "outbox"])))
             _wait_for_port(settings.dev_server_port, stop, procs)
+        _migrate(settings)
         asyncio.run(_register_search_attributes(settings))
         procs.append(("worker", _spawn([sys.executable, "-m", "infra.cli", "worker"])))
         procs.append(("api", _spawn([sys.executable, "-m", "infra.cli", "api"])))
@@ -151,6 +154,12 @@ def _wait_for_port(port: int, stop: threading.Event,
         raise typer.Exit(1)
 
 
+def _migrate(settings: Settings) -> None:
+    from infra.database import migrate
+
+    migrate(settings.database)
+
+
 async def _register_search_attributes(settings: Settings) -> list[str]:
     from infra.temporal import connect, register_search_attributes
 
@@ -168,6 +177,8 @@ def _announce(settings: Settings) -> None:
                      f"(SMTP {settings.smtp_host}:{settings.smtp_port})")
     else:
         lines.append(f"Temporal       {settings.temporal_target} ({settings.temporal_namespace})")
+    database = make_url(settings.database).render_as_string(hide_password=True)
+    lines.append(f"Database       {database}")
     typer.echo("\n".join(["", "casework is running (Ctrl-C stops it):", *lines, ""]), err=True)
 
 

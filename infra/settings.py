@@ -51,6 +51,12 @@ class Settings(BaseSettings):
     # How long a notification is retried before it shows as failed.
     delivery_give_up_days: float = 7.0
 
+    # The read model and audit log. Unset: a SQLite file in the data folder. Production:
+    # postgresql+psycopg://user:password@host/db
+    database_url: str | None = None
+    # How often the worker copies the histories of closed runs into the database.
+    archive_interval_seconds: float = Field(default=30.0, gt=0)
+
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     # How long the API waits on Temporal for one step before answering 503.
@@ -81,6 +87,10 @@ class Settings(BaseSettings):
     @property
     def embedded(self) -> bool:
         return self.temporal_address is None
+
+    @property
+    def database(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'casework.db'}"
 
     @property
     def temporal_target(self) -> str:

@@ -1,4 +1,5 @@
-"""The worker process: hosts the case workflows (and, as they come, the activities)."""
+"""The worker process: hosts the case workflows and their activities, and archives the
+histories of closed runs."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.notifications import NotificationActivities
+from activities.read_model import ReadModelActivities
+from infra.database import engine_for
 from infra.logs import configure_logging
 from infra.process import exit_skipping_teardown
 from infra.settings import Settings, get_settings
@@ -32,8 +35,10 @@ WORKFLOWS = [CaseWorkflow]
 def build_worker(client: Client, settings: Settings, **options: object) -> Worker:
     """The one place that says what a worker hosts; tests build theirs here too."""
     notifications = NotificationActivities(settings)
+    read_model = ReadModelActivities(engine_for(settings.database))
     return Worker(client, task_queue=settings.temporal_task_queue, workflows=WORKFLOWS,
-                  activities=[notifications.resolve_agencies, notifications.deliver],
+                  activities=[notifications.resolve_agencies, notifications.deliver,
+                              read_model.project_case],
                   workflow_runner=WORKFLOW_RUNNER, **options)  # type: ignore[arg-type]
 
 

@@ -558,6 +558,18 @@ class CaseState(Model):
     alerts: list[Alert] = []
     notifications: list[Notification] = []
     runs: int = Field(default=1, description="Workflow runs so far (continue-as-new).")
+    revision: int = Field(default=0, description="Counts every change, steps and the "
+                          "workflow's own (alerts, deliveries); orders the read model's copies.")
+
+    def next_deadline(self) -> Deadline | None:
+        return min((d for d in self.deadlines if d.status.pending), key=lambda d: d.due_at,
+                   default=None)
+
+    def deadlines_in(self, status: DeadlineStatus) -> int:
+        return sum(d.status is status for d in self.deadlines)
+
+    def notifications_in(self, status: NotificationStatus) -> int:
+        return sum(n.status is status for n in self.notifications)
 
 
 class CaseSummary(Model):

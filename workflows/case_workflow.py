@@ -17,6 +17,7 @@ from temporalio.exceptions import ActivityError, FailureError
 
 with workflow.unsafe.imports_passed_through():
     from activities.notifications import PERMANENT, Delivery, NotificationActivities
+    from activities.read_model import ReadModelActivities
     from workflows import case_deadlines as deadlines
     from workflows import case_rules as rules
     from workflows import deadline_rules as dr
@@ -70,6 +71,11 @@ KEYS_KEPT = 500
 DEADLINE_TIMERS = "deadline-timers-v1"
 # Patch: notifications to agencies (and deadline alerts to the offices) as activities.
 NOTIFICATIONS = "notifications-v1"
+# Patch: every change of the state projected into the read model by an activity.
+READ_MODEL = "read-model-v1"
+PROJECT_TIMEOUT = timedelta(seconds=30)
+# The database may be down for a while: keep trying, at most a minute apart.
+PROJECT_RETRY = RetryPolicy(maximum_interval=timedelta(minutes=1))
 RESOLVE_TIMEOUT = timedelta(seconds=30)
 DELIVERY_RETRY = RetryPolicy(initial_interval=timedelta(seconds=10), backoff_coefficient=2.0,
                              maximum_interval=timedelta(hours=1),
@@ -85,6 +91,9 @@ class CaseWorkflow:
         # Decided before any handler runs: an update can arrive in the run's first task.
         self._timers = workflow.patched(DEADLINE_TIMERS)
         self._notify = self._timers and workflow.patched(NOTIFICATIONS)
+        self._project = self._notify and workflow.patched(READ_MODEL)
+        self._projected = -1  # the state revision the read model has
+        self._projecting_now = False
         self._delivering: set[str] = set()
         self._give_up = timedelta(days=inp.delivery_give_up_days)
         if inp.carried is not None:
@@ -103,6 +112,8 @@ class CaseWorkflow:
 
     @workflow.run
     async def run(self, inp: CaseInput) -> CaseState:
+        if self._project:
+            asyncio.create_task(self._keep_read_model())
         self._publish()
         while not (self._finished() or self._ready_to_continue()):
             self._deliver_pending()
@@ -350,6 +361,24 @@ class CaseWorkflow:
                 "sends": 0}))
         return True
 
+    # --- the read model ---------------------------------------------------------------------
+
+    async def _keep_read_model(self) -> None:
+        """Project each new revision of the state. Changes made while a projection runs go
+        together into the next one."""
+        while True:
+            # None starts once the history is full: the next run projects its first revision.
+            await workflow.wait_condition(
+                lambda: self._state.revision > self._projected and not self._history_full())
+            revision, self._projecting_now = self._state.revision, True
+            await workflow.execute_activity_method(
+                ReadModelActivities.project_case, self._state,
+                start_to_close_timeout=PROJECT_TIMEOUT, retry_policy=PROJECT_RETRY)
+            self._projected, self._projecting_now = revision, False
+
+    def _projecting(self) -> bool:
+        return self._project and self._projected < self._state.revision
+
     # --- the machinery every step shares --------------------------------------------------
 
     def _finished(self) -> bool:
@@ -359,13 +388,14 @@ class CaseWorkflow:
             self._timers and deadlines.unsettled(self._state)) and not self._busy()
 
     def _busy(self) -> bool:
-        return bool(self._delivering) or any(
-            n.status is NotificationStatus.PENDING for n in self._state.notifications
-        ) if self._notify else False
+        delivering = self._notify and (
+            bool(self._delivering) or self._state.notifications_in(NotificationStatus.PENDING) > 0)
+        return delivering or self._projecting()
 
     def _ready_to_continue(self) -> bool:
-        # Deliveries in flight finish in this run; the next would start them again.
-        return self._history_full() and not self._delivering
+        # Activities in flight finish in this run: the next would start deliveries again, and
+        # a projection left running would outlive its run.
+        return self._history_full() and not self._delivering and not self._projecting_now
 
     def _next_instant(self) -> datetime | None:
         return deadlines.next_instant(self._state) if self._timers else None
@@ -437,22 +467,24 @@ class CaseWorkflow:
                                                  "version": state.version})
 
     def _publish(self) -> None:
-        """Keep the search attributes in step with the state; upsert only what changed."""
+        """The state changed: keep the search attributes in step with it (upsert only what
+        changed), and have the read model follow."""
+        if self._project:
+            self._state.revision += 1
         values: dict[Any, Any] = {CASE_PHASE: str(self._state.phase),
                                   CASE_OFFICE: str(self._state.assignment.office),
                                   CASE_CASEWORKER: self._state.assignment.caseworker_id,
                                   CASE_REFERRED_AT: self._state.referred_at}
         if self._timers:
-            pending = [d for d in self._state.deadlines if d.status.pending]
-            nxt = min(pending, key=lambda d: d.due_at, default=None)
+            nxt = self._state.next_deadline()
             values[CASE_NEXT_DEADLINE_AT] = nxt.due_at if nxt else None
             values[CASE_NEXT_DEADLINE_KIND] = str(nxt.kind) if nxt else None
-            values[CASE_OVERDUE] = sum(d.status is DeadlineStatus.OVERDUE
-                                       for d in self._state.deadlines)
+            values[CASE_OVERDUE] = self._state.deadlines_in(DeadlineStatus.OVERDUE)
         if self._notify:
-            statuses = [n.status for n in self._state.notifications]
-            values[CASE_PENDING_NOTIFICATIONS] = statuses.count(NotificationStatus.PENDING)
-            values[CASE_FAILED_NOTIFICATIONS] = statuses.count(NotificationStatus.FAILED)
+            values[CASE_PENDING_NOTIFICATIONS] = self._state.notifications_in(
+                NotificationStatus.PENDING)
+            values[CASE_FAILED_NOTIFICATIONS] = self._state.notifications_in(
+                NotificationStatus.FAILED)
         changed = [key.value_set(v) if v is not None else key.value_unset()
                    for key, v in values.items() if self._published.get(key.name, ...) != v]
         if changed:

@@ -9,10 +9,12 @@ from typing import Any
 import pytest
 from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.enums.v1 import EventType
-from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
+from temporalio.api.workflowservice.v1 import (
+    DescribeWorkflowExecutionRequest,
+    DescribeWorkflowExecutionResponse,
+)
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
-from temporalio.testing import WorkflowEnvironment
 
 from tests import factories as f
 from tests.receivers import eventually
@@ -21,33 +23,48 @@ from workflows.case_workflow import CaseWorkflow
 
 Handle = WorkflowHandle[CaseWorkflow, CaseState]
 Opener = Callable[..., Awaitable[Handle]]
+# A history ending in one of these has no workflow task to come: the worker has answered
+# everything the server told it (the test server does not report a pending workflow task).
+AFTER_A_WORKFLOW_TASK = {EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED,
+                         EventType.EVENT_TYPE_TIMER_STARTED, EventType.EVENT_TYPE_TIMER_CANCELED,
+                         EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES,
+                         EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED,
+                         EventType.EVENT_TYPE_MARKER_RECORDED}
 WORKFLOW_TASK_EVENTS = {"EVENT_TYPE_WORKFLOW_TASK_SCHEDULED", "EVENT_TYPE_WORKFLOW_TASK_STARTED",
                         "EVENT_TYPE_WORKFLOW_TASK_COMPLETED"}
 
 
-async def keywords(env: WorkflowEnvironment, handle: Handle) -> tuple[str, dict[str, str]]:
-    """The current run id and Keyword search attributes.
-
-    Read raw: the test server keeps an unset Datetime attribute as `[]`, which the SDK's typed
-    decoding in `describe()` cannot read (the real server removes the attribute).
-    """
-    info = (await env.client.workflow_service.describe_workflow_execution(
-        DescribeWorkflowExecutionRequest(namespace=env.client.namespace,
-                                         execution=WorkflowExecution(workflow_id=handle.id))
-    )).workflow_execution_info
+async def keywords(handle: Handle) -> tuple[str, dict[str, str]]:
+    """The current run id and Keyword search attributes."""
+    info = (await describe_raw(handle)).workflow_execution_info
     return info.execution.run_id, {k: json.loads(v.data) for k, v in
                                    info.search_attributes.indexed_fields.items()
                                    if v.metadata.get("type") == b"Keyword" and v.data}
 
 
+async def describe_raw(handle: Handle) -> DescribeWorkflowExecutionResponse:
+    """Read raw: the test server keeps an unset Datetime attribute as `[]`, which the SDK's
+    typed decoding in `describe()` cannot read (the real server removes the attribute)."""
+    client = handle._client  # noqa: SLF001 - the SDK has no public accessor
+    return await client.workflow_service.describe_workflow_execution(
+        DescribeWorkflowExecutionRequest(namespace=client.namespace,
+                                         execution=WorkflowExecution(workflow_id=handle.id)))
+
+
 async def settled(handle: Handle) -> CaseState:
-    """The state once no notification is on its way (deliveries add history events)."""
+    """The state once nothing is on its way: no notification pending, no activity (delivery or
+    projection) running and no workflow task to follow one; each would add history events."""
     return await eventually(lambda: _quiet(handle))
 
 
 async def _quiet(handle: Handle) -> CaseState | None:
     state = await handle.query(CaseWorkflow.state)
-    busy = any(n.status is NotificationStatus.PENDING for n in state.notifications)
+    before = (await handle.fetch_history()).events
+    running = (await describe_raw(handle)).pending_activities
+    after = (await handle.fetch_history()).events  # nothing happened while we looked
+    busy = (any(n.status is NotificationStatus.PENDING for n in state.notifications)
+            or running or len(after) != len(before)
+            or after[-1].event_type not in AFTER_A_WORKFLOW_TASK)
     return None if busy else state
 
 

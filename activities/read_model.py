@@ -1,0 +1,22 @@
+"""Projecting a case into the read model: the workflow calls this after its state changes."""
+
+from __future__ import annotations
+
+import asyncio
+
+from sqlalchemy import Engine
+from temporalio import activity
+
+from store.projection import project
+from workflows.case_model import CaseState
+
+
+class ReadModelActivities:
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    @activity.defn
+    async def project_case(self, state: CaseState) -> bool:
+        """Write the case's read-model rows; False when a newer copy was already there."""
+        # The database driver blocks: keep it off the worker's event loop.
+        return await asyncio.to_thread(project, self._engine, state)

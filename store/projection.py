@@ -1,0 +1,64 @@
+"""The case state as read-model rows. Idempotent: a copy no newer than the stored one changes
+nothing, so replays and retries of the projection never duplicate or roll back rows."""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine, delete, select
+from sqlmodel import Session
+
+from infra.database import writer
+from store.tables import CaseDocument, CaseRow, DeadlineRow, MeasureRow, NotificationRow
+from workflows.case_model import CaseState, DeadlineStatus, NotificationStatus
+
+ROWS = (DeadlineRow, NotificationRow, MeasureRow)
+
+
+def project(engine: Engine, state: CaseState) -> bool:
+    """Write the case's rows in one transaction; return False when they were already as new."""
+    with Session(writer(engine)) as session:
+        stored = session.execute(select(CaseRow.revision).where(CaseRow.case_id == state.case_id)
+                              .with_for_update()).scalar_one_or_none()
+        if stored is not None and stored >= state.revision:
+            return False
+        for table in ROWS:
+            session.execute(delete(table).where(table.case_id == state.case_id))
+        session.merge(summary(state))
+        session.merge(CaseDocument(case_id=state.case_id, revision=state.revision,
+                                   state=state.model_dump(mode="json")))
+        session.add_all(rows(state))
+        session.commit()
+    return True
+
+
+def summary(state: CaseState) -> CaseRow:
+    nxt = state.next_deadline()
+    return CaseRow(
+        case_id=state.case_id, revision=state.revision, version=state.version,
+        phase=str(state.phase), office=str(state.assignment.office),
+        caseworker_id=state.assignment.caseworker_id, minor=state.minor,
+        admitted=state.admission.admitted if state.admission else None,
+        closed=state.phase.closed, criminal_stage=str(state.criminal_process.stage),
+        referred_at=state.referred_at,
+        exited_on=state.exit.decided_on if state.exit else None,
+        next_deadline_at=nxt.due_at if nxt else None,
+        next_deadline_kind=str(nxt.kind) if nxt else None,
+        overdue=state.deadlines_in(DeadlineStatus.OVERDUE),
+        pending_notifications=state.notifications_in(NotificationStatus.PENDING),
+        failed_notifications=state.notifications_in(NotificationStatus.FAILED),
+        last_step_at=state.steps[-1].at)
+
+
+def rows(state: CaseState) -> list[DeadlineRow | NotificationRow | MeasureRow]:
+    office = str(state.assignment.office)
+    return [
+        *(DeadlineRow(case_id=state.case_id, deadline_id=d.id, kind=str(d.kind),
+                      rule_version=d.rule_version, office=office, status=str(d.status),
+                      due_at=d.due_at) for d in state.deadlines),
+        *(NotificationRow(case_id=state.case_id, notification_id=n.id, purpose=n.purpose,
+                          agency_id=n.agency_id, status=str(n.status), attempts=n.attempts,
+                          last_error=n.last_error, changed_at=n.changed_at)
+          for n in state.notifications),
+        *(MeasureRow(case_id=state.case_id, measure_id=m.id, type=str(m.type),
+                     provider_agency=m.provider.agency_id, status=str(m.status),
+                     changed_at=m.changed_at) for m in state.measures),
+    ]

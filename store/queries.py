@@ -1,0 +1,130 @@
+"""The operations lists, read from the read model: filtered, ordered, and paged by keyset (the
+token names the last row's sort key), so a page costs the same on page one and page five
+hundred, with tens of thousands of cases."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Engine, Select, func, literal, or_, select, tuple_
+from sqlmodel import Session
+
+from store.tables import CaseDocument, CaseRow, UTCDateTime
+from workflows.case_model import (
+    CasePage,
+    CaseState,
+    CaseSummary,
+    DeliveryPage,
+    DeliveryRow,
+    DuePage,
+    DueRow,
+    Office,
+    Phase,
+)
+from workflows.deadline_rules import DeadlineKind
+
+FAR = datetime(9999, 1, 1, tzinfo=UTC)
+
+
+class BadToken(ValueError):
+    """A page token this module did not write."""
+
+
+def list_cases(engine: Engine, *, phase: Phase | None, office: Office | None,
+               caseworker_id: str | None, page_size: int, page_token: str | None) -> CasePage:
+    query = select(CaseRow)
+    for column, value in ((CaseRow.phase, phase), (CaseRow.office, office),
+                          (CaseRow.caseworker_id, caseworker_id)):
+        if value is not None:
+            query = query.where(column == str(value))
+    # Newest first: the sort key negated would defeat the index, so this one runs descending.
+    rows, token = _page(engine, query, [CaseRow.referred_at, CaseRow.case_id], page_size,
+                        page_token, descending=True)
+    return CasePage(cases=[CaseSummary(case_id=r.case_id, phase=Phase(r.phase),
+                                       office=Office(r.office), caseworker_id=r.caseworker_id,
+                                       referred_at=r.referred_at, closed=r.closed)
+                           for r in rows], next_page_token=token)
+
+
+def list_due(engine: Engine, *, office: Office | None, overdue: bool,
+             due_before: datetime | None, page_size: int, page_token: str | None) -> DuePage:
+    """Open cases with an overdue deadline, or one due before a time (either, if both; every
+    case with a deadline pending or overdue, if neither). Most overdue first, then soonest."""
+    wanted = []
+    if overdue:
+        wanted.append(CaseRow.overdue > 0)
+    if due_before is not None:
+        wanted.append(CaseRow.next_deadline_at < due_before)
+    if not wanted:
+        wanted = [CaseRow.overdue > 0, CaseRow.next_deadline_at.is_not(None)]
+    query = select(CaseRow).where(or_(*wanted))
+    if office is not None:
+        query = query.where(CaseRow.office == str(office))
+    next_at = func.coalesce(CaseRow.next_deadline_at, literal(FAR, UTCDateTime()))
+    rows, token = _page(engine, query, [-CaseRow.overdue, next_at, CaseRow.case_id], page_size,
+                        page_token)
+    return DuePage(rows=[DueRow(case_id=r.case_id, office=Office(r.office),
+                                caseworker_id=r.caseworker_id,
+                                next_deadline_kind=(DeadlineKind(r.next_deadline_kind)
+                                                    if r.next_deadline_kind else None),
+                                next_due_at=r.next_deadline_at, overdue=r.overdue)
+                         for r in rows], next_page_token=token)
+
+
+def list_deliveries(engine: Engine, *, office: Office | None, failed_only: bool,
+                    page_size: int, page_token: str | None) -> DeliveryPage:
+    """Cases with notifications failed (or, unless `failed_only`, still retrying)."""
+    wanted = [CaseRow.failed_notifications > 0]
+    if not failed_only:
+        wanted.append(CaseRow.pending_notifications > 0)
+    query = select(CaseRow).where(or_(*wanted))
+    if office is not None:
+        query = query.where(CaseRow.office == str(office))
+    rows, token = _page(engine, query, [-CaseRow.failed_notifications,
+                                        -CaseRow.pending_notifications, CaseRow.case_id],
+                        page_size, page_token)
+    return DeliveryPage(rows=[DeliveryRow(case_id=r.case_id, office=Office(r.office),
+                                          caseworker_id=r.caseworker_id,
+                                          failed=r.failed_notifications,
+                                          pending=r.pending_notifications) for r in rows],
+                        next_page_token=token)
+
+
+def case_document(engine: Engine, case_id: str) -> CaseState | None:
+    """The case as last projected: what a closed case shows once Temporal has let it go."""
+    with Session(engine) as session:
+        doc = session.get(CaseDocument, case_id)
+        return CaseState.model_validate(doc.state) if doc else None
+
+
+def _page(engine: Engine, query: Select[Any], key: list[ColumnElement[Any]], size: int,
+          token: str | None, *, descending: bool = False) -> tuple[list[CaseRow], str | None]:
+    if token:
+        values = _decode(token)
+        if len(values) != len(key) or not all(isinstance(v, k.type.python_type)
+                                              for k, v in zip(key, values, strict=True)):
+            raise BadToken("page_token is not valid")
+        after = tuple_(*(literal(v, type_=k.type) for k, v in zip(key, values, strict=True)))
+        query = query.where(tuple_(*key) < after if descending else tuple_(*key) > after)
+    query = query.order_by(*(k.desc() if descending else k for k in key)).limit(size + 1)
+    with Session(engine) as session:
+        keys = (k.label(f"sort_key_{i}") for i, k in enumerate(key))
+        result = session.execute(query.add_columns(*keys)).all()
+    rows = [r[0] for r in result[:size]]
+    return rows, _encode(result[size - 1][1:]) if len(result) > size else None
+
+
+def _encode(values: tuple[Any, ...]) -> str:
+    plain = [{"t": v.isoformat()} if isinstance(v, datetime) else v for v in values]
+    return base64.urlsafe_b64encode(json.dumps(plain).encode()).decode().rstrip("=")
+
+
+def _decode(token: str) -> list[Any]:
+    try:
+        plain = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+        return [datetime.fromisoformat(v["t"]) if isinstance(v, dict) else v for v in plain]
+    except (ValueError, TypeError, KeyError) as err:
+        raise BadToken("page_token is not valid") from err

@@ -1,0 +1,160 @@
+"""The tables. Summary, deadline, notification and measure rows carry no personal data; the
+case document (the whole state, for reading a case after Temporal's retention) does."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, Index, Text, TypeDecorator
+from sqlmodel import Column, Field, SQLModel
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware datetimes in, aware UTC datetimes out, on SQLite (which keeps no zone) as well."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime")
+        return value.astimezone(UTC).replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def instant(*, index: bool = False, nullable: bool = False) -> Any:
+    return Field(sa_column=Column(UTCDateTime(), index=index, nullable=nullable))
+
+
+class CaseRow(SQLModel, table=True):
+    """One row per case for the operations lists."""
+
+    __tablename__ = "case_summary"
+    __table_args__ = (Index("ix_case_summary_referred", "referred_at", "case_id"),)
+
+    case_id: str = Field(primary_key=True, max_length=40)
+    revision: int  # the workflow's change counter: an older projection never overwrites a newer
+    version: int
+    phase: str = Field(index=True, max_length=30)
+    office: str = Field(index=True, max_length=30)
+    caseworker_id: str | None = Field(default=None, index=True, max_length=64)
+    minor: bool
+    admitted: bool | None = None
+    closed: bool
+    criminal_stage: str = Field(max_length=30)
+    referred_at: datetime = instant()
+    exited_on: date | None = None
+    next_deadline_at: datetime | None = instant(index=True, nullable=True)
+    next_deadline_kind: str | None = Field(default=None, max_length=40)
+    overdue: int = Field(index=True)
+    pending_notifications: int = Field(index=True)
+    failed_notifications: int = Field(index=True)
+    last_step_at: datetime = instant()
+
+
+class CaseDocument(SQLModel, table=True):
+    """The case's whole state as the workflow last projected it."""
+
+    __tablename__ = "case_document"
+
+    case_id: str = Field(primary_key=True, max_length=40)
+    revision: int
+    state: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+
+
+class DeadlineRow(SQLModel, table=True):
+    __tablename__ = "case_deadline"
+
+    case_id: str = Field(primary_key=True, max_length=40)
+    deadline_id: str = Field(primary_key=True, max_length=40)
+    kind: str = Field(index=True, max_length=40)
+    rule_version: str = Field(max_length=40)
+    office: str = Field(index=True, max_length=30)
+    status: str = Field(index=True, max_length=20)
+    due_at: datetime = instant(index=True)
+
+
+class NotificationRow(SQLModel, table=True):
+    __tablename__ = "case_notification"
+
+    case_id: str = Field(primary_key=True, max_length=40)
+    notification_id: str = Field(primary_key=True, max_length=40)
+    purpose: str = Field(max_length=60)
+    agency_id: str | None = Field(default=None, index=True, max_length=64)
+    status: str = Field(index=True, max_length=20)
+    attempts: int
+    last_error: str | None = Field(default=None, sa_column=Column(Text))
+    changed_at: datetime = instant()
+
+
+class MeasureRow(SQLModel, table=True):
+    __tablename__ = "case_measure"
+
+    case_id: str = Field(primary_key=True, max_length=40)
+    measure_id: str = Field(primary_key=True, max_length=40)
+    type: str = Field(max_length=40)
+    provider_agency: str | None = Field(default=None, index=True, max_length=64)
+    status: str = Field(index=True, max_length=20)
+    changed_at: datetime = instant()
+
+
+class AuditEntry(SQLModel, table=True):
+    """One command or read, chained to the one before it by hash. Append-only."""
+
+    __tablename__ = "audit_log"
+
+    seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    at: datetime = instant()
+    actor_id: str = Field(max_length=64)
+    role: str | None = Field(default=None, max_length=30)
+    agency: str | None = Field(default=None, max_length=64)
+    kind: str = Field(max_length=10)  # command | read
+    action: str = Field(max_length=60)
+    case_id: str | None = Field(default=None, index=True, max_length=40)
+    reason: str | None = Field(default=None, sa_column=Column(Text))
+    request_id: str | None = Field(default=None, max_length=100)
+    outcome: str = Field(max_length=60)  # the HTTP status, and the problem code when refused
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
+
+
+class AuditHead(SQLModel, table=True):
+    """The chain's last entry: the row every append locks, so appends are serialised."""
+
+    __tablename__ = "audit_head"
+
+    id: int = Field(default=1, primary_key=True)
+    seq: int
+    hash: str = Field(max_length=64)
+
+
+class HistoryEvent(SQLModel, table=True):
+    """One event of a case's Temporal history, as the engine stored it (payloads encoded)."""
+
+    __tablename__ = "history_event"
+
+    case_id: str = Field(primary_key=True, max_length=40)
+    run_id: str = Field(primary_key=True, max_length=40)
+    event_id: int = Field(primary_key=True)
+    at: datetime = instant()
+    event: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+
+
+class ArchivedRun(SQLModel, table=True):
+    """A closed run whose whole history is in `history_event`."""
+
+    __tablename__ = "archived_run"
+
+    run_id: str = Field(primary_key=True, max_length=40)
+    case_id: str = Field(index=True, max_length=40)
+    started_at: datetime = instant()
+    closed_at: datetime = instant(index=True)
+    status: str = Field(max_length=30)
+    events: int
