@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 
+from api.audit_trail import AuditedRoute
 from api.deps import (
     AgencyOrCaseworker,
     CaseLister,
@@ -59,7 +60,7 @@ from workflows.case_model import (
 )
 from workflows.case_workflow import CaseWorkflow
 
-router = APIRouter(prefix="/v1/cases", tags=["cases"])
+router = APIRouter(prefix="/v1/cases", tags=["cases"], route_class=AuditedRoute)
 
 ETAG = re.compile(r'^(?:W/)?"?(\d{1,12})"?$')
 IdempotencyKey = Annotated[
@@ -84,13 +85,15 @@ Gateway = Annotated[CaseGateway, Depends(get_gateway)]
 class Stepper:
     """Runs one step for the acting caseworker with the version they saw and their key."""
 
-    def __init__(self, gateway: CaseGateway, actor: Actor, response: Response, version: int,
-                 idempotency_key: str | None) -> None:
-        self._gateway, self._actor, self._response = gateway, actor, response
+    def __init__(self, gateway: CaseGateway, actor: Actor, request: Request, response: Response,
+                 version: int, idempotency_key: str | None) -> None:
+        self._gateway, self._actor = gateway, actor
+        self._request, self._response = request, response
         self._version, self._key = version, idempotency_key
 
     async def __call__(self, case_id: str, update: Callable[..., CaseState],
                        body: Step) -> CaseState:
+        self._request.state.reason = body.reason  # for the audit log
         state = await self._gateway.step(case_id, update, body, self._actor, self._version,
                                          self._key)
         self._response.headers["ETag"] = etag(state.version)
@@ -101,19 +104,20 @@ def stepper_for(role: Any) -> Any:
     """A Stepper dependency for the actors a route admits (`Caseworker` for most steps)."""
 
     async def get_stepper(
-        gateway: Gateway, actor: role, response: Response,  # type: ignore[valid-type]
+        gateway: Gateway, actor: role, request: Request,  # type: ignore[valid-type]
+        response: Response,
         idempotency_key: IdempotencyKey = None,
         if_match: Annotated[str | None, Header(
             alias="If-Match", description="The ETag (case version) the step is based on.")] = None,
     ) -> Stepper:
-        return _stepper(gateway, actor, response, idempotency_key, if_match)
+        return _stepper(gateway, actor, request, response, idempotency_key, if_match)
 
     # The module's annotations are strings resolved in its globals; this one is local.
     get_stepper.__annotations__["actor"] = role
     return Annotated[Stepper, Depends(get_stepper)]
 
 
-def _stepper(gateway: CaseGateway, actor: Actor, response: Response,
+def _stepper(gateway: CaseGateway, actor: Actor, request: Request, response: Response,
              idempotency_key: str | None, if_match: str | None) -> Stepper:
     if if_match is None:
         raise Problem("PreconditionRequired",
@@ -122,7 +126,7 @@ def _stepper(gateway: CaseGateway, actor: Actor, response: Response,
     if match is None:
         raise Problem("InvalidRequest", "If-Match must be the case's ETag, e.g. \"3\"",
                       errors=[{"field": "header.If-Match", "message": "not a case ETag"}])
-    return Stepper(gateway, actor, response, int(match.group(1)), idempotency_key)
+    return Stepper(gateway, actor, request, response, int(match.group(1)), idempotency_key)
 
 
 StepDep = stepper_for(Caseworker)
@@ -134,7 +138,9 @@ ResendStepDep = stepper_for(Resender)
              summary="Referral: open a case")
 async def open_case(referral: Referral, actor: Caseworker, gateway: Gateway, request: Request,
                     response: Response, idempotency_key: IdempotencyKey = None) -> CaseState:
+    request.state.reason = referral.reason  # for the audit log
     state, created = await gateway.open(referral, actor, idempotency_key)
+    request.state.case_id = state.case_id
     response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
     response.headers["Location"] = str(request.url_for("get_case", case_id=state.case_id))
     response.headers["ETag"] = etag(state.version)

@@ -36,6 +36,7 @@ EngineDep = Annotated[Engine, Depends(get_engine)]
 
 
 async def current_actor(
+    request: Request,
     x_actor_id: Annotated[str | None, Header()] = None,
     x_actor_role: Annotated[str | None, Header()] = None,
     x_actor_agency: Annotated[str | None, Header()] = None,
@@ -49,10 +50,12 @@ async def current_actor(
         raise Problem("Unauthenticated", "X-Actor-Id and X-Actor-Role are required",
                       headers={"WWW-Authenticate": "Bearer"})
     try:
-        return Actor(user_id=x_actor_id, role=x_actor_role, agency=x_actor_agency)
+        actor = Actor(user_id=x_actor_id, role=x_actor_role, agency=x_actor_agency)
     except ValidationError:
         raise Problem("Unauthenticated", "the actor headers are not valid",
                       headers={"WWW-Authenticate": "Bearer"}) from None
+    request.state.actor = actor  # for the audit log
+    return actor
 
 
 CurrentActor = Annotated[Actor, Depends(current_actor)]

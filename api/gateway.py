@@ -70,9 +70,14 @@ class CaseGateway:
         self._engine = engine
         self._timeout = timedelta(seconds=settings.api_temporal_timeout_seconds)
 
-    def _handle(self, case_id: str) -> WorkflowHandle[CaseWorkflow, CaseState]:
+    @staticmethod
+    def check_id(case_id: str) -> None:
+        """Only a well-formed id goes further (into a visibility query, for one)."""
         if not CASE_ID.match(case_id):
             raise Problem("CaseNotFound", "no case with this id")
+
+    def _handle(self, case_id: str) -> WorkflowHandle[CaseWorkflow, CaseState]:
+        self.check_id(case_id)
         return self._client.get_workflow_handle_for(CaseWorkflow.run, case_id)
 
     async def open(self, referral: Referral, actor: Actor,

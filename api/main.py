@@ -13,7 +13,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from temporalio.client import Client
 
-from api import cases, operations, problems
+from api import auditors, cases, operations, problems
 from api.deps import TemporalDep
 from api.gateway import translate_errors
 from infra.database import engine_for
@@ -42,6 +42,7 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
     problems.install(app)
     app.include_router(cases.router)
     app.include_router(operations.router)
+    app.include_router(auditors.router)
 
     @app.get("/healthz", tags=["health"], summary="The API process is alive")
     async def healthz() -> dict[str, str]:

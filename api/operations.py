@@ -8,12 +8,13 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import AwareDatetime
 
+from api.audit_trail import AuditedRoute
 from api.deps import CaseLister, EngineDep
 from api.reads import read
 from store import queries
 from workflows.case_model import DeliveryPage, DuePage, Office
 
-router = APIRouter(prefix="/v1", tags=["operations"])
+router = APIRouter(prefix="/v1", tags=["operations"], route_class=AuditedRoute)
 
 
 @router.get("/deadlines", response_model=DuePage,

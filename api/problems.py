@@ -36,6 +36,7 @@ CODES: dict[str, tuple[int, str]] = {
     "Unauthenticated": (401, "Authentication required"),
     "Forbidden": (403, "Not allowed for your role"),
     "TemporalUnavailable": (503, "The workflow service is unavailable"),
+    "AuditUnavailable": (503, "The audit log is unavailable"),
     "NotFound": (404, "Not found"),
     "MethodNotAllowed": (405, "Method not allowed"),
     "InternalError": (500, "Internal error"),

@@ -87,6 +87,20 @@ def setup() -> None:
     typer.echo(f"search attributes added: {', '.join(added) or 'none (all present)'}")
 
 
+@app.command("verify-audit")
+def verify_audit() -> None:
+    """Walk the audit log's hash chain; exit 1 naming the first entry that does not match."""
+    from infra.database import engine_for
+    from store.audit import verify
+
+    verdict = verify(engine_for(get_settings().database))
+    if verdict.intact:
+        typer.echo(f"audit log intact: {verdict.entries} entries")
+        return
+    typer.echo(f"audit log broken at entry {verdict.first_bad_seq}: {verdict.problem}", err=True)
+    raise typer.Exit(1)
+
+
 @app.command()
 def run() -> None:
     """Run the whole system: Temporal (embedded unless configured), worker and API."""

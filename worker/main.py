@@ -4,9 +4,11 @@ histories of closed runs."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 
 import structlog
+from sqlalchemy import Engine
 from temporalio.client import Client
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
@@ -19,6 +21,7 @@ from infra.process import exit_skipping_teardown
 from infra.settings import Settings, get_settings
 from infra.telemetry import configure_telemetry
 from infra.temporal import connect
+from store.history import archive_closed_runs
 from workflows.case_workflow import CaseWorkflow
 
 log = structlog.get_logger(__name__)
@@ -51,10 +54,27 @@ async def serve(settings: Settings) -> None:
         loop.add_signal_handler(sig, stop.set)
     log.info("worker started", task_queue=settings.temporal_task_queue,
              namespace=settings.temporal_namespace)
+    archiving = asyncio.create_task(keep_archiving(client, engine_for(settings.database),
+                                                   settings.archive_interval_seconds, stop))
     async with worker:
         await stop.wait()
         log.info("worker stopping")
+        await archiving
     log.info("worker stopped")
+
+
+async def keep_archiving(client: Client, engine: Engine, interval: float,
+                         stop: asyncio.Event) -> None:
+    """Copy closed runs' histories into the database until told to stop; a failure is logged
+    and the next round tries again."""
+    while not stop.is_set():
+        try:
+            if copied := await archive_closed_runs(client, engine):
+                log.info("case histories archived", runs=copied)
+        except Exception:
+            log.exception("archiving case histories failed; trying again next round")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), interval)
 
 
 def main() -> None:

@@ -1,0 +1,96 @@
+"""A case's life as an SVG: phases, deadlines (met, met late, missed, open), notifications and
+the criminal process on one time axis. Only ids, kinds and dates: no personal data."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from xml.sax.saxutils import escape
+
+from workflows.case_model import CaseState, DeadlineStatus, NotificationStatus, Phase
+
+WIDTH, LEFT, RIGHT, LANE = 1000, 150, 20, 46
+PHASE_OF_ACTION = {"referred": Phase.REFERRED, "admitted": Phase.ADMITTED,
+                   "not_admitted": Phase.NOT_ADMITTED, "needs_assessed": Phase.ASSISTANCE,
+                   "transferred_to_municipality": Phase.MUNICIPALITY, "exited": Phase.EXITED}
+PHASE_COLOUR = {Phase.REFERRED: "#c6dbef", Phase.ADMITTED: "#9ecae1",
+                Phase.ASSISTANCE: "#6baed6", Phase.MUNICIPALITY: "#4292c6",
+                Phase.NOT_ADMITTED: "#bdbdbd", Phase.EXITED: "#969696"}
+NOTIFICATION_COLOUR = {NotificationStatus.ACKNOWLEDGED: "#238b45",
+                       NotificationStatus.DELIVERED: "#2171b5",
+                       NotificationStatus.PENDING: "#fd8d3c", NotificationStatus.FAILED: "#cb181d",
+                       NotificationStatus.WITHHELD: "#969696"}
+LANES = ("Phase", "Deadlines", "Notifications", "Criminal process")
+
+
+def render(state: CaseState, now: datetime) -> str:
+    start = state.referred_at
+    instants = [now, *(d.due_at for d in state.deadlines)]
+    end = max(min(max(instants), now + timedelta(days=400)), start + timedelta(days=7))
+    span = (end - start).total_seconds()
+
+    def x(at: datetime | date) -> float:
+        if not isinstance(at, datetime):
+            at = datetime.combine(at, time(12), tzinfo=UTC)
+        return LEFT + (WIDTH - LEFT - RIGHT) * max(0.0, min(1.0, (at - start).total_seconds()
+                                                             / span))
+
+    top = 40
+    lane_y = {name: top + i * LANE for i, name in enumerate(LANES)}
+    height = top + len(LANES) * LANE + 40
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" '
+           f'viewBox="0 0 {WIDTH} {height}" font-family="sans-serif" font-size="12">',
+           f'<title>Case {escape(state.case_id)}: timeline</title>',
+           f'<text x="{LEFT}" y="20" font-size="14" font-weight="bold">'
+           f'{escape(state.case_id)} · {escape(str(state.phase))}</text>']
+    for name, y in lane_y.items():
+        out.append(f'<text x="10" y="{y + LANE / 2 + 4}">{name}</text>')
+        out.append(f'<line x1="{LEFT}" y1="{y + LANE}" x2="{WIDTH - RIGHT}" y2="{y + LANE}" '
+                   'stroke="#eee"/>')
+
+    # Phases: a band from each phase change to the next (or to now).
+    changes = [(s.at, PHASE_OF_ACTION[s.action]) for s in state.steps
+               if s.action in PHASE_OF_ACTION]
+    ends = [at for at, _ in changes[1:]] + [changes[-1][0] if state.phase.closed else now]
+    y = lane_y["Phase"] + 8
+    for (at, phase), until in zip(changes, ends, strict=True):
+        x0, x1 = x(at), max(x(until), x(at) + 3)
+        out.append(f'<rect x="{x0:.1f}" y="{y}" width="{x1 - x0:.1f}" height="{LANE - 16}" '
+                   f'fill="{PHASE_COLOUR[phase]}"><title>{phase} from {at:%Y-%m-%d}</title></rect>')
+        out.append(f'<text x="{x0 + 3:.1f}" y="{y + 19}" font-size="10">{phase}</text>')
+
+    # Deadlines: a line from the start of the period to its due time, a dot for the outcome.
+    y = lane_y["Deadlines"] + LANE / 2
+    for d in state.deadlines:
+        late = any(e.what == "overdue" for e in d.events)
+        outcome, colour = {
+            DeadlineStatus.MET: ("met late", "#fd8d3c") if late else ("met", "#238b45"),
+            DeadlineStatus.OVERDUE: ("missed", "#cb181d"),
+            DeadlineStatus.CANCELLED: ("cancelled", "#bdbdbd"),
+        }.get(d.status, ("open", "#6baed6"))
+        out.append(f'<line x1="{x(d.begins_on):.1f}" y1="{y}" x2="{x(d.due_at):.1f}" y2="{y}" '
+                   f'stroke="{colour}" stroke-width="2" opacity="0.5"/>')
+        out.append(f'<circle cx="{x(d.due_at):.1f}" cy="{y}" r="5" fill="{colour}"><title>'
+                   f'{escape(str(d.kind))} due {d.due_on}: {outcome}</title></circle>')
+
+    y = lane_y["Notifications"] + LANE / 2
+    for n in state.notifications:
+        out.append(f'<rect x="{x(n.created_at) - 2:.1f}" y="{y - 8}" width="4" height="16" '
+                   f'fill="{NOTIFICATION_COLOUR[n.status]}"><title>{escape(n.purpose)} to '
+                   f'{escape(n.agency_id or str(n.selector.agency_type or ""))}: {n.status}'
+                   f'</title></rect>')
+
+    y = lane_y["Criminal process"] + LANE / 2
+    for record in state.criminal_process.history:
+        out.append(f'<path d="M{x(record.on):.1f},{y - 6} l6,6 l-6,6 l-6,-6 z" fill="#6a51a3">'
+                   f'<title>{record.stage} on {record.on}</title></path>')
+
+    # The time axis: about six dated ticks.
+    axis = top + len(LANES) * LANE + 10
+    out.append(f'<line x1="{LEFT}" y1="{axis}" x2="{WIDTH - RIGHT}" y2="{axis}" stroke="#333"/>')
+    for i in range(7):
+        at = start + (end - start) * i / 6
+        out.append(f'<line x1="{x(at):.1f}" y1="{axis}" x2="{x(at):.1f}" y2="{axis + 5}" '
+                   f'stroke="#333"/><text x="{x(at):.1f}" y="{axis + 18}" text-anchor="middle" '
+                   f'font-size="10">{at:%Y-%m-%d}</text>')
+    out.append("</svg>")
+    return "\n".join(out)
