@@ -48,9 +48,13 @@ def writer(engine: Engine) -> Engine:
     return engine.execution_options(write_lock=True)
 
 
-def migrate(url: str) -> None:
-    """Bring the schema up to the newest migration; idempotent."""
+def alembic_config(url: str) -> Config:
     config = Config()
     config.set_main_option("script_location", "store:migrations")
     config.attributes["engine"] = engine_for(url)
-    command.upgrade(config, "head")
+    return config
+
+
+def migrate(url: str) -> None:
+    """Bring the schema up to the newest migration; idempotent."""
+    command.upgrade(alembic_config(url), "head")

