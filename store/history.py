@@ -71,7 +71,7 @@ def _store(engine: Engine, run: WorkflowExecution, events: list[Event]) -> None:
 async def case_runs(client: Client, engine: Engine, case_id: str) -> list[list[Event]]:
     """Every run of a case, oldest first, each as its events: copied runs from the database,
     the others (the open run, and any closed too recently to be copied) from Temporal."""
-    runs = await asyncio.to_thread(_archived_runs, engine, case_id)
+    runs = await asyncio.to_thread(archived_runs, engine, case_id)
     async for run in client.list_workflows(f"WorkflowId = '{case_id}'"):
         if run.run_id in runs:
             continue
@@ -85,7 +85,7 @@ async def case_runs(client: Client, engine: Engine, case_id: str) -> list[list[E
     return [events for _, events in sorted(runs.values(), key=lambda r: r[0])]
 
 
-def _archived_runs(engine: Engine, case_id: str) -> dict[str, tuple[datetime, list[Event]]]:
+def archived_runs(engine: Engine, case_id: str) -> dict[str, tuple[datetime, list[Event]]]:
     with Session(engine) as session:
         archived = session.execute(select(ArchivedRun).where(ArchivedRun.case_id == case_id)
                                    ).scalars().all()

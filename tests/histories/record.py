@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import tempfile
 import uuid
 from datetime import date, timedelta
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import Any
 from temporalio.testing import WorkflowEnvironment
 
 from infra.binaries import temporal_test_server
+from infra.database import migrate
 from infra.settings import Settings
 from infra.temporal import DATA_CONVERTER, register_search_attributes
 from tests import factories as f
@@ -41,8 +43,10 @@ HERE = Path(__file__).parent
 
 async def record(name: str) -> Path:
     mailbox = Mailbox().start()
+    database = Path(tempfile.mkdtemp()) / "casework.db"
+    migrate(f"sqlite:///{database}")
     settings = Settings(temporal_task_queue=f"record-{uuid.uuid4()}", smtp_port=mailbox.port,
-                        _env_file=None)
+                        database_url=f"sqlite:///{database}", _env_file=None)
     async with await WorkflowEnvironment.start_time_skipping(
             test_server_existing_path=str(temporal_test_server()),
             data_converter=DATA_CONVERTER) as env:

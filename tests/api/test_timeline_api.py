@@ -1,0 +1,53 @@
+"""A timeline stays whole across continue-as-new, and the copies of closed runs in the database
+are the engine's histories event for event."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from temporalio.testing import WorkflowEnvironment
+
+from infra.database import engine_for
+from infra.settings import Settings
+from store.history import archive_closed_runs, archived_runs
+from tests import factories as f
+from tests.api.test_audit_api import AUDITOR
+from tests.api.test_cases_api import open_case, step
+from tests.receivers import eventually
+from workflows.case_model import MeasureType
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    return settings.model_copy(update={"case_history_limit": 40})  # a run every few steps
+
+
+async def test_a_timeline_spans_every_run(http: httpx.AsyncClient, dev_env: WorkflowEnvironment,
+                                          settings: Settings) -> None:
+    case = await open_case(http)
+    case = await step(http, case, "/admission", f.admission())
+    for kind in list(MeasureType)[:8]:
+        case = await step(http, case, "/measures", f.measure(kind))
+    engine = engine_for(settings.database)
+
+    async def archived() -> dict:
+        await archive_closed_runs(dev_env.client, engine)
+        runs = archived_runs(engine, case["case_id"])
+        return runs if len(runs) >= 2 else {}
+
+    runs = await eventually(archived, attempts=100, pause=0.2)  # visibility lags a little
+    for run_id, (_, events) in runs.items():
+        original = await dev_env.client.get_workflow_handle(
+            case["case_id"], run_id=run_id).fetch_history()
+        assert events == list(original.events)
+    assert await archive_closed_runs(dev_env.client, engine) == 0  # nothing copied twice
+
+    r = await http.get(f"/v1/cases/{case['case_id']}/timeline", headers=AUDITOR)
+    assert r.status_code == 200, r.text
+    entries = r.json()
+    steps = [e for e in entries if e["source"] == "engine" and e["kind"] == "step"]
+    assert [e["action"] for e in steps] == ["referred", "decide_admission", *["add_measure"] * 8]
+    assert [e["reason"] for e in steps][-1] == f.measure().reason
+    runs_seen = {e["run"] for e in entries if e["source"] == "engine"}
+    assert len(runs_seen) > len(runs) >= 2  # the open run from Temporal, the others copied
+    assert sum(e["action"] == "continued as new" for e in entries) == len(runs_seen) - 1
