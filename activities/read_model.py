@@ -14,9 +14,13 @@ from workflows.case_model import CaseState
 class ReadModelActivities:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
+        # One projection at a time per worker: they queue here in order, rather than in
+        # SQLite's busy handler, which backs off in sleeps of up to 100 ms.
+        self._one_at_a_time = asyncio.Lock()
 
     @activity.defn
     async def project_case(self, state: CaseState) -> bool:
         """Write the case's read-model rows; False when a newer copy was already there."""
-        # The database driver blocks: keep it off the worker's event loop.
-        return await asyncio.to_thread(project, self._engine, state)
+        async with self._one_at_a_time:
+            # The database driver blocks: keep it off the worker's event loop.
+            return await asyncio.to_thread(project, self._engine, state)

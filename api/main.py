@@ -14,6 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from temporalio.client import Client
 
 from api import auditors, cases, operations, problems
+from api.audit_trail import AuditWriter
 from api.deps import TemporalDep
 from api.gateway import translate_errors
 from infra.database import engine_for
@@ -29,6 +30,7 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
         app.state.settings = settings
         app.state.temporal = client or await connect(settings, lazy=True)
         app.state.engine = engine_for(settings.database)
+        app.state.audit = AuditWriter(app.state.engine)
         yield
 
     app = FastAPI(

@@ -53,19 +53,23 @@ def digest(entry: AuditEntry) -> str:
     return hashlib.sha256(canonical(entry)).hexdigest()
 
 
-def append(engine: Engine, record: Record) -> AuditEntry:
-    """Add one entry at the end of the chain. Appends are serialised by the lock on the head
-    row (and, on SQLite, by the write lock the transaction takes at its start)."""
+def append(engine: Engine, *records: Record) -> list[AuditEntry]:
+    """Add entries at the end of the chain, in one transaction. Appends are serialised by the
+    lock on the head row (and, on SQLite, by the write lock the transaction takes at its
+    start)."""
     with Session(writer(engine), expire_on_commit=False) as session:
         head = session.execute(select(AuditHead).where(AuditHead.id == 1)
                                .with_for_update()).scalar_one()
-        entry = AuditEntry(seq=head.seq + 1, at=datetime.now(UTC), prev_hash=head.hash,
-                           hash="", **record.model_dump())
-        entry.hash = digest(entry)
-        head.seq, head.hash = entry.seq, entry.hash
-        session.add(entry)
+        entries = []
+        for record in records:
+            entry = AuditEntry(seq=head.seq + 1, at=datetime.now(UTC), prev_hash=head.hash,
+                               hash="", **record.model_dump())
+            entry.hash = digest(entry)
+            head.seq, head.hash = entry.seq, entry.hash
+            entries.append(entry)
+        session.add_all(entries)
         session.commit()
-        return entry
+        return entries
 
 
 @dataclass(frozen=True)

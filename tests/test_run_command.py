@@ -119,6 +119,13 @@ def test_run_stop_and_resume(tmp_path: Path) -> None:
     finally:
         assert stack.stop() == 0
 
+    # The audit log of both runs is one intact chain, in the data folder's database.
+    verified = subprocess.run([sys.executable, "-m", "infra.cli", "verify-audit"], env=stack.env,
+                              capture_output=True, text=True, check=False)
+    assert verified.returncode == 0, verified.stderr
+    assert verified.stdout.startswith("audit log intact")
+    assert int(verified.stdout.split()[3]) >= 16  # every request to a case route above
+
     # JSON logs: the case id and trace ids are there, the person is not.
     text = stack.log.read_text()
     assert f.PERSON.surname not in text and f.PERSON.given_names not in text

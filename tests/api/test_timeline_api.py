@@ -14,7 +14,9 @@ from tests import factories as f
 from tests.api.test_audit_api import AUDITOR
 from tests.api.test_cases_api import open_case, step
 from tests.receivers import eventually
+from tests.workflows.cases import settled
 from workflows.case_model import MeasureType
+from workflows.case_workflow import CaseWorkflow
 
 
 @pytest.fixture
@@ -28,6 +30,7 @@ async def test_a_timeline_spans_every_run(http: httpx.AsyncClient, dev_env: Work
     case = await step(http, case, "/admission", f.admission())
     for kind in list(MeasureType)[:8]:
         case = await step(http, case, "/measures", f.measure(kind))
+    await settled(dev_env.client.get_workflow_handle_for(CaseWorkflow.run, case["case_id"]))
     engine = engine_for(settings.database)
 
     async def archived() -> dict:
@@ -40,7 +43,8 @@ async def test_a_timeline_spans_every_run(http: httpx.AsyncClient, dev_env: Work
         original = await dev_env.client.get_workflow_handle(
             case["case_id"], run_id=run_id).fetch_history()
         assert events == list(original.events)
-    assert await archive_closed_runs(dev_env.client, engine) == 0  # nothing copied twice
+    await archive_closed_runs(dev_env.client, engine)  # a second pass copies nothing twice
+    assert archived_runs(engine, case["case_id"]) == runs
 
     r = await http.get(f"/v1/cases/{case['case_id']}/timeline", headers=AUDITOR)
     assert r.status_code == 200, r.text
