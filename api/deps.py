@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
-from pydantic import ValidationError
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
 from temporalio.client import Client
 
@@ -35,25 +35,20 @@ TemporalDep = Annotated[Client, Depends(get_temporal)]
 EngineDep = Annotated[Engine, Depends(get_engine)]
 
 
+# In the OpenAPI contract as a security scheme, so /docs offers "Authorize".
+BEARER = HTTPBearer(auto_error=False, bearerFormat="JWT",
+                    description="A JWT from the identity provider (locally: `casework token`).")
+
+
 async def current_actor(
     request: Request,
-    x_actor_id: Annotated[str | None, Header()] = None,
-    x_actor_role: Annotated[str | None, Header()] = None,
-    x_actor_agency: Annotated[str | None, Header()] = None,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)],
 ) -> Actor:
-    """The person making the request, as the gateway in front of the API asserts it.
-
-    Token authentication replaces these headers without changing any route: routes depend on
-    `Actor`, not on how it was established.
-    """
-    if not x_actor_id or not x_actor_role:
-        raise Problem("Unauthenticated", "X-Actor-Id and X-Actor-Role are required",
+    """The person making the request, from their bearer token."""
+    if credentials is None or not credentials.credentials.strip():
+        raise Problem("Unauthenticated", "send Authorization: Bearer <token>",
                       headers={"WWW-Authenticate": "Bearer"})
-    try:
-        actor = Actor(user_id=x_actor_id, role=x_actor_role, agency=x_actor_agency)
-    except ValidationError:
-        raise Problem("Unauthenticated", "the actor headers are not valid",
-                      headers={"WWW-Authenticate": "Bearer"}) from None
+    actor = await request.app.state.verifier.actor(credentials.credentials.strip())
     request.state.actor = actor  # for the audit log
     return actor
 

@@ -15,6 +15,7 @@ from temporalio.client import Client
 
 from api import auditors, cases, operations, problems
 from api.audit_trail import AuditWriter
+from api.auth import TokenVerifier
 from api.deps import TemporalDep
 from api.gateway import translate_errors
 from infra.database import engine_for
@@ -31,6 +32,7 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
         app.state.temporal = client or await connect(settings, lazy=True)
         app.state.engine = engine_for(settings.database)
         app.state.audit = AuditWriter(app.state.engine)
+        app.state.verifier = TokenVerifier(settings)
         yield
 
     app = FastAPI(

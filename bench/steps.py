@@ -25,11 +25,12 @@ import httpx
 from infra.settings import Settings
 from infra.temporal import connect
 from tests import factories as f
+from tests.identities import bearer
 from tests.test_run_command import Stack
 from workflows.case_model import CaseInput, CriminalStage, MeasureAction, Opening, StepMeta
 from workflows.case_workflow import CaseWorkflow
 
-HEADERS = {"X-Actor-Id": "cw-bench", "X-Actor-Role": "caseworker"}
+HEADERS = bearer("cw-bench", "caseworker")  # the Stack verifies with the tests' signing key
 # (API path under the case, workflow update, body) for every step after the referral.
 STEPS: list[tuple[str, Callable[..., Any], Any]] = [
     ("admission", CaseWorkflow.decide_admission, f.admission()),

@@ -87,6 +87,33 @@ def setup() -> None:
     typer.echo(f"search attributes added: {', '.join(added) or 'none (all present)'}")
 
 
+@app.command()
+def token(
+    user_id: str = typer.Argument(help="The person's pseudonymous staff id, e.g. cw-anna."),
+    role: str = typer.Option(..., help="caseworker, office_lead, police, border_guard, "
+                             "reception_centre, social_services, ngo, auditor or operator."),
+    agency: str | None = typer.Option(None, help="The agency's id in the directory."),
+    hours: float = typer.Option(8.0, help="How long the token is valid."),
+) -> None:
+    """Mint a bearer token signed by the local key (development only)."""
+    from pydantic import ValidationError
+
+    from infra.tokens import mint
+    from workflows.case_model import Actor
+
+    settings = get_settings()
+    if settings.auth_jwks_url:
+        typer.echo("tokens come from the identity provider here (CASEWORK_AUTH_JWKS_URL is set)",
+                   err=True)
+        raise typer.Exit(2)
+    try:
+        Actor(user_id=user_id, role=role, agency=agency)
+    except ValidationError as err:
+        typer.echo(f"not a valid identity: {err.errors()[0]['loc'][0]}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(mint(settings, user_id, role, agency, int(hours * 3600)))
+
+
 @app.command("verify-audit")
 def verify_audit() -> None:
     """Walk the audit log's hash chain; exit 1 naming the first entry that does not match."""

@@ -57,6 +57,16 @@ class Settings(BaseSettings):
     # How often the worker copies the histories of closed runs into the database.
     archive_interval_seconds: float = Field(default=30.0, gt=0)
 
+    # Bearer tokens. Production: the identity provider's issuer, this API's audience and the
+    # provider's JWKS URL. Unset JWKS URL (development only): tokens signed by a local key,
+    # minted by `casework token`.
+    auth_issuer: str = "casework-local"
+    auth_audience: str = "casework-api"
+    auth_jwks_url: str | None = None
+    auth_signing_key: Path | None = None  # default: <data dir>/keys/token-signing.pem
+    auth_role_claim: str = "casework_role"
+    auth_agency_claim: str = "casework_agency"
+
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     # How long the API waits on Temporal for one step before answering 503.
@@ -70,9 +80,14 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _no_embedded_defaults_in_production(self) -> Settings:
-        if self.environment == "production" and self.temporal_address is None:
+        if self.environment != "production":
+            return self
+        if self.temporal_address is None:
             raise ValueError("production needs CASEWORK_TEMPORAL_ADDRESS: the embedded dev "
                              "server is for development only")
+        if self.auth_jwks_url is None:
+            raise ValueError("production needs CASEWORK_AUTH_JWKS_URL (and _ISSUER, "
+                             "_AUDIENCE): locally signed tokens are for development only")
         return self
 
     @staticmethod
@@ -87,6 +102,10 @@ class Settings(BaseSettings):
     @property
     def embedded(self) -> bool:
         return self.temporal_address is None
+
+    @property
+    def signing_key_path(self) -> Path:
+        return self.auth_signing_key or self.data_dir / "keys" / "token-signing.pem"
 
     @property
     def database(self) -> str:

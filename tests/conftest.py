@@ -19,6 +19,7 @@ from infra.database import engine_for, migrate
 from infra.settings import Settings
 from infra.temporal import DATA_CONVERTER, register_search_attributes
 from store.audit import GENESIS
+from tests.identities import SIGNING_KEY
 from tests.receivers import Mailbox
 
 
@@ -104,4 +105,4 @@ def settings(mailbox: Mailbox, database_url: str) -> Settings:
     """Settings with a task queue and a read model of this test's own, mailing to the test
     mailbox."""
     return Settings(temporal_task_queue=f"cases-{uuid.uuid4()}", smtp_port=mailbox.port,
-                    database_url=database_url, _env_file=None)
+                    database_url=database_url, auth_signing_key=SIGNING_KEY, _env_file=None)

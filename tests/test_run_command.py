@@ -16,7 +16,8 @@ import httpx
 import pytest
 
 from tests import factories as f
-from tests.api.test_cases_api import CASEWORKER, OPERATOR, body
+from tests.api.test_cases_api import body
+from tests.identities import CASEWORKER, OPERATOR, SIGNING_KEY
 from tests.receivers import free_port
 
 pytestmark = pytest.mark.e2e
@@ -30,6 +31,7 @@ class Stack:
         ports = {"API_PORT": free_port(), "DEV_SERVER_PORT": free_port(),
                  "DEV_SERVER_UI_PORT": free_port(), "SMTP_PORT": free_port()}
         self.env = {**os.environ, "CASEWORK_DATA_DIR": str(data_dir), "CASEWORK_LOG_FORMAT": "json",
+                    "CASEWORK_AUTH_SIGNING_KEY": str(SIGNING_KEY),
                     **{f"CASEWORK_{k}": str(v) for k, v in ports.items()}}
         self.url = f"http://127.0.0.1:{ports['API_PORT']}"
         self.proc: subprocess.Popen[bytes] | None = None

@@ -15,11 +15,10 @@ from infra.settings import Settings
 from store.audit import entries_for
 from store.projection import project
 from tests import factories as f
-from tests.api.test_cases_api import CASEWORKER, OPERATOR, assert_problem, open_case, post, step
+from tests.api.test_cases_api import assert_problem, open_case, post, step
+from tests.identities import AUDITOR, CASEWORKER, OPERATOR
 from tests.workflows.cases import settled
 from workflows.case_workflow import CaseWorkflow
-
-AUDITOR = {"X-Actor-Id": "aud-1", "X-Actor-Role": "auditor"}
 
 
 async def test_every_request_is_audited_and_the_timeline_tells_the_story(

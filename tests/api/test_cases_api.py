@@ -12,12 +12,11 @@ from temporalio.testing import WorkflowEnvironment
 from api.main import create_app
 from infra.settings import Settings
 from tests import factories as f
+from tests.identities import CASEWORKER, OPERATOR
 from tests.workflows.cases import settled
 from workflows.case_model import CriminalStage, MeasureType
 from workflows.case_workflow import CaseWorkflow
 
-CASEWORKER = {"X-Actor-Id": "cw-anna", "X-Actor-Role": "caseworker", "X-Actor-Agency": "joutseno"}
-OPERATOR = {"X-Actor-Id": "ops-1", "X-Actor-Role": "operator"}
 PROBLEM = "application/problem+json"
 
 
@@ -25,8 +24,9 @@ def body(model: Any, **changes: Any) -> dict[str, Any]:
     return {**model.model_dump(mode="json"), **changes}
 
 
-async def open_case(http: httpx.AsyncClient, key: str | None = None, **changes: Any) -> dict:
-    headers = {**CASEWORKER, **({"Idempotency-Key": key} if key else {})}
+async def open_case(http: httpx.AsyncClient, key: str | None = None,
+                    headers: dict[str, str] = CASEWORKER, **changes: Any) -> dict:
+    headers = {**headers, **({"Idempotency-Key": key} if key else {})}
     r = await http.post("/v1/cases", json=body(f.referral(), **changes), headers=headers)
     assert r.status_code in (200, 201), r.text
     return r.json()

@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 import httpx
 
 from tests import factories as f
-from tests.api.test_cases_api import CASEWORKER, OPERATOR, assert_problem, body, open_case, post
+from tests.api.test_cases_api import assert_problem, body, open_case, post
+from tests.identities import CASEWORKER, OPERATOR
 from workflows.deadline_rules import helsinki_date
 
 

@@ -11,19 +11,17 @@ import yaml
 from infra.settings import Settings
 from tests import factories as f
 from tests.api.test_cases_api import (
-    CASEWORKER,
     OPERATOR,
     assert_problem,
     body,
     open_case,
     post,
 )
+from tests.identities import CASEWORKER, bearer
 from tests.receivers import Mailbox, eventually
 
-CHILD_PROTECTION = {"X-Actor-Id": "cp-worker-1", "X-Actor-Role": "social_services",
-                    "X-Actor-Agency": "child-protection-helsinki"}
-POLICE = {"X-Actor-Id": "officer-1", "X-Actor-Role": "police",
-          "X-Actor-Agency": "police-nbi-trafficking"}
+CHILD_PROTECTION = bearer("cp-worker-1", "social_services", "child-protection-helsinki")
+POLICE = bearer("officer-1", "police", "police-nbi-trafficking")
 
 
 @pytest.fixture
@@ -127,8 +125,7 @@ async def test_a_provider_declines_and_the_caseworker_picks_another(
                "agency_id": "reception-joutseno"}
     case = (await post(http, f"/v1/cases/{cid}/measures",
                        body(f.measure(), provider=shelter), case["version"])).json()
-    reception = {"X-Actor-Id": "rc-1", "X-Actor-Role": "reception_centre",
-                 "X-Actor-Agency": "reception-joutseno"}
+    reception = bearer("rc-1", "reception_centre", "reception-joutseno")
     r = await post(http, f"/v1/cases/{cid}/measures/M1/response",
                    {"accepted": False, "reason": "Full."}, case["version"], headers=reception)
     assert r.status_code == 200 and r.json()["measures"][0]["provider_accepted"] is False

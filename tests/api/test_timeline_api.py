@@ -11,8 +11,8 @@ from infra.database import engine_for
 from infra.settings import Settings
 from store.history import archive_closed_runs, archived_runs
 from tests import factories as f
-from tests.api.test_audit_api import AUDITOR
 from tests.api.test_cases_api import open_case, step
+from tests.identities import AUDITOR
 from tests.receivers import eventually
 from tests.workflows.cases import settled
 from workflows.case_model import MeasureType

@@ -1,0 +1,81 @@
+"""Bearer-token authentication: a JWT verified against the identity provider's JWKS (or, in
+development, the local signing key), for this API's audience and the configured issuer.
+
+Only asymmetric algorithms are accepted, so neither `alg: none` nor a token "signed" with a
+public key as an HMAC secret gets through. The claims name the person (`sub`, pseudonymous),
+their role and their agency; anything wrong gives 401, and the message never echoes the token.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jwt
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
+
+from api.problems import Problem
+from infra.settings import Settings
+from infra.tokens import key_id, signing_key
+from workflows.case_model import Actor
+
+ALGORITHMS = ["ES256", "ES384", "RS256", "RS384", "RS512", "PS256", "EdDSA"]
+# Clock skew tolerated between the identity provider and us.
+LEEWAY_SECONDS = 30
+
+
+def unauthenticated(detail: str) -> Problem:
+    return Problem("Unauthenticated", detail,
+                   headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+
+
+class TokenVerifier:
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        if settings.auth_jwks_url:
+            self._jwks: jwt.PyJWKClient | None = jwt.PyJWKClient(
+                settings.auth_jwks_url, cache_keys=True, lifespan=300, timeout=5)
+            self._local: dict[str, Any] = {}
+        else:
+            public = signing_key(settings).public_key()
+            self._jwks, self._local = None, {key_id(public): public}
+
+    async def actor(self, token: str) -> Actor:
+        try:
+            kid = jwt.get_unverified_header(token).get("kid")
+        except jwt.PyJWTError:
+            raise unauthenticated("the bearer token is not a JWT") from None
+        key = await self._key(kid)
+        settings = self._settings
+        try:
+            claims = jwt.decode(token, key, algorithms=ALGORITHMS,
+                                audience=settings.auth_audience, issuer=settings.auth_issuer,
+                                leeway=LEEWAY_SECONDS,
+                                options={"require": ["exp", "iat", "sub", "iss", "aud"]})
+        except jwt.ExpiredSignatureError:
+            raise unauthenticated("the token has expired") from None
+        except jwt.ImmatureSignatureError:
+            raise unauthenticated("the token is not valid yet") from None
+        except jwt.InvalidAudienceError:
+            raise unauthenticated("the token is not for this API") from None
+        except jwt.InvalidIssuerError:
+            raise unauthenticated("the token is from an unknown issuer") from None
+        except jwt.PyJWTError:
+            raise unauthenticated("the token's signature or claims are not valid") from None
+        try:
+            return Actor(user_id=claims["sub"], role=claims.get(settings.auth_role_claim),
+                         agency=claims.get(settings.auth_agency_claim))
+        except ValidationError:
+            raise unauthenticated("the token names no valid role or user") from None
+
+    async def _key(self, kid: str | None) -> Any:
+        if not isinstance(kid, str):
+            raise unauthenticated("the token names no signing key")
+        if self._jwks is None:
+            if kid not in self._local:
+                raise unauthenticated("the token's signing key is unknown")
+            return self._local[kid]
+        try:  # the client caches the provider's keys; a miss fetches them again (blocking)
+            return (await run_in_threadpool(self._jwks.get_signing_key, kid)).key
+        except jwt.PyJWKClientError:
+            raise unauthenticated("the token's signing key is unknown") from None
