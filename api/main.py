@@ -8,19 +8,20 @@ from contextlib import asynccontextmanager
 
 import structlog
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from temporalio.client import Client
 
-from api import auditors, cases, operations, problems
+from api import auditors, cases, codec, operations, problems
 from api.audit_trail import AuditWriter
 from api.auth import TokenVerifier
 from api.deps import TemporalDep
 from api.gateway import translate_errors
 from infra.database import engine_for
 from infra.settings import Settings, get_settings
-from infra.temporal import connect
+from infra.temporal import connect, data_converter
 
 
 def create_app(settings: Settings | None = None, client: Client | None = None) -> FastAPI:
@@ -33,6 +34,7 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
         app.state.engine = engine_for(settings.database)
         app.state.audit = AuditWriter(app.state.engine)
         app.state.verifier = TokenVerifier(settings)
+        app.state.codec = data_converter(settings).payload_codec  # for the Web UI
         yield
 
     app = FastAPI(
@@ -47,6 +49,7 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
     app.include_router(cases.router)
     app.include_router(operations.router)
     app.include_router(auditors.router)
+    app.include_router(codec.router)
 
     @app.get("/healthz", tags=["health"], summary="The API process is alive")
     async def healthz() -> dict[str, str]:
@@ -59,6 +62,10 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
         return {"status": "ok"}
 
     app.add_middleware(RequestIdMiddleware)
+    if settings.codec_cors_origins:  # the Web UI calls the codec endpoint from its own origin
+        app.add_middleware(CORSMiddleware, allow_origins=settings.codec_cors_origins,
+                           allow_methods=["POST"], allow_credentials=True,
+                           allow_headers=["Authorization", "Content-Type", "X-Namespace"])
     # Per-message receive/send spans add cost and tell nothing for JSON requests.
     FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz",
                                        exclude_spans=["receive", "send"])

@@ -9,6 +9,8 @@ against that cluster. Ctrl-C (or SIGTERM) stops the processes in reverse order a
 from __future__ import annotations
 
 import asyncio
+import json
+import os
 import signal
 import socket
 import subprocess
@@ -114,6 +116,24 @@ def token(
     typer.echo(mint(settings, user_id, role, agency, int(hours * 3600)))
 
 
+@app.command()
+def shred(case_id: str = typer.Argument(help="The case whose retention period has ended.")) -> None:
+    """Destroy a case's data key: its personal data becomes unreadable everywhere (Temporal's
+    history, the copied histories, the read model), while its audit chain stays verifiable."""
+    from infra.codec import CaseKeys, MasterKeys
+    from infra.database import engine_for
+
+    settings = get_settings()
+    if asyncio.run(_running(settings, case_id)):
+        typer.echo(f"{case_id} is still running: only a closed case can be shredded", err=True)
+        raise typer.Exit(1)
+    keys = CaseKeys(engine_for(settings.database), MasterKeys.from_settings(settings))
+    if not keys.shred(case_id):
+        typer.echo(f"{case_id} has no data key (never encrypted, or already shredded)", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"{case_id} shredded; running processes forget its key within 5 minutes")
+
+
 @app.command("verify-audit")
 def verify_audit() -> None:
     """Walk the audit log's hash chain; exit 1 naming the first entry that does not match."""
@@ -145,7 +165,8 @@ def run() -> None:
         _migrate(settings)
         asyncio.run(_register_search_attributes(settings))
         procs.append(("worker", _spawn([sys.executable, "-m", "infra.cli", "worker"])))
-        procs.append(("api", _spawn([sys.executable, "-m", "infra.cli", "api"])))
+        procs.append(("api", _spawn([sys.executable, "-m", "infra.cli", "api"],
+                                    env=_api_env(settings))))
         _wait_for_port(settings.api_port, stop, procs)
         _announce(settings)
         while not stop.wait(0.5):
@@ -163,6 +184,16 @@ def run() -> None:
     raise typer.Exit(1 if failed else 0)
 
 
+def _api_env(settings: Settings) -> dict[str, str]:
+    """The embedded Web UI may call the API's codec endpoint from its own origin."""
+    env = dict(os.environ)
+    if settings.embedded and not settings.codec_cors_origins:
+        ui = settings.dev_server_ui_port
+        env["CASEWORK_CODEC_CORS_ORIGINS"] = json.dumps(
+            [f"http://127.0.0.1:{ui}", f"http://localhost:{ui}"])
+    return env
+
+
 def _spawn(cmd: list[str], **kwargs: object) -> subprocess.Popen[bytes]:
     # Own session: a terminal's Ctrl-C reaches only us, and we stop the children in order.
     return subprocess.Popen(cmd, start_new_session=True, **kwargs)  # type: ignore[call-overload]
@@ -172,7 +203,9 @@ def _start_dev_server(settings: Settings) -> subprocess.Popen[bytes]:
     cmd = [str(temporal_cli()), "server", "start-dev",
            "--db-filename", str(settings.data_dir / "temporal.db"),
            "--ip", "127.0.0.1", "--port", str(settings.dev_server_port),
-           "--ui-port", str(settings.dev_server_ui_port), "--namespace",
+           "--ui-port", str(settings.dev_server_ui_port),
+           "--ui-codec-endpoint", f"http://{settings.api_host}:{settings.api_port}/codec",
+           "--namespace",
            settings.temporal_namespace, "--ui-disable-news-fetch", "--log-level", "warn"]
     for pragma in SQLITE_PRAGMAS:
         cmd += ["--sqlite-pragma", pragma]
@@ -193,6 +226,22 @@ def _wait_for_port(port: int, stop: threading.Event,
     if not stop.is_set():
         typer.echo(f"casework: nothing listening on port {port} after {timeout:.0f}s", err=True)
         raise typer.Exit(1)
+
+
+async def _running(settings: Settings, case_id: str) -> bool:
+    from temporalio.client import WorkflowExecutionStatus
+    from temporalio.service import RPCError, RPCStatusCode
+
+    from infra.temporal import connect
+
+    client = await connect(settings)
+    try:
+        described = await client.get_workflow_handle(case_id).describe()
+    except RPCError as err:
+        if err.status is RPCStatusCode.NOT_FOUND:
+            return False
+        raise
+    return described.status is WorkflowExecutionStatus.RUNNING
 
 
 def _migrate(settings: Settings) -> None:

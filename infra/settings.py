@@ -67,6 +67,12 @@ class Settings(BaseSettings):
     auth_role_claim: str = "casework_role"
     auth_agency_claim: str = "casework_agency"
 
+    # Master keys of payload encryption, `kid:base64url(32 bytes)`, newest first. Unset
+    # (development only): a key file created in the data folder.
+    payload_keys: str | None = Field(default=None, repr=False)
+    # Origins allowed to call the codec endpoint (the Temporal Web UI).
+    codec_cors_origins: list[str] = []
+
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     # How long the API waits on Temporal for one step before answering 503.
@@ -85,6 +91,9 @@ class Settings(BaseSettings):
         if self.temporal_address is None:
             raise ValueError("production needs CASEWORK_TEMPORAL_ADDRESS: the embedded dev "
                              "server is for development only")
+        if self.payload_keys is None:
+            raise ValueError("production needs CASEWORK_PAYLOAD_KEYS: payload keys come from "
+                             "configuration, never from a file the process made")
         if self.auth_jwks_url is None:
             raise ValueError("production needs CASEWORK_AUTH_JWKS_URL (and _ISSUER, "
                              "_AUDIENCE): locally signed tokens are for development only")

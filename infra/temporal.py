@@ -1,7 +1,9 @@
-"""The Temporal client as the API, the worker and the tools all build it: same converter, same
-interceptors, same TLS. The payload codec (encryption) joins the converter here."""
+"""The Temporal client as the API, the worker and the tools all build it: same converter (with
+the payload codec that encrypts every payload), same interceptors, same TLS."""
 
 from __future__ import annotations
+
+import dataclasses
 
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
@@ -11,10 +13,20 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter
 from temporalio.service import RPCError
 
+from infra.codec import CaseKeys, EnvelopeCodec, MasterKeys
+from infra.database import engine_for
 from infra.settings import Settings
 from workflows import search_attributes
 
+# Without encryption: for the workflow tests and the replay of recorded histories.
 DATA_CONVERTER: DataConverter = pydantic_data_converter
+
+
+def data_converter(settings: Settings) -> DataConverter:
+    """The converter of every client and worker: pydantic JSON, then AES-GCM per case."""
+    masters = MasterKeys.from_settings(settings)
+    codec = EnvelopeCodec(masters, CaseKeys(engine_for(settings.database), masters))
+    return dataclasses.replace(DATA_CONVERTER, payload_codec=codec)
 
 
 def _tls(settings: Settings) -> TLSConfig | bool:
@@ -38,7 +50,7 @@ async def connect(settings: Settings, *, lazy: bool = False) -> Client:
         namespace=settings.temporal_namespace,
         tls=_tls(settings),
         api_key=settings.temporal_api_key,
-        data_converter=DATA_CONVERTER,
+        data_converter=data_converter(settings),
         interceptors=[TracingInterceptor()],
     )
 

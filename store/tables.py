@@ -158,3 +158,15 @@ class ArchivedRun(SQLModel, table=True):
     closed_at: datetime = instant(index=True)
     status: str = Field(max_length=30)
     events: int
+
+
+class CaseKey(SQLModel, table=True):
+    """A case's data key, wrapped (AES-GCM) by a master key. Deleting the row shreds the case:
+    every payload encrypted under it, in Temporal's history or in our copies, is unreadable."""
+
+    __tablename__ = "case_key"
+
+    case_id: str = Field(primary_key=True, max_length=40)
+    master_key_id: str = Field(max_length=40)
+    wrapped: bytes
+    created_at: datetime = instant()

@@ -101,8 +101,9 @@ def database_url(migrated_db: Path, tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def settings(mailbox: Mailbox, database_url: str) -> Settings:
+def settings(mailbox: Mailbox, database_url: str, tmp_path: Path) -> Settings:
     """Settings with a task queue and a read model of this test's own, mailing to the test
     mailbox."""
     return Settings(temporal_task_queue=f"cases-{uuid.uuid4()}", smtp_port=mailbox.port,
-                    database_url=database_url, auth_signing_key=SIGNING_KEY, _env_file=None)
+                    database_url=database_url, auth_signing_key=SIGNING_KEY, data_dir=tmp_path,
+                    _env_file=None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -14,7 +15,11 @@ from typing import Any
 
 import httpx
 import pytest
+from temporalio.client import Client
 
+from infra.codec import KeyShredded
+from infra.settings import Settings
+from infra.temporal import DATA_CONVERTER, data_converter
 from tests import factories as f
 from tests.api.test_cases_api import body
 from tests.identities import CASEWORKER, OPERATOR, SIGNING_KEY
@@ -64,6 +69,30 @@ def post(http: httpx.Client, path: str, payload: Any, version: int) -> dict:
     return r.json()
 
 
+def history_of(stack: Stack, case_id: str) -> tuple[str, Any]:
+    """A case's history as the Temporal server holds it (JSON), and its first payload as the
+    stack's own keys decode it."""
+    async def read() -> tuple[str, Any]:
+        raw = await Client.connect(f"127.0.0.1:{stack.env['CASEWORK_DEV_SERVER_PORT']}",
+                                   data_converter=DATA_CONVERTER)  # no codec: what is stored
+        history = await raw.get_workflow_handle(case_id).fetch_history()
+        started = history.events[0].workflow_execution_started_event_attributes
+        keys = Settings(data_dir=Path(stack.env["CASEWORK_DATA_DIR"]), _env_file=None)
+        (decoded,) = await data_converter(keys).decode(started.input.payloads)
+        return history.to_json(), decoded
+    return asyncio.run(read())
+
+
+async def terminate(stack: Stack, case_id: str) -> None:
+    client = await Client.connect(f"127.0.0.1:{stack.env['CASEWORK_DEV_SERVER_PORT']}")
+    await client.get_workflow_handle(case_id).terminate("closed for the shredding test")
+
+
+def casework(stack: Stack, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "infra.cli", *args], env=stack.env,
+                          capture_output=True, text=True, check=False)
+
+
 def test_run_stop_and_resume(tmp_path: Path) -> None:
     stack = Stack(tmp_path)
     stack.start()
@@ -92,6 +121,13 @@ def test_run_stop_and_resume(tmp_path: Path) -> None:
                 time.sleep(0.1)
             (mail,) = [m for m in mails if minor["case_id"] in m]
             assert "To: lastensuojelu@hel.example" in mail and "minor_referred" in mail
+            # The server holds ciphertext only; the stack's keys decode it.
+            stored, decoded = history_of(stack, c)
+            assert '"encryption-key-id"' in stored
+            for personal in (f.PERSON.surname, f.PERSON.given_names, str(f.PERSON.date_of_birth),
+                             "Maria", "Vasquez", "1994-03-17"):
+                assert personal not in stored
+            assert decoded["opening"]["referral"]["person"]["surname"] == f.PERSON.surname
             open_ = http.post("/v1/cases", json=body(f.referral()), headers=CASEWORKER).json()
             o = open_["case_id"]
             open_ = post(http, f"/v1/cases/{o}/admission", f.admission(), 1)
@@ -118,12 +154,21 @@ def test_run_stop_and_resume(tmp_path: Path) -> None:
                 time.sleep(0.1)
             assert {(r["case_id"], r["phase"]) for r in rows} >= {(c, "exited"),
                                                                   (o, "assistance")}
+            # Crypto-shredding: refused while the case runs; once it is closed, its key goes
+            # and its history can no longer be read by anyone.
+            gone = http.post("/v1/cases", json=body(f.referral()), headers=CASEWORKER).json()
+            assert casework(stack, "shred", gone["case_id"]).returncode == 1
+            asyncio.run(terminate(stack, gone["case_id"]))
+            shredded = casework(stack, "shred", gone["case_id"])
+            assert shredded.returncode == 0, shredded.stderr
+            with pytest.raises(KeyShredded):
+                history_of(stack, gone["case_id"])
+            assert history_of(stack, o)[1]["opening"]["referral"]["minor"] is False
     finally:
         assert stack.stop() == 0
 
     # The audit log of both runs is one intact chain, in the data folder's database.
-    verified = subprocess.run([sys.executable, "-m", "infra.cli", "verify-audit"], env=stack.env,
-                              capture_output=True, text=True, check=False)
+    verified = casework(stack, "verify-audit")
     assert verified.returncode == 0, verified.stderr
     assert verified.stdout.startswith("audit log intact")
     assert int(verified.stdout.split()[3]) >= 16  # every request to a case route above

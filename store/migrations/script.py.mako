@@ -11,11 +11,10 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 ${imports if imports else ""}
-
 import store.tables
 
-revision = ${repr(up_revision)}
-down_revision = ${repr(down_revision)}
+revision = "${up_revision}"
+down_revision = ${'"%s"' % down_revision if down_revision else "None"}
 branch_labels = ${repr(branch_labels)}
 depends_on = ${repr(depends_on)}
 

@@ -28,6 +28,7 @@ async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
 @pytest.fixture
 async def http(dev_env: WorkflowEnvironment, settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     """The API over HTTP, with a real worker behind it on this test's task queue."""
+    settings = settings.model_copy(update={"codec_cors_origins": ["http://127.0.0.1:8233"]})
     app = create_app(settings, dev_env.client)
     async with build_worker(dev_env.client, settings), app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)

@@ -1,0 +1,50 @@
+"""The remote codec of the Temporal Web UI: `/codec/decode` (and `/codec/encode`) turn payloads
+to and from their encrypted form for an authenticated user, so the UI shows a case's history to
+those allowed to read it, and ciphertext to everyone else. Every decode is audited."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from cryptography.exceptions import InvalidTag
+from fastapi import APIRouter, Body, Request
+from google.protobuf import json_format
+from google.protobuf.json_format import ParseError
+from temporalio.api.common.v1 import Payloads
+
+from api.audit_trail import AuditedRoute
+from api.deps import role_in
+from api.problems import Problem
+from infra.codec import KeyShredded
+from workflows.case_model import Actor, Role
+
+router = APIRouter(prefix="/codec", tags=["codec"], route_class=AuditedRoute)
+CodecUser = Annotated[Actor, role_in(Role.CASEWORKER, Role.OFFICE_LEAD, Role.AUDITOR)]
+PayloadsBody = Annotated[dict[str, Any], Body(
+    description='Temporal\'s remote codec format: {"payloads": [{"metadata": {…}, "data": "…"}]}',
+    examples=[{"payloads": []}])]
+
+
+@router.post("/decode", summary="Decrypt payloads for the Web UI")
+async def decode(body: PayloadsBody, actor: CodecUser, request: Request) -> dict[str, Any]:
+    codec = request.app.state.codec
+    try:
+        decoded = await codec.decode(_payloads(body).payloads)
+    except (KeyShredded, InvalidTag, KeyError):
+        raise Problem("InvalidRequest", "a payload cannot be decrypted: its key is unknown or "
+                      "was shredded, or the payload was altered") from None
+    return json_format.MessageToDict(Payloads(payloads=decoded))
+
+
+@router.post("/encode", summary="Encrypt payloads for the Web UI (e.g. a signal it sends)")
+async def encode(body: PayloadsBody, actor: CodecUser, request: Request) -> dict[str, Any]:
+    encoded = await request.app.state.codec.encode(_payloads(body).payloads)
+    return json_format.MessageToDict(Payloads(payloads=encoded))
+
+
+def _payloads(body: dict[str, Any]) -> Payloads:
+    try:
+        return json_format.ParseDict(body, Payloads())
+    except ParseError:
+        raise Problem("InvalidRequest", "the body is not a list of payloads",
+                      errors=[{"field": "body.payloads", "message": "not payloads"}]) from None

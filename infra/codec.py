@@ -1,0 +1,170 @@
+"""Payload encryption: AES-256-GCM, envelope style, with a data key per case.
+
+Every payload of a case's workflow (its input, updates, queries, activity inputs and results) is
+encrypted under that case's own data key. The data key is stored in the database wrapped by a
+master key, so destroying that one row (`casework shred`) makes the case's personal data
+unreadable everywhere it was copied: Temporal's history, the archived histories, the read model.
+Payloads outside any case use the newest master key directly.
+
+Master keys come from configuration (CASEWORK_PAYLOAD_KEYS, newest first; in development a key
+file in the data folder), never from the repository. The newest key wraps new data keys and
+encrypts new payloads, and the older keys still decrypt: rotation is adding a key at the front.
+A payload's metadata names its key ("case:<id>" or "master:<kid>"), so the Web UI's codec
+endpoint can decode it without knowing which workflow it came from. The key reference is also the
+authenticated data of the encryption, so a ciphertext cannot be passed off as another case's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import os
+import secrets
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from sqlalchemy import Engine, delete
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+from temporalio.api.common.v1 import Payload
+from temporalio.converter import PayloadCodec, SerializationContext, WithSerializationContext
+
+from infra.settings import Settings
+from store.tables import CaseDocument, CaseKey
+
+ENCODING = b"binary/encrypted"
+KEY_REF = "encryption-key-id"
+NONCE = 12
+CACHE_SECONDS = 300  # how long a process keeps an unwrapped data key; shredding waits this out
+
+
+class KeyShredded(Exception):
+    """The payload's data key no longer exists: its case was shredded."""
+
+
+class MasterKeys:
+    def __init__(self, keys: list[tuple[str, bytes]]) -> None:
+        if not keys:
+            raise ValueError("at least one master key is needed")
+        for kid, key in keys:
+            if len(key) != 32 or ":" in kid or "," in kid:
+                raise ValueError(f"master key {kid!r} must be 32 bytes under a plain id")
+        self.newest_id = keys[0][0]
+        self._keys = {kid: AESGCM(key) for kid, key in keys}
+
+    def __getitem__(self, kid: str) -> AESGCM:
+        return self._keys[kid]
+
+    @classmethod
+    def parse(cls, text: str) -> MasterKeys:
+        """`kid:base64url-key,kid:…`, newest first."""
+        pairs = [item.strip().split(":", 1) for item in text.split(",") if item.strip()]
+        return cls([(kid, base64.urlsafe_b64decode(key + "=" * (-len(key) % 4)))
+                    for kid, key in pairs])
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> MasterKeys:
+        if settings.payload_keys:
+            return cls.parse(settings.payload_keys)
+        path = settings.data_dir / "keys" / "payload-keys"
+        if not path.exists():  # development: one key of its own, readable by the owner only
+            path.parent.mkdir(parents=True, exist_ok=True)
+            line = f"k1:{base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()}"
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as out:
+                out.write(line)
+        return cls.parse(path.read_text())
+
+
+class CaseKeys:
+    """The cases' data keys: created on first use, unwrapped once, cached for a while."""
+
+    def __init__(self, engine: Engine, masters: MasterKeys) -> None:
+        self._engine, self._masters = engine, masters
+        self._cache: dict[str, tuple[float, AESGCM]] = {}
+
+    def cached(self, case_id: str) -> AESGCM | None:
+        hit = self._cache.get(case_id)
+        return hit[1] if hit and hit[0] > time.monotonic() else None
+
+    def load(self, case_id: str, *, create: bool) -> AESGCM:
+        """The case's key from the database (blocking); a new one if it has none and `create`."""
+        with Session(self._engine, expire_on_commit=False) as session:
+            row = session.get(CaseKey, case_id)
+            if row is None and create:
+                row = self._create(session, case_id)
+        if row is None:
+            raise KeyShredded(f"no data key for {case_id}")
+        wrapped = row.wrapped
+        key = AESGCM(self._masters[row.master_key_id].decrypt(wrapped[:NONCE], wrapped[NONCE:],
+                                                              case_id.encode()))
+        self._cache[case_id] = (time.monotonic() + CACHE_SECONDS, key)
+        return key
+
+    def _create(self, session: Session, case_id: str) -> CaseKey | None:
+        nonce = secrets.token_bytes(NONCE)
+        wrapped = nonce + self._masters[self._masters.newest_id].encrypt(
+            nonce, AESGCM.generate_key(256), case_id.encode())
+        row = CaseKey(case_id=case_id, master_key_id=self._masters.newest_id, wrapped=wrapped,
+                      created_at=datetime.now(UTC))
+        session.add(row)
+        try:
+            session.commit()
+            return row
+        except IntegrityError:  # another process made it first: use theirs
+            session.rollback()
+            return session.get(CaseKey, case_id)
+
+    def shred(self, case_id: str) -> bool:
+        """Destroy the case's data key and the read model's copy of its personal data."""
+        self._cache.pop(case_id, None)
+        with Session(self._engine) as session:
+            removed = session.execute(delete(CaseKey).where(CaseKey.case_id == case_id)).rowcount
+            session.execute(delete(CaseDocument).where(CaseDocument.case_id == case_id))
+            session.commit()
+        return bool(removed)
+
+
+class EnvelopeCodec(PayloadCodec, WithSerializationContext):
+    def __init__(self, masters: MasterKeys, keys: CaseKeys, case_id: str | None = None) -> None:
+        self._masters, self._keys, self._case_id = masters, keys, case_id
+
+    def with_context(self, context: SerializationContext) -> EnvelopeCodec:
+        workflow_id = getattr(context, "workflow_id", None)
+        case_id = workflow_id if workflow_id and workflow_id.startswith("case-") else None
+        return EnvelopeCodec(self._masters, self._keys, case_id)
+
+    async def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
+        if self._case_id:
+            ref, key = f"case:{self._case_id}", await self._case_key(self._case_id, create=True)
+        else:
+            ref = f"master:{self._masters.newest_id}"
+            key = self._masters[self._masters.newest_id]
+        out = []
+        for payload in payloads:
+            nonce = secrets.token_bytes(NONCE)
+            sealed = key.encrypt(nonce, payload.SerializeToString(), ref.encode())
+            out.append(Payload(metadata={"encoding": ENCODING, KEY_REF: ref.encode()},
+                               data=nonce + sealed))
+        return out
+
+    async def decode(self, payloads: Sequence[Payload]) -> list[Payload]:
+        out = []
+        for payload in payloads:
+            if payload.metadata.get("encoding") != ENCODING:
+                out.append(payload)  # written before encryption: histories of older cases
+                continue
+            ref = payload.metadata[KEY_REF].decode()
+            kind, _, name = ref.partition(":")
+            key: Any = (await self._case_key(name, create=False) if kind == "case"
+                        else self._masters[name])
+            plain = key.decrypt(payload.data[:NONCE], payload.data[NONCE:], ref.encode())
+            out.append(Payload.FromString(plain))
+        return out
+
+    async def _case_key(self, case_id: str, *, create: bool) -> AESGCM:
+        return self._keys.cached(case_id) or await asyncio.to_thread(
+            self._keys.load, case_id, create=create)

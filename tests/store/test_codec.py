@@ -1,0 +1,83 @@
+"""Payload encryption: per-case data keys under rotating master keys, and shredding."""
+
+from __future__ import annotations
+
+import base64
+import secrets
+
+import pytest
+from cryptography.exceptions import InvalidTag
+from temporalio.api.common.v1 import Payload
+from temporalio.converter import WorkflowSerializationContext
+
+from infra.codec import ENCODING, KEY_REF, CaseKeys, EnvelopeCodec, KeyShredded, MasterKeys
+from infra.database import engine_for
+
+PLAIN = [Payload(metadata={"encoding": b"json/plain"}, data=b'{"surname": "Vasquez-Testperson"}')]
+
+
+def master(kid: str) -> str:
+    return f"{kid}:{base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()}"
+
+
+def codec_for(database_url: str, keys: str, case_id: str | None = "case-aaaaaaaaaaaaaaaaaaaa"
+              ) -> EnvelopeCodec:
+    masters = MasterKeys.parse(keys)
+    codec = EnvelopeCodec(masters, CaseKeys(engine_for(database_url), masters))
+    return codec.with_context(WorkflowSerializationContext(namespace="default",
+                                                           workflow_id=case_id or "other"))
+
+
+async def test_a_case_payload_is_sealed_under_its_own_key(database_url: str) -> None:
+    keys = master("k1")
+    (sealed,) = await codec_for(database_url, keys).encode(PLAIN)
+    assert sealed.metadata["encoding"] == ENCODING
+    assert sealed.metadata[KEY_REF] == b"case:case-aaaaaaaaaaaaaaaaaaaa"
+    assert b"Vasquez" not in sealed.SerializeToString()
+    # Any codec with the master keys decodes it, with or without knowing the workflow.
+    assert await codec_for(database_url, keys, None).decode([sealed]) == PLAIN
+    # Plaintext payloads (histories from before encryption) pass through.
+    assert await codec_for(database_url, keys).decode(PLAIN) == PLAIN
+
+
+async def test_outside_a_case_the_newest_master_key_seals(database_url: str) -> None:
+    (sealed,) = await codec_for(database_url, master("k1"), None).encode(PLAIN)
+    assert sealed.metadata[KEY_REF] == b"master:k1"
+
+
+async def test_rotation_newest_key_wraps_older_keys_still_open(database_url: str) -> None:
+    old = master("k1")
+    (before,) = await codec_for(database_url, old).encode(PLAIN)
+    rotated = f"{master('k2')},{old}"
+    assert await codec_for(database_url, rotated).decode([before]) == PLAIN
+    (outside,) = await codec_for(database_url, rotated, None).encode(PLAIN)
+    assert outside.metadata[KEY_REF] == b"master:k2"
+    newcase = codec_for(database_url, rotated).with_context(
+        WorkflowSerializationContext(namespace="default", workflow_id="case-bbbbbbbbbbbbbbbbbbbb"))
+    (sealed,) = await newcase.encode(PLAIN)
+    assert await codec_for(database_url, rotated, None).decode([sealed]) == PLAIN
+    with pytest.raises(KeyError):  # the new case's key is wrapped by k2, which k1 alone lacks
+        await codec_for(database_url, old, None).decode([sealed])
+
+
+async def test_altered_or_moved_ciphertext_does_not_open(database_url: str) -> None:
+    keys = master("k1")
+    codec = codec_for(database_url, keys)
+    (sealed,) = await codec.encode(PLAIN)
+    flipped = Payload(metadata=sealed.metadata, data=sealed.data[:-1] + bytes([sealed.data[-1] ^ 1]))
+    with pytest.raises(InvalidTag):
+        await codec.decode([flipped])
+    await codec_for(database_url, keys, "case-bbbbbbbbbbbbbbbbbbbb").encode(PLAIN)
+    moved = Payload(metadata={**sealed.metadata, KEY_REF: b"case:case-bbbbbbbbbbbbbbbbbbbb"},
+                    data=sealed.data)
+    with pytest.raises(InvalidTag):
+        await codec.decode([moved])
+
+
+async def test_a_shredded_case_cannot_be_read_again(database_url: str) -> None:
+    keys = master("k1")
+    (sealed,) = await codec_for(database_url, keys).encode(PLAIN)
+    masters = MasterKeys.parse(keys)
+    assert CaseKeys(engine_for(database_url), masters).shred("case-aaaaaaaaaaaaaaaaaaaa")
+    with pytest.raises(KeyShredded):
+        await codec_for(database_url, keys, None).decode([sealed])
