@@ -10,20 +10,17 @@ from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
+from api.access import Permitted
 from api.audit_trail import AuditedRoute
 from api.cases import Gateway
-from api.deps import EngineDep, TemporalDep, role_in
+from api.deps import EngineDep, TemporalDep
 from api.problems import Problem
 from api.timeline_picture import render
 from store import audit, history, timeline
 from store.timeline import TimelineEntry
-from workflows.case_model import Actor, Role
 
 router = APIRouter(prefix="/v1", tags=["audit"], route_class=AuditedRoute)
 
-Auditor = Annotated[Actor, role_in(Role.AUDITOR)]
-# An office lead answers for the office's cases and reads their timelines too.
-TimelineReader = Annotated[Actor, role_in(Role.AUDITOR, Role.OFFICE_LEAD)]
 Format = Annotated[Literal["json", "csv"], Query(alias="format")]
 
 
@@ -51,7 +48,7 @@ Timeline = Annotated[list[TimelineEntry], Depends(case_timeline)]
 
 @router.get("/cases/{case_id}/timeline", response_model=list[TimelineEntry],
             summary="The case's complete timeline: engine history and audit log, in order")
-async def get_timeline(case_id: str, actor: TimelineReader, entries: Timeline,
+async def get_timeline(case_id: str, actor: Permitted, entries: Timeline,
                        fmt: Format = "json") -> list[TimelineEntry] | Response:
     if fmt == "csv":
         return csv_response(timeline.to_csv(entries), f"{case_id}-timeline.csv")
@@ -62,7 +59,7 @@ async def get_timeline(case_id: str, actor: TimelineReader, entries: Timeline,
             responses={200: {"content": {"image/svg+xml": {}}}},
             summary="The case's life as a picture: phases, deadlines, notifications, "
                     "criminal process")
-async def get_timeline_picture(case_id: str, actor: TimelineReader, gateway: Gateway) -> Response:
+async def get_timeline_picture(case_id: str, actor: Permitted, gateway: Gateway) -> Response:
     state = await gateway.get(case_id)
     return Response(render(state, datetime.now(UTC)), media_type="image/svg+xml")
 
@@ -70,7 +67,7 @@ async def get_timeline_picture(case_id: str, actor: TimelineReader, gateway: Gat
 @router.get("/cases/{case_id}/access-log", response_model=list[TimelineEntry],
             summary="Who has read this case's data, when, in which role (for data-subject "
                     "access requests)")
-async def get_access_log(case_id: str, actor: Auditor, gateway: Gateway, engine: EngineDep,
+async def get_access_log(case_id: str, actor: Permitted, gateway: Gateway, engine: EngineDep,
                          fmt: Format = "json") -> list[TimelineEntry] | Response:
     gateway.check_id(case_id)
     reads = timeline.audit_entries(
@@ -82,7 +79,7 @@ async def get_access_log(case_id: str, actor: Auditor, gateway: Gateway, engine:
 
 @router.get("/audit/verify", response_model=Verification,
             summary="Walk the audit chain; name the first entry that does not match")
-async def verify_audit_log(actor: Auditor, engine: EngineDep) -> Verification:
+async def verify_audit_log(actor: Permitted, engine: EngineDep) -> Verification:
     verdict = await run_in_threadpool(audit.verify, engine)
     return Verification(intact=verdict.intact, entries=verdict.entries,
                         head_seq=verdict.head_seq, first_bad_seq=verdict.first_bad_seq,

@@ -4,21 +4,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 
+from api.access import Permitted
 from api.audit_trail import AuditedRoute
-from api.deps import (
-    AgencyOrCaseworker,
-    CaseLister,
-    CaseReader,
-    Caseworker,
-    EngineDep,
-    Resender,
-    SettingsDep,
-    TemporalDep,
-)
+from api.deps import EngineDep, SettingsDep, TemporalDep
 from api.gateway import CaseGateway
 from api.problems import Problem
 from api.reads import read
@@ -100,21 +92,13 @@ class Stepper:
         return state
 
 
-def stepper_for(role: Any) -> Any:
-    """A Stepper dependency for the actors a route admits (`Caseworker` for most steps)."""
-
-    async def get_stepper(
-        gateway: Gateway, actor: role, request: Request,  # type: ignore[valid-type]
-        response: Response,
-        idempotency_key: IdempotencyKey = None,
-        if_match: Annotated[str | None, Header(
-            alias="If-Match", description="The ETag (case version) the step is based on.")] = None,
-    ) -> Stepper:
-        return _stepper(gateway, actor, request, response, idempotency_key, if_match)
-
-    # The module's annotations are strings resolved in its globals; this one is local.
-    get_stepper.__annotations__["actor"] = role
-    return Annotated[Stepper, Depends(get_stepper)]
+async def get_stepper(
+    gateway: Gateway, actor: Permitted, request: Request, response: Response,
+    idempotency_key: IdempotencyKey = None,
+    if_match: Annotated[str | None, Header(
+        alias="If-Match", description="The ETag (case version) the step is based on.")] = None,
+) -> Stepper:
+    return _stepper(gateway, actor, request, response, idempotency_key, if_match)
 
 
 def _stepper(gateway: CaseGateway, actor: Actor, request: Request, response: Response,
@@ -129,14 +113,12 @@ def _stepper(gateway: CaseGateway, actor: Actor, request: Request, response: Res
     return Stepper(gateway, actor, request, response, int(match.group(1)), idempotency_key)
 
 
-StepDep = stepper_for(Caseworker)
-AgencyStepDep = stepper_for(AgencyOrCaseworker)
-ResendStepDep = stepper_for(Resender)
+StepDep = Annotated[Stepper, Depends(get_stepper)]
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=CaseState,
              summary="Referral: open a case")
-async def open_case(referral: Referral, actor: Caseworker, gateway: Gateway, request: Request,
+async def open_case(referral: Referral, actor: Permitted, gateway: Gateway, request: Request,
                     response: Response, idempotency_key: IdempotencyKey = None) -> CaseState:
     request.state.reason = referral.reason  # for the audit log
     state, created = await gateway.open(referral, actor, idempotency_key)
@@ -150,7 +132,7 @@ async def open_case(referral: Referral, actor: Caseworker, gateway: Gateway, req
 @router.get("", response_model=CasePage,
             summary="List cases from the read model, newest first (no personal data)")
 async def list_cases(
-    actor: CaseLister, engine: EngineDep, phase: Phase | None = None,
+    actor: Permitted, engine: EngineDep, phase: Phase | None = None,
     office: Office | None = None, caseworker_id: Ident | None = None,
     page_size: Annotated[int, Query(ge=1, le=500)] = 50, page_token: str | None = None,
 ) -> CasePage:
@@ -159,7 +141,7 @@ async def list_cases(
 
 
 @router.get("/{case_id}", response_model=CaseState, summary="The live state of a case")
-async def get_case(case_id: str, actor: CaseReader, gateway: Gateway,
+async def get_case(case_id: str, actor: Permitted, gateway: Gateway,
                    response: Response) -> CaseState:
     state = await gateway.get(case_id)
     response.headers["ETag"] = etag(state.version)
@@ -189,7 +171,7 @@ async def add_measure(case_id: str, body: NewMeasure, step: StepDep) -> CaseStat
 @router.post("/{case_id}/measures/{measure_id}/response",
              summary="The providing agency accepts or declines the measure")
 async def respond_to_measure(case_id: str, measure_id: Ident, body: MeasureResponse,
-                             step: AgencyStepDep) -> CaseState:
+                             step: StepDep) -> CaseState:
     answer = MeasureAnswer(measure_id=measure_id, **body.model_dump())
     return await step(case_id, CaseWorkflow.respond_to_measure, answer)
 
@@ -249,7 +231,7 @@ async def grant_reflection_period(case_id: str, body: ReflectionPeriodGrant,
 
 @router.get("/{case_id}/deadlines", response_model=list[Deadline],
             summary="The case's deadlines with their rules, due times and history")
-async def get_deadlines(case_id: str, actor: CaseReader, gateway: Gateway,
+async def get_deadlines(case_id: str, actor: Permitted, gateway: Gateway,
                         response: Response) -> list[Deadline]:
     state = await gateway.get(case_id)
     response.headers["ETag"] = etag(state.version)
@@ -273,7 +255,7 @@ async def change_deadline(case_id: str, deadline_id: Ident, action: DeadlineActi
 
 @router.get("/{case_id}/notifications", response_model=list[Notification],
             summary="The case's notifications, with live attempts and errors of those retrying")
-async def get_notifications(case_id: str, actor: CaseReader, gateway: Gateway,
+async def get_notifications(case_id: str, actor: Permitted, gateway: Gateway,
                             response: Response) -> list[Notification]:
     state, retrying = await gateway.notifications(case_id)
     response.headers["ETag"] = etag(state.version)
@@ -289,7 +271,7 @@ async def notify_by_hand(case_id: str, body: ManualNotification, step: StepDep) 
 @router.post("/{case_id}/notifications/{notification_id}/ack",
              summary="The agency acknowledges receipt")
 async def acknowledge_notification(case_id: str, notification_id: Ident, body: Step,
-                                   step: AgencyStepDep) -> CaseState:
+                                   step: StepDep) -> CaseState:
     ref = NotificationRef(notification_id=notification_id, reason=body.reason)
     return await step(case_id, CaseWorkflow.acknowledge_notification, ref)
 
@@ -297,6 +279,6 @@ async def acknowledge_notification(case_id: str, notification_id: Ident, body: S
 @router.post("/{case_id}/notifications/{notification_id}/resend",
              summary="Send a failed (or withheld, now consented) notification again")
 async def resend_notification(case_id: str, notification_id: Ident, body: Step,
-                              step: ResendStepDep) -> CaseState:
+                              step: StepDep) -> CaseState:
     ref = NotificationRef(notification_id=notification_id, reason=body.reason)
     return await step(case_id, CaseWorkflow.resend_notification, ref)

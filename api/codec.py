@@ -12,21 +12,19 @@ from google.protobuf import json_format
 from google.protobuf.json_format import ParseError
 from temporalio.api.common.v1 import Payloads
 
+from api.access import Permitted
 from api.audit_trail import AuditedRoute
-from api.deps import role_in
 from api.problems import Problem
 from infra.codec import KeyShredded
-from workflows.case_model import Actor, Role
 
 router = APIRouter(prefix="/codec", tags=["codec"], route_class=AuditedRoute)
-CodecUser = Annotated[Actor, role_in(Role.CASEWORKER, Role.OFFICE_LEAD, Role.AUDITOR)]
 PayloadsBody = Annotated[dict[str, Any], Body(
     description='Temporal\'s remote codec format: {"payloads": [{"metadata": {…}, "data": "…"}]}',
     examples=[{"payloads": []}])]
 
 
 @router.post("/decode", summary="Decrypt payloads for the Web UI")
-async def decode(body: PayloadsBody, actor: CodecUser, request: Request) -> dict[str, Any]:
+async def decode(body: PayloadsBody, actor: Permitted, request: Request) -> dict[str, Any]:
     codec = request.app.state.codec
     try:
         decoded = await codec.decode(_payloads(body).payloads)
@@ -37,7 +35,7 @@ async def decode(body: PayloadsBody, actor: CodecUser, request: Request) -> dict
 
 
 @router.post("/encode", summary="Encrypt payloads for the Web UI (e.g. a signal it sends)")
-async def encode(body: PayloadsBody, actor: CodecUser, request: Request) -> dict[str, Any]:
+async def encode(body: PayloadsBody, actor: Permitted, request: Request) -> dict[str, Any]:
     encoded = await request.app.state.codec.encode(_payloads(body).payloads)
     return json_format.MessageToDict(Payloads(payloads=encoded))
 

@@ -15,7 +15,7 @@ from temporalio.client import Client
 
 from api.problems import Problem
 from infra.settings import Settings
-from workflows.case_model import Actor, Role
+from workflows.case_model import Actor
 
 
 async def get_settings(request: Request) -> Settings:
@@ -54,26 +54,3 @@ async def current_actor(
 
 
 CurrentActor = Annotated[Actor, Depends(current_actor)]
-
-
-def role_in(*roles: Role):  # noqa: ANN201 - a dependency factory
-    async def check(actor: CurrentActor) -> Actor:
-        if actor.role not in roles:
-            raise Problem("Forbidden", f"role '{actor.role}' may not do this",
-                          allowed_roles=[str(r) for r in roles])
-        return actor
-
-    return Depends(check)
-
-
-# Who may do what (need-to-know scoping by agency and consent comes with the security work).
-Caseworker = Annotated[Actor, role_in(Role.CASEWORKER, Role.OFFICE_LEAD)]
-CaseReader = Annotated[Actor, role_in(Role.CASEWORKER, Role.OFFICE_LEAD, Role.AUDITOR)]
-CaseLister = Annotated[Actor, role_in(Role.CASEWORKER, Role.OFFICE_LEAD, Role.OPERATOR,
-                                      Role.AUDITOR)]
-AGENCY_ROLES = (Role.POLICE, Role.BORDER_GUARD, Role.RECEPTION_CENTRE, Role.SOCIAL_SERVICES,
-                Role.NGO)
-# An agency answers for itself (acknowledges, accepts a measure); a caseworker may record it.
-AgencyOrCaseworker = Annotated[Actor, role_in(Role.CASEWORKER, Role.OFFICE_LEAD, *AGENCY_ROLES)]
-# Re-sending a failed notification is operations' work as much as the caseworker's.
-Resender = Annotated[Actor, role_in(Role.CASEWORKER, Role.OFFICE_LEAD, Role.OPERATOR)]

@@ -14,7 +14,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from temporalio.client import Client
 
-from api import auditors, cases, codec, operations, problems
+from api import agencies, auditors, cases, codec, operations, problems
 from api.audit_trail import AuditWriter
 from api.auth import TokenVerifier
 from api.deps import TemporalDep
@@ -22,6 +22,9 @@ from api.gateway import translate_errors
 from infra.database import engine_for
 from infra.settings import Settings, get_settings
 from infra.temporal import connect, data_converter
+
+# Every router of the API; each route on them is in the role table (`api.access.ALLOWED`).
+ROUTERS = (cases.router, operations.router, agencies.router, auditors.router, codec.router)
 
 
 def create_app(settings: Settings | None = None, client: Client | None = None) -> FastAPI:
@@ -46,10 +49,8 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
         lifespan=lifespan,
     )
     problems.install(app)
-    app.include_router(cases.router)
-    app.include_router(operations.router)
-    app.include_router(auditors.router)
-    app.include_router(codec.router)
+    for router in ROUTERS:
+        app.include_router(router)
 
     @app.get("/healthz", tags=["health"], summary="The API process is alive")
     async def healthz() -> dict[str, str]:

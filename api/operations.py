@@ -8,8 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import AwareDatetime
 
+from api.access import Permitted
 from api.audit_trail import AuditedRoute
-from api.deps import CaseLister, EngineDep
+from api.deps import EngineDep
 from api.reads import read
 from store import queries
 from workflows.case_model import DeliveryPage, DuePage, Office
@@ -20,7 +21,7 @@ router = APIRouter(prefix="/v1", tags=["operations"], route_class=AuditedRoute)
 @router.get("/deadlines", response_model=DuePage,
             summary="Cases with deadlines overdue or due soon, most overdue first")
 async def list_due(
-    actor: CaseLister, engine: EngineDep, office: Office | None = None,
+    actor: Permitted, engine: EngineDep, office: Office | None = None,
     overdue: Annotated[bool, Query(description="Cases with an overdue deadline.")] = False,
     due_before: Annotated[AwareDatetime | None, Query(
         description="Cases whose next deadline is due before this instant.")] = None,
@@ -33,7 +34,7 @@ async def list_due(
 @router.get("/notifications", response_model=DeliveryPage,
             summary="Cases with failed or retrying notifications, most failures first")
 async def list_deliveries(
-    actor: CaseLister, engine: EngineDep, office: Office | None = None,
+    actor: Permitted, engine: EngineDep, office: Office | None = None,
     failed: Annotated[bool, Query(description="Only cases with failed notifications.")] = False,
     page_size: Annotated[int, Query(ge=1, le=500)] = 100, page_token: str | None = None,
 ) -> DeliveryPage:

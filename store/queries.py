@@ -9,11 +9,23 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, Select, func, literal, or_, select, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    Engine,
+    Select,
+    func,
+    literal,
+    or_,
+    select,
+    tuple_,
+    union_all,
+)
 from sqlmodel import Session
 
-from store.tables import CaseDocument, CaseRow, UTCDateTime
+from store.tables import CaseDocument, CaseRow, MeasureRow, NotificationRow, UTCDateTime
 from workflows.case_model import (
+    AgencyCasePage,
+    AgencyCaseRow,
     CasePage,
     CaseState,
     CaseSummary,
@@ -91,6 +103,30 @@ def list_deliveries(engine: Engine, *, office: Office | None, failed_only: bool,
                                           failed=r.failed_notifications,
                                           pending=r.pending_notifications) for r in rows],
                         next_page_token=token)
+
+
+def list_agency_cases(engine: Engine, *, agency_id: str, page_size: int,
+                      page_token: str | None) -> AgencyCasePage:
+    """Cases an agency was sent a notification about, or provides a measure for."""
+    notified = select(NotificationRow.case_id.label("case_id"), literal("notified").label("kind")
+                      ).where(NotificationRow.agency_id == agency_id,
+                              NotificationRow.status.in_(("delivered", "acknowledged")))
+    provides = select(MeasureRow.case_id.label("case_id"), literal("provider").label("kind")
+                      ).where(MeasureRow.provider_agency == agency_id)
+    involved = union_all(notified, provides).subquery()
+    query = select(involved.c.case_id, func.min(involved.c.kind), func.max(involved.c.kind)
+                   ).group_by(involved.c.case_id)
+    if page_token:
+        after = _decode(page_token)
+        if len(after) != 1 or not isinstance(after[0], str):
+            raise BadToken("page_token is not valid")
+        query = query.where(involved.c.case_id > after[0])
+    with Session(engine) as session:
+        rows = session.execute(query.order_by(involved.c.case_id).limit(page_size + 1)).all()
+    cases = [AgencyCaseRow(case_id=case_id, involvement=sorted({low, high}))
+             for case_id, low, high in rows[:page_size]]
+    return AgencyCasePage(cases=cases, next_page_token=_encode((cases[-1].case_id,))
+                          if len(rows) > page_size else None)
 
 
 def case_document(engine: Engine, case_id: str) -> CaseState | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -646,4 +646,42 @@ class DeliveryRow(Model):
 
 class DeliveryPage(Model):
     rows: list[DeliveryRow]
+    next_page_token: str | None = None
+
+
+class AgencyNotice(Model):
+    """A notification as the agency it was sent to sees it."""
+
+    id: str
+    purpose: str
+    status: NotificationStatus
+    sent_at: datetime
+    message: dict[str, Any]
+
+
+class AgencyMeasure(Model):
+    id: str
+    type: MeasureType
+    status: MeasureStatus
+    provider_accepted: bool | None
+
+
+class AgencyCaseView(Model):
+    """What one agency may know of a case: need to know, as far as the client's consent (or a
+    recorded legal basis) allows. A referrer alone learns only whether the person was admitted."""
+
+    case_id: str
+    involvement: list[Literal["referrer", "notified", "provider"]]
+    admitted: bool | None
+    notifications: list[AgencyNotice] = []
+    measures: list[AgencyMeasure] = []
+
+
+class AgencyCaseRow(Model):
+    case_id: str
+    involvement: list[Literal["notified", "provider"]]
+
+
+class AgencyCasePage(Model):
+    cases: list[AgencyCaseRow]
     next_page_token: str | None = None

@@ -1,0 +1,67 @@
+"""Who may call what: the role × route table, in one place, and the one dependency that
+enforces it. Every route names its actor as `Permitted`; a route missing from the table refuses
+everyone (a test checks that every route is listed). Scoping within a route (an agency sees only
+the cases it is involved in, as far as consent allows) is the route's own, on top of this."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from api.deps import CurrentActor
+from api.problems import Problem
+from workflows.case_model import Actor, Role
+
+STAFF = frozenset({Role.CASEWORKER, Role.OFFICE_LEAD})
+AGENCIES = frozenset({Role.POLICE, Role.BORDER_GUARD, Role.RECEPTION_CENTRE,
+                      Role.SOCIAL_SERVICES, Role.NGO})
+AUDITOR = frozenset({Role.AUDITOR})
+OPERATOR = frozenset({Role.OPERATOR})
+
+CASE_STEPS = ("open_case", "decide_admission", "begin_assessment", "assess_needs",
+              "add_measure", "change_provider", "change_measure", "record_criminal_stage",
+              "record_consent", "transition_to_municipality", "exit_case", "reassign",
+              "transfer_office", "grant_reflection_period", "extend_deadline", "change_deadline",
+              "notify_by_hand")
+
+ALLOWED: dict[str, frozenset[Role]] = {
+    # The assistance system's staff take every step of a case.
+    **dict.fromkeys(CASE_STEPS, STAFF),
+    # Reading a case's personal data: staff, and auditors.
+    "get_case": STAFF | AUDITOR,
+    "get_deadlines": STAFF | AUDITOR,
+    "get_notifications": STAFF | AUDITOR,
+    # Lists without personal data: operations too.
+    "list_cases": STAFF | OPERATOR | AUDITOR,
+    "list_due": STAFF | OPERATOR | AUDITOR,
+    "list_deliveries": STAFF | OPERATOR | AUDITOR,
+    # An agency answers for itself; staff may record its answer.
+    "acknowledge_notification": STAFF | AGENCIES,
+    "respond_to_measure": STAFF | AGENCIES,
+    # Re-sending after fixing the directory is operations' work as much as staff's.
+    "resend_notification": STAFF | OPERATOR,
+    # An agency's own view: the cases it is involved in, as consent allows.
+    "list_agency_cases": AGENCIES,
+    "get_agency_case": AGENCIES,
+    # Auditors trace; an office lead answers for the office's cases.
+    "get_timeline": AUDITOR | {Role.OFFICE_LEAD},
+    "get_timeline_picture": AUDITOR | {Role.OFFICE_LEAD},
+    "get_access_log": AUDITOR,
+    "verify_audit_log": AUDITOR,
+    # The Web UI's codec: whoever may read a case's history.
+    "decode": STAFF | AUDITOR,
+    "encode": STAFF | AUDITOR,
+}
+
+
+async def permitted(request: Request, actor: CurrentActor) -> Actor:
+    route = request.scope["route"].name
+    allowed = ALLOWED.get(route, frozenset())
+    if actor.role not in allowed:
+        raise Problem("Forbidden", f"role '{actor.role}' may not do this",
+                      allowed_roles=sorted(str(r) for r in allowed))
+    return actor
+
+
+Permitted = Annotated[Actor, Depends(permitted)]
