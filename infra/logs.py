@@ -27,10 +27,22 @@ def add_trace_ids(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
     return event
 
 
+def redact(value: Any) -> Any:
+    """The value with every personal key's value masked, at any depth."""
+    if isinstance(value, dict):
+        return {k: "[redacted]" if is_personal(k) else redact(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [redact(v) for v in value]
+    return value
+
+
+def is_personal(key: object) -> bool:
+    # A dotted key (a span attribute, say `case.person.surname`) is judged by its last part.
+    return isinstance(key, str) and key.rsplit(".", 1)[-1] in PERSONAL_KEYS
+
+
 def drop_personal_data(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
-    for key in PERSONAL_KEYS & event.keys():
-        event[key] = "[redacted]"
-    return event
+    return redact(event)
 
 
 def configure_logging(settings: Settings) -> None:
