@@ -7,13 +7,14 @@ import asyncio
 from sqlalchemy import Engine
 from temporalio import activity
 
+from infra.codec import CaseKeys
 from store.projection import project
 from workflows.case_model import CaseState
 
 
 class ReadModelActivities:
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
+    def __init__(self, engine: Engine, keys: CaseKeys) -> None:
+        self._engine, self._keys = engine, keys
         # One projection at a time per worker: they queue here in order, rather than in
         # SQLite's busy handler, which backs off in sleeps of up to 100 ms.
         self._one_at_a_time = asyncio.Lock()
@@ -23,4 +24,4 @@ class ReadModelActivities:
         """Write the case's read-model rows; False when a newer copy was already there."""
         async with self._one_at_a_time:
             # The database driver blocks: keep it off the worker's event loop.
-            return await asyncio.to_thread(project, self._engine, state)
+            return await asyncio.to_thread(project, self._engine, self._keys, state)

@@ -21,7 +21,8 @@ from temporalio.exceptions import ApplicationError
 
 from api.gateway import CASE_ID
 from api.problems import CODES, Problem, from_application_error
-from store.audit import Record, append
+from infra.codec import CaseKeys
+from store.audit import Record, append, sealed
 
 log = structlog.get_logger(__name__)
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
@@ -32,8 +33,8 @@ class AuditWriter:
     transaction commits go together into the next, so a busy API holds the chain's lock once
     per batch rather than once per request. Each caller still waits for its own entry."""
 
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
+    def __init__(self, engine: Engine, keys: CaseKeys) -> None:
+        self._engine, self._keys = engine, keys
         self._waiting: list[tuple[Record, asyncio.Future[None]]] = []
         self._flushing = False
 
@@ -50,7 +51,7 @@ class AuditWriter:
             while self._waiting:
                 batch, self._waiting = self._waiting, []
                 try:
-                    await run_in_threadpool(append, self._engine, *(r for r, _ in batch))
+                    await run_in_threadpool(self._append, [r for r, _ in batch])
                 except Exception as err:  # every waiter learns it: they answer 503
                     outcome: Exception | None = err
                 else:
@@ -64,6 +65,9 @@ class AuditWriter:
                         done.set_exception(outcome)
         finally:
             self._flushing = False
+
+    def _append(self, records: list[Record]) -> None:
+        append(self._engine, *(sealed(self._keys, r) for r in records))
 
 
 class AuditedRoute(APIRoute):

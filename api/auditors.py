@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
@@ -33,14 +33,15 @@ class Verification(BaseModel):
 
 
 async def case_timeline(case_id: str, gateway: Gateway, client: TemporalDep,
-                        engine: EngineDep) -> list[TimelineEntry]:
+                        engine: EngineDep, request: Request) -> list[TimelineEntry]:
+    keys = request.app.state.keys
     gateway.check_id(case_id)
     runs = await history.case_runs(client, engine, case_id)
     audited = await run_in_threadpool(audit.entries_for, engine, case_id)
     if not runs and not audited:
         raise Problem("CaseNotFound", "no case with this id")
     return timeline.merged(await timeline.engine_entries(runs, client.data_converter),
-                           timeline.audit_entries(audited))
+                           timeline.audit_entries(audited, keys))
 
 
 Timeline = Annotated[list[TimelineEntry], Depends(case_timeline)]
@@ -68,10 +69,12 @@ async def get_timeline_picture(case_id: str, actor: Permitted, gateway: Gateway)
             summary="Who has read this case's data, when, in which role (for data-subject "
                     "access requests)")
 async def get_access_log(case_id: str, actor: Permitted, gateway: Gateway, engine: EngineDep,
+                         request: Request,
                          fmt: Format = "json") -> list[TimelineEntry] | Response:
     gateway.check_id(case_id)
     reads = timeline.audit_entries(
-        await run_in_threadpool(audit.entries_for, engine, case_id, kind="read"))
+        await run_in_threadpool(audit.entries_for, engine, case_id, kind="read"),
+        request.app.state.keys)
     if fmt == "csv":
         return csv_response(timeline.to_csv(reads), f"{case_id}-access-log.csv")
     return reads

@@ -66,9 +66,9 @@ def etag(version: int) -> str:
     return f'"{version}"'
 
 
-async def get_gateway(client: TemporalDep, settings: SettingsDep,
-                      engine: EngineDep) -> CaseGateway:
-    return CaseGateway(client, settings, engine)
+async def get_gateway(client: TemporalDep, settings: SettingsDep, engine: EngineDep,
+                      request: Request) -> CaseGateway:
+    return CaseGateway(client, settings, engine, request.app.state.keys)
 
 
 Gateway = Annotated[CaseGateway, Depends(get_gateway)]

@@ -28,6 +28,7 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.problems import Problem, from_application_error
+from infra.codec import CaseKeys
 from infra.settings import Settings
 from store.queries import case_document
 from workflows import case_rules as rules
@@ -64,10 +65,11 @@ def fingerprint(case_id: str, step_name: str, body: Step) -> str:
 
 
 class CaseGateway:
-    def __init__(self, client: Client, settings: Settings, engine: Engine) -> None:
+    def __init__(self, client: Client, settings: Settings, engine: Engine,
+                 keys: CaseKeys) -> None:
         self._client = client
         self._settings = settings
-        self._engine = engine
+        self._engine, self._keys = engine, keys
         self._timeout = timedelta(seconds=settings.api_temporal_timeout_seconds)
 
     @staticmethod
@@ -148,7 +150,7 @@ class CaseGateway:
         except Problem as problem:
             if problem.code != "CaseNotFound":
                 raise
-            state = await run_in_threadpool(case_document, self._engine, case_id)
+            state = await run_in_threadpool(case_document, self._engine, self._keys, case_id)
             if state is None:
                 raise
             return state

@@ -19,9 +19,10 @@ from api.audit_trail import AuditWriter
 from api.auth import TokenVerifier
 from api.deps import TemporalDep
 from api.gateway import translate_errors
+from infra.codec import EnvelopeCodec
 from infra.database import engine_for
 from infra.settings import Settings, get_settings
-from infra.temporal import connect, data_converter
+from infra.temporal import case_keys, connect
 
 # Every router of the API; each route on them is in the role table (`api.access.ALLOWED`).
 ROUTERS = (cases.router, operations.router, agencies.router, auditors.router, codec.router)
@@ -35,9 +36,10 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
         app.state.settings = settings
         app.state.temporal = client or await connect(settings, lazy=True)
         app.state.engine = engine_for(settings.database)
-        app.state.audit = AuditWriter(app.state.engine)
+        app.state.keys = case_keys(settings)
+        app.state.audit = AuditWriter(app.state.engine, app.state.keys)
         app.state.verifier = TokenVerifier(settings)
-        app.state.codec = data_converter(settings).payload_codec  # for the Web UI
+        app.state.codec = EnvelopeCodec(app.state.keys)  # for the Web UI
         yield
 
     app = FastAPI(

@@ -27,13 +27,13 @@ from typing import Any
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import Engine, delete
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 from temporalio.api.common.v1 import Payload
 from temporalio.converter import PayloadCodec, SerializationContext, WithSerializationContext
 
+from infra.database import writer
 from infra.settings import Settings
-from store.tables import CaseDocument, CaseKey
+from store.tables import CaseKey
 
 ENCODING = b"binary/encrypted"
 KEY_REF = "encryption-key-id"
@@ -83,8 +83,19 @@ class CaseKeys:
     """The cases' data keys: created on first use, unwrapped once, cached for a while."""
 
     def __init__(self, engine: Engine, masters: MasterKeys) -> None:
-        self._engine, self._masters = engine, masters
+        self._engine, self.masters = engine, masters
         self._cache: dict[str, tuple[float, AESGCM]] = {}
+
+    def seal(self, case_id: str, purpose: str, data: bytes, *, create: bool = True) -> bytes:
+        """Encrypt data of the case stored outside Temporal (blocking on a cache miss)."""
+        key = self.cached(case_id) or self.load(case_id, create=create)
+        nonce = secrets.token_bytes(NONCE)
+        return nonce + key.encrypt(nonce, data, f"{purpose}:{case_id}".encode())
+
+    def open(self, case_id: str, purpose: str, sealed: bytes) -> bytes:
+        """Decrypt what `seal` made; KeyShredded once the case is shredded."""
+        key = self.cached(case_id) or self.load(case_id, create=False)
+        return key.decrypt(sealed[:NONCE], sealed[NONCE:], f"{purpose}:{case_id}".encode())
 
     def cached(self, case_id: str) -> AESGCM | None:
         hit = self._cache.get(case_id)
@@ -92,50 +103,51 @@ class CaseKeys:
 
     def load(self, case_id: str, *, create: bool) -> AESGCM:
         """The case's key from the database (blocking); a new one if it has none and `create`."""
-        with Session(self._engine, expire_on_commit=False) as session:
+        with Session(self._engine) as session:
             row = session.get(CaseKey, case_id)
-            if row is None and create:
-                row = self._create(session, case_id)
+        if row is None and create:
+            row = self._create(case_id)
         if row is None:
             raise KeyShredded(f"no data key for {case_id}")
         wrapped = row.wrapped
-        key = AESGCM(self._masters[row.master_key_id].decrypt(wrapped[:NONCE], wrapped[NONCE:],
+        key = AESGCM(self.masters[row.master_key_id].decrypt(wrapped[:NONCE], wrapped[NONCE:],
                                                               case_id.encode()))
         self._cache[case_id] = (time.monotonic() + CACHE_SECONDS, key)
         return key
 
-    def _create(self, session: Session, case_id: str) -> CaseKey | None:
-        nonce = secrets.token_bytes(NONCE)
-        wrapped = nonce + self._masters[self._masters.newest_id].encrypt(
-            nonce, AESGCM.generate_key(256), case_id.encode())
-        row = CaseKey(case_id=case_id, master_key_id=self._masters.newest_id, wrapped=wrapped,
-                      created_at=datetime.now(UTC))
-        session.add(row)
-        try:
+    def _create(self, case_id: str) -> CaseKey:
+        # A writer's transaction (on SQLite, the write lock up front), and a second look inside
+        # it: another process may have made the key meanwhile.
+        with Session(writer(self._engine), expire_on_commit=False) as session:
+            row = session.get(CaseKey, case_id)
+            if row is not None:
+                return row
+            nonce = secrets.token_bytes(NONCE)
+            wrapped = nonce + self.masters[self.masters.newest_id].encrypt(
+                nonce, AESGCM.generate_key(256), case_id.encode())
+            row = CaseKey(case_id=case_id, master_key_id=self.masters.newest_id,
+                          wrapped=wrapped, created_at=datetime.now(UTC))
+            session.add(row)
             session.commit()
             return row
-        except IntegrityError:  # another process made it first: use theirs
-            session.rollback()
-            return session.get(CaseKey, case_id)
 
     def shred(self, case_id: str) -> bool:
-        """Destroy the case's data key and the read model's copy of its personal data."""
+        """Destroy the case's data key: what was sealed under it stays where it is, unreadable."""
         self._cache.pop(case_id, None)
         with Session(self._engine) as session:
             removed = session.execute(delete(CaseKey).where(CaseKey.case_id == case_id)).rowcount
-            session.execute(delete(CaseDocument).where(CaseDocument.case_id == case_id))
             session.commit()
         return bool(removed)
 
 
 class EnvelopeCodec(PayloadCodec, WithSerializationContext):
-    def __init__(self, masters: MasterKeys, keys: CaseKeys, case_id: str | None = None) -> None:
-        self._masters, self._keys, self._case_id = masters, keys, case_id
+    def __init__(self, keys: CaseKeys, case_id: str | None = None) -> None:
+        self._masters, self._keys, self._case_id = keys.masters, keys, case_id
 
     def with_context(self, context: SerializationContext) -> EnvelopeCodec:
         workflow_id = getattr(context, "workflow_id", None)
         case_id = workflow_id if workflow_id and workflow_id.startswith("case-") else None
-        return EnvelopeCodec(self._masters, self._keys, case_id)
+        return EnvelopeCodec(self._keys, case_id)
 
     async def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
         if self._case_id:

@@ -22,10 +22,13 @@ from workflows import search_attributes
 DATA_CONVERTER: DataConverter = pydantic_data_converter
 
 
-def data_converter(settings: Settings) -> DataConverter:
+def case_keys(settings: Settings) -> CaseKeys:
+    return CaseKeys(engine_for(settings.database), MasterKeys.from_settings(settings))
+
+
+def data_converter(settings: Settings, keys: CaseKeys | None = None) -> DataConverter:
     """The converter of every client and worker: pydantic JSON, then AES-GCM per case."""
-    masters = MasterKeys.from_settings(settings)
-    codec = EnvelopeCodec(masters, CaseKeys(engine_for(settings.database), masters))
+    codec = EnvelopeCodec(keys or case_keys(settings))
     return dataclasses.replace(DATA_CONVERTER, payload_codec=codec)
 
 

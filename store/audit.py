@@ -9,6 +9,7 @@ tells when someone with more rights than the API did it anyway.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 from collections.abc import Iterator
@@ -20,10 +21,12 @@ from pydantic import BaseModel
 from sqlalchemy import Engine, select
 from sqlmodel import Session
 
+from infra.codec import CaseKeys, KeyShredded
 from infra.database import writer
 from store.tables import AuditEntry, AuditHead
 
 GENESIS = "0" * 64
+AUDIT, SEALED = "audit", "sealed:"
 HASHED = ("seq", "at", "actor_id", "role", "agency", "kind", "action", "case_id", "reason",
           "request_id", "outcome", "prev_hash")
 
@@ -40,6 +43,30 @@ class Record(BaseModel):
     reason: str | None = None
     request_id: str | None = None
     outcome: str
+
+
+def sealed(keys: CaseKeys, record: Record) -> Record:
+    """The record with its reason (free text: it may name someone) sealed under the case's key,
+    so shredding the case erases it while the chain, hashed over the sealed form, still verifies.
+    A reason with no case to seal it under is not kept."""
+    reason = None
+    if record.reason and record.case_id:
+        try:
+            reason = SEALED + base64.b64encode(keys.seal(
+                record.case_id, AUDIT, record.reason.encode(), create=False)).decode()
+        except KeyShredded:  # no such case (or no longer): nothing to attach the reason to
+            pass
+    return record.model_copy(update={"reason": reason})
+
+
+def reason_of(keys: CaseKeys, entry: AuditEntry) -> str | None:
+    if not entry.reason or not entry.case_id:
+        return None
+    try:
+        return keys.open(entry.case_id, AUDIT,
+                         base64.b64decode(entry.reason.removeprefix(SEALED))).decode()
+    except KeyShredded:
+        return "[shredded]"
 
 
 def canonical(entry: AuditEntry) -> bytes:

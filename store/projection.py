@@ -6,15 +6,19 @@ from __future__ import annotations
 from sqlalchemy import Engine, delete, select
 from sqlmodel import Session
 
+from infra.codec import CaseKeys
 from infra.database import writer
 from store.tables import CaseDocument, CaseRow, DeadlineRow, MeasureRow, NotificationRow
 from workflows.case_model import CaseState, DeadlineStatus, NotificationStatus
 
 ROWS = (DeadlineRow, NotificationRow, MeasureRow)
+DOCUMENT = "document"  # what the case document is sealed for
 
 
-def project(engine: Engine, state: CaseState) -> bool:
+def project(engine: Engine, keys: CaseKeys, state: CaseState) -> bool:
     """Write the case's rows in one transaction; return False when they were already as new."""
+    # Sealed first: fetching (or making) the case's key must not wait on our own write lock.
+    document = keys.seal(state.case_id, DOCUMENT, state.model_dump_json().encode())
     with Session(writer(engine)) as session:
         stored = session.execute(select(CaseRow.revision).where(CaseRow.case_id == state.case_id)
                               .with_for_update()).scalar_one_or_none()
@@ -24,7 +28,7 @@ def project(engine: Engine, state: CaseState) -> bool:
             session.execute(delete(table).where(table.case_id == state.case_id))
         session.merge(summary(state))
         session.merge(CaseDocument(case_id=state.case_id, revision=state.revision,
-                                   state=state.model_dump(mode="json")))
+                                   sealed=document))
         session.add_all(rows(state))
         session.commit()
     return True

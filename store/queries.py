@@ -22,6 +22,8 @@ from sqlalchemy import (
 )
 from sqlmodel import Session
 
+from infra.codec import CaseKeys, KeyShredded
+from store.projection import DOCUMENT
 from store.tables import CaseDocument, CaseRow, MeasureRow, NotificationRow, UTCDateTime
 from workflows.case_model import (
     AgencyCasePage,
@@ -129,11 +131,17 @@ def list_agency_cases(engine: Engine, *, agency_id: str, page_size: int,
                           if len(rows) > page_size else None)
 
 
-def case_document(engine: Engine, case_id: str) -> CaseState | None:
-    """The case as last projected: what a closed case shows once Temporal has let it go."""
+def case_document(engine: Engine, keys: CaseKeys, case_id: str) -> CaseState | None:
+    """The case as last projected: what a closed case shows once Temporal has let it go.
+    None once the case is shredded."""
     with Session(engine) as session:
         doc = session.get(CaseDocument, case_id)
-        return CaseState.model_validate(doc.state) if doc else None
+    if doc is None:
+        return None
+    try:
+        return CaseState.model_validate_json(keys.open(case_id, DOCUMENT, doc.sealed))
+    except KeyShredded:
+        return None
 
 
 def _page(engine: Engine, query: Select[Any], key: list[ColumnElement[Any]], size: int,

@@ -60,13 +60,14 @@ class CaseRow(SQLModel, table=True):
 
 
 class CaseDocument(SQLModel, table=True):
-    """The case's whole state as the workflow last projected it."""
+    """The case's whole state as the workflow last projected it, sealed under the case's data
+    key (so shredding the case erases it here too, backups included)."""
 
     __tablename__ = "case_document"
 
     case_id: str = Field(primary_key=True, max_length=40)
     revision: int
-    state: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    sealed: bytes
 
 
 class DeadlineRow(SQLModel, table=True):
@@ -118,7 +119,7 @@ class AuditEntry(SQLModel, table=True):
     kind: str = Field(max_length=10)  # command | read
     action: str = Field(max_length=60)
     case_id: str | None = Field(default=None, index=True, max_length=40)
-    reason: str | None = Field(default=None, sa_column=Column(Text))
+    reason: str | None = Field(default=None, sa_column=Column(Text))  # sealed, base64
     request_id: str | None = Field(default=None, max_length=100)
     outcome: str = Field(max_length=60)  # the HTTP status, and the problem code when refused
     prev_hash: str = Field(max_length=64)

@@ -13,6 +13,8 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import HistoryEvent as Event
 from temporalio.converter import DataConverter
 
+from infra.codec import CaseKeys
+from store.audit import reason_of
 from store.tables import AuditEntry
 
 # Plumbing, not case events: projections into the read model.
@@ -121,9 +123,10 @@ def _step(at: datetime, action: str, meta: dict[str, Any], body: dict[str, Any])
                          agency=actor.get("agency"), reason=(body or {}).get("reason"))
 
 
-def audit_entries(rows: list[AuditEntry]) -> list[TimelineEntry]:
+def audit_entries(rows: list[AuditEntry], keys: CaseKeys) -> list[TimelineEntry]:
     return [TimelineEntry(at=r.at, source="audit", kind=r.kind, action=r.action,
-                          actor_id=r.actor_id, role=r.role, agency=r.agency, reason=r.reason,
+                          actor_id=r.actor_id, role=r.role, agency=r.agency,
+                          reason=reason_of(keys, r),
                           outcome=r.outcome, detail=r.request_id, audit_seq=r.seq)
             for r in rows]
 

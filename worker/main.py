@@ -20,7 +20,7 @@ from infra.logs import configure_logging
 from infra.process import exit_skipping_teardown
 from infra.settings import Settings, get_settings
 from infra.telemetry import configure_telemetry
-from infra.temporal import connect
+from infra.temporal import case_keys, connect
 from store.history import archive_closed_runs
 from workflows.case_workflow import CaseWorkflow
 
@@ -38,7 +38,7 @@ WORKFLOWS = [CaseWorkflow]
 def build_worker(client: Client, settings: Settings, **options: object) -> Worker:
     """The one place that says what a worker hosts; tests build theirs here too."""
     notifications = NotificationActivities(settings)
-    read_model = ReadModelActivities(engine_for(settings.database))
+    read_model = ReadModelActivities(engine_for(settings.database), case_keys(settings))
     return Worker(client, task_queue=settings.temporal_task_queue, workflows=WORKFLOWS,
                   activities=[notifications.resolve_agencies, notifications.deliver,
                               read_model.project_case],

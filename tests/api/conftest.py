@@ -6,12 +6,13 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from api.main import create_app
 from infra.binaries import temporal_cli
 from infra.settings import Settings
-from infra.temporal import DATA_CONVERTER
+from infra.temporal import DATA_CONVERTER, connect
 from worker.main import build_worker
 from workflows import search_attributes
 
@@ -26,11 +27,19 @@ async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
 
 
 @pytest.fixture
-async def http(dev_env: WorkflowEnvironment, settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+async def temporal(dev_env: WorkflowEnvironment, settings: Settings) -> Client:
+    """A client of the dev server as the API and the worker build theirs: payloads encrypted
+    under this test's keys."""
+    target = dev_env.client.service_client.config.target_host
+    return await connect(settings.model_copy(update={"temporal_address": target}))
+
+
+@pytest.fixture
+async def http(temporal: Client, settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     """The API over HTTP, with a real worker behind it on this test's task queue."""
     settings = settings.model_copy(update={"codec_cors_origins": ["http://127.0.0.1:8233"]})
-    app = create_app(settings, dev_env.client)
-    async with build_worker(dev_env.client, settings), app.router.lifespan_context(app):
+    app = create_app(settings, temporal)
+    async with build_worker(temporal, settings), app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
             yield client

@@ -7,7 +7,7 @@ import uuid
 from typing import Any
 
 import httpx
-from temporalio.testing import WorkflowEnvironment
+from temporalio.client import Client
 
 from api.main import create_app
 from infra.settings import Settings
@@ -130,10 +130,10 @@ async def test_operations_list_filters_by_phase_and_office(http: httpx.AsyncClie
 
 
 async def test_refusals_are_precise_problems_and_change_nothing(
-        http: httpx.AsyncClient, dev_env: WorkflowEnvironment) -> None:
+        http: httpx.AsyncClient, temporal: Client) -> None:
     case = await open_case(http)
     path = f"/v1/cases/{case['case_id']}"
-    handle = dev_env.client.get_workflow_handle_for(CaseWorkflow.run, case["case_id"])
+    handle = temporal.get_workflow_handle_for(CaseWorkflow.run, case["case_id"])
     await settled(handle)  # the referral's projection and notifications are done
     history = len((await handle.fetch_history()).events)
 
@@ -177,7 +177,7 @@ async def test_unknown_cases_are_404(http: httpx.AsyncClient) -> None:
 
 
 async def test_referral_without_consent_creates_nothing(
-        http: httpx.AsyncClient, dev_env: WorkflowEnvironment) -> None:
+        http: httpx.AsyncClient, temporal: Client) -> None:
     key = str(uuid.uuid4())
     for changes, field in (({"client_consent": False}, "client_consent"),
                            ({"minor": True, "guardian_consent": None}, "guardian_consent")):

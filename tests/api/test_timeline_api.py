@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from temporalio.testing import WorkflowEnvironment
+from temporalio.client import Client
 
 from infra.database import engine_for
 from infra.settings import Settings
@@ -24,26 +24,26 @@ def settings(settings: Settings) -> Settings:
     return settings.model_copy(update={"case_history_limit": 40})  # a run every few steps
 
 
-async def test_a_timeline_spans_every_run(http: httpx.AsyncClient, dev_env: WorkflowEnvironment,
+async def test_a_timeline_spans_every_run(http: httpx.AsyncClient, temporal: Client,
                                           settings: Settings) -> None:
     case = await open_case(http)
     case = await step(http, case, "/admission", f.admission())
     for kind in list(MeasureType)[:8]:
         case = await step(http, case, "/measures", f.measure(kind))
-    await settled(dev_env.client.get_workflow_handle_for(CaseWorkflow.run, case["case_id"]))
+    await settled(temporal.get_workflow_handle_for(CaseWorkflow.run, case["case_id"]))
     engine = engine_for(settings.database)
 
     async def archived() -> dict:
-        await archive_closed_runs(dev_env.client, engine)
+        await archive_closed_runs(temporal, engine)
         runs = archived_runs(engine, case["case_id"])
         return runs if len(runs) >= 2 else {}
 
     runs = await eventually(archived, attempts=100, pause=0.2)  # visibility lags a little
     for run_id, (_, events) in runs.items():
-        original = await dev_env.client.get_workflow_handle(
+        original = await temporal.get_workflow_handle(
             case["case_id"], run_id=run_id).fetch_history()
         assert events == list(original.events)
-    await archive_closed_runs(dev_env.client, engine)  # a second pass copies nothing twice
+    await archive_closed_runs(temporal, engine)  # a second pass copies nothing twice
     assert archived_runs(engine, case["case_id"]) == runs
 
     r = await http.get(f"/v1/cases/{case['case_id']}/timeline", headers=AUDITOR)

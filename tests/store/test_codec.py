@@ -22,8 +22,7 @@ def master(kid: str) -> str:
 
 def codec_for(database_url: str, keys: str, case_id: str | None = "case-aaaaaaaaaaaaaaaaaaaa"
               ) -> EnvelopeCodec:
-    masters = MasterKeys.parse(keys)
-    codec = EnvelopeCodec(masters, CaseKeys(engine_for(database_url), masters))
+    codec = EnvelopeCodec(CaseKeys(engine_for(database_url), MasterKeys.parse(keys)))
     return codec.with_context(WorkflowSerializationContext(namespace="default",
                                                            workflow_id=case_id or "other"))
 

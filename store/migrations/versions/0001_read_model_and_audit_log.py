@@ -79,7 +79,7 @@ def upgrade() -> None:
     op.create_table('case_document',
     sa.Column('case_id', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
     sa.Column('revision', sa.Integer(), nullable=False),
-    sa.Column('state', sa.JSON(), nullable=False),
+    sa.Column('sealed', sa.LargeBinary(), nullable=False),
     sa.PrimaryKeyConstraint('case_id')
     )
     op.create_table('case_measure',
