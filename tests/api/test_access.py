@@ -62,3 +62,14 @@ async def test_the_table_decides(api: httpx.AsyncClient, route: APIRoute, role: 
     else:
         assert r.status_code == 403 and r.json()["code"] == "Forbidden", r.text
         assert set(r.json()["allowed_roles"]) == {str(x) for x in ALLOWED[route.name]}
+
+
+def test_the_readme_shows_the_table() -> None:
+    """The README's copy of the table is the table."""
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    cells = rf"((?: *✓? *\|){{{len(Role)}}})"  # a row of the role table: marks, nothing else
+    rows = dict(re.findall(rf"^\| `(\w+ \S+)` \|{cells}$", readme, re.MULTILINE))
+    for route in ROUTES:
+        (method,) = route.methods
+        marks = [c.strip() == "✓" for c in rows[f"{method} {route.path}"].split("|")[:-1]]
+        assert {role for role, yes in zip(Role, marks, strict=True) if yes} == ALLOWED[route.name]
