@@ -98,11 +98,6 @@ async def get_stepper(
     if_match: Annotated[str | None, Header(
         alias="If-Match", description="The ETag (case version) the step is based on.")] = None,
 ) -> Stepper:
-    return _stepper(gateway, actor, request, response, idempotency_key, if_match)
-
-
-def _stepper(gateway: CaseGateway, actor: Actor, request: Request, response: Response,
-             idempotency_key: str | None, if_match: str | None) -> Stepper:
     if if_match is None:
         raise Problem("PreconditionRequired",
                       "send If-Match with the case's ETag so no one's work is overwritten")
