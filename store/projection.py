@@ -9,7 +9,8 @@ from sqlmodel import Session
 from infra.codec import CaseKeys
 from infra.database import writer
 from store.tables import CaseDocument, CaseRow, DeadlineRow, MeasureRow, NotificationRow
-from workflows.case_model import CaseState, DeadlineStatus, NotificationStatus
+from workflows.case_model import CaseState, ConsentScope, DeadlineStatus, NotificationStatus
+from workflows.notify_rules import consent_in_force
 
 ROWS = (DeadlineRow, NotificationRow, MeasureRow)
 DOCUMENT = "document"  # what the case document is sealed for
@@ -49,6 +50,8 @@ def summary(state: CaseState) -> CaseRow:
         overdue=state.deadlines_in(DeadlineStatus.OVERDUE),
         pending_notifications=state.notifications_in(NotificationStatus.PENDING),
         failed_notifications=state.notifications_in(NotificationStatus.FAILED),
+        shares_with_agencies=consent_in_force(state, ConsentScope.SHARE_WITH_AGENCIES),
+        police_contact=consent_in_force(state, ConsentScope.CONTACT_POLICE),
         last_step_at=state.steps[-1].at)
 
 
@@ -59,7 +62,9 @@ def rows(state: CaseState) -> list[DeadlineRow | NotificationRow | MeasureRow]:
                       rule_version=d.rule_version, office=office, status=str(d.status),
                       due_at=d.due_at) for d in state.deadlines),
         *(NotificationRow(case_id=state.case_id, notification_id=n.id, purpose=n.purpose,
-                          agency_id=n.agency_id, status=str(n.status), attempts=n.attempts,
+                          agency_id=n.agency_id, status=str(n.status),
+                          consent=n.consent and str(n.consent),
+                          legal_basis=n.legal_basis and str(n.legal_basis), attempts=n.attempts,
                           last_error=n.last_error, changed_at=n.changed_at)
           for n in state.notifications),
         *(MeasureRow(case_id=state.case_id, measure_id=m.id, type=str(m.type),

@@ -13,6 +13,7 @@ from sqlalchemy import (
     ColumnElement,
     Engine,
     Select,
+    and_,
     func,
     literal,
     or_,
@@ -109,12 +110,20 @@ def list_deliveries(engine: Engine, *, office: Office | None, failed_only: bool,
 
 def list_agency_cases(engine: Engine, *, agency_id: str, page_size: int,
                       page_token: str | None) -> AgencyCasePage:
-    """Cases an agency was sent a notification about, or provides a measure for."""
-    notified = select(NotificationRow.case_id.label("case_id"), literal("notified").label("kind")
-                      ).where(NotificationRow.agency_id == agency_id,
-                              NotificationRow.status.in_(("delivered", "acknowledged")))
+    """Cases an agency was sent a notification about, or provides a measure for, as far as
+    the client's consent (as it stands) or a recorded legal basis lets it know of them: the
+    same rule as `api.agencies.agency_view`, in SQL."""
+    n, c = NotificationRow, CaseRow
+    covered = or_(n.legal_basis.is_not(None),
+                  and_(n.consent == "share_with_agencies", c.shares_with_agencies),
+                  and_(n.consent == "contact_police", c.police_contact))
+    notified = select(n.case_id.label("case_id"), literal("notified").label("kind")).join(
+        c, c.case_id == n.case_id).where(n.agency_id == agency_id,
+                                         n.status.in_(("delivered", "acknowledged")), covered)
     provides = select(MeasureRow.case_id.label("case_id"), literal("provider").label("kind")
-                      ).where(MeasureRow.provider_agency == agency_id)
+                      ).join(c, c.case_id == MeasureRow.case_id
+                             ).where(MeasureRow.provider_agency == agency_id,
+                                     c.shares_with_agencies)
     involved = union_all(notified, provides).subquery()
     query = select(involved.c.case_id, func.min(involved.c.kind), func.max(involved.c.kind)
                    ).group_by(involved.c.case_id)

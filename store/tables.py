@@ -54,6 +54,9 @@ class CaseRow(SQLModel, table=True):
     next_deadline_at: datetime | None = instant(index=True, nullable=True)
     next_deadline_kind: str | None = Field(default=None, max_length=40)
     overdue: int = Field(index=True)
+    # The client's consents in force, for what agencies may see of the case.
+    shares_with_agencies: bool = False
+    police_contact: bool = False
     pending_notifications: int = Field(index=True)
     failed_notifications: int = Field(index=True)
     last_step_at: datetime = instant()
@@ -90,6 +93,8 @@ class NotificationRow(SQLModel, table=True):
     purpose: str = Field(max_length=60)
     agency_id: str | None = Field(default=None, index=True, max_length=64)
     status: str = Field(index=True, max_length=20)
+    consent: str | None = Field(default=None, max_length=30)  # the consent it rests on, or
+    legal_basis: str | None = Field(default=None, max_length=30)  # the basis recorded instead
     attempts: int
     last_error: str | None = Field(default=None, sa_column=Column(Text))
     changed_at: datetime = instant()

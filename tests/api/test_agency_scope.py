@@ -11,7 +11,7 @@ import pytest
 
 from api.agencies import agency_view
 from tests import factories as f
-from tests.api.test_cases_api import assert_problem, open_case
+from tests.api.test_cases_api import assert_problem, open_case, post
 from tests.identities import CASEWORKER, bearer
 from tests.receivers import eventually
 from workflows import case_rules as rules
@@ -131,3 +131,27 @@ async def test_over_http(http: httpx.AsyncClient) -> None:
     r = await http.get("/v1/agency/cases", headers=bearer("o-1", "police",
                                                           "police-nbi-trafficking"))
     assert minor["case_id"] not in {c["case_id"] for c in r.json()["cases"]}
+
+
+async def test_withdrawn_consent_takes_the_case_out_of_the_police_view(
+        http: httpx.AsyncClient) -> None:
+    case = await open_case(http)
+    path = f"/v1/cases/{case['case_id']}"
+    police = bearer("o-1", "police", "police-nbi-trafficking")
+    given = await post(http, f"{path}/consents", f.consent(), case["version"])
+    assert given.status_code == 200, given.text
+
+    async def listed(want: bool) -> bool:
+        r = await http.get("/v1/agency/cases", headers=police)
+        return (case["case_id"] in {c["case_id"] for c in r.json()["cases"]}) is want
+
+    await eventually(lambda: listed(True))  # delivered, then projected
+    view = (await http.get(f"/v1/agency/cases/{case['case_id']}", headers=police)).json()
+    assert [n["purpose"] for n in view["notifications"]] == ["police_contact"]
+
+    withdrawn = await post(http, f"{path}/consents", f.consent(given=False),
+                           given.json()["version"])
+    assert withdrawn.status_code == 200, withdrawn.text
+    await eventually(lambda: listed(False))
+    view = (await http.get(f"/v1/agency/cases/{case['case_id']}", headers=police)).json()
+    assert view["involvement"] == ["notified"] and view["notifications"] == []
