@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import os
 import secrets
 import time
 from collections.abc import Sequence
@@ -32,6 +31,7 @@ from temporalio.api.common.v1 import Payload
 from temporalio.converter import PayloadCodec, SerializationContext, WithSerializationContext
 
 from infra.database import writer
+from infra.keyfiles import private_file
 from infra.settings import Settings
 from store.tables import CaseKey
 
@@ -69,14 +69,10 @@ class MasterKeys:
     def from_settings(cls, settings: Settings) -> MasterKeys:
         if settings.payload_keys:
             return cls.parse(settings.payload_keys)
-        path = settings.data_dir / "keys" / "payload-keys"
-        if not path.exists():  # development: one key of its own, readable by the owner only
-            path.parent.mkdir(parents=True, exist_ok=True)
-            line = f"k1:{base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()}"
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w") as out:
-                out.write(line)
-        return cls.parse(path.read_text())
+        # Development: a key of its own in the data folder.
+        text = private_file(settings.data_dir / "keys" / "payload-keys", lambda: (
+            f"k1:{base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()}".encode()))
+        return cls.parse(text.decode())
 
 
 class CaseKeys:
@@ -89,13 +85,12 @@ class CaseKeys:
     def seal(self, case_id: str, purpose: str, data: bytes, *, create: bool = True) -> bytes:
         """Encrypt data of the case stored outside Temporal (blocking on a cache miss)."""
         key = self.cached(case_id) or self.load(case_id, create=create)
-        nonce = secrets.token_bytes(NONCE)
-        return nonce + key.encrypt(nonce, data, f"{purpose}:{case_id}".encode())
+        return _seal(key, data, f"{purpose}:{case_id}".encode())
 
     def open(self, case_id: str, purpose: str, sealed: bytes) -> bytes:
         """Decrypt what `seal` made; KeyShredded once the case is shredded."""
         key = self.cached(case_id) or self.load(case_id, create=False)
-        return key.decrypt(sealed[:NONCE], sealed[NONCE:], f"{purpose}:{case_id}".encode())
+        return _open(key, sealed, f"{purpose}:{case_id}".encode())
 
     def cached(self, case_id: str) -> AESGCM | None:
         hit = self._cache.get(case_id)
@@ -109,9 +104,7 @@ class CaseKeys:
             row = self._create(case_id)
         if row is None:
             raise KeyShredded(f"no data key for {case_id}")
-        wrapped = row.wrapped
-        key = AESGCM(self.masters[row.master_key_id].decrypt(wrapped[:NONCE], wrapped[NONCE:],
-                                                              case_id.encode()))
+        key = AESGCM(_open(self.masters[row.master_key_id], row.wrapped, case_id.encode()))
         self._cache[case_id] = (time.monotonic() + CACHE_SECONDS, key)
         return key
 
@@ -122,9 +115,8 @@ class CaseKeys:
             row = session.get(CaseKey, case_id)
             if row is not None:
                 return row
-            nonce = secrets.token_bytes(NONCE)
-            wrapped = nonce + self.masters[self.masters.newest_id].encrypt(
-                nonce, AESGCM.generate_key(256), case_id.encode())
+            wrapped = _seal(self.masters[self.masters.newest_id], AESGCM.generate_key(256),
+                            case_id.encode())
             row = CaseKey(case_id=case_id, master_key_id=self.masters.newest_id,
                           wrapped=wrapped, created_at=datetime.now(UTC))
             session.add(row)
@@ -155,13 +147,9 @@ class EnvelopeCodec(PayloadCodec, WithSerializationContext):
         else:
             ref = f"master:{self._masters.newest_id}"
             key = self._masters[self._masters.newest_id]
-        out = []
-        for payload in payloads:
-            nonce = secrets.token_bytes(NONCE)
-            sealed = key.encrypt(nonce, payload.SerializeToString(), ref.encode())
-            out.append(Payload(metadata={"encoding": ENCODING, KEY_REF: ref.encode()},
-                               data=nonce + sealed))
-        return out
+        return [Payload(metadata={"encoding": ENCODING, KEY_REF: ref.encode()},
+                        data=_seal(key, payload.SerializeToString(), ref.encode()))
+                for payload in payloads]
 
     async def decode(self, payloads: Sequence[Payload]) -> list[Payload]:
         out = []
@@ -173,10 +161,19 @@ class EnvelopeCodec(PayloadCodec, WithSerializationContext):
             kind, _, name = ref.partition(":")
             key: Any = (await self._case_key(name, create=False) if kind == "case"
                         else self._masters[name])
-            plain = key.decrypt(payload.data[:NONCE], payload.data[NONCE:], ref.encode())
-            out.append(Payload.FromString(plain))
+            out.append(Payload.FromString(_open(key, payload.data, ref.encode())))
         return out
 
     async def _case_key(self, case_id: str, *, create: bool) -> AESGCM:
         return self._keys.cached(case_id) or await asyncio.to_thread(
             self._keys.load, case_id, create=create)
+
+
+def _seal(key: AESGCM, data: bytes, aad: bytes) -> bytes:
+    """A fresh nonce, then the ciphertext with its tag; `aad` binds it to what it belongs to."""
+    nonce = secrets.token_bytes(NONCE)
+    return nonce + key.encrypt(nonce, data, aad)
+
+
+def _open(key: AESGCM, sealed: bytes, aad: bytes) -> bytes:
+    return key.decrypt(sealed[:NONCE], sealed[NONCE:], aad)

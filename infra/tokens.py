@@ -5,14 +5,13 @@ against the provider's JWKS instead, and mints none (`casework token` refuses)."
 from __future__ import annotations
 
 import hashlib
-import os
 import time
-from pathlib import Path
 
 import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from infra.keyfiles import private_file
 from infra.settings import Settings
 
 ALGORITHM = "ES256"
@@ -21,15 +20,10 @@ ALGORITHM = "ES256"
 def signing_key(settings: Settings) -> ec.EllipticCurvePrivateKey:
     """The local signing key, created (readable by the owner only) on first use."""
     path = settings.signing_key_path
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        key = ec.generate_private_key(ec.SECP256R1())
-        pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption())
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as out:
-            out.write(pem)
-    key = serialization.load_pem_private_key(Path(path).read_bytes(), password=None)
+    key = serialization.load_pem_private_key(private_file(path, lambda: (
+        ec.generate_private_key(ec.SECP256R1()).private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption()))), password=None)
     if not isinstance(key, ec.EllipticCurvePrivateKey):
         raise ValueError(f"{path} is not an EC private key")
     return key
