@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from api.access import Permitted
 from api.audit_trail import AuditedRoute
 from api.cases import Gateway
-from api.deps import EngineDep, TemporalDep
+from api.deps import AuditEngineDep, EngineDep, TemporalDep
 from api.problems import Problem
 from api.timeline_picture import render
 from store import audit, history, timeline
@@ -33,11 +33,12 @@ class Verification(BaseModel):
 
 
 async def case_timeline(case_id: str, gateway: Gateway, client: TemporalDep,
-                        engine: EngineDep, request: Request) -> list[TimelineEntry]:
+                        engine: EngineDep, audit_engine: AuditEngineDep,
+                        request: Request) -> list[TimelineEntry]:
     keys = request.app.state.keys
     gateway.check_id(case_id)
     runs = await history.case_runs(client, engine, case_id)
-    audited = await run_in_threadpool(audit.entries_for, engine, case_id)
+    audited = await run_in_threadpool(audit.entries_for, audit_engine, case_id)
     if not runs and not audited:
         raise Problem("CaseNotFound", "no case with this id")
     return timeline.merged(await timeline.engine_entries(runs, client.data_converter),
@@ -68,12 +69,13 @@ async def get_timeline_picture(case_id: str, actor: Permitted, gateway: Gateway)
 @router.get("/cases/{case_id}/access-log", response_model=list[TimelineEntry],
             summary="Who has read this case's data, when, in which role (for data-subject "
                     "access requests)")
-async def get_access_log(case_id: str, actor: Permitted, gateway: Gateway, engine: EngineDep,
+async def get_access_log(case_id: str, actor: Permitted, gateway: Gateway,
+                         audit_engine: AuditEngineDep,
                          request: Request,
                          fmt: Format = "json") -> list[TimelineEntry] | Response:
     gateway.check_id(case_id)
     reads = timeline.audit_entries(
-        await run_in_threadpool(audit.entries_for, engine, case_id, kind="read"),
+        await run_in_threadpool(audit.entries_for, audit_engine, case_id, kind="read"),
         request.app.state.keys)
     if fmt == "csv":
         return csv_response(timeline.to_csv(reads), f"{case_id}-access-log.csv")
@@ -82,8 +84,8 @@ async def get_access_log(case_id: str, actor: Permitted, gateway: Gateway, engin
 
 @router.get("/audit/verify", response_model=Verification,
             summary="Walk the audit chain; name the first entry that does not match")
-async def verify_audit_log(actor: Permitted, engine: EngineDep) -> Verification:
-    verdict = await run_in_threadpool(audit.verify, engine)
+async def verify_audit_log(actor: Permitted, audit_engine: AuditEngineDep) -> Verification:
+    verdict = await run_in_threadpool(audit.verify, audit_engine)
     return Verification(intact=verdict.intact, entries=verdict.entries,
                         head_seq=verdict.head_seq, first_bad_seq=verdict.first_bad_seq,
                         problem=verdict.problem)

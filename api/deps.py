@@ -30,9 +30,14 @@ async def get_engine(request: Request) -> Engine:
     return request.app.state.engine
 
 
+async def get_audit_engine(request: Request) -> Engine:
+    return request.app.state.audit_engine
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 TemporalDep = Annotated[Client, Depends(get_temporal)]
 EngineDep = Annotated[Engine, Depends(get_engine)]
+AuditEngineDep = Annotated[Engine, Depends(get_audit_engine)]
 
 
 # In the OpenAPI contract as a security scheme, so /docs offers "Authorize".

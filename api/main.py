@@ -37,7 +37,8 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
         app.state.temporal = client or await connect(settings, lazy=True)
         app.state.engine = engine_for(settings.database)
         app.state.keys = case_keys(settings)
-        app.state.audit = AuditWriter(app.state.engine, app.state.keys)
+        app.state.audit_engine = engine_for(settings.audit_database)
+        app.state.audit = AuditWriter(app.state.audit_engine, app.state.keys)
         app.state.verifier = TokenVerifier(settings)
         app.state.codec = EnvelopeCodec(app.state.keys)  # for the Web UI
         yield

@@ -140,7 +140,7 @@ def verify_audit() -> None:
     from infra.database import engine_for
     from store.audit import verify
 
-    verdict = verify(engine_for(get_settings().database))
+    verdict = verify(engine_for(get_settings().audit_database))
     if verdict.intact:
         typer.echo(f"audit log intact: {verdict.entries} entries")
         return
@@ -247,7 +247,8 @@ async def _running(settings: Settings, case_id: str) -> bool:
 def _migrate(settings: Settings) -> None:
     from infra.database import migrate
 
-    migrate(settings.database)
+    for url in dict.fromkeys((settings.database, settings.audit_database)):
+        migrate(url)
 
 
 async def _register_search_attributes(settings: Settings) -> list[str]:
@@ -268,8 +269,8 @@ def _announce(settings: Settings) -> None:
                      f"(SMTP {settings.smtp_host}:{settings.smtp_port})")
     else:
         lines.append(f"Temporal       {settings.temporal_target} ({settings.temporal_namespace})")
-    database = make_url(settings.database).render_as_string(hide_password=True)
-    lines.append(f"Database       {database}")
+    for name, url in (("Database", settings.database), ("Audit log", settings.audit_database)):
+        lines.append(f"{name:<15}{make_url(url).render_as_string(hide_password=True)}")
     typer.echo("\n".join(["", "casework is running (Ctrl-C stops it):", *lines, ""]), err=True)
 
 

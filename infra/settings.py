@@ -54,6 +54,10 @@ class Settings(BaseSettings):
     # The read model and audit log. Unset: a SQLite file in the data folder. Production:
     # postgresql+psycopg://user:password@host/db
     database_url: str | None = None
+    # The audit log. Unset: the read model's database, or, on the embedded defaults, a SQLite
+    # file of its own (so the API's audit writes and the worker's projections never wait on one
+    # lock). Production may give it a database of its own, where the API may only insert.
+    audit_database_url: str | None = None
     # How often the worker copies the histories of closed runs into the database.
     archive_interval_seconds: float = Field(default=30.0, gt=0)
 
@@ -111,6 +115,12 @@ class Settings(BaseSettings):
     @property
     def embedded(self) -> bool:
         return self.temporal_address is None
+
+    @property
+    def audit_database(self) -> str:
+        if self.audit_database_url:
+            return self.audit_database_url
+        return self.database_url or f"sqlite:///{self.data_dir / 'audit.db'}"
 
     @property
     def signing_key_path(self) -> Path:

@@ -101,9 +101,19 @@ def database_url(migrated_db: Path, tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def settings(mailbox: Mailbox, database_url: str, tmp_path: Path) -> Settings:
+def audit_database_url(migrated_db: Path, tmp_path: Path) -> str:
+    """As on the embedded defaults: the audit log in a SQLite file of its own."""
+    path = tmp_path / "audit.db"
+    shutil.copyfile(migrated_db, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def settings(mailbox: Mailbox, database_url: str, audit_database_url: str,
+             tmp_path: Path) -> Settings:
     """Settings with a task queue and a read model of this test's own, mailing to the test
     mailbox."""
     return Settings(temporal_task_queue=f"cases-{uuid.uuid4()}", smtp_port=mailbox.port,
-                    database_url=database_url, auth_signing_key=SIGNING_KEY, data_dir=tmp_path,
+                    database_url=database_url, audit_database_url=audit_database_url,
+                    auth_signing_key=SIGNING_KEY, data_dir=tmp_path,
                     _env_file=None)

@@ -33,10 +33,10 @@ async def test_every_request_is_audited_and_the_timeline_tells_the_story(
 
     keys = case_keys(settings)
     audited = [(e.actor_id, e.kind, e.action, e.outcome, reason_of(keys, e))
-               for e in entries_for(engine_for(settings.database), case["case_id"])]
+               for e in entries_for(engine_for(settings.audit_database), case["case_id"])]
     # Stored sealed under the case's key: the chain holds no free text that could name anyone.
     assert all(e.reason is None or e.reason.startswith("sealed:")
-               for e in entries_for(engine_for(settings.database), case["case_id"]))
+               for e in entries_for(engine_for(settings.audit_database), case["case_id"]))
     assert audited == [
         ("cw-anna", "command", "open_case", "201", f.referral().reason),
         ("cw-anna", "command", "decide_admission", "200", f.admission().reason),

@@ -96,7 +96,7 @@ async def test_the_token_names_the_actor(http: httpx.AsyncClient, settings: Sett
     case = await open_case(http, headers=headers)
     assert case["steps"][0]["actor"] == {"user_id": "cw-ville", "role": "caseworker",
                                          "agency": "joutseno"}
-    (entry,) = entries_for(engine_for(settings.database), case["case_id"])
+    (entry,) = entries_for(engine_for(settings.audit_database), case["case_id"])
     assert (entry.actor_id, entry.role, entry.agency) == ("cw-ville", "caseworker", "joutseno")
 
 
