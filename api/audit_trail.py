@@ -43,6 +43,7 @@ class AuditWriter:
         self._waiting.append((record, done))
         if not self._flushing:
             self._flushing = True
+            # Held, so the task is not collected while it runs.
             self._flusher = asyncio.create_task(self._flush())
         await done
 

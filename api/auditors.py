@@ -6,14 +6,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from api.access import Permitted
 from api.audit_trail import AuditedRoute
 from api.cases import Gateway
-from api.deps import AuditEngineDep, EngineDep, TemporalDep
+from api.deps import AuditEngineDep, EngineDep, KeysDep, TemporalDep
 from api.problems import Problem
 from api.timeline_picture import render
 from store import audit, history, timeline
@@ -34,8 +34,7 @@ class Verification(BaseModel):
 
 async def case_timeline(case_id: str, gateway: Gateway, client: TemporalDep,
                         engine: EngineDep, audit_engine: AuditEngineDep,
-                        request: Request) -> list[TimelineEntry]:
-    keys = request.app.state.keys
+                        keys: KeysDep) -> list[TimelineEntry]:
     gateway.check_id(case_id)
     runs = await history.case_runs(client, engine, case_id)
     audited = await run_in_threadpool(audit.entries_for, audit_engine, case_id)
@@ -70,13 +69,11 @@ async def get_timeline_picture(case_id: str, actor: Permitted, gateway: Gateway)
             summary="Who has read this case's data, when, in which role (for data-subject "
                     "access requests)")
 async def get_access_log(case_id: str, actor: Permitted, gateway: Gateway,
-                         audit_engine: AuditEngineDep,
-                         request: Request,
+                         audit_engine: AuditEngineDep, keys: KeysDep,
                          fmt: Format = "json") -> list[TimelineEntry] | Response:
     gateway.check_id(case_id)
     reads = timeline.audit_entries(
-        await run_in_threadpool(audit.entries_for, audit_engine, case_id, kind="read"),
-        request.app.state.keys)
+        await run_in_threadpool(audit.entries_for, audit_engine, case_id, kind="read"), keys)
     if fmt == "csv":
         return csv_response(timeline.to_csv(reads), f"{case_id}-access-log.csv")
     return reads

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 
 from api.access import Permitted
 from api.audit_trail import AuditedRoute
-from api.deps import EngineDep, SettingsDep, TemporalDep
+from api.deps import EngineDep, KeysDep, SettingsDep, TemporalDep
 from api.gateway import CaseGateway
 from api.problems import Problem
 from api.reads import read
@@ -67,8 +67,8 @@ def etag(version: int) -> str:
 
 
 async def get_gateway(client: TemporalDep, settings: SettingsDep, engine: EngineDep,
-                      request: Request) -> CaseGateway:
-    return CaseGateway(client, settings, engine, request.app.state.keys)
+                      keys: KeysDep) -> CaseGateway:
+    return CaseGateway(client, settings, engine, keys)
 
 
 Gateway = Annotated[CaseGateway, Depends(get_gateway)]

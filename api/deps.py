@@ -1,4 +1,5 @@
-"""What routes declare by type: the Temporal client, the database, settings, the acting person.
+"""What routes declare by type: the Temporal client, the databases, the case keys, settings,
+the acting person.
 
 Dependencies are `async def` on purpose: FastAPI runs a plain `def` in a thread pool, a hop
 per dependency per request that measurably slowed every step.
@@ -14,6 +15,7 @@ from sqlalchemy import Engine
 from temporalio.client import Client
 
 from api.problems import Problem
+from infra.codec import CaseKeys
 from infra.settings import Settings
 from workflows.case_model import Actor
 
@@ -34,10 +36,15 @@ async def get_audit_engine(request: Request) -> Engine:
     return request.app.state.audit_engine
 
 
+async def get_keys(request: Request) -> CaseKeys:
+    return request.app.state.keys
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 TemporalDep = Annotated[Client, Depends(get_temporal)]
 EngineDep = Annotated[Engine, Depends(get_engine)]
 AuditEngineDep = Annotated[Engine, Depends(get_audit_engine)]
+KeysDep = Annotated[CaseKeys, Depends(get_keys)]
 
 
 # In the OpenAPI contract as a security scheme, so /docs offers "Authorize".

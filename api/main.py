@@ -34,9 +34,9 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.settings = settings
-        app.state.temporal = client or await connect(settings, lazy=True)
-        app.state.engine = engine_for(settings.database)
         app.state.keys = case_keys(settings)
+        app.state.temporal = client or await connect(settings, lazy=True, keys=app.state.keys)
+        app.state.engine = engine_for(settings.database)
         app.state.audit_engine = engine_for(settings.audit_database)
         app.state.audit = AuditWriter(app.state.audit_engine, app.state.keys)
         app.state.verifier = TokenVerifier(settings)

@@ -120,15 +120,13 @@ def token(
 def shred(case_id: str = typer.Argument(help="The case whose retention period has ended.")) -> None:
     """Destroy a case's data key: its personal data becomes unreadable everywhere (Temporal's
     history, the copied histories, the read model), while its audit chain stays verifiable."""
-    from infra.codec import CaseKeys, MasterKeys
-    from infra.database import engine_for
+    from infra.temporal import case_keys
 
     settings = get_settings()
     if asyncio.run(_running(settings, case_id)):
         typer.echo(f"{case_id} is still running: only a closed case can be shredded", err=True)
         raise typer.Exit(1)
-    keys = CaseKeys(engine_for(settings.database), MasterKeys.from_settings(settings))
-    if not keys.shred(case_id):
+    if not case_keys(settings).shred(case_id):
         typer.echo(f"{case_id} has no data key (never encrypted, or already shredded)", err=True)
         raise typer.Exit(1)
     typer.echo(f"{case_id} shredded; running processes forget its key within 5 minutes")

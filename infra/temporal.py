@@ -44,16 +44,18 @@ def _tls(settings: Settings) -> TLSConfig | bool:
     )
 
 
-async def connect(settings: Settings, *, lazy: bool = False) -> Client:
+async def connect(settings: Settings, *, lazy: bool = False,
+                  keys: CaseKeys | None = None) -> Client:
     """A client for the configured cluster. `lazy` connects on first use, so the API starts (and
-    answers 503) while Temporal is down rather than refusing to start."""
+    answers 503) while Temporal is down rather than refusing to start. `keys`: the process's
+    case keys, when it uses them outside the client too (one cache of them, not two)."""
     return await Client.connect(
         settings.temporal_target,
         lazy=lazy,
         namespace=settings.temporal_namespace,
         tls=_tls(settings),
         api_key=settings.temporal_api_key,
-        data_converter=data_converter(settings),
+        data_converter=data_converter(settings, keys),
         interceptors=[TracingInterceptor()],
     )
 

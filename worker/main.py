@@ -15,6 +15,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 
 from activities.notifications import NotificationActivities
 from activities.read_model import ReadModelActivities
+from infra.codec import CaseKeys
 from infra.database import engine_for
 from infra.logs import configure_logging
 from infra.process import exit_skipping_teardown
@@ -35,10 +36,12 @@ WORKFLOW_RUNNER = SandboxedWorkflowRunner(
 WORKFLOWS = [CaseWorkflow]
 
 
-def build_worker(client: Client, settings: Settings, **options: object) -> Worker:
+def build_worker(client: Client, settings: Settings, keys: CaseKeys | None = None,
+                 **options: object) -> Worker:
     """The one place that says what a worker hosts; tests build theirs here too."""
     notifications = NotificationActivities(settings)
-    read_model = ReadModelActivities(engine_for(settings.database), case_keys(settings))
+    read_model = ReadModelActivities(engine_for(settings.database),
+                                     keys or case_keys(settings))
     return Worker(client, task_queue=settings.temporal_task_queue, workflows=WORKFLOWS,
                   activities=[notifications.resolve_agencies, notifications.deliver,
                               read_model.project_case],
@@ -46,8 +49,9 @@ def build_worker(client: Client, settings: Settings, **options: object) -> Worke
 
 
 async def serve(settings: Settings) -> None:
-    client = await connect(settings)
-    worker = build_worker(client, settings)
+    keys = case_keys(settings)
+    client = await connect(settings, keys=keys)
+    worker = build_worker(client, settings, keys)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
