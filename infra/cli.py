@@ -23,6 +23,7 @@ import typer
 from sqlalchemy import make_url
 
 from infra.binaries import temporal_cli
+from infra.process import exit_skipping_teardown
 from infra.settings import Settings, get_settings
 
 app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
@@ -45,7 +46,6 @@ def api() -> None:
     import uvicorn
 
     from infra.logs import configure_logging
-    from infra.process import exit_skipping_teardown
     from infra.telemetry import configure_telemetry
 
     settings = get_settings()
@@ -87,6 +87,7 @@ def setup() -> None:
     _migrate(settings)
     added = asyncio.run(_register_search_attributes(settings))
     typer.echo(f"search attributes added: {', '.join(added) or 'none (all present)'}")
+    exit_skipping_teardown()
 
 
 @app.command()
@@ -125,11 +126,12 @@ def shred(case_id: str = typer.Argument(help="The case whose retention period ha
     settings = get_settings()
     if asyncio.run(_running(settings, case_id)):
         typer.echo(f"{case_id} is still running: only a closed case can be shredded", err=True)
-        raise typer.Exit(1)
+        exit_skipping_teardown(1)
     if not case_keys(settings).shred(case_id):
         typer.echo(f"{case_id} has no data key (never encrypted, or already shredded)", err=True)
-        raise typer.Exit(1)
+        exit_skipping_teardown(1)
     typer.echo(f"{case_id} shredded; running processes forget its key within 5 minutes")
+    exit_skipping_teardown()
 
 
 @app.command("verify-audit")
@@ -179,7 +181,7 @@ def run() -> None:
     failed = [name for name, proc in procs if proc.returncode not in (0, -signal.SIGTERM)]
     typer.echo("casework: stopped" + (f" ({', '.join(failed)} failed)" if failed else ""),
                err=True)
-    raise typer.Exit(1 if failed else 0)
+    exit_skipping_teardown(1 if failed else 0)
 
 
 def _api_env(settings: Settings) -> dict[str, str]:
