@@ -4,12 +4,17 @@ One activity per notification, with a stable idempotency key (case, step, agency
 channel carries, so a receiver deduplicates whatever Temporal retries. Network errors, 5xx, 408
 and 429 raise a retryable error; any other 4xx (or a permanent SMTP refusal) a non-retryable one.
 Channels already delivered are remembered in the activity's heartbeat, so a retry sends only
-what is still missing.
+what is still missing. The activity heartbeats every second while it sends: when its worker dies,
+Temporal notices within the heartbeat timeout and another worker takes the delivery over. A
+webhook body carries its SHA-256 digest (RFC 9530 `Content-Digest`) besides the signature, so a
+receiver can tell a body cut off mid-send from a whole one.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import contextlib
 import hashlib
 import hmac
 import json
@@ -29,6 +34,7 @@ from infra.settings import Settings
 from workflows.case_model import Selector
 
 PERMANENT = "PermanentDeliveryFailure"
+HEARTBEAT_SECONDS = 1.0
 RETRYABLE_STATUS = frozenset({408, 429})
 SIGNATURE_HEADER = "X-Casework-Signature"
 TIMESTAMP_HEADER = "X-Casework-Timestamp"
@@ -53,6 +59,19 @@ def sign(secret: bytes, timestamp: str, body: bytes) -> str:
     return "v1=" + hmac.new(secret, timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
 
 
+def content_digest(body: bytes) -> str:
+    """RFC 9530: the body's SHA-256, so a receiver can tell a truncated body from a whole one."""
+    return f"sha-256=:{base64.b64encode(hashlib.sha256(body).digest()).decode()}:"
+
+
+async def _keep_beating(done: list[str]) -> None:
+    """Heartbeat while a delivery is under way (the SDK sends at most one per interval it
+    derives from the timeout): the channels done so far travel with it."""
+    while True:
+        activity.heartbeat(list(done))
+        await asyncio.sleep(HEARTBEAT_SECONDS)
+
+
 class NotificationActivities:
     def __init__(self, settings: Settings, directory_path: Path | None = None) -> None:
         self._settings = settings
@@ -75,16 +94,22 @@ class NotificationActivities:
                            "idempotency_key": delivery.key, "purpose": delivery.purpose,
                            "case_id": delivery.case_id, "message": delivery.message},
                           sort_keys=True).encode()
-        for index, channel in enumerate(agency.channels):
-            name = f"{index}:{channel.kind}"
-            if name in done:
-                continue
-            if isinstance(channel, Webhook):
-                await self._post(channel, delivery, body)
-            else:
-                await asyncio.to_thread(self._mail, channel, delivery, agency, body)
-            done.append(name)
-            activity.heartbeat(done)
+        beating = asyncio.create_task(_keep_beating(done))
+        try:
+            for index, channel in enumerate(agency.channels):
+                name = f"{index}:{channel.kind}"
+                if name in done:
+                    continue
+                if isinstance(channel, Webhook):
+                    await self._post(channel, delivery, body)
+                else:
+                    await asyncio.to_thread(self._mail, channel, delivery, agency, body)
+                done.append(name)
+                activity.heartbeat(done)
+        finally:
+            beating.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await beating
         activity.logger.info("notification delivered", extra={
             "case_id": delivery.case_id, "notification_id": delivery.notification_id,
             "agency_id": agency.id, "attempt": activity.info().attempt})
@@ -97,6 +122,7 @@ class NotificationActivities:
                                    type=PERMANENT, non_retryable=True)
         timestamp = str(int(time.time()))
         headers = {"Content-Type": "application/json", "Idempotency-Key": delivery.key,
+                   "Content-Digest": content_digest(body),
                    TIMESTAMP_HEADER: timestamp, SIGNATURE_HEADER: sign(secret, timestamp, body)}
         try:
             response = await self._http.post(str(channel.url), content=body, headers=headers)

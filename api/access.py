@@ -1,7 +1,8 @@
 """Who may call what: the role × route table, in one place, and the one dependency that
 enforces it. Every route names its actor as `Permitted`; a route missing from the table refuses
-everyone (a test checks that every route is listed). Scoping within a route (an agency sees only
-the cases it is involved in, as far as consent allows) is the route's own, on top of this."""
+everyone (a test checks that every route is listed). What a role sees through a route (staff
+their office's cases, an agency the cases it is involved in, as far as consent allows) is
+`api.need_to_know`'s, on top of this."""
 
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ ALLOWED: dict[str, frozenset[Role]] = {
     **dict.fromkeys(CASE_STEPS, STAFF),
     # Reading a case's personal data: staff, and auditors.
     "get_case": STAFF | AUDITOR,
+    "get_steps": STAFF | AUDITOR,
     "get_deadlines": STAFF | AUDITOR,
     "get_notifications": STAFF | AUDITOR,
     # Lists without personal data: operations too.
@@ -48,6 +50,7 @@ ALLOWED: dict[str, frozenset[Role]] = {
     "get_timeline": AUDITOR | {Role.OFFICE_LEAD},
     "get_timeline_picture": AUDITOR | {Role.OFFICE_LEAD},
     "get_access_log": AUDITOR,
+    "list_break_glass": AUDITOR | {Role.OFFICE_LEAD},
     "verify_audit_log": AUDITOR,
     # The Web UI's codec: whoever may read a case's history.
     "decode": STAFF | AUDITOR,

@@ -1,5 +1,7 @@
-"""For auditors: a case's complete timeline (JSON, CSV, SVG), who has read the case, and the
-audit chain's verification. Each of these reads is itself audited."""
+"""For auditors: a case's complete timeline (JSON, CSV, SVG), who has read the case, the
+accesses that broke the glass, and the audit chain's verification. Each of these reads is
+itself audited. An office lead sees the timelines of the office's cases and the accesses that
+broke the glass to them."""
 
 from __future__ import annotations
 
@@ -12,16 +14,24 @@ from starlette.concurrency import run_in_threadpool
 
 from api.access import Permitted
 from api.audit_trail import AuditedRoute
-from api.cases import Gateway
+from api.cases import Gateway, PageToken
 from api.deps import AuditEngineDep, EngineDep, KeysDep, TemporalDep
+from api.need_to_know import ReaderDep
 from api.problems import Problem
+from api.reads import read
 from api.timeline_picture import render
-from store import audit, history, timeline
+from store import audit, history, queries, timeline
 from store.timeline import TimelineEntry
+from workflows.case_model import Office, Role
 
 router = APIRouter(prefix="/v1", tags=["audit"], route_class=AuditedRoute)
 
 Format = Annotated[Literal["json", "csv"], Query(alias="format")]
+
+
+class BreakGlassPage(BaseModel):
+    entries: list[TimelineEntry]
+    next_page_token: str | None = None
 
 
 class Verification(BaseModel):
@@ -32,10 +42,12 @@ class Verification(BaseModel):
     problem: str | None
 
 
-async def case_timeline(case_id: str, gateway: Gateway, client: TemporalDep,
-                        engine: EngineDep, audit_engine: AuditEngineDep,
+async def case_timeline(case_id: str, reader: ReaderDep, gateway: Gateway,
+                        client: TemporalDep, engine: EngineDep, audit_engine: AuditEngineDep,
                         keys: KeysDep) -> list[TimelineEntry]:
     gateway.check_id(case_id)
+    if reader.actor.role is not Role.AUDITOR:  # an office lead: the office's cases
+        await reader.whole(await gateway.get(case_id))
     runs = await history.case_runs(client, engine, case_id)
     audited = await run_in_threadpool(audit.entries_for, audit_engine, case_id)
     if not runs and not audited:
@@ -60,9 +72,11 @@ async def get_timeline(case_id: str, actor: Permitted, entries: Timeline,
             responses={200: {"content": {"image/svg+xml": {}}}},
             summary="The case's life as a picture: phases, deadlines, notifications, "
                     "criminal process")
-async def get_timeline_picture(case_id: str, actor: Permitted, gateway: Gateway) -> Response:
-    state = await gateway.get(case_id)
-    return Response(render(state, datetime.now(UTC)), media_type="image/svg+xml")
+async def get_timeline_picture(case_id: str, reader: ReaderDep, gateway: Gateway,
+                               engine: EngineDep, keys: KeysDep) -> Response:
+    state = await reader.whole(await gateway.get(case_id))
+    whole = await read(queries.whole_case, engine, keys, state)  # its settled records too
+    return Response(render(whole, datetime.now(UTC)), media_type="image/svg+xml")
 
 
 @router.get("/cases/{case_id}/access-log", response_model=list[TimelineEntry],
@@ -72,17 +86,35 @@ async def get_access_log(case_id: str, actor: Permitted, gateway: Gateway,
                          audit_engine: AuditEngineDep, keys: KeysDep,
                          fmt: Format = "json") -> list[TimelineEntry] | Response:
     gateway.check_id(case_id)
-    reads = timeline.audit_entries(
-        await run_in_threadpool(audit.entries_for, audit_engine, case_id, kind="read"), keys)
+    reads = timeline.audit_entries(await run_in_threadpool(
+        audit.entries_for, audit_engine, case_id, kinds=("read", "access")), keys)
     if fmt == "csv":
         return csv_response(timeline.to_csv(reads), f"{case_id}-access-log.csv")
     return reads
 
 
+@router.get("/audit/break-glass", response_model=BreakGlassPage,
+            summary="Staff who reached cases outside their office and assignment, with the "
+                    "reason they gave: all of them for auditors, the office's for its lead")
+async def list_break_glass(actor: Permitted, audit_engine: AuditEngineDep, keys: KeysDep,
+                           office: Office | None = None,
+                           page_size: Annotated[int, Query(ge=1, le=500)] = 100,
+                           page_token: PageToken = None) -> BreakGlassPage:
+    if actor.role is Role.OFFICE_LEAD:
+        if office not in (None, actor.office):
+            raise Problem("Forbidden", "an office lead reviews their own office's accesses")
+        office = actor.office
+    entries, token = await read(audit.break_glass, audit_engine, office=office,
+                                page_size=page_size, page_token=page_token)
+    return BreakGlassPage(entries=timeline.audit_entries(entries, keys), next_page_token=token)
+
+
 @router.get("/audit/verify", response_model=Verification,
-            summary="Walk the audit chain; name the first entry that does not match")
-async def verify_audit_log(actor: Permitted, audit_engine: AuditEngineDep) -> Verification:
-    verdict = await run_in_threadpool(audit.verify, audit_engine)
+            summary="Walk the audit chain; name the first entry that does not match, or the "
+                    "anchor of its head that it no longer matches")
+async def verify_audit_log(actor: Permitted, audit_engine: AuditEngineDep,
+                           engine: EngineDep) -> Verification:
+    verdict = await run_in_threadpool(audit.verify, audit_engine, engine)
     return Verification(intact=verdict.intact, entries=verdict.entries,
                         head_seq=verdict.head_seq, first_bad_seq=verdict.first_bad_seq,
                         problem=verdict.problem)

@@ -3,7 +3,9 @@ development, the local signing key), for this API's audience and the configured 
 
 Only asymmetric algorithms are accepted, so neither `alg: none` nor a token "signed" with a
 public key as an HMAC secret gets through. The claims name the person (`sub`, pseudonymous),
-their role and their agency; anything wrong gives 401, and the message never echoes the token.
+their role, and their agency (agency staff must have one) or office (the assistance system's
+caseworkers and office leads must have one). A token may live at most
+`auth_max_token_hours`. Anything wrong gives 401, and the message never echoes the token.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from api.problems import Problem
 from infra.settings import Settings
 from infra.tokens import key_id, signing_key
+from workflows.case_guards import AGENCIES, STAFF
 from workflows.case_model import Actor
 
 ALGORITHMS = ["ES256", "ES384", "RS256", "RS384", "RS512", "PS256", "EdDSA"]
@@ -62,11 +65,23 @@ class TokenVerifier:
             raise unauthenticated("the token is from an unknown issuer") from None
         except jwt.PyJWTError:
             raise unauthenticated("the token's signature or claims are not valid") from None
+        if claims["exp"] - claims["iat"] > settings.auth_max_token_hours * 3600:
+            raise unauthenticated(f"the token is valid for more than "
+                                  f"{settings.auth_max_token_hours:g} hours")
         try:
-            return Actor(user_id=claims["sub"], role=claims.get(settings.auth_role_claim),
-                         agency=claims.get(settings.auth_agency_claim))
+            actor = Actor(user_id=claims["sub"], role=claims.get(settings.auth_role_claim),
+                          agency=claims.get(settings.auth_agency_claim),
+                          office=claims.get(settings.auth_office_claim))
         except ValidationError:
-            raise unauthenticated("the token names no valid role or user") from None
+            raise unauthenticated("the token names no valid role, user, agency or office"
+                                  ) from None
+        if actor.role in AGENCIES and actor.agency is None:
+            raise unauthenticated(f"an agency's token must name its agency "
+                                  f"({settings.auth_agency_claim})")
+        if actor.role in STAFF and actor.office is None:
+            raise unauthenticated(f"a caseworker's or office lead's token must name their "
+                                  f"office ({settings.auth_office_claim})")
+        return actor
 
     async def _key(self, kid: str | None) -> Any:
         if not isinstance(kid, str):

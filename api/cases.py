@@ -8,15 +8,17 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 
+from api import audit_trail
 from api.access import Permitted
 from api.audit_trail import AuditedRoute
 from api.deps import EngineDep, KeysDep, SettingsDep, TemporalDep
 from api.gateway import CaseGateway
+from api.need_to_know import CaseAnswer, Reader, ReaderDep
 from api.problems import Problem
 from api.reads import read
 from store import queries
+from store.queries import TOKEN_CHARS
 from workflows.case_model import (
-    Actor,
     AdmissionDecision,
     Assessment,
     AssessmentStart,
@@ -49,6 +51,7 @@ from workflows.case_model import (
     Referral,
     ReflectionPeriodGrant,
     Step,
+    StepPage,
 )
 from workflows.case_workflow import CaseWorkflow
 
@@ -75,28 +78,31 @@ Gateway = Annotated[CaseGateway, Depends(get_gateway)]
 
 
 class Stepper:
-    """Runs one step for the acting caseworker with the version they saw and their key."""
+    """Runs one step for the acting person with the version they saw and their key: its intent
+    is audited first, and its answer is what the person's role may see of the result."""
 
-    def __init__(self, gateway: CaseGateway, actor: Actor, request: Request, response: Response,
-                 version: int, idempotency_key: str | None) -> None:
-        self._gateway, self._actor = gateway, actor
-        self._request, self._response = request, response
+    def __init__(self, gateway: CaseGateway, reader: Reader, response: Response, version: int,
+                 idempotency_key: str | None) -> None:
+        self._gateway, self._reader, self._response = gateway, reader, response
         self._version, self._key = version, idempotency_key
 
     async def __call__(self, case_id: str, update: Callable[..., CaseState],
-                       body: Step) -> CaseState:
-        self._request.state.reason = body.reason  # for the audit log
-        state = await self._gateway.step(case_id, update, body, self._actor, self._version,
-                                         self._key)
+                       body: Step) -> CaseAnswer:
+        self._gateway.check_id(case_id)
+        await self._reader.before_step(case_id)
+        await audit_trail.intent(self._reader.request, case_id, body.reason)
+        state = await self._gateway.step(case_id, update, body, self._reader.actor,
+                                         self._version, self._key, self._reader.reason)
         self._response.headers["ETag"] = etag(state.version)
-        return state
+        return self._reader.answer(state)
 
 
 async def get_stepper(
-    gateway: Gateway, actor: Permitted, request: Request, response: Response,
+    gateway: Gateway, reader: ReaderDep, response: Response,
     idempotency_key: IdempotencyKey = None,
     if_match: Annotated[str | None, Header(
-        alias="If-Match", description="The ETag (case version) the step is based on.")] = None,
+        alias="If-Match", max_length=40,
+        description="The ETag (case version) the step is based on.")] = None,
 ) -> Stepper:
     if if_match is None:
         raise Problem("PreconditionRequired",
@@ -105,19 +111,20 @@ async def get_stepper(
     if match is None:
         raise Problem("InvalidRequest", "If-Match must be the case's ETag, e.g. \"3\"",
                       errors=[{"field": "header.If-Match", "message": "not a case ETag"}])
-    return Stepper(gateway, actor, request, response, int(match.group(1)), idempotency_key)
+    return Stepper(gateway, reader, response, int(match.group(1)), idempotency_key)
 
 
 StepDep = Annotated[Stepper, Depends(get_stepper)]
+PageToken = Annotated[str | None, Query(max_length=TOKEN_CHARS)]
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=CaseState,
              summary="Referral: open a case")
 async def open_case(referral: Referral, actor: Permitted, gateway: Gateway, request: Request,
                     response: Response, idempotency_key: IdempotencyKey = None) -> CaseState:
-    request.state.reason = referral.reason  # for the audit log
-    state, created = await gateway.open(referral, actor, idempotency_key)
-    request.state.case_id = state.case_id
+    case_id = await gateway.new_case(referral, actor, idempotency_key)
+    await audit_trail.intent(request, case_id, referral.reason)
+    state, created = await gateway.open(case_id, referral, actor, idempotency_key)
     response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
     response.headers["Location"] = str(request.url_for("get_case", case_id=state.case_id))
     response.headers["ETag"] = etag(state.version)
@@ -129,44 +136,54 @@ async def open_case(referral: Referral, actor: Permitted, gateway: Gateway, requ
 async def list_cases(
     actor: Permitted, engine: EngineDep, phase: Phase | None = None,
     office: Office | None = None, caseworker_id: Ident | None = None,
-    page_size: Annotated[int, Query(ge=1, le=500)] = 50, page_token: str | None = None,
+    page_size: Annotated[int, Query(ge=1, le=500)] = 50, page_token: PageToken = None,
 ) -> CasePage:
     return await read(queries.list_cases, engine, phase=phase, office=office,
                       caseworker_id=caseworker_id, page_size=page_size, page_token=page_token)
 
 
 @router.get("/{case_id}", response_model=CaseState, summary="The live state of a case")
-async def get_case(case_id: str, actor: Permitted, gateway: Gateway,
+async def get_case(case_id: str, reader: ReaderDep, gateway: Gateway,
                    response: Response) -> CaseState:
-    state = await gateway.get(case_id)
+    state = await reader.whole(await gateway.get(case_id))
     response.headers["ETag"] = etag(state.version)
     return state
 
 
+@router.get("/{case_id}/steps", response_model=StepPage,
+            summary="Every step of the case, oldest first (the case itself keeps the recent ones)")
+async def get_steps(case_id: str, reader: ReaderDep, gateway: Gateway, engine: EngineDep,
+                    keys: KeysDep, page_size: Annotated[int, Query(ge=1, le=500)] = 100,
+                    page_token: PageToken = None) -> StepPage:
+    state = await reader.whole(await gateway.get(case_id))
+    return await read(queries.case_steps, engine, keys, state, page_size=page_size,
+                      page_token=page_token)
+
+
 @router.post("/{case_id}/admission", summary="Admission decision (identification)")
-async def decide_admission(case_id: str, body: AdmissionDecision, step: StepDep) -> CaseState:
+async def decide_admission(case_id: str, body: AdmissionDecision, step: StepDep) -> CaseAnswer:
     return await step(case_id, CaseWorkflow.decide_admission, body)
 
 
 @router.post("/{case_id}/assessment/start", summary="The assessment of needs has started")
-async def begin_assessment(case_id: str, body: AssessmentStart, step: StepDep) -> CaseState:
+async def begin_assessment(case_id: str, body: AssessmentStart, step: StepDep) -> CaseAnswer:
     return await step(case_id, CaseWorkflow.begin_assessment, body)
 
 
 @router.post("/{case_id}/assessment", summary="Assessment of assistance needs")
-async def assess_needs(case_id: str, body: Assessment, step: StepDep) -> CaseState:
+async def assess_needs(case_id: str, body: Assessment, step: StepDep) -> CaseAnswer:
     return await step(case_id, CaseWorkflow.assess_needs, body)
 
 
 @router.post("/{case_id}/measures", summary="Add an assistance measure")
-async def add_measure(case_id: str, body: NewMeasure, step: StepDep) -> CaseState:
+async def add_measure(case_id: str, body: NewMeasure, step: StepDep) -> CaseAnswer:
     return await step(case_id, CaseWorkflow.add_measure, body)
 
 
 @router.post("/{case_id}/measures/{measure_id}/response",
              summary="The providing agency accepts or declines the measure")
 async def respond_to_measure(case_id: str, measure_id: Ident, body: MeasureResponse,
-                             step: StepDep) -> CaseState:
+                             step: StepDep) -> CaseAnswer:
     answer = MeasureAnswer(measure_id=measure_id, **body.model_dump())
     return await step(case_id, CaseWorkflow.respond_to_measure, answer)
 
@@ -174,7 +191,7 @@ async def respond_to_measure(case_id: str, measure_id: Ident, body: MeasureRespo
 @router.post("/{case_id}/measures/{measure_id}/provider",
              summary="Refer a planned measure to another provider (e.g. after a decline)")
 async def change_provider(case_id: str, measure_id: Ident, body: ProviderChange,
-                          step: StepDep) -> CaseState:
+                          step: StepDep) -> CaseAnswer:
     change = MeasureProviderChange(measure_id=measure_id, **body.model_dump())
     return await step(case_id, CaseWorkflow.change_provider, change)
 
@@ -182,53 +199,53 @@ async def change_provider(case_id: str, measure_id: Ident, body: ProviderChange,
 @router.post("/{case_id}/measures/{measure_id}/{action}",
              summary="Start, complete or cancel a measure")
 async def change_measure(case_id: str, measure_id: Ident, action: MeasureAction, body: Step,
-                         step: StepDep) -> CaseState:
+                         step: StepDep) -> CaseAnswer:
     change = MeasureUpdate(measure_id=measure_id, action=action, reason=body.reason)
     return await step(case_id, CaseWorkflow.change_measure, change)
 
 
 @router.post("/{case_id}/criminal-process", summary="Record a stage of the criminal process")
-async def record_criminal_stage(case_id: str, body: CriminalEvent, step: StepDep) -> CaseState:
+async def record_criminal_stage(case_id: str, body: CriminalEvent, step: StepDep) -> CaseAnswer:
     return await step(case_id, CaseWorkflow.record_criminal_stage, body)
 
 
 @router.post("/{case_id}/consents", summary="Record a consent given or withdrawn")
-async def record_consent(case_id: str, body: ConsentChange, step: StepDep) -> CaseState:
+async def record_consent(case_id: str, body: ConsentChange, step: StepDep) -> CaseAnswer:
     return await step(case_id, CaseWorkflow.record_consent, body)
 
 
 @router.post("/{case_id}/transition", summary="Transition to the home municipality")
 async def transition_to_municipality(case_id: str, body: MunicipalityTransition,
-                                     step: StepDep) -> CaseState:
+                                     step: StepDep) -> CaseAnswer:
     return await step(case_id, CaseWorkflow.transition_to_municipality, body)
 
 
 @router.post("/{case_id}/exit", summary="Exit decision")
-async def exit_case(case_id: str, body: ExitDecision, step: StepDep) -> CaseState:
+async def exit_case(case_id: str, body: ExitDecision, step: StepDep) -> CaseAnswer:
     return await step(case_id, CaseWorkflow.exit_case, body)
 
 
 @router.post("/{case_id}/assignment", summary="Reassign to another caseworker")
-async def reassign(case_id: str, body: Reassignment, step: StepDep) -> CaseState:
+async def reassign(case_id: str, body: Reassignment, step: StepDep) -> CaseAnswer:
     return await step(case_id, CaseWorkflow.reassign, body)
 
 
 @router.post("/{case_id}/transfer", summary="Transfer to another office")
-async def transfer_office(case_id: str, body: OfficeTransfer, step: StepDep) -> CaseState:
+async def transfer_office(case_id: str, body: OfficeTransfer, step: StepDep) -> CaseAnswer:
     return await step(case_id, CaseWorkflow.transfer_office, body)
 
 
 @router.post("/{case_id}/reflection-period", summary="Reflection period granted")
 async def grant_reflection_period(case_id: str, body: ReflectionPeriodGrant,
-                                  step: StepDep) -> CaseState:
+                                  step: StepDep) -> CaseAnswer:
     return await step(case_id, CaseWorkflow.grant_reflection_period, body)
 
 
 @router.get("/{case_id}/deadlines", response_model=list[Deadline],
             summary="The case's deadlines with their rules, due times and history")
-async def get_deadlines(case_id: str, actor: Permitted, gateway: Gateway,
+async def get_deadlines(case_id: str, reader: ReaderDep, gateway: Gateway,
                         response: Response) -> list[Deadline]:
-    state = await gateway.get(case_id)
+    state = await reader.whole(await gateway.get(case_id))
     response.headers["ETag"] = etag(state.version)
     return state.deadlines
 
@@ -236,37 +253,38 @@ async def get_deadlines(case_id: str, actor: Permitted, gateway: Gateway,
 @router.post("/{case_id}/deadlines/{deadline_id}/extension",
              summary="Extend a deadline, as far as its rule allows")
 async def extend_deadline(case_id: str, deadline_id: Ident, body: Extension,
-                          step: StepDep) -> CaseState:
+                          step: StepDep) -> CaseAnswer:
     change = DeadlineExtension(deadline_id=deadline_id, **body.model_dump())
     return await step(case_id, CaseWorkflow.extend_deadline, change)
 
 
 @router.post("/{case_id}/deadlines/{deadline_id}/{action}", summary="Meet or cancel a deadline")
 async def change_deadline(case_id: str, deadline_id: Ident, action: DeadlineAction, body: Step,
-                          step: StepDep) -> CaseState:
+                          step: StepDep) -> CaseAnswer:
     change = DeadlineChange(deadline_id=deadline_id, action=action, reason=body.reason)
     return await step(case_id, CaseWorkflow.change_deadline, change)
 
 
 @router.get("/{case_id}/notifications", response_model=list[Notification],
             summary="The case's notifications, with live attempts and errors of those retrying")
-async def get_notifications(case_id: str, actor: Permitted, gateway: Gateway,
+async def get_notifications(case_id: str, reader: ReaderDep, gateway: Gateway,
                             response: Response) -> list[Notification]:
     state, retrying = await gateway.notifications(case_id)
+    await reader.whole(state)
     response.headers["ETag"] = etag(state.version)
     return [n.model_copy(update=retrying.get(n.id, {})) for n in state.notifications]
 
 
 @router.post("/{case_id}/notifications",
              summary="Notify an agency: with consent, or on a legal basis recorded here")
-async def notify_by_hand(case_id: str, body: ManualNotification, step: StepDep) -> CaseState:
+async def notify_by_hand(case_id: str, body: ManualNotification, step: StepDep) -> CaseAnswer:
     return await step(case_id, CaseWorkflow.notify_by_hand, body)
 
 
 @router.post("/{case_id}/notifications/{notification_id}/ack",
              summary="The agency acknowledges receipt")
 async def acknowledge_notification(case_id: str, notification_id: Ident, body: Step,
-                                   step: StepDep) -> CaseState:
+                                   step: StepDep) -> CaseAnswer:
     ref = NotificationRef(notification_id=notification_id, reason=body.reason)
     return await step(case_id, CaseWorkflow.acknowledge_notification, ref)
 
@@ -274,6 +292,6 @@ async def acknowledge_notification(case_id: str, notification_id: Ident, body: S
 @router.post("/{case_id}/notifications/{notification_id}/resend",
              summary="Send a failed (or withheld, now consented) notification again")
 async def resend_notification(case_id: str, notification_id: Ident, body: Step,
-                              step: StepDep) -> CaseState:
+                              step: StepDep) -> CaseAnswer:
     ref = NotificationRef(notification_id=notification_id, reason=body.reason)
     return await step(case_id, CaseWorkflow.resend_notification, ref)

@@ -1,6 +1,7 @@
 """The remote codec of the Temporal Web UI: `/codec/decode` (and `/codec/encode`) turn payloads
 to and from their encrypted form for an authenticated user, so the UI shows a case's history to
-those allowed to read it, and ciphertext to everyone else. Every decode is audited."""
+those allowed to read it, and ciphertext to everyone else. Every decode is audited against each
+case whose payloads it opened, so the case's access log shows it."""
 
 from __future__ import annotations
 
@@ -14,8 +15,9 @@ from temporalio.api.common.v1 import Payloads
 
 from api.access import Permitted
 from api.audit_trail import AuditedRoute
+from api.gateway import CASE_ID
 from api.problems import Problem
-from infra.codec import KeyShredded
+from infra.codec import KEY_REF, KeyShredded
 
 router = APIRouter(prefix="/codec", tags=["codec"], route_class=AuditedRoute)
 PayloadsBody = Annotated[dict[str, Any], Body(
@@ -26,8 +28,10 @@ PayloadsBody = Annotated[dict[str, Any], Body(
 @router.post("/decode", summary="Decrypt payloads for the Web UI")
 async def decode(body: PayloadsBody, actor: Permitted, request: Request) -> dict[str, Any]:
     codec = request.app.state.codec
+    payloads = _payloads(body).payloads
+    request.state.case_ids = _cases(payloads)  # for the audit entries
     try:
-        decoded = await codec.decode(_payloads(body).payloads)
+        decoded = await codec.decode(payloads)
     except (KeyShredded, InvalidTag, KeyError):
         raise Problem("InvalidRequest", "a payload cannot be decrypted: its key is unknown or "
                       "was shredded, or the payload was altered") from None
@@ -38,6 +42,13 @@ async def decode(body: PayloadsBody, actor: Permitted, request: Request) -> dict
 async def encode(body: PayloadsBody, actor: Permitted, request: Request) -> dict[str, Any]:
     encoded = await request.app.state.codec.encode(_payloads(body).payloads)
     return json_format.MessageToDict(Payloads(payloads=encoded))
+
+
+def _cases(payloads: Any) -> list[str]:
+    """The cases whose keys the payloads name, each once, in order."""
+    refs = (p.metadata.get(KEY_REF, b"").decode(errors="replace") for p in payloads)
+    ids = (ref.removeprefix("case:") for ref in refs if ref.startswith("case:"))
+    return list(dict.fromkeys(i for i in ids if CASE_ID.match(i)))
 
 
 def _payloads(body: dict[str, Any]) -> Payloads:

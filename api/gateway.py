@@ -1,4 +1,5 @@
-"""Every call the API makes to Temporal, and the translation of its failures into problems."""
+"""Every call the API makes to Temporal, and the translation of its failures into problems.
+Each call waits at most what is left of the request's time budget (`api.budget`)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import secrets
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from datetime import timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Engine
@@ -27,10 +28,13 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.problems import Problem, from_application_error
+from api import budget
+from api.problems import Problem, from_application_error, store_unavailable
+from api.reads import read
 from infra.codec import CaseKeys
 from infra.settings import Settings
 from store.queries import case_document
+from workflows import case_guards as guards
 from workflows import case_rules as rules
 from workflows.case_model import (
     Actor,
@@ -42,6 +46,7 @@ from workflows.case_model import (
     StepMeta,
 )
 from workflows.case_workflow import CaseWorkflow
+from workflows.deadline_rules import helsinki_date
 
 CASE_ID = re.compile(r"^case-[a-z2-7]{20}$")
 UNAVAILABLE = {RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED,
@@ -58,8 +63,9 @@ def new_case_id(actor: Actor, idempotency_key: str | None) -> str:
     return "case-" + base64.b32encode(raw).decode().lower()[:20]
 
 
-def fingerprint(case_id: str, step_name: str, body: Step) -> str:
-    canonical = json.dumps({"case": case_id, "step": step_name,
+def fingerprint(case_id: str, step_name: str, body: Step, actor: Actor) -> str:
+    """The request a key stands for: the same key from someone else is another request."""
+    canonical = json.dumps({"case": case_id, "step": step_name, "by": actor.user_id,
                             "body": body.model_dump(mode="json")}, sort_keys=True)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -70,7 +76,6 @@ class CaseGateway:
         self._client = client
         self._settings = settings
         self._engine, self._keys = engine, keys
-        self._timeout = timedelta(seconds=settings.api_temporal_timeout_seconds)
 
     @staticmethod
     def check_id(case_id: str) -> None:
@@ -82,17 +87,29 @@ class CaseGateway:
         self.check_id(case_id)
         return self._client.get_workflow_handle_for(CaseWorkflow.run, case_id)
 
-    async def open(self, referral: Referral, actor: Actor,
-                   idempotency_key: str | None) -> tuple[CaseState, bool]:
-        """Open a case; return its state and whether this call created it."""
-        rules.check_referral(referral)  # refuse before anything durable exists
+    async def new_case(self, referral: Referral, actor: Actor,
+                       idempotency_key: str | None) -> str:
+        """The id a referral opens (the same for a retry with the same key), once the referral
+        is found acceptable, and the case's data key, made before anything is sealed under it.
+        Nothing durable exists yet if the referral is refused."""
+        guards.check_referral(referral, helsinki_date(datetime.now(UTC)))
         case_id = new_case_id(actor, idempotency_key)
+        try:
+            await budget.within(run_in_threadpool(self._keys.load, case_id, create=True),
+                                budget.STORE_SECONDS)
+        except TimeoutError:
+            raise store_unavailable() from None
+        return case_id
+
+    async def open(self, case_id: str, referral: Referral, actor: Actor,
+                   idempotency_key: str | None) -> tuple[CaseState, bool]:
+        """Open the case; return its state and whether this call created it."""
         meta = StepMeta(actor=actor, expected_version=0,
                         idempotency_key=idempotency_key or str(uuid.uuid4()),
-                        fingerprint=fingerprint(case_id, "open_case", referral))
+                        fingerprint=fingerprint(case_id, "open_case", referral, actor))
         async with translate_errors(case_id):
             try:
-                handle = await self._client.start_workflow(
+                handle = await budget.within(self._client.start_workflow(
                     CaseWorkflow.run,
                     CaseInput(opening=Opening(referral=referral, meta=meta),
                               history_limit=self._settings.case_history_limit,
@@ -100,38 +117,44 @@ class CaseGateway:
                     id=case_id, task_queue=self._settings.temporal_task_queue,
                     id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
                     id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-                    rpc_timeout=self._timeout)
+                    rpc_timeout=budget.rpc_timeout()))
                 created = True
             except WorkflowAlreadyStartedError:
                 # Only a repeated Idempotency-Key gets here: a retry, or a key reused.
                 handle = self._handle(case_id)
-                seen = await handle.query(CaseWorkflow.fingerprint, meta.idempotency_key,
-                                          rpc_timeout=self._timeout)
+                seen = await budget.within(handle.query(
+                    CaseWorkflow.fingerprint, meta.idempotency_key,
+                    rpc_timeout=budget.rpc_timeout()))
                 if seen != meta.fingerprint:
                     raise Problem(rules.KEY_REUSED,
                                   "this Idempotency-Key was used for a different referral"
                                   ) from None
                 created = False
-            return await handle.query(CaseWorkflow.state, rpc_timeout=self._timeout), created
+            state = await budget.within(handle.query(CaseWorkflow.state,
+                                                     rpc_timeout=budget.rpc_timeout()))
+            return state, created
 
     async def step(self, case_id: str, update: Callable[..., CaseState], body: Step, actor: Actor,
-                   expected_version: int, idempotency_key: str | None) -> CaseState:
+                   expected_version: int, idempotency_key: str | None,
+                   access_reason: str | None = None) -> CaseState:
         handle = self._handle(case_id)
-        fp = fingerprint(case_id, update.__name__, body)
+        fp = fingerprint(case_id, update.__name__, body, actor)
         meta = StepMeta(actor=actor, expected_version=expected_version,
-                        idempotency_key=idempotency_key or str(uuid.uuid4()), fingerprint=fp)
+                        idempotency_key=idempotency_key or str(uuid.uuid4()), fingerprint=fp,
+                        access_reason=access_reason)
         async with translate_errors(case_id, handle):
-            return await handle.execute_update(
+            return await budget.within(handle.execute_update(
                 update, args=[meta, body], id=f"{meta.idempotency_key}:{fp[:16]}",
-                rpc_timeout=self._timeout)
+                rpc_timeout=budget.rpc_timeout()))
 
     async def notifications(self, case_id: str) -> tuple[CaseState, dict[str, dict[str, Any]]]:
         """The case state, and for each notification still retrying its attempts so far and
         last error, read from the workflow's pending activities."""
         handle = self._handle(case_id)
         async with translate_errors(case_id):
-            state = await handle.query(CaseWorkflow.state, rpc_timeout=self._timeout)
-            described = await handle.describe(rpc_timeout=self._timeout)
+            state = await budget.within(handle.query(CaseWorkflow.state,
+                                                     rpc_timeout=budget.rpc_timeout()))
+            described = await budget.within(handle.describe(rpc_timeout=budget.rpc_timeout()))
         retrying = {}
         for pending in described.raw_description.pending_activities:
             notification_id = pending.activity_id.split(".")[0]
@@ -146,11 +169,12 @@ class CaseGateway:
         handle = self._handle(case_id)
         try:
             async with translate_errors(case_id):
-                return await handle.query(CaseWorkflow.state, rpc_timeout=self._timeout)
+                return await budget.within(handle.query(CaseWorkflow.state,
+                                                        rpc_timeout=budget.rpc_timeout()))
         except Problem as problem:
             if problem.code != "CaseNotFound":
                 raise
-            state = await run_in_threadpool(case_document, self._engine, self._keys, case_id)
+            state = await read(case_document, self._engine, self._keys, case_id)
             if state is None:
                 raise
             return state
@@ -183,6 +207,9 @@ async def translate_errors(case_id: str | None,
             raise Problem("TemporalUnavailable", f"Temporal did not answer in time; {retry}",
                           headers={"Retry-After": "5"}) from None
         raise
+    except TimeoutError:
+        raise Problem("TemporalUnavailable", f"Temporal did not answer in time; {retry}",
+                      headers={"Retry-After": "5"}) from None
     except RuntimeError as err:
         if "connect" not in str(err).lower():
             raise
@@ -192,7 +219,7 @@ async def translate_errors(case_id: str | None,
 
 async def _is_closed(handle: WorkflowHandle[Any, Any]) -> bool:
     try:
-        description = await handle.describe()
-    except RPCError:
+        description = await budget.within(handle.describe(rpc_timeout=budget.rpc_timeout()))
+    except (RPCError, TimeoutError):
         return False
     return description.status is not WorkflowExecutionStatus.RUNNING

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -10,15 +11,19 @@ import structlog
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from sqlalchemy import Engine, text
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from temporalio.client import Client
 
-from api import agencies, auditors, cases, codec, operations, problems
+from api import agencies, auditors, budget, cases, codec, operations, problems
 from api.audit_trail import AuditWriter
 from api.auth import TokenVerifier
-from api.deps import TemporalDep
+from api.budget import BudgetMiddleware
+from api.deps import AuditEngineDep, EngineDep, TemporalDep
 from api.gateway import translate_errors
+from api.limits import RequestLimits
+from api.reads import read
 from infra.codec import EnvelopeCodec
 from infra.database import engine_for
 from infra.settings import Settings, get_settings
@@ -26,6 +31,8 @@ from infra.temporal import case_keys, connect
 
 # Every router of the API; each route on them is in the role table (`api.access.ALLOWED`).
 ROUTERS = (cases.router, operations.router, agencies.router, auditors.router, codec.router)
+# A client's request id is echoed and logged only if it is a plain token of modest length.
+REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
 
 def create_app(settings: Settings | None = None, client: Client | None = None) -> FastAPI:
@@ -35,10 +42,12 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.settings = settings
         app.state.keys = case_keys(settings)
+        app.state.keys.check()  # refuse to start when stored case keys cannot be opened
         app.state.temporal = client or await connect(settings, lazy=True, keys=app.state.keys)
         app.state.engine = engine_for(settings.database)
         app.state.audit_engine = engine_for(settings.audit_database)
-        app.state.audit = AuditWriter(app.state.audit_engine, app.state.keys)
+        # The audit chain's head is anchored in the read model's database.
+        app.state.audit = AuditWriter(app.state.audit_engine, app.state.keys, app.state.engine)
         app.state.verifier = TokenVerifier(settings)
         app.state.codec = EnvelopeCodec(app.state.keys)  # for the Web UI
         yield
@@ -59,17 +68,26 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/readyz", tags=["health"], summary="Temporal is reachable")
-    async def readyz(temporal: TemporalDep) -> dict[str, str]:
+    @app.get("/readyz", tags=["health"],
+             summary="Temporal, the read model and the audit log are reachable")
+    async def readyz(temporal: TemporalDep, engine: EngineDep,
+                     audit_engine: AuditEngineDep) -> dict[str, str]:
         async with translate_errors(None):
-            await temporal.service_client.check_health()
+            await budget.within(temporal.service_client.check_health(
+                timeout=budget.rpc_timeout()))
+        for database in dict.fromkeys((engine, audit_engine)):
+            await read(_ping, database)
         return {"status": "ok"}
 
-    app.add_middleware(RequestIdMiddleware)
+    # Outermost last: request id, then the catch-all, CORS, size limits, the time budget.
+    app.add_middleware(BudgetMiddleware, seconds=settings.api_request_budget_seconds)
+    app.add_middleware(RequestLimits)
     if settings.codec_cors_origins:  # the Web UI calls the codec endpoint from its own origin
         app.add_middleware(CORSMiddleware, allow_origins=settings.codec_cors_origins,
                            allow_methods=["POST"], allow_credentials=True,
                            allow_headers=["Authorization", "Content-Type", "X-Namespace"])
+    app.add_middleware(problems.CatchAll)
+    app.add_middleware(RequestIdMiddleware)
     # Per-message receive/send spans add cost and tell nothing for JSON requests.
     FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz",
                                        exclude_spans=["receive", "send"])
@@ -88,7 +106,8 @@ class RequestIdMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        rid = Headers(scope=scope).get("x-request-id") or str(uuid.uuid4())
+        given = Headers(scope=scope).get("x-request-id", "")
+        rid = given if REQUEST_ID.match(given) else str(uuid.uuid4())
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=rid)
 
@@ -98,3 +117,8 @@ class RequestIdMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_id)
+
+
+def _ping(engine: Engine) -> None:
+    with engine.connect() as conn:
+        conn.execute(text("SELECT 1"))

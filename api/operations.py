@@ -3,17 +3,35 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import AwareDatetime
+from pydantic import AfterValidator, AwareDatetime
 
 from api.access import Permitted
 from api.audit_trail import AuditedRoute
+from api.cases import PageToken
 from api.deps import EngineDep
 from api.reads import read
 from store import queries
 from workflows.case_model import DeliveryPage, DuePage, Office
+
+# An instant far outside any case's life cannot be compared (or even converted to UTC).
+EARLIEST, LATEST = datetime(2000, 1, 1, tzinfo=UTC), datetime(2200, 1, 1, tzinfo=UTC)
+
+
+def _instant(value: datetime) -> datetime:
+    try:
+        at = value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("not a representable instant") from None
+    if not EARLIEST <= at < LATEST:
+        raise ValueError(f"must lie between {EARLIEST:%Y} and {LATEST:%Y}")
+    return at
+
+
+Instant = Annotated[AwareDatetime, AfterValidator(_instant)]
 
 router = APIRouter(prefix="/v1", tags=["operations"], route_class=AuditedRoute)
 
@@ -23,9 +41,10 @@ router = APIRouter(prefix="/v1", tags=["operations"], route_class=AuditedRoute)
 async def list_due(
     actor: Permitted, engine: EngineDep, office: Office | None = None,
     overdue: Annotated[bool, Query(description="Cases with an overdue deadline.")] = False,
-    due_before: Annotated[AwareDatetime | None, Query(
-        description="Cases whose next deadline is due before this instant.")] = None,
-    page_size: Annotated[int, Query(ge=1, le=500)] = 100, page_token: str | None = None,
+    due_before: Annotated[Instant | None, Query(
+        description="Cases whose next deadline is due before this instant (with its offset).")
+    ] = None,
+    page_size: Annotated[int, Query(ge=1, le=500)] = 100, page_token: PageToken = None,
 ) -> DuePage:
     return await read(queries.list_due, engine, office=office, overdue=overdue,
                       due_before=due_before, page_size=page_size, page_token=page_token)
@@ -36,7 +55,7 @@ async def list_due(
 async def list_deliveries(
     actor: Permitted, engine: EngineDep, office: Office | None = None,
     failed: Annotated[bool, Query(description="Only cases with failed notifications.")] = False,
-    page_size: Annotated[int, Query(ge=1, le=500)] = 100, page_token: str | None = None,
+    page_size: Annotated[int, Query(ge=1, le=500)] = 100, page_token: PageToken = None,
 ) -> DeliveryPage:
     return await read(queries.list_deliveries, engine, office=office, failed_only=failed,
                       page_size=page_size, page_token=page_token)

@@ -9,9 +9,12 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from temporalio.exceptions import ApplicationError
 
+from infra.codec import KeyShredded, KeyUnavailable
 from workflows import case_rules as rules
 
 log = structlog.get_logger(__name__)
@@ -30,17 +33,25 @@ CODES: dict[str, tuple[int, str]] = {
     rules.UNKNOWN_NOTIFICATION: (404, "No such notification"),
     rules.RULE_REFUSED: (422, "The deadline rule does not allow this"),
     rules.CASE_CLOSED: (409, "The case is closed"),
+    rules.CASE_LIMIT: (409, "The case cannot hold more open work"),
+    rules.OUTSIDE_OFFICE: (403, "The case belongs to another office"),
     "CaseNotFound": (404, "No such case"),
+    "CaseShredded": (410, "The case's data has been erased"),
     "InvalidRequest": (422, "Invalid request"),
     "PreconditionRequired": (428, "If-Match required"),
     "Unauthenticated": (401, "Authentication required"),
     "Forbidden": (403, "Not allowed for your role"),
     "TemporalUnavailable": (503, "The workflow service is unavailable"),
     "AuditUnavailable": (503, "The audit log is unavailable"),
+    "StoreUnavailable": (503, "The database is unavailable"),
     "NotFound": (404, "Not found"),
     "MethodNotAllowed": (405, "Method not allowed"),
+    "PayloadTooLarge": (413, "Request body too large"),
+    "HeaderTooLarge": (431, "Request headers too large"),
+    "KeyUnavailable": (500, "The case's key cannot be opened"),
     "InternalError": (500, "Internal error"),
 }
+RETRY_AFTER = {"Retry-After": "5"}
 
 
 class Problem(Exception):
@@ -86,10 +97,62 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(HTTPException)
     async def _http(request: Request, exc: HTTPException) -> JSONResponse:
-        code = {404: "NotFound", 405: "MethodNotAllowed"}.get(exc.status_code, "InvalidRequest")
+        code = {404: "NotFound", 405: "MethodNotAllowed", 413: "PayloadTooLarge"}.get(
+            exc.status_code, "InvalidRequest")
         return problem_response(request, Problem(code, str(exc.detail)))
 
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error", path=request.url.path)
-        return problem_response(request, Problem("InternalError", "an unexpected error occurred"))
+    @app.exception_handler(SQLAlchemyError)
+    async def _store(request: Request, exc: SQLAlchemyError) -> JSONResponse:
+        # The read model's database down or locked: the message of the driver stays here.
+        log.warning("database unavailable", path=request.url.path, error=type(exc).__name__)
+        return problem_response(request, store_unavailable())
+
+    @app.exception_handler(KeyShredded)
+    async def _shredded(request: Request, exc: KeyShredded) -> JSONResponse:
+        return problem_response(request, shredded())
+
+    @app.exception_handler(KeyUnavailable)
+    async def _key(request: Request, exc: KeyUnavailable) -> JSONResponse:
+        log.error("case key cannot be opened", master_key_id=exc.master_key_id)
+        return problem_response(request, Problem(
+            "KeyUnavailable", f"the case's data key is wrapped by master key "
+            f"'{exc.master_key_id}', which the service does not hold: an operator must restore "
+            "it; retrying will not help"))
+
+
+def store_unavailable() -> Problem:
+    return Problem("StoreUnavailable", "the database cannot be reached just now; retry with "
+                   "the same Idempotency-Key", headers=RETRY_AFTER)
+
+
+def shredded() -> Problem:
+    return Problem("CaseShredded", "the case's data key was destroyed at the end of its "
+                   "retention: its data can no longer be read by anyone")
+
+
+class CatchAll:
+    """The last word on an error nothing else answered: a 500 problem, logged, and the
+    connection kept (Starlette's own handler re-raises, and the server then drops it)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        started = False
+
+        async def tracked(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracked)
+        except Exception:
+            log.exception("unhandled error", path=scope["path"])
+            if started:
+                raise
+            response = problem_response(Request(scope), Problem(
+                "InternalError", "an unexpected error occurred"))
+            await response(scope, receive, send)

@@ -85,6 +85,7 @@ def setup() -> None:
     """Prepare the database (migrations) and the Temporal namespace (search attributes)."""
     settings = get_settings()
     _migrate(settings)
+    _check_keys(settings)
     added = asyncio.run(_register_search_attributes(settings))
     typer.echo(f"search attributes added: {', '.join(added) or 'none (all present)'}")
     exit_skipping_teardown()
@@ -95,13 +96,17 @@ def token(
     user_id: str = typer.Argument(help="The person's pseudonymous staff id, e.g. cw-anna."),
     role: str = typer.Option(..., help="caseworker, office_lead, police, border_guard, "
                              "reception_centre, social_services, ngo, auditor or operator."),
-    agency: str | None = typer.Option(None, help="The agency's id in the directory."),
+    agency: str | None = typer.Option(None, help="The agency's id in the directory (agency "
+                                      "roles)."),
+    office: str | None = typer.Option(None, help="joutseno, helsinki, tampere or oulu "
+                                      "(caseworkers and office leads)."),
     hours: float = typer.Option(8.0, help="How long the token is valid."),
 ) -> None:
     """Mint a bearer token signed by the local key (development only)."""
     from pydantic import ValidationError
 
     from infra.tokens import mint
+    from workflows.case_guards import AGENCIES, STAFF
     from workflows.case_model import Actor
 
     settings = get_settings()
@@ -110,11 +115,20 @@ def token(
                    err=True)
         raise typer.Exit(2)
     try:
-        Actor(user_id=user_id, role=role, agency=agency)
+        actor = Actor(user_id=user_id, role=role, agency=agency, office=office)
     except ValidationError as err:
         typer.echo(f"not a valid identity: {err.errors()[0]['loc'][0]}", err=True)
         raise typer.Exit(2) from None
-    typer.echo(mint(settings, user_id, role, agency, int(hours * 3600)))
+    if actor.role in AGENCIES and actor.agency is None:
+        typer.echo("an agency role needs --agency", err=True)
+        raise typer.Exit(2)
+    if actor.role in STAFF and actor.office is None:
+        typer.echo("a caseworker or office lead needs --office", err=True)
+        raise typer.Exit(2)
+    if hours * 3600 > settings.auth_max_token_hours * 3600:
+        typer.echo(f"at most {settings.auth_max_token_hours:g} hours", err=True)
+        raise typer.Exit(2)
+    typer.echo(mint(settings, user_id, role, agency, int(hours * 3600), office))
 
 
 @app.command()
@@ -136,11 +150,13 @@ def shred(case_id: str = typer.Argument(help="The case whose retention period ha
 
 @app.command("verify-audit")
 def verify_audit() -> None:
-    """Walk the audit log's hash chain; exit 1 naming the first entry that does not match."""
+    """Walk the audit log's hash chain and check it against the anchors of its head; exit 1
+    naming the first entry that does not match."""
     from infra.database import engine_for
     from store.audit import verify
 
-    verdict = verify(engine_for(get_settings().audit_database))
+    settings = get_settings()
+    verdict = verify(engine_for(settings.audit_database), engine_for(settings.database))
     if verdict.intact:
         typer.echo(f"audit log intact: {verdict.entries} entries")
         return
@@ -163,6 +179,7 @@ def run() -> None:
             procs.append(("outbox", _spawn([sys.executable, "-m", "infra.cli", "outbox"])))
             _wait_for_port(settings.dev_server_port, stop, procs)
         _migrate(settings)
+        _check_keys(settings)
         asyncio.run(_register_search_attributes(settings))
         procs.append(("worker", _spawn([sys.executable, "-m", "infra.cli", "worker"])))
         procs.append(("api", _spawn([sys.executable, "-m", "infra.cli", "api"],
@@ -242,6 +259,18 @@ async def _running(settings: Settings, case_id: str) -> bool:
             return False
         raise
     return described.status is WorkflowExecutionStatus.RUNNING
+
+
+def _check_keys(settings: Settings) -> None:
+    """Refuse to run when the stored case keys cannot be opened with the master keys at hand."""
+    from infra.codec import KeyUnavailable
+    from infra.temporal import case_keys
+
+    try:
+        case_keys(settings).check()
+    except KeyUnavailable as err:
+        typer.echo(f"casework: {err}", err=True)
+        raise typer.Exit(1) from None
 
 
 def _migrate(settings: Settings) -> None:

@@ -7,7 +7,10 @@ unreadable everywhere it was copied: Temporal's history, the archived histories,
 Payloads outside any case use the newest master key directly.
 
 Master keys come from configuration (CASEWORK_PAYLOAD_KEYS, newest first; in development a key
-file in the data folder), never from the repository. The newest key wraps new data keys and
+file in the data folder, made only while no case has a data key, under an id of its own),
+never from the repository. A process refuses to start when a stored data key's master key is
+missing or is not the one it was wrapped with (`CaseKeys.check`): lost keys are a
+configuration fault to fix, not a hiccup to retry. The newest key wraps new data keys and
 encrypts new payloads, and the older keys still decrypt: rotation is adding a key at the front.
 A payload's metadata names its key ("case:<id>" or "master:<kid>"), so the Web UI's codec
 endpoint can decode it without knowing which workflow it came from. The key reference is also the
@@ -24,8 +27,9 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import Engine, delete
+from sqlalchemy import Engine, delete, func, inspect, select
 from sqlmodel import Session
 from temporalio.api.common.v1 import Payload
 from temporalio.converter import PayloadCodec, SerializationContext, WithSerializationContext
@@ -39,6 +43,18 @@ ENCODING = b"binary/encrypted"
 KEY_REF = "encryption-key-id"
 NONCE = 12
 CACHE_SECONDS = 300  # how long a process keeps an unwrapped data key; shredding waits this out
+
+
+class KeyUnavailable(Exception):
+    """A case's data key is wrapped by a master key the process does not hold (or holds a
+    different key under that id). Permanent until an operator restores the key."""
+
+    def __init__(self, master_key_id: str, cases: int = 1) -> None:
+        super().__init__(f"{cases} case data key(s) are wrapped by master key "
+                         f"'{master_key_id}', which the configured master keys cannot open: "
+                         "restore it (CASEWORK_PAYLOAD_KEYS, or the key file of the embedded "
+                         "defaults)")
+        self.master_key_id = master_key_id
 
 
 class KeyShredded(Exception):
@@ -66,13 +82,31 @@ class MasterKeys:
                     for kid, key in pairs])
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> MasterKeys:
+    def from_settings(cls, settings: Settings, engine: Engine) -> MasterKeys:
         if settings.payload_keys:
             return cls.parse(settings.payload_keys)
-        # Development: a key of its own in the data folder.
-        text = private_file(settings.data_dir / "keys" / "payload-keys", lambda: (
-            f"k1:{base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()}".encode()))
+        # Development: a key of its own in the data folder, made while no case has a data key.
+        # Its id is new each time, so a new key never passes for a lost one.
+        path = settings.data_dir / "keys" / "payload-keys"
+        if not path.exists() and (held := _wrapped_by(engine)):
+            kid, cases = next(iter(held.items()))
+            raise KeyUnavailable(kid, cases)
+        text = private_file(path, lambda: (
+            f"dev-{secrets.token_hex(4)}:"
+            f"{base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()}".encode()))
         return cls.parse(text.decode())
+
+    def __contains__(self, kid: str) -> bool:
+        return kid in self._keys
+
+
+def _wrapped_by(engine: Engine) -> dict[str, int]:
+    """How many data keys each master key wraps (none before the schema exists)."""
+    if not inspect(engine).has_table(CaseKey.__tablename__):
+        return {}
+    with Session(engine) as session:
+        return dict(session.execute(select(CaseKey.master_key_id, func.count())
+                                    .group_by(CaseKey.master_key_id)).all())
 
 
 class CaseKeys:
@@ -104,9 +138,29 @@ class CaseKeys:
             row = self._create(case_id)
         if row is None:
             raise KeyShredded(f"no data key for {case_id}")
-        key = AESGCM(_open(self.masters[row.master_key_id], row.wrapped, case_id.encode()))
+        key = AESGCM(self._unwrap(row))
         self._cache[case_id] = (time.monotonic() + CACHE_SECONDS, key)
         return key
+
+    def _unwrap(self, row: CaseKey) -> bytes:
+        if row.master_key_id not in self.masters:
+            raise KeyUnavailable(row.master_key_id)
+        try:
+            return _open(self.masters[row.master_key_id], row.wrapped, row.case_id.encode())
+        except InvalidTag:
+            raise KeyUnavailable(row.master_key_id) from None
+
+    def check(self) -> None:
+        """At start-up: each master key that wrapped a stored data key is held, and is the key
+        it was (one of its data keys opens). Raises KeyUnavailable naming the first that is not."""
+        for kid, cases in _wrapped_by(self._engine).items():
+            with Session(self._engine) as session:
+                row = session.execute(select(CaseKey).where(CaseKey.master_key_id == kid)
+                                      .limit(1)).scalar_one()
+            try:
+                self._unwrap(row)
+            except KeyUnavailable:
+                raise KeyUnavailable(kid, cases) from None
 
     def _create(self, case_id: str) -> CaseKey:
         # A writer's transaction (on SQLite, the write lock up front), and a second look inside
@@ -159,6 +213,8 @@ class EnvelopeCodec(PayloadCodec, WithSerializationContext):
                 continue
             ref = payload.metadata[KEY_REF].decode()
             kind, _, name = ref.partition(":")
+            if kind != "case" and name not in self._masters:
+                raise KeyUnavailable(name)
             key: Any = (await self._case_key(name, create=False) if kind == "case"
                         else self._masters[name])
             out.append(Payload.FromString(_open(key, payload.data, ref.encode())))

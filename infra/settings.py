@@ -70,6 +70,9 @@ class Settings(BaseSettings):
     auth_signing_key: Path | None = None  # default: <data dir>/keys/token-signing.pem
     auth_role_claim: str = "casework_role"
     auth_agency_claim: str = "casework_agency"
+    auth_office_claim: str = "casework_office"
+    # The longest a token may be valid (exp - iat): a token minted to last for ever is refused.
+    auth_max_token_hours: float = Field(default=24.0, gt=0)
 
     # Master keys of payload encryption, `kid:base64url(32 bytes)`, newest first. Unset
     # (development only): a key file created in the data folder.
@@ -79,8 +82,9 @@ class Settings(BaseSettings):
 
     api_host: str = "127.0.0.1"
     api_port: int = 8000
-    # How long the API waits on Temporal for one step before answering 503.
-    api_temporal_timeout_seconds: float = 15.0
+    # The time one request may take: every call it makes to Temporal or a database shares it,
+    # and past it the answer is 503 with Retry-After.
+    api_request_budget_seconds: float = Field(default=10.0, gt=0)
 
     log_level: str = "INFO"
     log_format: Literal["auto", "json", "console"] = "auto"

@@ -23,7 +23,8 @@ DATA_CONVERTER: DataConverter = pydantic_data_converter
 
 
 def case_keys(settings: Settings) -> CaseKeys:
-    return CaseKeys(engine_for(settings.database), MasterKeys.from_settings(settings))
+    engine = engine_for(settings.database)
+    return CaseKeys(engine, MasterKeys.from_settings(settings, engine))
 
 
 def data_converter(settings: Settings, keys: CaseKeys | None = None) -> DataConverter:

@@ -36,12 +36,14 @@ def key_id(public: ec.EllipticCurvePublicKey) -> str:
 
 
 def mint(settings: Settings, user_id: str, role: str, agency: str | None = None,
-         ttl_seconds: int = 8 * 3600) -> str:
+         ttl_seconds: int = 8 * 3600, office: str | None = None) -> str:
     key = signing_key(settings)
     now = int(time.time())
     claims = {"iss": settings.auth_issuer, "aud": settings.auth_audience, "sub": user_id,
               "iat": now, "nbf": now, "exp": now + ttl_seconds, settings.auth_role_claim: role}
     if agency:
         claims[settings.auth_agency_claim] = agency
+    if office:
+        claims[settings.auth_office_claim] = office
     return jwt.encode(claims, key, algorithm=ALGORITHM,
                       headers={"kid": key_id(key.public_key())})

@@ -5,6 +5,12 @@ whitespace) including the previous entry's hash and its own sequence number. Cha
 or reordering any entry therefore breaks the chain at that entry, and `verify` names it. The
 database refuses UPDATE and DELETE on the table (triggers in the migration); the chain is what
 tells when someone with more rights than the API did it anyway.
+
+Someone who rewrites the log from some entry on, hashes and head row included, leaves a chain
+that verifies on its own. So the head is anchored elsewhere: every few seconds the writer copies
+it (sequence number and hash) into the read model's database and into the process's log, and
+`verify` checks the chain against every anchor it is given. A cut tail or a rewritten stretch
+before an anchor no longer matches it.
 """
 
 from __future__ import annotations
@@ -17,32 +23,40 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import Engine, select
 from sqlmodel import Session
 
 from infra.codec import CaseKeys, KeyShredded
 from infra.database import writer
-from store.tables import AuditEntry, AuditHead
+from store.queries import position_after, token_for
+from store.tables import AuditAnchor, AuditEntry, AuditHead
 
 GENESIS = "0" * 64
 AUDIT, SEALED = "audit", "sealed:"
 HASHED = ("seq", "at", "actor_id", "role", "agency", "kind", "action", "case_id", "reason",
           "request_id", "outcome", "prev_hash")
+# Hashed only when set, so the entries written before them still verify.
+HASHED_WHEN_SET = ("office",)
 
 
 class Record(BaseModel):
-    """What the caller knows of one command or read; `append` adds time, place and hashes."""
+    """What the caller knows of one command or read; `append` adds time, place and hashes.
 
-    actor_id: str
-    role: str | None = None
-    agency: str | None = None
-    kind: str
-    action: str
-    case_id: str | None = None
-    reason: str | None = None
-    request_id: str | None = None
-    outcome: str
+    Bounded as the table's columns are: an entry that would not fit is refused here, where it is
+    made, and never reaches (or fails) a batch of others. The reason is sealed before it is
+    stored, so its bound is the sealed text's."""
+
+    actor_id: str = Field(max_length=64)
+    role: str | None = Field(default=None, max_length=30)
+    agency: str | None = Field(default=None, max_length=64)
+    kind: str = Field(max_length=10)  # command | read | access (break the glass)
+    action: str = Field(max_length=60)
+    case_id: str | None = Field(default=None, max_length=40)
+    reason: str | None = Field(default=None, max_length=64_000)
+    request_id: str | None = Field(default=None, max_length=100)
+    outcome: str = Field(max_length=60)
+    office: str | None = Field(default=None, max_length=30)
 
 
 def sealed(keys: CaseKeys, record: Record) -> Record:
@@ -71,6 +85,8 @@ def reason_of(keys: CaseKeys, entry: AuditEntry) -> str | None:
 
 def canonical(entry: AuditEntry) -> bytes:
     fields: dict[str, Any] = {name: getattr(entry, name) for name in HASHED}
+    fields |= {name: value for name in HASHED_WHEN_SET
+               if (value := getattr(entry, name)) is not None}
     fields["at"] = entry.at.astimezone(UTC).isoformat(timespec="microseconds")
     return json.dumps(fields, sort_keys=True, separators=(",", ":"),
                       ensure_ascii=False).encode()
@@ -111,8 +127,10 @@ class Verdict:
         return self.first_bad_seq is None
 
 
-def verify(engine: Engine, batch: int = 5000) -> Verdict:
-    """Walk the chain from the first entry; name the first that does not match."""
+def verify(engine: Engine, anchors: Engine | None = None, batch: int = 5000) -> Verdict:
+    """Walk the chain from the first entry; name the first that does not match, the chain's
+    own links first, then the anchors kept in `anchors` (the read model's database)."""
+    anchored = _anchors(anchors) if anchors is not None else {}
     with Session(engine) as session:
         head = session.execute(select(AuditHead).where(AuditHead.id == 1)).scalar_one()
         expected_seq, prev, count = 1, GENESIS, 0
@@ -126,12 +144,32 @@ def verify(engine: Engine, batch: int = 5000) -> Verdict:
                                f"entry {entry.seq} does not follow the entry before it")
             if digest(entry) != entry.hash:
                 return Verdict(count, head.seq, entry.seq, f"entry {entry.seq} was altered")
+            if anchored.get(entry.seq, entry.hash) != entry.hash:
+                return Verdict(count, head.seq, entry.seq, f"entry {entry.seq} is not the one "
+                               "anchored: the log was rewritten from there or before")
             prev, expected_seq = entry.hash, expected_seq + 1
         if (head.seq, head.hash) != (expected_seq - 1, prev):
             bad = min(head.seq, expected_seq)
             return Verdict(count, head.seq, bad,
                            f"the chain ends at entry {expected_seq - 1}, the head says {head.seq}")
+        beyond = max((seq for seq in anchored if seq >= expected_seq), default=None)
+        if beyond is not None:
+            return Verdict(count, head.seq, expected_seq, f"the chain ends at entry "
+                           f"{expected_seq - 1}, but entry {beyond} was anchored: the tail was cut")
         return Verdict(count, head.seq)
+
+
+def anchor(engine: Engine, seq: int, hash_: str) -> None:
+    """Keep the head as it is now; once per sequence number."""
+    with Session(engine) as session:
+        if session.get(AuditAnchor, seq) is None:
+            session.add(AuditAnchor(seq=seq, hash=hash_, at=datetime.now(UTC)))
+            session.commit()
+
+
+def _anchors(engine: Engine) -> dict[int, str]:
+    with Session(engine) as session:
+        return dict(session.execute(select(AuditAnchor.seq, AuditAnchor.hash)).all())
 
 
 def _in_order(session: Session, batch: int) -> Iterator[AuditEntry]:
@@ -146,9 +184,26 @@ def _in_order(session: Session, batch: int) -> Iterator[AuditEntry]:
         session.expunge_all()
 
 
-def entries_for(engine: Engine, case_id: str, *, kind: str | None = None) -> list[AuditEntry]:
+def entries_for(engine: Engine, case_id: str, *,
+                kinds: tuple[str, ...] | None = None) -> list[AuditEntry]:
     with Session(engine) as session:
         query = select(AuditEntry).where(AuditEntry.case_id == case_id)
-        if kind is not None:
-            query = query.where(AuditEntry.kind == kind)
+        if kinds is not None:
+            query = query.where(AuditEntry.kind.in_(kinds))
         return list(session.execute(query.order_by(AuditEntry.seq)).scalars().all())
+
+
+def break_glass(engine: Engine, *, office: str | None, page_size: int,
+                page_token: str | None) -> tuple[list[AuditEntry], str | None]:
+    """Accesses that broke the glass, newest first; of one office's cases, or all."""
+    query = select(AuditEntry).where(AuditEntry.kind == "access")
+    if office is not None:
+        query = query.where(AuditEntry.office == office)
+    if page_token:
+        query = query.where(AuditEntry.seq < position_after(page_token))
+    with Session(engine) as session:
+        rows = list(session.execute(query.order_by(AuditEntry.seq.desc()).limit(page_size + 1))
+                    .scalars().all())
+    more = len(rows) > page_size
+    rows = rows[:page_size]
+    return rows, token_for(rows[-1].seq) if more else None

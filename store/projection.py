@@ -1,19 +1,32 @@
 """The case state as read-model rows. Idempotent: a copy no newer than the stored one changes
-nothing, so replays and retries of the projection never duplicate or roll back rows."""
+nothing, so replays and retries of the projection never duplicate or roll back rows.
+
+Rows of the records still in the state are replaced; rows of records that have left it stay as
+they were last written. Every settled record is archived (sealed) the first time a projection
+sees it: the workflow lets a record go only once a projection has done so."""
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import Engine, delete, select, tuple_
 from sqlmodel import Session
 
 from infra.codec import CaseKeys
 from infra.database import writer
-from store.tables import CaseDocument, CaseRow, DeadlineRow, MeasureRow, NotificationRow
+from store.tables import (
+    CaseDocument,
+    CaseRecord,
+    CaseRow,
+    DeadlineRow,
+    MeasureRow,
+    NotificationRow,
+)
+from workflows import case_size
 from workflows.case_model import CaseState, ConsentScope, DeadlineStatus, NotificationStatus
 from workflows.notify_rules import consent_in_force
 
 ROWS = (DeadlineRow, NotificationRow, MeasureRow)
 DOCUMENT = "document"  # what the case document is sealed for
+RECORD = "record"  # what an archived record is sealed for
 
 
 def project(engine: Engine, keys: CaseKeys, state: CaseState) -> bool:
@@ -25,14 +38,35 @@ def project(engine: Engine, keys: CaseKeys, state: CaseState) -> bool:
                               .with_for_update()).scalar_one_or_none()
         if stored is not None and stored >= state.revision:
             return False
-        for table in ROWS:
-            session.execute(delete(table).where(table.case_id == state.case_id))
+        for table, column, ids in (
+                (DeadlineRow, DeadlineRow.deadline_id, [d.id for d in state.deadlines]),
+                (NotificationRow, NotificationRow.notification_id,
+                 [n.id for n in state.notifications]),
+                (MeasureRow, MeasureRow.measure_id, [m.id for m in state.measures])):
+            if ids:
+                session.execute(delete(table).where(table.case_id == state.case_id,
+                                                    column.in_(ids)))
         session.merge(summary(state))
         session.merge(CaseDocument(case_id=state.case_id, revision=state.revision,
                                    sealed=document))
         session.add_all(rows(state))
+        session.add_all(_new_records(session, keys, state))
         session.commit()
     return True
+
+
+def _new_records(session: Session, keys: CaseKeys, state: CaseState) -> list[CaseRecord]:
+    """The state's settled records the archive does not hold yet, sealed."""
+    settled = case_size.settled(state)
+    if not settled:
+        return []
+    held = set(session.execute(select(CaseRecord.kind, CaseRecord.position).where(
+        CaseRecord.case_id == state.case_id,
+        tuple_(CaseRecord.kind, CaseRecord.position).in_([(r.kind, r.position)
+                                                          for r in settled]))).all())
+    return [CaseRecord(case_id=state.case_id, kind=r.kind, position=r.position,
+                       sealed=keys.seal(state.case_id, RECORD, r.item.model_dump_json().encode()))
+            for r in settled if (r.kind, r.position) not in held]
 
 
 def summary(state: CaseState) -> CaseRow:

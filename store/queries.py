@@ -24,20 +24,37 @@ from sqlalchemy import (
 from sqlmodel import Session
 
 from infra.codec import CaseKeys, KeyShredded
-from store.projection import DOCUMENT
-from store.tables import CaseDocument, CaseRow, MeasureRow, NotificationRow, UTCDateTime
+from store.projection import DOCUMENT, RECORD
+from store.tables import (
+    CaseDocument,
+    CaseRecord,
+    CaseRow,
+    MeasureRow,
+    NotificationRow,
+    UTCDateTime,
+)
+from workflows import case_size
 from workflows.case_model import (
     AgencyCasePage,
     AgencyCaseRow,
+    Alert,
+    Archived,
     CasePage,
     CaseState,
     CaseSummary,
+    Consent,
+    CriminalRecord,
+    Deadline,
     DeliveryPage,
     DeliveryRow,
     DuePage,
     DueRow,
+    Measure,
+    Notification,
     Office,
     Phase,
+    StepPage,
+    StepRecord,
 )
 from workflows.deadline_rules import DeadlineKind
 
@@ -140,6 +157,14 @@ def list_agency_cases(engine: Engine, *, agency_id: str, page_size: int,
                           if len(rows) > page_size else None)
 
 
+def case_assignment(engine: Engine, case_id: str) -> tuple[str, str | None] | None:
+    """The case's office and caseworker as last projected."""
+    with Session(engine) as session:
+        row = session.execute(select(CaseRow.office, CaseRow.caseworker_id)
+                              .where(CaseRow.case_id == case_id)).first()
+    return None if row is None else (row[0], row[1])
+
+
 def case_document(engine: Engine, keys: CaseKeys, case_id: str) -> CaseState | None:
     """The case as last projected: what a closed case shows once Temporal has let it go.
     None once the case is shredded."""
@@ -151,6 +176,62 @@ def case_document(engine: Engine, keys: CaseKeys, case_id: str) -> CaseState | N
         return CaseState.model_validate_json(keys.open(case_id, DOCUMENT, doc.sealed))
     except KeyShredded:
         return None
+
+
+RECORD_MODELS: dict[str, type[Any]] = {
+    "steps": StepRecord, "alerts": Alert, "criminal": CriminalRecord, "consents": Consent,
+    "measures": Measure, "deadlines": Deadline, "notifications": Notification}
+
+
+def archived(engine: Engine, keys: CaseKeys, case_id: str, kind: str, *, after: int = 0,
+             before: int | None = None, limit: int | None = None) -> list[tuple[int, Any]]:
+    """A case's archived records of one kind, by position: (position, record)."""
+    query = select(CaseRecord.position, CaseRecord.sealed).where(
+        CaseRecord.case_id == case_id, CaseRecord.kind == kind, CaseRecord.position > after)
+    if before is not None:
+        query = query.where(CaseRecord.position < before)
+    with Session(engine) as session:
+        rows = session.execute(query.order_by(CaseRecord.position).limit(limit)).all()
+    model = RECORD_MODELS[kind]
+    return [(position, model.model_validate_json(keys.open(case_id, RECORD, sealed)))
+            for position, sealed in rows]
+
+
+def case_steps(engine: Engine, keys: CaseKeys, state: CaseState, *, page_size: int,
+               page_token: str | None) -> StepPage:
+    """Every step of a case, oldest first: the archived ones, then those the state keeps."""
+    after = position_after(page_token)
+    first_kept = state.steps[0].seq if state.steps else state.version + 1
+    steps = [s for _, s in archived(engine, keys, state.case_id, "steps", after=after,
+                                    before=first_kept, limit=page_size + 1)]
+    steps += [s for s in state.steps if s.seq > after][:page_size + 1 - len(steps)]
+    more = len(steps) > page_size
+    steps = steps[:page_size]
+    return StepPage(steps=steps, next_page_token=token_for(steps[-1].seq) if more else None)
+
+
+def whole_case(engine: Engine, keys: CaseKeys, state: CaseState) -> CaseState:
+    """The case with every archived record back in its place: its whole life, for the
+    auditors' picture. The state's own copy of a record wins over the archive's."""
+    whole = state.model_copy(deep=True)
+    for kind, (items_of, position_of) in case_size.LISTS.items():
+        items = items_of(whole)
+        kept = {position_of(whole, i): item for i, item in enumerate(items)}
+        merged = dict(archived(engine, keys, state.case_id, kind))
+        merged.update(kept)
+        items[:] = [merged[p] for p in sorted(merged)]
+    whole.archived = Archived()
+    return whole
+
+
+def position_after(token: str | None) -> int:
+    """The position a page token names (0 for none)."""
+    if not token:
+        return 0
+    values = _decode(token)
+    if len(values) != 1 or not _is_int(values[0]):
+        raise BadToken("page_token is not valid")
+    return values[0]
 
 
 def _page(engine: Engine, query: Select[Any], key: list[ColumnElement[Any]], size: int,
@@ -170,14 +251,47 @@ def _page(engine: Engine, query: Select[Any], key: list[ColumnElement[Any]], siz
     return rows, _encode(result[size - 1][1:]) if len(result) > size else None
 
 
+def token_for(position: int) -> str:
+    return _encode((position,))
+
+
 def _encode(values: tuple[Any, ...]) -> str:
     plain = [{"t": v.isoformat()} if isinstance(v, datetime) else v for v in values]
     return base64.urlsafe_b64encode(json.dumps(plain).encode()).decode().rstrip("=")
 
 
+# A token names at most a few sort-key values: an id, a count, an instant.
+TOKEN_CHARS = 512
+TOKEN_VALUES = 4
+TOKEN_INT = 2**53
+
+
 def _decode(token: str) -> list[Any]:
+    """The sort key a token names. Anything this module would not have written is refused with
+    `BadToken`: tokens come from clients, and a forged one must not reach the database."""
+    if len(token) > TOKEN_CHARS:
+        raise BadToken("page_token is not valid")
     try:
         plain = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-        return [datetime.fromisoformat(v["t"]) if isinstance(v, dict) else v for v in plain]
-    except (ValueError, TypeError, KeyError) as err:
+    except (ValueError, TypeError, RecursionError) as err:
         raise BadToken("page_token is not valid") from err
+    if not isinstance(plain, list) or not 0 < len(plain) <= TOKEN_VALUES:
+        raise BadToken("page_token is not valid")
+    return [_value(v) for v in plain]
+
+
+def _value(v: Any) -> Any:
+    if isinstance(v, dict) and set(v) == {"t"} and isinstance(v["t"], str):
+        try:
+            at = datetime.fromisoformat(v["t"])
+            if at.tzinfo is not None:
+                return at.astimezone(UTC)
+        except (ValueError, OverflowError):
+            pass
+    elif _is_int(v) or (isinstance(v, str) and len(v) <= 64):
+        return v
+    raise BadToken("page_token is not valid")
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool) and -TOKEN_INT <= v <= TOKEN_INT

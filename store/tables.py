@@ -73,6 +73,19 @@ class CaseDocument(SQLModel, table=True):
     sealed: bytes
 
 
+class CaseRecord(SQLModel, table=True):
+    """A settled record of a case (a step, an alert, a finished measure, a settled deadline or
+    notification, a superseded consent, an earlier criminal-process stage), archived before it
+    leaves the case's state. Sealed under the case's data key, like the case document."""
+
+    __tablename__ = "case_record"
+
+    case_id: str = Field(primary_key=True, max_length=40)
+    kind: str = Field(primary_key=True, max_length=20)  # steps, measures, … (`case_size.KEEP`)
+    position: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    sealed: bytes
+
+
 class DeadlineRow(SQLModel, table=True):
     __tablename__ = "case_deadline"
 
@@ -129,6 +142,9 @@ class AuditEntry(SQLModel, table=True):
     outcome: str = Field(max_length=60)  # the HTTP status, and the problem code when refused
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64)
+    # The case's office, on an entry of staff reaching a case outside their office and
+    # assignment (break the glass): what office leads review. Hashed only when set.
+    office: str | None = Field(default=None, index=True, max_length=30)
 
 
 class AuditHead(SQLModel, table=True):
@@ -139,6 +155,17 @@ class AuditHead(SQLModel, table=True):
     id: int = Field(default=1, primary_key=True)
     seq: int
     hash: str = Field(max_length=64)
+
+
+class AuditAnchor(SQLModel, table=True):
+    """The audit chain's head as it was at a moment, kept outside the audit log (in the read
+    model's database): a log cut short or rewritten from some entry on no longer matches it."""
+
+    __tablename__ = "audit_anchor"
+
+    seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    hash: str = Field(max_length=64)
+    at: datetime = instant()
 
 
 class HistoryEvent(SQLModel, table=True):

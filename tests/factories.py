@@ -1,9 +1,10 @@
-"""Valid step bodies for tests; each test changes only what it is about."""
+"""Valid step bodies for tests; each test changes only what it is about. Dates are today's
+(or near it): a step's dates must make sense for a case referred today."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from workflows.case_model import (
@@ -36,20 +37,34 @@ from workflows.case_model import (
     ThreatLevel,
 )
 
-CASEWORKER = Actor(user_id="cw-anna", role=Role.CASEWORKER, agency="joutseno")
+CASEWORKER = Actor(user_id="cw-anna", role=Role.CASEWORKER, office=Office.HELSINKI)
+
+
+def today() -> date:
+    """Today in Helsinki, where the case's dates are counted."""
+    from workflows.deadline_rules import helsinki_date
+
+    return helsinki_date(datetime.now(UTC))
 # Personal data that must never appear outside the case state.
 PERSON = Person(given_names="Maria Elena", surname="Vasquez-Testperson",
                 date_of_birth=date(1994, 3, 17), nationality="PHL", languages=["tl", "en"])
 
 
+def child() -> Person:
+    """A person of fifteen: a minor's referral must say so and agree with the birth date."""
+    return PERSON.model_copy(update={"date_of_birth": today() - timedelta(days=15 * 365)})
+
+
 def referral(**changes: Any) -> Referral:
+    if changes.get("minor") and "person" not in changes:
+        changes["person"] = child()
     base = Referral(
         reason="Referred by the police after a labour inspection at a berry farm.",
         referrer=Referrer(agency_type=AgencyType.POLICE, organisation="Helsinki police"),
         office=Office.HELSINKI, exploitation=[Exploitation.FORCED_LABOUR], minor=False,
         client_consent=True, person=PERSON,
     )
-    return base.model_copy(update=changes)
+    return Referral.model_validate(base.model_dump() | changes)
 
 
 def meta(version: int, *, key: str | None = None, actor: Actor = CASEWORKER,
@@ -61,14 +76,14 @@ def meta(version: int, *, key: str | None = None, actor: Actor = CASEWORKER,
 def admission(admitted: bool = True) -> AdmissionDecision:
     return AdmissionDecision(reason="Indications of forced labour; needs help because of it.",
                              admitted=admitted, decision_maker_id="lead-jussi",
-                             decided_on=date(2026, 11, 23))
+                             decided_on=today())
 
 
 def assessment() -> Assessment:
     return Assessment(reason="Joint meeting with the reception centre.",
                       safety_threat=ThreatLevel.HIGH, criminal_matter=True,
                       needs_support_person=True, client_view="Wants safe housing and work.",
-                      agencies=[AgencyType.RECEPTION_CENTRE], assessed_on=date(2026, 11, 30))
+                      agencies=[AgencyType.RECEPTION_CENTRE], assessed_on=today())
 
 
 def measure(kind: MeasureType = MeasureType.HOUSING) -> NewMeasure:
@@ -83,7 +98,7 @@ def measure_update(measure_id: str, action: MeasureAction) -> MeasureUpdate:
 
 def criminal(stage: CriminalStage) -> CriminalEvent:
     return CriminalEvent(reason="Police informed the case worker.", stage=stage,
-                         on=date(2027, 1, 10), authority="National Bureau of Investigation")
+                         on=today(), authority="National Bureau of Investigation")
 
 
 def consent(scope: ConsentScope = ConsentScope.CONTACT_POLICE, given: bool = True,
@@ -94,19 +109,23 @@ def consent(scope: ConsentScope = ConsentScope.CONTACT_POLICE, given: bool = Tru
 
 def transition() -> MunicipalityTransition:
     return MunicipalityTransition(reason="Client got a home municipality.", municipality="Tampere",
-                                  home_municipality_since=date(2027, 6, 1),
-                                  handover_on=date(2027, 6, 15),
-                                  integration_plan_start=date(2027, 7, 1))
+                                  home_municipality_since=today() + timedelta(days=30),
+                                  handover_on=today() + timedelta(days=44),
+                                  integration_plan_start=today() + timedelta(days=60))
 
 
 def exit_decision() -> ExitDecision:
     return ExitDecision(reason="Client no longer needs the assistance system's help.",
                         ground=ExitGround.NO_LONGER_NEEDS_HELP, decision_maker_id="lead-jussi",
-                        decided_on=date(2028, 1, 10))
+                        decided_on=today())
 
 
 def reassignment(caseworker_id: str = "cw-pekka") -> Reassignment:
     return Reassignment(reason="Caseworker on leave.", caseworker_id=caseworker_id)
+
+
+# The caseworker who takes the case over in Tampere.
+TAMPERE_CASEWORKER = Actor(user_id="cw-tiina", role=Role.CASEWORKER, office=Office.TAMPERE)
 
 
 def transfer(office: Office = Office.TAMPERE) -> OfficeTransfer:

@@ -110,8 +110,8 @@ def test_run_stop_and_resume(tmp_path: Path) -> None:
                 done = post(http, f"/v1/cases/{c}/{path}", payload, done["version"])
             assert done["phase"] == "exited"
             # A minor: child protection is told at once, by mail to the local outbox.
-            minor = http.post("/v1/cases", json=body(f.referral(), minor=True,
-                                                     guardian_consent=True),
+            minor = http.post("/v1/cases", json=body(f.referral(minor=True,
+                                                                guardian_consent=True)),
                               headers=CASEWORKER).json()
             outbox = tmp_path / "outbox"
             for _ in range(100):

@@ -15,7 +15,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 
 from activities.notifications import NotificationActivities
 from activities.read_model import ReadModelActivities
-from infra.codec import CaseKeys
+from infra.codec import CaseKeys, KeyUnavailable
 from infra.database import engine_for
 from infra.logs import configure_logging
 from infra.process import exit_skipping_teardown
@@ -50,6 +50,7 @@ def build_worker(client: Client, settings: Settings, keys: CaseKeys | None = Non
 
 async def serve(settings: Settings) -> None:
     keys = case_keys(settings)
+    keys.check()  # refuse to start when stored case keys cannot be opened
     client = await connect(settings, keys=keys)
     worker = build_worker(client, settings, keys)
     stop = asyncio.Event()
@@ -85,7 +86,11 @@ def main() -> None:
     settings = get_settings()
     configure_logging(settings)
     configure_telemetry(settings, "worker")
-    asyncio.run(serve(settings))
+    try:
+        asyncio.run(serve(settings))
+    except KeyUnavailable as err:
+        log.error("worker refuses to start", problem=str(err))
+        exit_skipping_teardown(1)
     exit_skipping_teardown()
 
 

@@ -50,7 +50,7 @@ def open_deadline(state: CaseState, kind: DeadlineKind, begins_on: date, now: da
                   actor: Actor | None, *, length: Length | None = None,
                   subject: str | None = None) -> Deadline:
     """Raises `deadline_rules.RuleRefusal` when the rule does not allow the request."""
-    deadline = Deadline(id=f"D{len(state.deadlines) + 1}", kind=kind, rule_version="",
+    deadline = Deadline(id=state.next_deadline_id(), kind=kind, rule_version="",
                         rule_source="", begins_on=begins_on, due_on=begins_on, due_at=now,
                         length=length, subject=subject)
     _apply_schedule(deadline, now, None)
@@ -122,7 +122,7 @@ def raise_due(state: CaseState, now: datetime) -> list[Alert]:
                 raised.append((at, kind, d))
     alerts = []
     for at, kind, d in sorted(raised, key=lambda r: (r[0], r[2].id)):
-        alert = Alert(seq=len(state.alerts) + 1, kind=kind, deadline_id=d.id, deadline_kind=d.kind,
+        alert = Alert(seq=state.next_alert_seq(), kind=kind, deadline_id=d.id, deadline_kind=d.kind,
                       office=state.assignment.office, at=at, raised_at=now)
         state.alerts.append(alert)
         alerts.append(alert)

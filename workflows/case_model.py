@@ -12,14 +12,24 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-from workflows.deadline_rules import DeadlineKind
+from workflows.deadline_rules import DeadlineKind, helsinki_date
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 # Staff and agency identifiers are pseudonymous keys, never names.
 Ident = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._:-]{1,64}$")]
+
+
+def _unique(items: list[Any]) -> list[Any]:
+    if len(set(items)) != len(items):
+        raise ValueError("items must not repeat")
+    return items
+
+
+# Lists are bounded like strings: a list of choices holds each choice at most once.
+Unique = AfterValidator(_unique)
 
 
 class Model(BaseModel):
@@ -178,11 +188,13 @@ class ConsentGiver(StrEnum):
 
 
 class Actor(Model):
-    """The person behind a step: a pseudonymous staff id, their role and agency."""
+    """The person behind a step: a pseudonymous staff id, their role, and their agency (agency
+    staff) or office (the assistance system's staff)."""
 
     user_id: Ident
     role: Role
     agency: Ident | None = None
+    office: Office | None = None
 
 
 class StepMeta(Model):
@@ -191,7 +203,10 @@ class StepMeta(Model):
     actor: Actor
     expected_version: int = Field(ge=0)
     idempotency_key: Annotated[str, StringConstraints(min_length=1, max_length=200)]
-    fingerprint: str  # hash of the request body: a reused key with another body is refused
+    # Hash of the request (body and caller): a reused key with another request is refused.
+    fingerprint: Annotated[str, StringConstraints(max_length=64)]
+    # Staff reaching a case outside their office and assignment state why ("break the glass").
+    access_reason: Text | None = None
 
 
 # --- step bodies (API request bodies and update arguments) ----------------------------------
@@ -210,7 +225,8 @@ class Person(Model):
     nationality: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] | None = Field(
         default=None, description="ISO 3166-1 alpha-3"
     )
-    languages: list[Annotated[str, StringConstraints(min_length=2, max_length=35)]] = []
+    languages: Annotated[list[Annotated[str, StringConstraints(min_length=2, max_length=35)]],
+                         Field(max_length=10), Unique] = []
 
 
 class Referrer(Model):
@@ -225,7 +241,8 @@ class Referrer(Model):
 class Referral(Step):
     referrer: Referrer
     office: Office
-    exploitation: list[Exploitation] = Field(min_length=1)
+    exploitation: Annotated[list[Exploitation], Field(min_length=1, max_length=len(Exploitation)),
+                            Unique]
     minor: bool
     client_consent: bool = Field(description="The client's consent to the referral.")
     guardian_consent: bool | None = Field(
@@ -235,6 +252,9 @@ class Referral(Step):
     caseworker_id: Ident | None = Field(
         default=None, description="Responsible caseworker; defaults to the referring user."
     )
+    received_on: date | None = Field(
+        default=None, description="The day the referral was received (by phone, say), if "
+        "before today; its deadlines count from it. Not in the future, at most a year back.")
 
 
 class AdmissionDecision(Step):
@@ -250,7 +270,7 @@ class Assessment(Step):
     criminal_matter: bool
     needs_support_person: bool
     client_view: Text
-    agencies: list[AgencyType] = []
+    agencies: Annotated[list[AgencyType], Field(max_length=len(AgencyType)), Unique] = []
     assessed_on: date
 
 
@@ -382,6 +402,7 @@ class Consent(Model):
     given: bool
     at: datetime
     recorded_by: Ident
+    seq: int | None = None  # its position among the case's consents (None: its place in the list)
 
 
 class Assignment(Model):
@@ -525,6 +546,29 @@ class Deadline(Model):
     events: list[DeadlineEvent] = []
 
 
+class Told(Model):
+    """An agency that was delivered a notification of the case, and on what basis: whom an exit
+    is announced to, and what the agency may see, after the notification itself left the state."""
+
+    agency_id: str
+    consent: ConsentScope | None = None
+    legal_basis: LegalBasis | None = None
+
+
+class Archived(Model):
+    """How many records of each kind have left the state for the read model (settled ones,
+    oldest first): ids go on counting from them, so a case's state stays bounded however long
+    it lives."""
+
+    steps: int = 0
+    measures: int = 0
+    deadlines: int = 0
+    notifications: int = 0
+    alerts: int = 0
+    consents: int = 0
+    criminal: int = 0
+
+
 class Alert(Model):
     seq: int
     kind: AlertKind
@@ -560,6 +604,28 @@ class CaseState(Model):
     runs: int = Field(default=1, description="Workflow runs so far (continue-as-new).")
     revision: int = Field(default=0, description="Counts every change, steps and the "
                           "workflow's own (alerts, deliveries); orders the read model's copies.")
+    received_on: date | None = Field(default=None, description="The day the referral was "
+                                     "received, when before the day it was recorded.")
+    archived: Archived = Field(default_factory=Archived, description="Records moved to the "
+                               "read model: the state keeps the recent and the open ones.")
+    informed: list[Told] = Field(default=[], description="Agencies delivered a notification.")
+
+    @property
+    def began_on(self) -> date:
+        """The day the case began: the referral's receipt (Helsinki time)."""
+        return self.received_on or helsinki_date(self.referred_at)
+
+    def next_measure_id(self) -> str:
+        return f"M{self.archived.measures + len(self.measures) + 1}"
+
+    def next_deadline_id(self) -> str:
+        return f"D{self.archived.deadlines + len(self.deadlines) + 1}"
+
+    def next_notification_id(self) -> str:
+        return f"N{self.archived.notifications + len(self.notifications) + 1}"
+
+    def next_alert_seq(self) -> int:
+        return self.archived.alerts + len(self.alerts) + 1
 
     def next_deadline(self) -> Deadline | None:
         return min((d for d in self.deadlines if d.status.pending), key=lambda d: d.due_at,
@@ -671,6 +737,7 @@ class AgencyCaseView(Model):
     recorded legal basis) allows. A referrer alone learns only whether the person was admitted."""
 
     case_id: str
+    version: int = Field(description="The case's version: send it as If-Match with a step.")
     involvement: list[Literal["referrer", "notified", "provider"]]
     admitted: bool | None
     notifications: list[AgencyNotice] = []
@@ -684,4 +751,36 @@ class AgencyCaseRow(Model):
 
 class AgencyCasePage(Model):
     cases: list[AgencyCaseRow]
+    next_page_token: str | None = None
+
+
+class OperationsNotice(Model):
+    """A notification as operations see it: where it stands, never what it says."""
+
+    id: str
+    purpose: str
+    agency_id: str | None
+    status: NotificationStatus
+    attempts: int
+    last_error: str | None
+    changed_at: datetime
+
+
+class OperationsCaseView(Model):
+    """What operations staff see of one case: where it stands and how its deliveries go. No
+    personal data, no reasons."""
+
+    case_id: str
+    version: int
+    phase: Phase
+    office: Office
+    caseworker_id: str | None
+    notifications: list[OperationsNotice]
+
+
+class StepPage(Model):
+    """A case's steps, oldest first: the recent ones from the case, older ones from the read
+    model."""
+
+    steps: list[StepRecord]
     next_page_token: str | None = None

@@ -17,8 +17,8 @@ from typing import Any, TypeVar
 from temporalio.exceptions import ApplicationError
 
 from workflows import case_deadlines as deadlines
+from workflows import case_size, notify_rules
 from workflows import deadline_rules as dr
-from workflows import notify_rules
 from workflows.case_model import (
     Actor,
     Admission,
@@ -64,6 +64,7 @@ from workflows.case_model import (
     ReflectionPeriodGrant,
     Role,
     Step,
+    StepRecord,
 )
 
 
@@ -88,6 +89,9 @@ UNKNOWN_NOTIFICATION = "UnknownNotification"
 INVALID_STEP = "InvalidStep"
 RULE_REFUSED = "RuleRefused"
 CASE_CLOSED = "CaseClosed"
+FORBIDDEN = "Forbidden"
+OUTSIDE_OFFICE = "OutsideOffice"
+CASE_LIMIT = "CaseLimitReached"
 
 K = dr.DeadlineKind
 
@@ -132,6 +136,29 @@ MEASURE_NEXT: dict[MeasureAction, tuple[frozenset[MeasureStatus], MeasureStatus]
         MeasureStatus.CANCELLED,
     ),
 }
+
+
+def record(state: CaseState, action: str, ctx: StepContext, reason: str) -> None:
+    """The step in the case's ordered list, with who, when, why and the version it made."""
+    state.version += 1
+    state.steps.append(StepRecord(seq=state.version, action=action, actor=ctx.actor, at=ctx.now,
+                                  reason=reason, version=state.version))
+
+
+def plan(state: CaseState, action: str, step: Any, now: datetime) -> None:
+    """Record the notifications the step calls for (pending, or withheld without consent)."""
+    for planned in notify_rules.plan_step(action, state, step):
+        state.notifications.append(notify_rules.notification(state, planned, now))
+
+
+def take(state: CaseState, step: S, rule: Rule[S], ctx: StepContext, *, notify: bool) -> str:
+    """A step on the state: the rule, the step's record, and the notifications it calls for.
+    The workflow's validator runs it on a copy, its handler on the state."""
+    action = rule(state, step, ctx)
+    record(state, action, ctx, step.reason)
+    if notify:
+        plan(state, action, step, ctx.now)
+    return action
 
 
 def _require_phase(state: CaseState, step: str, *allowed: Phase) -> None:
@@ -198,8 +225,10 @@ def open_case(case_id: str, referral: Referral, ctx: StepContext) -> CaseState:
         assignment=Assignment(office=referral.office,
                               caseworker_id=referral.caseworker_id or ctx.actor.user_id),
         consents=consents,
+        received_on=referral.received_on,
     )
-    _open_deadline(state, K.ADMISSION_DECISION, dr.helsinki_date(ctx.now), ctx)
+    # The decision is due counting from the day the referral was received.
+    _open_deadline(state, K.ADMISSION_DECISION, state.began_on, ctx)
     return state
 
 
@@ -244,7 +273,7 @@ def assess_needs(state: CaseState, step: Assessment, ctx: StepContext) -> str:
 def add_measure(state: CaseState, step: NewMeasure, ctx: StepContext) -> str:
     _require_phase(state, "assistance measure", *OPEN_PHASES)
     state.measures.append(
-        Measure(id=f"M{len(state.measures) + 1}", type=step.type, provider=step.provider,
+        Measure(id=state.next_measure_id(), type=step.type, provider=step.provider,
                 added_at=ctx.now, changed_at=ctx.now)
     )
     return "measure_added"
@@ -289,7 +318,8 @@ def record_consent(state: CaseState, step: ConsentChange, ctx: StepContext) -> s
         raise StepRejected(INVALID_STEP, "a guardian's consent applies to a minor only",
                            field="given_by")
     state.consents.append(Consent(scope=step.scope, given_by=step.given_by, given=step.given,
-                                  at=ctx.now, recorded_by=ctx.actor.user_id))
+                                  at=ctx.now, recorded_by=ctx.actor.user_id,
+                                  seq=case_size.next_consent_seq(state)))
     return f"consent_{'given' if step.given else 'withdrawn'}"
 
 

@@ -1,8 +1,9 @@
 """`CaseWorkflow`: one durable workflow per case; the workflow id is the case id.
 
-Every caseworker step is an update whose validator runs the step's rule on a copy of the state, so
-a refused step never reaches history. Handlers are synchronous: a step's check and its change
-happen in one activation, and no other step can interleave between them.
+Every caseworker step is an update whose validator checks who may take it, the version it was
+based on and its dates, then runs the step's rule on a copy of the state and checks the size of
+the result, so a refused step never reaches history. Handlers are synchronous: a step's check and
+its change happen in one activation, and no other step can interleave between them.
 """
 
 from __future__ import annotations
@@ -19,9 +20,10 @@ with workflow.unsafe.imports_passed_through():
     from activities.notifications import PERMANENT, Delivery, NotificationActivities
     from activities.read_model import ReadModelActivities
     from workflows import case_deadlines as deadlines
+    from workflows import case_guards as guards
     from workflows import case_rules as rules
+    from workflows import case_size, notify_rules
     from workflows import deadline_rules as dr
-    from workflows import notify_rules
     from workflows.case_model import (
         AdmissionDecision,
         Assessment,
@@ -48,7 +50,6 @@ with workflow.unsafe.imports_passed_through():
         Reassignment,
         ReflectionPeriodGrant,
         StepMeta,
-        StepRecord,
     )
     from workflows.case_rules import Rule, StepContext, StepRejected
     from workflows.search_attributes import (
@@ -73,10 +74,22 @@ DEADLINE_TIMERS = "deadline-timers-v1"
 NOTIFICATIONS = "notifications-v1"
 # Patch: every change of the state projected into the read model by an activity.
 READ_MODEL = "read-model-v1"
+# Patch: the state stays bounded (settled records leave it once archived; a run also continues
+# as new by its history's size), and activities on a dead worker are retried within seconds.
+HARDENING = "hardening-v1"
 PROJECT_TIMEOUT = timedelta(seconds=30)
 # The database may be down for a while: keep trying, at most a minute apart.
 PROJECT_RETRY = RetryPolicy(maximum_interval=timedelta(minutes=1))
 RESOLVE_TIMEOUT = timedelta(seconds=30)
+# Hardened: a projection or look-up takes milliseconds; one that has not finished in this long
+# ran on a worker that died, and is tried again elsewhere.
+QUICK_TIMEOUT = timedelta(seconds=10)
+# Hardened: a delivery heartbeats every second; missing this long, its worker is gone.
+DELIVERY_HEARTBEAT = timedelta(seconds=5)
+# Hardened: continue as new before a run's history grows past this (Temporal's limit is 50 MiB).
+HISTORY_BYTES = 8 * 1024 * 1024
+# How much of an activity's error message a notification keeps.
+ERROR_CHARS = 500
 DELIVERY_RETRY = RetryPolicy(initial_interval=timedelta(seconds=10), backoff_coefficient=2.0,
                              maximum_interval=timedelta(hours=1),
                              non_retryable_error_types=[PERMANENT])
@@ -92,6 +105,7 @@ class CaseWorkflow:
         self._timers = workflow.patched(DEADLINE_TIMERS)
         self._notify = self._timers and workflow.patched(NOTIFICATIONS)
         self._project = self._notify and workflow.patched(READ_MODEL)
+        self._bounded = self._project and workflow.patched(HARDENING)
         self._projected = -1  # the state revision the read model has
         self._projecting_now = False
         self._delivering: set[str] = set()
@@ -106,9 +120,10 @@ class CaseWorkflow:
         ctx = StepContext(now=workflow.now(), actor=meta.actor)
         self._keys = {}
         self._state = rules.open_case(workflow.info().workflow_id, referral, ctx)
-        self._record("referred", meta, referral.reason, ctx)
-        for planned in notify_rules.plan_step("referred", self._state, referral):
-            self._plan(planned)
+        rules.record(self._state, "referred", ctx, referral.reason)
+        self._remember(meta, "referred")
+        if self._notify:
+            rules.plan(self._state, "referred", referral, ctx.now)
 
     @workflow.run
     async def run(self, inp: CaseInput) -> CaseState:
@@ -320,7 +335,8 @@ class CaseWorkflow:
             await self._send(n)
         except ActivityError as err:
             n.status = NotificationStatus.FAILED
-            n.last_error = err.cause.message if isinstance(err.cause, FailureError) else str(err)
+            n.last_error = (err.cause.message if isinstance(err.cause, FailureError)
+                            else str(err))[:ERROR_CHARS]
         # Not in a `finally`: when the run is evicted the task is closed, outside any workflow.
         n.changed_at = workflow.now()
         self._delivering.discard(n.id)
@@ -335,6 +351,7 @@ class CaseWorkflow:
             Delivery(notification_id=n.id, key=n.key, agency_id=n.agency_id or "",
                      purpose=n.purpose, case_id=self._state.case_id, message=n.message),
             activity_id=f"{n.id}.{n.sends}", start_to_close_timeout=timedelta(minutes=2),
+            heartbeat_timeout=DELIVERY_HEARTBEAT if self._bounded else None,
             schedule_to_close_timeout=self._give_up, retry_policy=DELIVERY_RETRY)
         n.status, n.attempts, n.last_error = (NotificationStatus.DELIVERED,
                                               n.attempts + result.attempts, None)
@@ -348,16 +365,16 @@ class CaseWorkflow:
         new one to each of the others."""
         ids = await workflow.execute_activity_method(
             NotificationActivities.resolve_agencies, n.selector,
-            start_to_close_timeout=RESOLVE_TIMEOUT)
+            start_to_close_timeout=QUICK_TIMEOUT if self._bounded else RESOLVE_TIMEOUT)
         if not ids:
             n.status, n.last_error = (NotificationStatus.FAILED,
                                       f"no agency in the directory for {n.selector}")
             return False
         n.agency_id = ids[0]
         for agency_id in ids[1:]:
-            seq = len(self._state.notifications) + 1
+            nid = self._state.next_notification_id()
             self._state.notifications.append(n.model_copy(update={
-                "id": f"N{seq}", "key": f"{self._state.case_id}:N{seq}", "agency_id": agency_id,
+                "id": nid, "key": f"{self._state.case_id}:{nid}", "agency_id": agency_id,
                 "sends": 0}))
         return True
 
@@ -365,16 +382,21 @@ class CaseWorkflow:
 
     async def _keep_read_model(self) -> None:
         """Project each new revision of the state. Changes made while a projection runs go
-        together into the next one."""
+        together into the next one. Once the read model holds a revision, the settled records
+        it archived leave the state (see `case_size`)."""
         while True:
             # None starts once the history is full: the next run projects its first revision.
             await workflow.wait_condition(
                 lambda: self._state.revision > self._projected and not self._history_full())
             revision, self._projecting_now = self._state.revision, True
+            gone = case_size.leaving(self._state) if self._bounded else None
             await workflow.execute_activity_method(
                 ReadModelActivities.project_case, self._state,
-                start_to_close_timeout=PROJECT_TIMEOUT, retry_policy=PROJECT_RETRY)
+                start_to_close_timeout=QUICK_TIMEOUT if self._bounded else PROJECT_TIMEOUT,
+                retry_policy=PROJECT_RETRY)
             self._projected, self._projecting_now = revision, False
+            if gone is not None:
+                case_size.trim(self._state, gone)
 
     def _projecting(self) -> bool:
         return self._project and self._projected < self._state.revision
@@ -419,6 +441,8 @@ class CaseWorkflow:
             pass
 
     def _check(self, meta: StepMeta, step: Any, rule: Rule[Any]) -> None:
+        # Who may take the step comes first: the version is the case's business.
+        guards.authorize(self._state, meta, rule, step)
         if self._is_retry(meta):
             return
         if meta.expected_version != self._state.version:
@@ -428,16 +452,16 @@ class CaseWorkflow:
                 f"the step was based on version {meta.expected_version}",
                 current_version=self._state.version,
             )
-        rule(self._state.model_copy(deep=True), step, self._context(meta))
+        guards.check_dates(self._state, rule, step, dr.helsinki_date(workflow.now()))
+        after = self._state.model_copy(deep=True)
+        rules.take(after, step, rule, self._context(meta), notify=self._notify)
+        guards.fits(after, rule)
 
     def _apply(self, meta: StepMeta, step: Any, rule: Rule[Any]) -> CaseState:
         if self._is_retry(meta):
             return self._state
-        ctx = self._context(meta)
-        action = rule(self._state, step, ctx)
-        self._record(action, meta, step.reason, ctx)
-        for planned in notify_rules.plan_step(action, self._state, step):
-            self._plan(planned)
+        action = rules.take(self._state, step, rule, self._context(meta), notify=self._notify)
+        self._remember(meta, action)
         self._publish()
         return self._state
 
@@ -455,11 +479,9 @@ class CaseWorkflow:
     def _context(meta: StepMeta) -> StepContext:
         return StepContext(now=workflow.now(), actor=meta.actor)
 
-    def _record(self, action: str, meta: StepMeta, reason: str, ctx: StepContext) -> None:
+    def _remember(self, meta: StepMeta, action: str) -> None:
+        """The step's key, so a retry is answered and not applied again; and a log line."""
         state = self._state
-        state.version += 1
-        state.steps.append(StepRecord(seq=len(state.steps) + 1, action=action, actor=meta.actor,
-                                      at=ctx.now, reason=reason, version=state.version))
         self._keys[meta.idempotency_key] = meta.fingerprint
         while len(self._keys) > KEYS_KEPT:
             del self._keys[next(iter(self._keys))]
@@ -494,4 +516,5 @@ class CaseWorkflow:
     def _history_full(self) -> bool:
         info = workflow.info()
         return (info.is_continue_as_new_suggested()
-                or info.get_current_history_length() >= self._history_limit)
+                or info.get_current_history_length() >= self._history_limit
+                or (self._bounded and info.get_current_history_size() >= HISTORY_BYTES))

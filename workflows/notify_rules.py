@@ -38,6 +38,7 @@ from workflows.case_model import (
     NotificationStatus,
     Person,
     Selector,
+    Told,
 )
 
 
@@ -119,12 +120,7 @@ def plan_step(action: str, state: CaseState, step: Any) -> list[Planned]:
                      "needs": state.needs.model_dump(mode="json", exclude={"client_view"})
                      if state.needs else None}))
     elif action == "exited" and state.exit:
-        informed: dict[str, Any] = {}
-        for n in state.notifications:  # each agency once, on the basis it was told before
-            if n.agency_id and n.agency_id not in informed and n.status in (
-                    NotificationStatus.DELIVERED, NotificationStatus.ACKNOWLEDGED):
-                informed[n.agency_id] = n
-        for agency_id, first in informed.items():
+        for agency_id, first in told(state).items():
             planned.append(Planned(
                 "exit", Selector(agency_id=agency_id), consent=first.consent,
                 legal_basis=first.legal_basis, expects_ack=False,
@@ -136,6 +132,29 @@ def plan_step(action: str, state: CaseState, step: Any) -> list[Planned]:
             consent=None if manual.legal_basis else share, legal_basis=manual.legal_basis,
             message={**case, "office": office}))
     return [Planned(**{**p.__dict__, "step_seq": seq}) for p in planned]
+
+
+SENT = (NotificationStatus.DELIVERED, NotificationStatus.ACKNOWLEDGED)
+
+
+def told(state: CaseState) -> dict[str, Told]:
+    """Every agency delivered a notification of the case, each once, with the basis it was first
+    told on: those recorded as told (notifications that have left the state), then the rest."""
+    first: dict[str, Told] = {}
+    for t in state.informed:
+        first.setdefault(t.agency_id, t)
+    for n in state.notifications:
+        if n.agency_id and n.status in SENT:
+            first.setdefault(n.agency_id, Told(agency_id=n.agency_id, consent=n.consent,
+                                               legal_basis=n.legal_basis))
+    return first
+
+
+def covered(state: CaseState, consent: ConsentScope | None,
+            legal_basis: LegalBasis | None) -> bool:
+    """Whether what was sent on this basis may still be known: a legal basis stands, a consent
+    only while it is in force."""
+    return legal_basis is not None or (consent is not None and consent_in_force(state, consent))
 
 
 def plan_alert(state: CaseState, alert: Alert) -> Planned:
@@ -151,15 +170,14 @@ def plan_alert(state: CaseState, alert: Alert) -> Planned:
 
 
 def allowed(state: CaseState, planned: Planned) -> bool:
-    return planned.legal_basis is not None or (
-        planned.consent is not None and consent_in_force(state, planned.consent))
+    return covered(state, planned.consent, planned.legal_basis)
 
 
 def notification(state: CaseState, planned: Planned, now: datetime) -> Notification:
     """The record of a planned notification: pending if it may be sent, else withheld."""
-    seq = len(state.notifications) + 1
+    nid = state.next_notification_id()
     return Notification(
-        id=f"N{seq}", key=f"{state.case_id}:N{seq}", purpose=planned.purpose,
+        id=nid, key=f"{state.case_id}:{nid}", purpose=planned.purpose,
         selector=planned.selector, agency_id=planned.selector.agency_id,
         status=NotificationStatus.PENDING if allowed(state, planned)
         else NotificationStatus.WITHHELD,

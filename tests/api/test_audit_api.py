@@ -37,10 +37,15 @@ async def test_every_request_is_audited_and_the_timeline_tells_the_story(
     # Stored sealed under the case's key: the chain holds no free text that could name anyone.
     assert all(e.reason is None or e.reason.startswith("sealed:")
                for e in entries_for(engine_for(settings.audit_database), case["case_id"]))
+    # A command's intent (with its reason) is written before it reaches Temporal, its
+    # outcome after.
     assert audited == [
-        ("cw-anna", "command", "open_case", "201", f.referral().reason),
-        ("cw-anna", "command", "decide_admission", "200", f.admission().reason),
-        ("cw-anna", "command", "decide_admission", "409 StaleVersion", f.admission().reason),
+        ("cw-anna", "command", "open_case", "intent", f.referral().reason),
+        ("cw-anna", "command", "open_case", "201", None),
+        ("cw-anna", "command", "decide_admission", "intent", f.admission().reason),
+        ("cw-anna", "command", "decide_admission", "200", None),
+        ("cw-anna", "command", "decide_admission", "intent", f.admission().reason),
+        ("cw-anna", "command", "decide_admission", "409 StaleVersion", None),
         ("ops-1", "read", "get_case", "403 Forbidden", None),
         ("cw-anna", "read", "get_case", "200", None),
     ]

@@ -92,12 +92,13 @@ async def test_a_bad_token_is_refused(http: httpx.AsyncClient, headers: dict[str
 
 
 async def test_the_token_names_the_actor(http: httpx.AsyncClient, settings: Settings) -> None:
-    headers = bearer("cw-ville", "caseworker", "joutseno")
+    headers = bearer("cw-ville", "caseworker", office="helsinki")
     case = await open_case(http, headers=headers)
     assert case["steps"][0]["actor"] == {"user_id": "cw-ville", "role": "caseworker",
-                                         "agency": "joutseno"}
-    (entry,) = entries_for(engine_for(settings.audit_database), case["case_id"])
-    assert (entry.actor_id, entry.role, entry.agency) == ("cw-ville", "caseworker", "joutseno")
+                                         "agency": None, "office": "helsinki"}
+    entries = entries_for(engine_for(settings.audit_database), case["case_id"])
+    assert [(e.actor_id, e.role, e.outcome) for e in entries] == [
+        ("cw-ville", "caseworker", "intent"), ("cw-ville", "caseworker", "201")]
 
 
 @pytest.fixture(scope="module")

@@ -24,9 +24,11 @@ async def test_a_case_shows_its_deadlines_and_operations_see_what_is_due(
         "admission_decision", "open", "2023-01-01")
     assert admission["reminders_at"] and "target" in admission["rule_source"]
 
-    # Decided two months ago: the assessment should have started long since.
-    late = await open_case(http, office=office)
-    old = (helsinki_date(datetime.now(UTC)) - timedelta(days=60)).isoformat()
+    # Received by phone two months ago and decided then: the assessment should have started
+    # long since.
+    today = helsinki_date(datetime.now(UTC))
+    late = await open_case(http, office=office, received_on=today - timedelta(days=62))
+    old = (today - timedelta(days=60)).isoformat()
     r = await post(http, f"/v1/cases/{late['case_id']}/admission",
                    body(f.admission(), decided_on=old), 1)
     assert r.status_code == 200

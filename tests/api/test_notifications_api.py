@@ -62,19 +62,27 @@ async def test_a_minor_referral_is_mailed_and_acknowledged_by_that_agency(
     path = f"/v1/cases/{case['case_id']}/notifications/{n['id']}/ack"
     version = (await http.get(f"/v1/cases/{case['case_id']}", headers=CASEWORKER)).json()[
         "version"]
-    assert_problem(await post(http, path, {"reason": "Got it."}, version, headers=POLICE), 422,
-                   "InvalidStep")  # not the agency that was notified
+    assert_problem(await post(http, path, {"reason": "Got it."}, version, headers=POLICE), 403,
+                   "Forbidden")  # not the agency that was notified
     assert_problem(await post(http, path, {"reason": "Got it."}, version, headers=OPERATOR),
                    403, "Forbidden")
     r = await post(http, path, {"reason": "Received, case opened."}, version,
                    headers=CHILD_PROTECTION)
     assert r.status_code == 200, r.text
-    (n,) = r.json()["notifications"]
-    assert n["status"] == "acknowledged" and n["acknowledged_by"]["agency"] == (
-        "child-protection-helsinki")
+    # The agency's answer is its own view of the case, with the version for its next step.
+    view = r.json()
+    assert (view["version"], r.headers["ETag"]) == (version + 1, f'"{version + 1}"')
+    assert "person" not in view and "steps" not in view
+    (n,) = view["notifications"]
+    assert n["status"] == "acknowledged"
+    (n,) = await notifications(http, case["case_id"])
+    assert n["acknowledged_by"]["agency"] == "child-protection-helsinki"
+    # An agency does not learn which other notifications exist; staff do.
     assert_problem(await post(http, f"/v1/cases/{case['case_id']}/notifications/N9/ack",
-                              {"reason": "x"}, version + 1, headers=CHILD_PROTECTION), 404,
-                   "UnknownNotification")
+                              {"reason": "x"}, version + 1, headers=CHILD_PROTECTION), 403,
+                   "Forbidden")
+    assert_problem(await post(http, f"/v1/cases/{case['case_id']}/notifications/N9/ack",
+                              {"reason": "x"}, version + 1), 404, "UnknownNotification")
 
 
 async def test_a_failed_notification_is_listed_and_resent_after_the_directory_is_fixed(

@@ -10,7 +10,7 @@ import asyncio
 import sys
 import tempfile
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -59,9 +59,9 @@ async def record(name: str) -> Path:
                 id=f"case-{name}", task_queue=settings.temporal_task_queue)
             steps: list[tuple[Any, Any]] = [(CaseWorkflow.decide_admission, f.admission()),
                      (CaseWorkflow.begin_assessment,
-                      AssessmentStart(reason="Meeting held.", started_on=date(2026, 11, 25))),
+                      AssessmentStart(reason="Meeting held.", started_on=f.today())),
                      (CaseWorkflow.grant_reflection_period, ReflectionPeriodGrant(
-                         reason="Granted by the police.", granted_on=date(2026, 11, 24),
+                         reason="Granted by the police.", granted_on=f.today(),
                          length=Length(months=2), granted_by=AgencyType.POLICE)),
                      (CaseWorkflow.extend_deadline, DeadlineExtension(
                          reason="Client needs more time.", deadline_id="D4",
@@ -80,13 +80,15 @@ async def record(name: str) -> Path:
                      (CaseWorkflow.transfer_office, f.transfer()),
                      (CaseWorkflow.transition_to_municipality, f.transition()),
                      (CaseWorkflow.exit_case, f.exit_decision())]
-            version = 1
+            version, actor = 1, f.CASEWORKER
             for update, body in steps:
                 if isinstance(update, timedelta):
                     await env.sleep(update)
                     continue
-                version = (await handle.execute_update(update, args=[f.meta(version), body])
-                           ).version
+                version = (await handle.execute_update(
+                    update, args=[f.meta(version, actor=actor), body])).version
+                if update is CaseWorkflow.transfer_office:
+                    actor = f.TAMPERE_CASEWORKER  # the case is Tampere's from here on
             await handle.result()
             history = await handle.fetch_history()
     mailbox.stop()

@@ -46,7 +46,7 @@ def _triggers(conn: Connection, *, on: bool) -> None:
 def test_an_untouched_chain_verifies(engine: Engine) -> None:
     verdict = verify(engine)
     assert verdict.intact and verdict.entries == verdict.head_seq == 10
-    rows = entries_for(engine, "case-aaaaaaaaaaaaaaaaaaaa", kind="read")
+    rows = entries_for(engine, "case-aaaaaaaaaaaaaaaaaaaa", kinds=("read",))
     assert [r.seq for r in rows] == [1, 3, 5, 7, 9]
     assert rows[1].prev_hash == entries_for(engine, "case-aaaaaaaaaaaaaaaaaaaa")[1].hash
 

@@ -10,7 +10,15 @@ from cryptography.exceptions import InvalidTag
 from temporalio.api.common.v1 import Payload
 from temporalio.converter import WorkflowSerializationContext
 
-from infra.codec import ENCODING, KEY_REF, CaseKeys, EnvelopeCodec, KeyShredded, MasterKeys
+from infra.codec import (
+    ENCODING,
+    KEY_REF,
+    CaseKeys,
+    EnvelopeCodec,
+    KeyShredded,
+    KeyUnavailable,
+    MasterKeys,
+)
 from infra.database import engine_for
 
 PLAIN = [Payload(metadata={"encoding": b"json/plain"}, data=b'{"surname": "Vasquez-Testperson"}')]
@@ -55,7 +63,7 @@ async def test_rotation_newest_key_wraps_older_keys_still_open(database_url: str
         WorkflowSerializationContext(namespace="default", workflow_id="case-bbbbbbbbbbbbbbbbbbbb"))
     (sealed,) = await newcase.encode(PLAIN)
     assert await codec_for(database_url, rotated, None).decode([sealed]) == PLAIN
-    with pytest.raises(KeyError):  # the new case's key is wrapped by k2, which k1 alone lacks
+    with pytest.raises(KeyUnavailable, match="'k2'"):  # k1 alone cannot unwrap it
         await codec_for(database_url, old, None).decode([sealed])
 
 

@@ -64,18 +64,24 @@ async def test_a_case_through_its_whole_life(env: WorkflowEnvironment, settings:
         s = await step(h, CaseWorkflow.reassign, f.reassignment(), version)
         s = await step(h, CaseWorkflow.transfer_office, f.transfer(), s.version)
         assert (s.assignment.office, s.assignment.caseworker_id) == (Office.TAMPERE, "cw-tiina")
-        s = await step(h, CaseWorkflow.transition_to_municipality, f.transition(), s.version)
+        # From here on the case is Tampere's.
+        tiina = f.TAMPERE_CASEWORKER
+        s = await step(h, CaseWorkflow.transition_to_municipality, f.transition(), s.version,
+                       actor=tiina)
         assert s.phase is Phase.MUNICIPALITY and s.municipality
-        s = await step(h, CaseWorkflow.add_measure, f.measure(MeasureType.INTERPRETING), s.version)
-        s = await step(h, CaseWorkflow.exit_case, f.exit_decision(), s.version)
+        s = await step(h, CaseWorkflow.add_measure, f.measure(MeasureType.INTERPRETING), s.version,
+                       actor=tiina)
+        s = await step(h, CaseWorkflow.exit_case, f.exit_decision(), s.version, actor=tiina)
 
         final = await h.result()
         assert final.phase is Phase.EXITED and final.exit and final.exit.appealable
-        assert final.version == len(final.steps) == 21
-        assert [st.seq for st in final.steps] == list(range(1, 22))
-        assert [st.version for st in final.steps] == list(range(1, 22))
-        assert final.steps[0].action == "referred" and final.steps[-1].action == "exited"
-        assert all(st.actor == f.CASEWORKER and st.reason for st in final.steps)
+        # The state keeps the newest steps; the read model has every one (seq = version).
+        assert final.version == 21 and final.archived.steps + len(final.steps) == 21
+        assert [st.seq for st in final.steps] == list(range(22 - len(final.steps), 22))
+        assert all(st.seq == st.version for st in final.steps)
+        assert final.steps[-1].action == "exited"
+        assert [st.actor.user_id for st in final.steps[-3:]] == ["cw-tiina"] * 3
+        assert all(st.reason for st in final.steps)
         _, attributes = await keywords(h)
         assert (attributes[CASE_PHASE.name], attributes[CASE_OFFICE.name]) == ("exited", "tampere")
 
@@ -193,7 +199,10 @@ async def test_a_closed_case_takes_no_more_steps(env: WorkflowEnvironment,
 async def test_continue_as_new_keeps_everything(env: WorkflowEnvironment,
                                                 settings: Settings,
         open_case: Opener) -> None:
-    async with build_worker(env.client, settings):
+    # No sticky cache: after a run continues as new, the time-skipping server can send the next
+    # query to the closed run's sticky queue and drop its answer (the query times out); the real
+    # server does not. Without the cache every task goes to the case's own queue.
+    async with build_worker(env.client, settings, max_cached_workflows=0):
         h = await open_case(history_limit=50)
         first_run, _ = await keywords(h)
         s = await step(h, CaseWorkflow.decide_admission, f.admission(), 1, key="adm")
@@ -202,7 +211,7 @@ async def test_continue_as_new_keeps_everything(env: WorkflowEnvironment,
         s = await h.query(CaseWorkflow.state)
         assert s.runs > 1 and (await keywords(h))[0] != first_run
         assert s.version == 14 and [m.id for m in s.measures] == [f"M{i}" for i in range(1, 13)]
-        assert [st.seq for st in s.steps] == list(range(1, 15))
+        assert [st.seq for st in s.steps] == list(range(15 - len(s.steps), 15))
         # An idempotency key from the first run is still known in the later ones.
         again = await step(h, CaseWorkflow.decide_admission, f.admission(), 1, key="adm")
         assert again.version == 14
@@ -221,7 +230,7 @@ async def test_a_case_lives_five_years(env: WorkflowEnvironment, settings: Setti
             s = await step(h, CaseWorkflow.add_measure, f.measure(), s.version)
         s = await step(h, CaseWorkflow.exit_case, f.exit_decision(), s.version)
         final = await h.result()
-        lived = final.steps[-1].at - final.steps[0].at
+        lived = final.steps[-1].at - final.referred_at
         assert timedelta(days=5 * 364) <= lived <= timedelta(days=5 * 366)
-        assert final.steps[0].at - start < timedelta(minutes=1)
+        assert final.referred_at - start < timedelta(minutes=1)
         assert final.runs > 1 and len(final.measures) == 20 and final.phase is Phase.EXITED

@@ -1,0 +1,164 @@
+"""Need to know: what each reader sees of a case, decided here and nowhere else.
+
+Every route that answers with a case (its state, its deadlines, notifications, steps, picture,
+or the result of a step) builds the answer through `Reader`:
+
+- the assistance system's caseworkers and office leads see the whole case when it belongs to
+  their office or is assigned to them; any other case only with a stated reason
+  (`X-Access-Reason`, "breaking the glass"), which the audit log flags for auditors and the
+  case's office lead;
+- auditors see the whole case (they trace; reading is all they do);
+- an agency sees the cases it is involved in (it referred the person, was delivered a
+  notification, or provides a measure), as far as the client's consent as it stands allows;
+  a referrer alone learns only whether the person was admitted;
+- operations staff see where the case stands and how its deliveries go, never personal data.
+
+Which routes a role may call at all is `api.access`'s table; this is what it sees through them.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import unquote
+
+from fastapi import Depends, Header, Request
+
+from api import audit_trail
+from api.access import Permitted
+from api.deps import EngineDep
+from api.problems import Problem
+from api.reads import read
+from store import queries
+from workflows import case_rules as rules
+from workflows.case_guards import AGENCIES, STAFF
+from workflows.case_model import (
+    Actor,
+    AgencyCaseView,
+    AgencyMeasure,
+    AgencyNotice,
+    CaseState,
+    ConsentScope,
+    OperationsCaseView,
+    OperationsNotice,
+    Role,
+)
+from workflows.notify_rules import SENT, consent_in_force, covered
+
+CaseAnswer = CaseState | AgencyCaseView | OperationsCaseView
+ACCESS_REASON_CHARS = 500
+
+
+def agency_view(state: CaseState, actor: Actor) -> AgencyCaseView | None:
+    """The case as the actor's agency may see it; None if the agency is not involved."""
+    agency = actor.agency
+    if agency is None:
+        return None
+    notices = [n for n in state.notifications if n.agency_id == agency and n.status in SENT]
+    told_before = any(t.agency_id == agency for t in state.informed)
+    measures = [m for m in state.measures if m.provider.agency_id == agency]
+    involvement = [kind for kind, yes in (
+        ("referrer", state.referrer.agency_id == agency),
+        ("notified", bool(notices) or told_before), ("provider", bool(measures))) if yes]
+    if not involvement:
+        return None
+    shared = consent_in_force(state, ConsentScope.SHARE_WITH_AGENCIES)
+    return AgencyCaseView(
+        case_id=state.case_id, version=state.version, involvement=involvement,
+        admitted=state.admission.admitted if state.admission else None,
+        notifications=[AgencyNotice(id=n.id, purpose=n.purpose, status=n.status,
+                                    sent_at=n.created_at, message=n.message)
+                       for n in notices if covered(state, n.consent, n.legal_basis)],
+        measures=[AgencyMeasure(id=m.id, type=m.type, status=m.status,
+                                provider_accepted=m.provider_accepted)
+                  for m in measures] if shared else [])
+
+
+def operations_view(state: CaseState) -> OperationsCaseView:
+    return OperationsCaseView(
+        case_id=state.case_id, version=state.version, phase=state.phase,
+        office=state.assignment.office, caseworker_id=state.assignment.caseworker_id,
+        notifications=[OperationsNotice(id=n.id, purpose=n.purpose, agency_id=n.agency_id,
+                                        status=n.status, attempts=n.attempts,
+                                        last_error=n.last_error, changed_at=n.changed_at)
+                       for n in state.notifications])
+
+
+def reaches(actor: Actor, office: str | None, caseworker_id: str | None) -> bool:
+    """Staff reach their office's cases and those assigned to them without a reason."""
+    return actor.role not in STAFF or actor.office == office or actor.user_id == caseworker_id
+
+
+async def access_reason(x_access_reason: Annotated[str | None, Header(
+        description="Why a member of staff reaches a case outside their office and assignment "
+                    "(break the glass); recorded for auditors and the office's lead. "
+                    "Percent-encode characters outside Latin-1.",
+        max_length=3 * ACCESS_REASON_CHARS)] = None) -> str | None:
+    if x_access_reason is None:
+        return None
+    reason = unquote(x_access_reason).strip()
+    if not reason or len(reason) > ACCESS_REASON_CHARS:
+        raise Problem("InvalidRequest", f"X-Access-Reason must be 1 to {ACCESS_REASON_CHARS} "
+                      "characters", errors=[{"field": "header.X-Access-Reason",
+                                             "message": "empty or too long"}])
+    return reason
+
+
+AccessReason = Annotated[str | None, Depends(access_reason)]
+
+
+class Reader:
+    """Someone reading a case, or taking a step on it: what they get back is built here."""
+
+    def __init__(self, request: Request, actor: Actor, reason: str | None,
+                 engine: EngineDep) -> None:
+        self.request, self.actor, self.reason, self._engine = request, actor, reason, engine
+        self._flagged: set[str] = set()  # cases this request has recorded breaking the glass to
+
+    async def whole(self, state: CaseState) -> CaseState:
+        """The whole case, for the roles that see it: staff of its office or assignment (or
+        with a stated reason), and auditors."""
+        if self.actor.role in STAFF:
+            await self._reach(state.case_id, str(state.assignment.office),
+                              state.assignment.caseworker_id)
+        elif self.actor.role is not Role.AUDITOR:
+            raise Problem("Forbidden", f"role '{self.actor.role}' does not see whole cases")
+        return state
+
+    def answer(self, state: CaseState) -> CaseAnswer:
+        """The result of a step the workflow let this person take, as their role may see it:
+        staff the whole case (the workflow applied the office rule to the step; a transfer
+        away still shows its result), an agency its view, operations theirs."""
+        if self.actor.role in STAFF:
+            return state
+        if self.actor.role in AGENCIES:
+            view = agency_view(state, self.actor)
+            if view is None:
+                raise Problem("Forbidden", "your agency is not involved in this case")
+            return view
+        return operations_view(state)
+
+    async def before_step(self, case_id: str) -> None:
+        """A step by staff with a stated reason, on a case outside their office and assignment
+        (as the read model knows it; the workflow decides), is flagged before it is taken."""
+        if self.actor.role not in STAFF or self.reason is None:
+            return
+        office = await read(queries.case_assignment, self._engine, case_id)
+        await self._reach(case_id, *(office or (None, None)))
+
+    async def _reach(self, case_id: str, office: str | None, caseworker_id: str | None) -> None:
+        if reaches(self.actor, office, caseworker_id):
+            return
+        if self.reason is None:
+            raise Problem(rules.OUTSIDE_OFFICE, "the case belongs to another office and is not "
+                          "assigned to you: state a reason (X-Access-Reason) to reach it")
+        if case_id not in self._flagged:
+            await audit_trail.break_glass(self.request, case_id, office, self.reason)
+            self._flagged.add(case_id)
+
+
+async def get_reader(request: Request, actor: Permitted, reason: AccessReason,
+                     engine: EngineDep) -> Reader:
+    return Reader(request, actor, reason, engine)
+
+
+ReaderDep = Annotated[Reader, Depends(get_reader)]

@@ -1,0 +1,197 @@
+"""What a new step must pass besides its lifecycle rule: who may take it, whether its dates make
+sense for the case, and whether the case can hold what it adds.
+
+The update validators run these, in that order, before the rule itself; the handlers do not.
+Validators are not run when a history replays, so a guard added later never refuses a step that
+a case recorded before it, and the handler applies exactly what the validator let through.
+Messages name fields and dates of the case's own steps, never the person's data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, timedelta
+from typing import Any
+
+from dateutil.relativedelta import relativedelta
+
+from workflows import case_rules as rules
+from workflows import case_size
+from workflows.case_model import (
+    AdmissionDecision,
+    Assessment,
+    AssessmentStart,
+    CaseState,
+    CriminalEvent,
+    DeadlineExtension,
+    ExitDecision,
+    Length,
+    MeasureAnswer,
+    MunicipalityTransition,
+    NotificationRef,
+    Referral,
+    ReflectionPeriodGrant,
+    Role,
+    StepMeta,
+)
+from workflows.case_rules import StepRejected
+
+STAFF = frozenset({Role.CASEWORKER, Role.OFFICE_LEAD})
+AGENCIES = frozenset({Role.POLICE, Role.BORDER_GUARD, Role.RECEPTION_CENTRE,
+                      Role.SOCIAL_SERVICES, Role.NGO})
+# How far ahead a planned date (a handover, a home municipality from) may lie.
+PLANNED_AHEAD = relativedelta(years=1)
+# Events of other authorities (a police report, a reflection period granted by the police) may
+# precede the referral by this much.
+BEFORE_REFERRAL = relativedelta(years=1)
+# A home municipality and its integration plan may be older than the referral: by at most the
+# longest an integration plan runs (3 years, extended by 2, under Act 1386/2010).
+PLAN_BEFORE_REFERRAL = relativedelta(years=5)
+# A referral is entered at most this long after it was received.
+LATE_ENTRY = timedelta(days=365)
+OLDEST_BIRTH = date(1900, 1, 1)
+ADULT = relativedelta(years=18)
+
+
+def may_reach(state: CaseState, meta: StepMeta) -> bool:
+    """Staff work on their office's cases and those assigned to them; any other case only with
+    a stated reason ("break the glass"), which the audit log flags."""
+    actor = meta.actor
+    return (actor.role not in STAFF or meta.access_reason is not None
+            or actor.office == state.assignment.office
+            or actor.user_id == state.assignment.caseworker_id)
+
+
+def access(state: CaseState, meta: StepMeta) -> None:
+    actor = meta.actor
+    if actor.role in AGENCIES and actor.agency is None:
+        raise StepRejected(rules.FORBIDDEN, "an agency's step needs the agency's identity")
+    if not may_reach(state, meta):
+        raise StepRejected(rules.OUTSIDE_OFFICE, "the case belongs to another office and is not "
+                           "assigned to you: state a reason (X-Access-Reason) to reach it")
+
+
+def _between(value: date, field: str, earliest: date, latest: date, what: str) -> None:
+    if value < earliest:
+        raise StepRejected(rules.INVALID_STEP, f"{field} {value} is before {what} ({earliest})",
+                           field=field)
+    if value > latest:
+        raise StepRejected(rules.INVALID_STEP, f"{field} {value} is after {latest}", field=field)
+
+
+def _decided(state: CaseState) -> date:
+    return state.admission.decided_on if state.admission else state.began_on
+
+
+def _admission(state: CaseState, step: AdmissionDecision, today: date) -> None:
+    _between(step.decided_on, "decided_on", state.began_on, today, "the referral")
+
+
+def _assessment_start(state: CaseState, step: AssessmentStart, today: date) -> None:
+    _between(step.started_on, "started_on", _decided(state), today, "the admission")
+
+
+def _assessment(state: CaseState, step: Assessment, today: date) -> None:
+    _between(step.assessed_on, "assessed_on", _decided(state), today, "the admission")
+
+
+def _criminal(state: CaseState, step: CriminalEvent, today: date) -> None:
+    _between(step.on, "on", state.began_on - BEFORE_REFERRAL, today,
+             "a year before the referral")
+
+
+def _transition(state: CaseState, step: MunicipalityTransition, today: date) -> None:
+    ahead, earliest = today + PLANNED_AHEAD, state.began_on - PLAN_BEFORE_REFERRAL
+    _between(step.home_municipality_since, "home_municipality_since", earliest, ahead,
+             "five years before the referral")
+    _between(step.handover_on, "handover_on", state.began_on, ahead, "the referral")
+    if step.integration_plan_start is not None:
+        _between(step.integration_plan_start, "integration_plan_start", earliest, ahead,
+                 "five years before the referral")
+
+
+def _exit(state: CaseState, step: ExitDecision, today: date) -> None:
+    _between(step.decided_on, "decided_on", _decided(state), today, "the admission")
+
+
+def _reflection(state: CaseState, step: ReflectionPeriodGrant, today: date) -> None:
+    _between(step.granted_on, "granted_on", state.began_on - BEFORE_REFERRAL, today,
+             "a year before the referral")
+
+
+def _extension(state: CaseState, step: DeadlineExtension, today: date) -> None:
+    if step.extension == Length():
+        raise StepRejected(rules.INVALID_STEP, "an extension must add some time",
+                           field="extension")
+
+
+def _acknowledgement(state: CaseState, step: NotificationRef, meta: StepMeta) -> None:
+    if meta.actor.role in AGENCIES:
+        n = next((n for n in state.notifications if n.id == step.notification_id), None)
+        if n is None or n.agency_id != meta.actor.agency:
+            raise StepRejected(rules.FORBIDDEN, "only the notified agency acknowledges a "
+                               "notification", notification_id=step.notification_id)
+
+
+def _answer(state: CaseState, step: MeasureAnswer, meta: StepMeta) -> None:
+    if meta.actor.role in AGENCIES:
+        m = next((m for m in state.measures if m.id == step.measure_id), None)
+        if m is None or m.provider.agency_id != meta.actor.agency:
+            raise StepRejected(rules.FORBIDDEN, "only the measure's provider answers its "
+                               "referral", measure_id=step.measure_id)
+
+
+Dates = Callable[[CaseState, Any, date], None]
+Who = Callable[[CaseState, Any, StepMeta], None]
+DATES: dict[Callable[..., str], Dates] = {
+    rules.decide_admission: _admission, rules.begin_assessment: _assessment_start,
+    rules.assess_needs: _assessment, rules.record_criminal_stage: _criminal,
+    rules.transition_to_municipality: _transition, rules.exit_case: _exit,
+    rules.grant_reflection_period: _reflection, rules.extend_deadline: _extension,
+}
+WHO: dict[Callable[..., str], Who] = {
+    rules.acknowledge_notification: _acknowledgement, rules.respond_to_measure: _answer,
+}
+# Decisions that close a case: never refused for its size.
+CLOSING = frozenset({rules.exit_case, rules.decide_admission})
+
+
+def authorize(state: CaseState, meta: StepMeta, rule: Callable[..., str], step: Any) -> None:
+    """Before anything else (the version included): whoever may not take the step learns
+    nothing of the case from the refusal."""
+    access(state, meta)
+    if (who := WHO.get(rule)) is not None:
+        who(state, step, meta)
+
+
+def check_dates(state: CaseState, rule: Callable[..., str], step: Any, today: date) -> None:
+    if (dates := DATES.get(rule)) is not None:
+        dates(state, step, today)
+
+
+def fits(after: CaseState, rule: Callable[..., str]) -> None:
+    """The state a step leaves must fit the budget (see `case_size`)."""
+    if rule in CLOSING:
+        return
+    if (size := case_size.size(after)) > case_size.BUDGET:
+        raise StepRejected(rules.CASE_LIMIT, f"the case would hold {size // 1024} KiB of open "
+                           f"work, more than its {case_size.BUDGET // 1024} KiB: settle open "
+                           "measures, deadlines or notifications first")
+
+
+def check_referral(referral: Referral, today: date) -> None:
+    """A referral before anything durable exists: consent (the rule), and dates that make sense.
+    The birth date is personal: messages never repeat it."""
+    rules.check_referral(referral)
+    if referral.received_on is not None:
+        _between(referral.received_on, "received_on", today - LATE_ENTRY, today,
+                 "a year ago")
+    born = referral.person.date_of_birth
+    if born is None:
+        return
+    if not OLDEST_BIRTH <= born <= today:
+        raise StepRejected(rules.INVALID_STEP, "date_of_birth is not a plausible birth date",
+                           field="person.date_of_birth")
+    if (born + ADULT > (referral.received_on or today)) is not referral.minor:
+        raise StepRejected(rules.INVALID_STEP, "minor does not agree with date_of_birth",
+                           field="minor")
