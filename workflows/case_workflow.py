@@ -353,8 +353,10 @@ class CaseWorkflow:
             activity_id=f"{n.id}.{n.sends}", start_to_close_timeout=timedelta(minutes=2),
             heartbeat_timeout=DELIVERY_HEARTBEAT if self._bounded else None,
             schedule_to_close_timeout=self._give_up, retry_policy=DELIVERY_RETRY)
-        n.status, n.attempts, n.last_error = (NotificationStatus.DELIVERED,
-                                              n.attempts + result.attempts, None)
+        n.attempts, n.last_error = n.attempts + result.attempts, None
+        if self._bounded and n.status is NotificationStatus.ACKNOWLEDGED:
+            return  # acknowledged (by phone, say) while it was on its way: nothing to await
+        n.status = NotificationStatus.DELIVERED
         if n.expects_ack:
             deadlines.open_deadline(self._state, dr.DeadlineKind.NOTIFICATION_ACK,
                                     dr.helsinki_date(workflow.now()), workflow.now(), None,

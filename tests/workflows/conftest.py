@@ -29,6 +29,11 @@ async def open_case(env: WorkflowEnvironment,
             CaseInput(opening=Opening(referral=f.referral(**changes), meta=f.meta(0)),
                       history_limit=history_limit),
             id=f"case-{uuid.uuid4().hex[:20]}", task_queue=settings.temporal_task_queue)
+        # Steps and queries addressed by the case id alone, as the API addresses them: a handle
+        # bound to the first run sends every later step to that run once it continued as new.
+        # (The handle `start_workflow` gives skips time while awaiting the result, which it
+        # follows from the first run.)
+        handle._run_id = None  # noqa: SLF001 - the SDK has no public way to unbind it
         handles.append(handle)
         return handle
 

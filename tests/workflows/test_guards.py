@@ -1,0 +1,184 @@
+"""The guards a new step must pass, as the pure functions they are: who may take it, whether its
+dates make sense for the case, and whether a referral is plausible."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from tests import factories as f
+from workflows import case_guards as guards
+from workflows import case_rules as rules
+from workflows.case_model import (
+    Actor,
+    CaseState,
+    DeadlineExtension,
+    Length,
+    MeasureAnswer,
+    NotificationRef,
+    Office,
+    Provider,
+    ReflectionPeriodGrant,
+    Role,
+    StepMeta,
+)
+from workflows.case_rules import StepContext, StepRejected
+
+NOW = datetime(2026, 11, 2, 10, tzinfo=UTC)  # a Monday
+TODAY = date(2026, 11, 2)
+
+
+def case(**referral: Any) -> CaseState:
+    state = rules.open_case("case-" + "g" * 20, f.referral(**referral),
+                            StepContext(NOW, f.CASEWORKER))
+    rules.record(state, "referred", StepContext(NOW, f.CASEWORKER), "referred")
+    return state
+
+
+def admitted(decided_on: date = TODAY) -> CaseState:
+    state = case()
+    rules.take(state, f.admission().model_copy(update={"decided_on": decided_on}),
+               rules.decide_admission, StepContext(NOW, f.CASEWORKER), notify=True)
+    return state
+
+
+def meta(actor: Actor, reason: str | None = None) -> StepMeta:
+    return f.meta(1, actor=actor).model_copy(update={"access_reason": reason})
+
+
+def refused(call: Any, *args: Any) -> StepRejected:
+    with pytest.raises(StepRejected) as caught:
+        call(*args)
+    assert "Vasquez" not in str(caught.value) and "1994" not in str(caught.value)
+    return caught.value
+
+
+OULU = Actor(user_id="cw-olli", role=Role.CASEWORKER, office=Office.OULU)
+OULU_LEAD = Actor(user_id="lead-oona", role=Role.OFFICE_LEAD, office=Office.OULU)
+
+
+@pytest.mark.parametrize(("actor", "reason", "allowed"), [
+    (f.CASEWORKER, None, True),  # Helsinki's caseworker, Helsinki's case
+    (OULU, None, False),  # another office
+    (OULU_LEAD, None, False),  # another office's lead
+    (OULU, "Client phoned the Oulu office in crisis.", True),  # break the glass
+    (Actor(user_id="cw-anna", role=Role.CASEWORKER, office=Office.OULU), None, True),  # assigned
+    (Actor(user_id="aud-1", role=Role.AUDITOR), None, True),  # roles are the table's business
+])
+def test_staff_reach_their_office_and_assigned_cases(actor: Actor, reason: str | None,
+                                                     allowed: bool) -> None:
+    state = case()
+    if allowed:
+        guards.access(state, meta(actor, reason))
+    else:
+        assert refused(guards.access, state, meta(actor, reason)).type == "OutsideOffice"
+
+
+def test_only_the_provider_answers_its_measure_and_only_the_notified_agency_acknowledges(
+        ) -> None:
+    state = admitted()
+    rules.take(state, f.measure().model_copy(update={"provider": Provider(
+        agency_type="ngo", organisation="Victim Support Finland", agency_id="vsf")}),
+        rules.add_measure, StepContext(NOW, f.CASEWORKER), notify=True)
+    answer = MeasureAnswer(reason="We take it.", measure_id="M1", accepted=True)
+    vsf = Actor(user_id="ngo-1", role=Role.NGO, agency="vsf")
+    guards.authorize(state, meta(vsf), rules.respond_to_measure, answer)
+    guards.authorize(state, meta(f.CASEWORKER), rules.respond_to_measure, answer)  # staff record
+    for other in (Actor(user_id="bg-1", role=Role.BORDER_GUARD, agency="border-guard"),
+                  Actor(user_id="ngo-2", role=Role.NGO)):  # another agency; none named
+        err = refused(guards.authorize, state, meta(other), rules.respond_to_measure, answer)
+        assert err.type == "Forbidden"
+    missing = answer.model_copy(update={"measure_id": "M9"})  # no telling what exists
+    assert refused(guards.authorize, state, meta(vsf), rules.respond_to_measure,
+                   missing).type == "Forbidden"
+    ack = NotificationRef(reason="Got it.", notification_id="N1")  # the referral to vsf
+    guards.authorize(state, meta(vsf), rules.acknowledge_notification, ack)
+    border_guard = Actor(user_id="bg-1", role=Role.BORDER_GUARD, agency="border-guard")
+    for who, notification in ((border_guard, "N1"), (vsf, "N9")):
+        err = refused(guards.authorize, state, meta(who), rules.acknowledge_notification,
+                      ack.model_copy(update={"notification_id": notification}))
+        assert err.type == "Forbidden"
+
+
+DATES = [
+    ("admission before the referral", rules.decide_admission,
+     f.admission().model_copy(update={"decided_on": TODAY - timedelta(days=1)}), case, "decided_on"),
+    ("admission in the future", rules.decide_admission,
+     f.admission().model_copy(update={"decided_on": TODAY + timedelta(days=1)}), case, "decided_on"),
+    ("exit two years ahead", rules.exit_case,
+     f.exit_decision().model_copy(update={"decided_on": TODAY + timedelta(days=730)}), admitted,
+     "decided_on"),
+    ("exit before the admission", rules.exit_case,
+     f.exit_decision().model_copy(update={"decided_on": TODAY - timedelta(days=1)}), admitted,
+     "decided_on"),
+    ("assessment before the admission", rules.assess_needs,
+     f.assessment().model_copy(update={"assessed_on": TODAY - timedelta(days=1)}), admitted,
+     "assessed_on"),
+    ("criminal stage in the future", rules.record_criminal_stage,
+     f.criminal(f.CriminalStage.REPORTED).model_copy(update={"on": TODAY + timedelta(days=3)}),
+     case, "on"),
+    ("handover three years ahead", rules.transition_to_municipality,
+     f.transition().model_copy(update={"handover_on": TODAY + timedelta(days=1100)}), admitted,
+     "handover_on"),
+    ("reflection period granted in 2020", rules.grant_reflection_period,
+     ReflectionPeriodGrant(reason="x", granted_on=date(2020, 1, 1), length=Length(days=30),
+                           granted_by="police"), case, "granted_on"),
+    ("an extension of nothing", rules.extend_deadline,
+     DeadlineExtension(reason="x", deadline_id="D1", extension=Length()), admitted, "extension"),
+]
+
+
+@pytest.mark.parametrize(("rule", "step", "make", "field"), [d[1:] for d in DATES],
+                         ids=[d[0] for d in DATES])
+def test_dates_must_make_sense_for_the_case(rule: Any, step: Any, make: Any, field: str) -> None:
+    err = refused(guards.check_dates, make(), rule, step, TODAY)
+    assert err.type == "InvalidStep" and err.details == ({"field": field},)
+
+
+def test_dates_that_make_sense_pass() -> None:
+    state = admitted()
+    for rule, step in (
+            (rules.assess_needs, f.assessment().model_copy(update={"assessed_on": TODAY})),
+            (rules.exit_case, f.exit_decision().model_copy(update={"decided_on": TODAY})),
+            # Other authorities act before the referral: a police report months earlier.
+            (rules.record_criminal_stage, f.criminal(f.CriminalStage.REPORTED).model_copy(
+                update={"on": TODAY - timedelta(days=200)})),
+            # A plan under the old act, begun long before the referral.
+            (rules.transition_to_municipality, f.transition().model_copy(update={
+                "integration_plan_start": date(2024, 6, 3), "handover_on": TODAY,
+                "home_municipality_since": date(2024, 6, 1)}))):
+        guards.check_dates(state, rule, step, TODAY)
+
+
+REFERRALS = [
+    ("received tomorrow", {"received_on": TODAY + timedelta(days=1)}, "received_on"),
+    ("received two years ago", {"received_on": TODAY - timedelta(days=730)}, "received_on"),
+    ("born in 9999", {"person": f.PERSON.model_copy(update={"date_of_birth": date(9999, 1, 1)})},
+     "person.date_of_birth"),
+    ("born in 1850", {"person": f.PERSON.model_copy(update={"date_of_birth": date(1850, 1, 1)})},
+     "person.date_of_birth"),
+    ("a minor born in 1994", {"minor": True, "guardian_consent": True, "person": f.PERSON},
+     "minor"),
+    ("an adult born ten years ago", {"person": f.PERSON.model_copy(
+        update={"date_of_birth": TODAY - timedelta(days=3650)})}, "minor"),
+]
+
+
+@pytest.mark.parametrize(("changes", "field"), [r[1:] for r in REFERRALS],
+                         ids=[r[0] for r in REFERRALS])
+def test_a_referral_must_be_plausible(changes: dict[str, Any], field: str) -> None:
+    err = refused(guards.check_referral, f.referral(**changes), TODAY)
+    assert err.type == "InvalidStep" and err.details == ({"field": field},)
+
+
+def test_a_referral_received_yesterday_counts_its_deadline_from_yesterday() -> None:
+    yesterday = TODAY - timedelta(days=1)
+    guards.check_referral(f.referral(received_on=yesterday), TODAY)
+    state = case(received_on=yesterday)
+    (deadline,) = state.deadlines
+    assert state.began_on == deadline.begins_on == yesterday
+    # The decision itself may then be dated yesterday too, but not before.
+    guards.check_dates(state, rules.decide_admission,
+                       f.admission().model_copy(update={"decided_on": yesterday}), TODAY)
