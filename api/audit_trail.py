@@ -18,17 +18,14 @@ from typing import Any
 
 import structlog
 from fastapi import Request, Response
-from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
-from starlette.exceptions import HTTPException
-from temporalio.exceptions import ApplicationError
 
 from api import budget
 from api.gateway import CASE_ID
-from api.problems import CODES, Problem, from_application_error
+from api.problems import CODES, Problem, known
 from infra.codec import CaseKeys
 from store.audit import Record, anchor, append, sealed
 
@@ -37,6 +34,9 @@ Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 # How often the chain's head is anchored outside the log (at most; only when it moved).
 ANCHOR_SECONDS = 30.0
 INTENT = "intent"
+UNAVAILABLE = "503 AuditUnavailable"
+# The Web UI's codec reads a case's payloads with a POST.
+READ_BY_POST = frozenset({"decode"})
 
 
 class AuditUnavailable(Exception):
@@ -123,13 +123,16 @@ class AuditedRoute(APIRoute):
 
     def get_route_handler(self) -> Handler:
         handle = super().get_route_handler()
-        kind = "read" if self.methods <= {"GET", "HEAD"} else "command"
+        kind = "read" if self.methods <= {"GET", "HEAD"} or self.name in READ_BY_POST else (
+            "command")
 
         async def audited(request: Request) -> Response:
             try:
                 response = await handle(request)
             except Exception as err:
-                await _record(request, kind, self.name, _outcome(err))
+                outcome = _outcome(err)
+                if outcome != UNAVAILABLE:  # else the log cannot take this entry either
+                    await _record(request, kind, self.name, outcome)
                 raise
             await _record(request, kind, self.name, str(response.status_code))
             return response
@@ -138,15 +141,8 @@ class AuditedRoute(APIRoute):
 
 
 def _outcome(err: Exception) -> str:
-    if isinstance(err, ApplicationError):
-        err = from_application_error(err)
-    if isinstance(err, Problem):
-        return f"{CODES[err.code][0]} {err.code}"
-    if isinstance(err, RequestValidationError):
-        return "422 InvalidRequest"
-    if isinstance(err, HTTPException):
-        return str(err.status_code)
-    return "500 InternalError"
+    problem = known(err)
+    return f"{CODES[problem.code][0]} {problem.code}" if problem else "500 InternalError"
 
 
 def _entry(request: Request, kind: str, action: str, outcome: str, case_id: str | None,

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from api.access import Permitted
@@ -29,8 +29,22 @@ router = APIRouter(prefix="/v1", tags=["audit"], route_class=AuditedRoute)
 Format = Annotated[Literal["json", "csv"], Query(alias="format")]
 
 
+class BreakGlass(BaseModel):
+    """Staff reaching a case outside their office and assignment, and why they said they did."""
+
+    at: datetime
+    actor_id: str
+    role: str | None
+    case_id: str | None
+    office: str | None = Field(description="The case's office (as last projected).")
+    action: str = Field(description="What they did or read there (the route).")
+    reason: str | None = Field(description="The reason they gave; [shredded] with the case.")
+    request_id: str | None
+    audit_seq: int
+
+
 class BreakGlassPage(BaseModel):
-    entries: list[TimelineEntry]
+    entries: list[BreakGlass]
     next_page_token: str | None = None
 
 
@@ -106,7 +120,10 @@ async def list_break_glass(actor: Permitted, audit_engine: AuditEngineDep, keys:
         office = actor.office
     entries, token = await read(audit.break_glass, audit_engine, office=office,
                                 page_size=page_size, page_token=page_token)
-    return BreakGlassPage(entries=timeline.audit_entries(entries, keys), next_page_token=token)
+    return BreakGlassPage(entries=[BreakGlass(
+        at=e.at, actor_id=e.actor_id, role=e.role, case_id=e.case_id, office=e.office,
+        action=e.action, reason=audit.reason_of(keys, e), request_id=e.request_id,
+        audit_seq=e.seq) for e in entries], next_page_token=token)
 
 
 @router.get("/audit/verify", response_model=Verification,

@@ -13,9 +13,9 @@ from google.protobuf import json_format
 from google.protobuf.json_format import ParseError
 from temporalio.api.common.v1 import Payloads
 
-from api.access import Permitted
 from api.audit_trail import AuditedRoute
 from api.gateway import CASE_ID
+from api.need_to_know import ReaderDep
 from api.problems import Problem
 from infra.codec import KEY_REF, KeyShredded
 
@@ -25,11 +25,14 @@ PayloadsBody = Annotated[dict[str, Any], Body(
     examples=[{"payloads": []}])]
 
 
-@router.post("/decode", summary="Decrypt payloads for the Web UI")
-async def decode(body: PayloadsBody, actor: Permitted, request: Request) -> dict[str, Any]:
+@router.post("/decode", summary="Decrypt payloads for the Web UI (a case's only for those who "
+             "may read it)")
+async def decode(body: PayloadsBody, reader: ReaderDep, request: Request) -> dict[str, Any]:
     codec = request.app.state.codec
     payloads = _payloads(body).payloads
     request.state.case_ids = _cases(payloads)  # for the audit entries
+    for case_id in request.state.case_ids:
+        await reader.reach(case_id)
     try:
         decoded = await codec.decode(payloads)
     except (KeyShredded, InvalidTag, KeyError):
@@ -39,8 +42,11 @@ async def decode(body: PayloadsBody, actor: Permitted, request: Request) -> dict
 
 
 @router.post("/encode", summary="Encrypt payloads for the Web UI (e.g. a signal it sends)")
-async def encode(body: PayloadsBody, actor: Permitted, request: Request) -> dict[str, Any]:
-    encoded = await request.app.state.codec.encode(_payloads(body).payloads)
+async def encode(body: PayloadsBody, reader: ReaderDep, request: Request) -> dict[str, Any]:
+    payloads = _payloads(body).payloads
+    for case_id in _cases(payloads):
+        await reader.reach(case_id)
+    encoded = await request.app.state.codec.encode(payloads)
     return json_format.MessageToDict(Payloads(payloads=encoded))
 
 

@@ -137,13 +137,14 @@ class Reader:
             return view
         return operations_view(state)
 
-    async def before_step(self, case_id: str) -> None:
-        """A step by staff with a stated reason, on a case outside their office and assignment
-        (as the read model knows it; the workflow decides), is flagged before it is taken."""
-        if self.actor.role not in STAFF or self.reason is None:
+    async def reach(self, case_id: str) -> None:
+        """Staff reaching a case by its id alone (a step, the Web UI's codec): refused outside
+        their office and assignment without a reason, flagged with one. The read model says
+        where the case is; for a step the workflow decides again, on the case as it is."""
+        if self.actor.role not in STAFF:
             return
-        office = await read(queries.case_assignment, self._engine, case_id)
-        await self._reach(case_id, *(office or (None, None)))
+        where = await read(queries.case_assignment, self._engine, case_id)
+        await self._reach(case_id, *(where or (None, None)))
 
     async def _reach(self, case_id: str, office: str | None, caseworker_id: str | None) -> None:
         if reaches(self.actor, office, caseworker_id):

@@ -77,57 +77,51 @@ def from_application_error(err: ApplicationError) -> Problem:
     return Problem(code, err.message, **details)
 
 
-def install(app: FastAPI) -> None:
-    @app.exception_handler(Problem)
-    async def _problem(request: Request, exc: Problem) -> JSONResponse:
-        return problem_response(request, exc)
-
-    @app.exception_handler(ApplicationError)
-    async def _refused(request: Request, exc: ApplicationError) -> JSONResponse:
-        return problem_response(request, from_application_error(exc))
-
-    @app.exception_handler(RequestValidationError)
-    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        # Name the field and the rule, never echo the input: it may be personal data.
+def known(err: Exception) -> Problem | None:
+    """The problem an error of ours (or of a dependency we know) stands for; None if unknown."""
+    if isinstance(err, Problem):
+        return err
+    if isinstance(err, ApplicationError):
+        return from_application_error(err)
+    if isinstance(err, RequestValidationError):
         errors = [{"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"],
-                   "type": e["type"]} for e in exc.errors()]
+                   "type": e["type"]} for e in err.errors()]
+        # Name the field and the rule, never echo the input: it may be personal data.
         fields = ", ".join(e["field"] for e in errors)
-        return problem_response(request, Problem("InvalidRequest", f"invalid fields: {fields}",
-                                                 errors=errors))
-
-    @app.exception_handler(HTTPException)
-    async def _http(request: Request, exc: HTTPException) -> JSONResponse:
+        return Problem("InvalidRequest", f"invalid fields: {fields}", errors=errors)
+    if isinstance(err, HTTPException):
         code = {404: "NotFound", 405: "MethodNotAllowed", 413: "PayloadTooLarge"}.get(
-            exc.status_code, "InvalidRequest")
-        return problem_response(request, Problem(code, str(exc.detail)))
+            err.status_code, "InvalidRequest")
+        return Problem(code, str(err.detail))
+    if isinstance(err, SQLAlchemyError):
+        # The database down or locked: the driver's message (with its SQL) stays here.
+        log.warning("database unavailable", error=type(err).__name__)
+        return store_unavailable()
+    if isinstance(err, KeyShredded):
+        return Problem("CaseShredded", "the case's data key was destroyed at the end of its "
+                       "retention: its data can no longer be read by anyone")
+    if isinstance(err, KeyUnavailable):
+        log.error("case key cannot be opened", master_key_id=err.master_key_id)
+        return Problem("KeyUnavailable", f"the case's data key is wrapped by master key "
+                       f"'{err.master_key_id}', which the service does not hold: an operator "
+                       "must restore it; retrying will not help")
+    return None
 
-    @app.exception_handler(SQLAlchemyError)
-    async def _store(request: Request, exc: SQLAlchemyError) -> JSONResponse:
-        # The read model's database down or locked: the message of the driver stays here.
-        log.warning("database unavailable", path=request.url.path, error=type(exc).__name__)
-        return problem_response(request, store_unavailable())
 
-    @app.exception_handler(KeyShredded)
-    async def _shredded(request: Request, exc: KeyShredded) -> JSONResponse:
-        return problem_response(request, shredded())
+def install(app: FastAPI) -> None:
+    async def answer(request: Request, exc: Exception) -> JSONResponse:
+        problem = known(exc)
+        assert problem is not None  # registered below for known errors only
+        return problem_response(request, problem)
 
-    @app.exception_handler(KeyUnavailable)
-    async def _key(request: Request, exc: KeyUnavailable) -> JSONResponse:
-        log.error("case key cannot be opened", master_key_id=exc.master_key_id)
-        return problem_response(request, Problem(
-            "KeyUnavailable", f"the case's data key is wrapped by master key "
-            f"'{exc.master_key_id}', which the service does not hold: an operator must restore "
-            "it; retrying will not help"))
+    for error in (Problem, ApplicationError, RequestValidationError, HTTPException,
+                  SQLAlchemyError, KeyShredded, KeyUnavailable):
+        app.add_exception_handler(error, answer)
 
 
 def store_unavailable() -> Problem:
     return Problem("StoreUnavailable", "the database cannot be reached just now; retry with "
                    "the same Idempotency-Key", headers=RETRY_AFTER)
-
-
-def shredded() -> Problem:
-    return Problem("CaseShredded", "the case's data key was destroyed at the end of its "
-                   "retention: its data can no longer be read by anyone")
 
 
 class CatchAll:

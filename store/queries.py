@@ -11,7 +11,9 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    DateTime,
     Engine,
+    Integer,
     Select,
     and_,
     func,
@@ -167,15 +169,12 @@ def case_assignment(engine: Engine, case_id: str) -> tuple[str, str | None] | No
 
 def case_document(engine: Engine, keys: CaseKeys, case_id: str) -> CaseState | None:
     """The case as last projected: what a closed case shows once Temporal has let it go.
-    None once the case is shredded."""
+    Raises KeyShredded once the case is shredded."""
     with Session(engine) as session:
         doc = session.get(CaseDocument, case_id)
     if doc is None:
         return None
-    try:
-        return CaseState.model_validate_json(keys.open(case_id, DOCUMENT, doc.sealed))
-    except KeyShredded:
-        return None
+    return CaseState.model_validate_json(keys.open(case_id, DOCUMENT, doc.sealed))
 
 
 RECORD_MODELS: dict[str, type[Any]] = {
@@ -238,7 +237,7 @@ def _page(engine: Engine, query: Select[Any], key: list[ColumnElement[Any]], siz
           token: str | None, *, descending: bool = False) -> tuple[list[CaseRow], str | None]:
     if token:
         values = _decode(token)
-        if len(values) != len(key) or not all(isinstance(v, k.type.python_type)
+        if len(values) != len(key) or not all(isinstance(v, _expects(k))
                                               for k, v in zip(key, values, strict=True)):
             raise BadToken("page_token is not valid")
         after = tuple_(*(literal(v, type_=k.type) for k, v in zip(key, values, strict=True)))
@@ -253,6 +252,13 @@ def _page(engine: Engine, query: Select[Any], key: list[ColumnElement[Any]], siz
 
 def token_for(position: int) -> str:
     return _encode((position,))
+
+
+def _expects(column: ColumnElement[Any]) -> type:
+    """The Python type a sort key's value must have (SQLModel's types name none)."""
+    if isinstance(column.type, UTCDateTime | DateTime):
+        return datetime
+    return int if isinstance(column.type, Integer) else str
 
 
 def _encode(values: tuple[Any, ...]) -> str:

@@ -4,6 +4,7 @@ that checks signatures and deduplicates on the Idempotency-Key, as an agency's w
 from __future__ import annotations
 
 import asyncio
+import base64
 import email
 import hashlib
 import hmac
@@ -65,6 +66,7 @@ class WebhookReceiver:
     seen: list[str] = field(default_factory=list)  # every key received, repeats included
     applied: dict[str, dict[str, Any]] = field(default_factory=dict)  # key -> body, once
     bad_signatures: int = 0
+    truncated: int = 0  # bodies whose Content-Digest did not match: cut off on the way
     mode: str = "ok"  # "ok" | "down" (503) | "reject" (400) | "slow" (hangs, then 200)
     release: threading.Event = field(default_factory=threading.Event)
 
@@ -78,6 +80,10 @@ class WebhookReceiver:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802 - the stdlib's name
                 body = self.rfile.read(int(self.headers["Content-Length"]))
+                digest = f"sha-256=:{base64.b64encode(hashlib.sha256(body).digest()).decode()}:"
+                if self.headers.get("Content-Digest") != digest:
+                    receiver.truncated += 1
+                    return self._answer(400)
                 stamp, signature = (self.headers["X-Casework-Timestamp"],
                                     self.headers["X-Casework-Signature"])
                 expected = "v1=" + hmac.new(receiver.secret, stamp.encode() + b"." + body,

@@ -33,7 +33,8 @@ from tests.identities import KEYED, bearer
 def claims(**changes: Any) -> dict[str, Any]:
     now = int(time.time())
     base = {"iss": KEYED.auth_issuer, "aud": KEYED.auth_audience, "sub": "cw-anna", "iat": now,
-            "nbf": now, "exp": now + 600, "casework_role": "caseworker"}
+            "nbf": now, "exp": now + 600, "casework_role": "caseworker",
+            "casework_office": "helsinki"}
     return {k: v for k, v in {**base, **changes}.items() if v is not None}
 
 
@@ -79,6 +80,14 @@ REFUSED = {
     "no expiry": signed(claims(exp=None)),
     "no subject": signed(claims(sub=None)),
     "unknown role": signed(claims(casework_role="superuser")),
+    "valid until 9999": signed(claims(exp=253402300799)),
+    "valid for a week": signed(claims(exp=int(time.time()) + 7 * 86400)),
+    "issued in the future": signed(claims(iat=int(time.time()) + 3600)),
+    "agency role without an agency": signed(claims(casework_role="police")),
+    "caseworker without an office": signed(claims(casework_office=None)),
+    "office lead without an office": signed(claims(casework_role="office_lead",
+                                                   casework_office=None)),
+    "an office that does not exist": signed(claims(casework_office="stockholm")),
 }
 
 

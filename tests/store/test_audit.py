@@ -3,6 +3,7 @@ and any altered, deleted or reordered entry is named by verify. SQLite and Postg
 
 from __future__ import annotations
 
+import asyncio
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -10,7 +11,7 @@ from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DatabaseError
 
 from infra.database import engine_for
-from store.audit import Record, append, entries_for, verify
+from store.audit import Record, anchor, append, entries_for, verify
 
 
 def record(n: int, case_id: str | None = "case-aaaaaaaaaaaaaaaaaaaa") -> Record:
@@ -84,3 +85,97 @@ def test_verify_names_the_first_entry_that_does_not_match(engine: Engine, sql: s
         tamper(engine, statement)
     verdict = verify(engine)
     assert (verdict.intact, verdict.first_bad_seq, verdict.problem) == (False, bad, problem)
+
+
+def cut_tail_and_head(engine: Engine, keep: int) -> None:
+    """Someone with the owner's rights cuts the log after entry `keep` and rewrites the head to
+    match: a chain that verifies on its own."""
+    with engine.begin() as conn:
+        last = conn.execute(text("SELECT hash FROM audit_log WHERE seq = :s"),
+                            {"s": keep}).scalar_one()
+    tamper(engine, f"DELETE FROM audit_log WHERE seq > {keep}")
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE audit_head SET seq = :s, hash = :h WHERE id = 1"),
+                     {"s": keep, "h": last})
+
+
+def rewrite_from(engine: Engine, seq: int) -> None:
+    """A consistent rewrite: entry `seq` gets another reason, and every hash from it on is
+    computed again, the head's too."""
+    from sqlmodel import Session, select
+
+    from store.audit import digest
+    from store.tables import AuditEntry, AuditHead
+
+    with Session(engine) as session:
+        entries = session.execute(select(AuditEntry).order_by(AuditEntry.seq)).scalars().all()
+        rows = [(e.seq, e.model_copy()) for e in entries]
+    prev = None
+    with engine.begin() as conn:
+        _triggers(conn, on=False)
+        for n, entry in rows:
+            if n < seq:
+                prev = entry.hash
+                continue
+            if n == seq:
+                entry.reason = "nothing to see"
+            entry.prev_hash = prev
+            entry.hash = digest(entry)
+            prev = entry.hash
+            conn.execute(text("UPDATE audit_log SET reason = :r, prev_hash = :p, hash = :h "
+                              "WHERE seq = :s"), {"r": entry.reason, "p": entry.prev_hash,
+                                                  "h": entry.hash, "s": n})
+        conn.execute(text("UPDATE audit_head SET hash = :h WHERE id = 1"), {"h": prev})
+        _triggers(conn, on=True)
+    assert AuditHead  # (imported for the reader: the head row is what was rewritten)
+
+
+def test_a_cut_tail_with_its_head_rewritten_is_caught_by_an_anchor(engine: Engine,
+                                                                   database_url: str) -> None:
+    anchors = engine_for(database_url)  # kept elsewhere: here a SQLite file of its own
+    head = entries_for(engine, "case-aaaaaaaaaaaaaaaaaaaa")[-1]
+    anchor(anchors, head.seq, head.hash)
+    cut_tail_and_head(engine, keep=7)
+    assert verify(engine).intact  # the chain alone cannot tell
+    verdict = verify(engine, anchors)
+    assert (verdict.intact, verdict.first_bad_seq) == (False, 8)
+    assert verdict.problem == "the chain ends at entry 7, but entry 10 was anchored: the tail " \
+                              "was cut"
+
+
+def test_a_consistent_rewrite_before_an_anchor_is_caught(engine: Engine,
+                                                         database_url: str) -> None:
+    anchors = engine_for(database_url)
+    anchor(anchors, 8, entries_for(engine, "case-aaaaaaaaaaaaaaaaaaaa")[7].hash)
+    rewrite_from(engine, 5)
+    assert verify(engine).intact
+    verdict = verify(engine, anchors)
+    assert (verdict.intact, verdict.first_bad_seq) == (False, 8)
+    assert "not the one anchored" in (verdict.problem or "")
+
+
+async def test_one_bad_entry_fails_only_its_own_writer(engine: Engine) -> None:
+    from api.audit_trail import AuditUnavailable, AuditWriter
+    from infra.codec import CaseKeys, MasterKeys
+
+    keys = CaseKeys(engine, MasterKeys.parse(f"k1:{'A' * 43}"))
+    writer = AuditWriter(engine, keys)
+    good = [writer.write(record(n, case_id=None)) for n in range(100, 110)]
+    # What a bug could make (the model refuses it when made): a value the column refuses.
+    bad = writer.write(Record.model_construct(**{**record(0, case_id=None).model_dump(),
+                                                 "outcome": None}))
+    results = await asyncio.gather(*good[:5], bad, *good[5:], return_exceptions=True)
+    assert [type(r).__name__ for r in results] == ["NoneType"] * 5 + ["AuditUnavailable"] + [
+        "NoneType"] * 5
+    assert isinstance(results[5], AuditUnavailable)
+    verdict = verify(engine)
+    assert verdict.intact and verdict.entries == 20
+
+
+def test_an_entry_that_would_not_fit_is_refused_where_it_is_made() -> None:
+    from pydantic import ValidationError
+
+    for field, value in (("request_id", "r" * 101), ("action", "a" * 61),
+                         ("actor_id", "x" * 65), ("kind", "k" * 11)):
+        with pytest.raises(ValidationError):
+            Record(**{**record(1).model_dump(), field: value})

@@ -3,6 +3,7 @@ SMTP server and a webhook endpoint that checks signatures and deduplicates on th
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -10,8 +11,9 @@ from typing import Any
 
 import pytest
 import yaml
-from temporalio.testing import WorkflowEnvironment
+from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
 
+from activities.notifications import Delivery, NotificationActivities
 from infra.settings import Settings
 from tests import factories as f
 from tests.receivers import Mailbox, WebhookReceiver, eventually
@@ -298,3 +300,23 @@ async def test_a_worker_killed_during_delivery(
     n = notification(s, "police_contact")
     assert n.status is NotificationStatus.DELIVERED
     assert receiver.seen == [n.key, n.key] and list(receiver.applied) == [n.key]
+
+
+async def test_a_delivery_heartbeats_while_the_agency_is_slow(
+        settings: Settings, receiver: WebhookReceiver) -> None:
+    """A dead worker is noticed by its missing heartbeats within seconds, not at the end of the
+    attempt's two minutes: the delivery beats while it waits on the agency."""
+    receiver.mode = "slow"
+    beats: list[Any] = []
+    environment = ActivityEnvironment()
+    environment.on_heartbeat = lambda *details: beats.append(details)
+    delivery = Delivery(notification_id="N1", key="case-x:N1", agency_id="police-test",
+                        purpose="police_contact", case_id="case-x", message={"a": 1})
+    sending = asyncio.create_task(environment.run(NotificationActivities(settings).deliver,
+                                                  delivery))
+    await eventually(lambda: _async(len(beats) >= 3), attempts=100, pause=0.1)
+    assert not sending.done()
+    receiver.release.set()
+    done = await sending
+    assert done.channels == ["0:webhook"] and list(receiver.applied) == ["case-x:N1"]
+    assert receiver.truncated == 0 and receiver.bad_signatures == 0

@@ -1,0 +1,241 @@
+"""Need to know, scanned: every route of the API is called by every kind of reader on a case
+rich in personal data (the person, the client's own view, free-text reasons), while the client
+consents to sharing and after they withdrew it, and every answer is searched for that data.
+
+Only the assistance system's staff of the case's office (or with a stated reason) and auditors
+may ever meet it; an agency only in a notification it was sent on a basis that still stands;
+operations staff, agencies not involved and staff of other offices never."""
+
+from __future__ import annotations
+
+import base64
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.routing import APIRoute
+from temporalio.api.common.v1 import Payload
+from temporalio.client import Client
+from temporalio.converter import WorkflowSerializationContext
+
+from api.access import ALLOWED
+from api.main import ROUTERS
+from infra.codec import EnvelopeCodec
+from infra.settings import Settings
+from infra.temporal import case_keys
+from tests import factories as f
+from tests.api.test_cases_api import body, open_case, post, step
+from tests.identities import AUDITOR, bearer
+from tests.workflows.cases import settled
+from workflows.case_model import (
+    AgencyType,
+    AssessmentStart,
+    ConsentScope,
+    Length,
+    Provider,
+    ReflectionPeriodGrant,
+    Role,
+)
+from workflows.case_workflow import CaseWorkflow
+
+CLIENT_VIEW = "Wants safe housing; afraid of the recruiter called Tomasz."
+REASON = "Referred after a raid; the employer Kowalski Berries held her passport."
+# What must never reach a reader who may not know it.
+PERSONAL = (f.PERSON.surname, f.PERSON.given_names, "1994-03-17", CLIENT_VIEW[:30], "Kowalski")
+
+
+@dataclass(frozen=True)
+class Reader:
+    name: str
+    headers: dict[str, str]
+    role: Role
+    sees_case: bool = False  # the whole case: its office's staff, a stated reason, auditors
+    told: bool = False  # an agency sent the person on a basis that may stand
+
+
+READERS = [
+    # Agencies and operations first: their own steps (acknowledge, answer, re-send) are taken
+    # before staff take them on their behalf.
+    Reader("police, the referrer told on consent",
+           bearer("pol-1", "police", "police-nbi-trafficking"), Role.POLICE, told=True),
+    Reader("reception centre, told on consent", bearer("rc-1", "reception_centre",
+                                                       "reception-joutseno"),
+           Role.RECEPTION_CENTRE, told=True),
+    Reader("NGO providing a measure", bearer("ngo-1", "ngo", "victim-support-finland"),
+           Role.NGO, told=True),
+    Reader("border guard, not involved", bearer("bg-1", "border_guard", "border-guard"),
+           Role.BORDER_GUARD),
+    Reader("social services, not involved", bearer("soc-1", "social_services",
+                                                   "social-services-helsinki"),
+           Role.SOCIAL_SERVICES),
+    Reader("operator", bearer("ops-1", "operator"), Role.OPERATOR),
+    Reader("caseworker of another office", bearer("cw-olli", "caseworker", office="oulu"),
+           Role.CASEWORKER),
+    Reader("lead of another office", bearer("lead-oona", "office_lead", office="oulu"),
+           Role.OFFICE_LEAD),
+    Reader("auditor", bearer("aud-1", "auditor"), Role.AUDITOR, sees_case=True),
+    Reader("lead of the office", bearer("lead-heli", "office_lead", office="helsinki"),
+           Role.OFFICE_LEAD, sees_case=True),
+    Reader("caseworker of another office, stating why", {
+        **bearer("cw-olli", "caseworker", office="oulu"),
+        "X-Access-Reason": "Covering for Helsinki tonight."}, Role.CASEWORKER, sees_case=True),
+    Reader("caseworker of the office", bearer("cw-anna", "caseworker", office="helsinki"),
+           Role.CASEWORKER, sees_case=True),
+]
+# Routes whose answer is an agency's own view of the case.
+AGENCY_VIEWS = {"get_agency_case", "acknowledge_notification", "respond_to_measure"}
+# Steps that would end the scan's case (or move it away) go last.
+LAST = ("transfer_office", "exit_case")
+ROUTES = sorted((r for router in ROUTERS for r in router.routes if isinstance(r, APIRoute)),
+                key=lambda r: (r.name in LAST, LAST.index(r.name) if r.name in LAST else 0,
+                               r.name not in AGENCY_VIEWS | {"resend_notification"}))
+
+
+# The first steps of a case, taken on a second case of the same person, just referred.
+EARLY = ("decide_admission", "begin_assessment", "assess_needs")
+
+
+@dataclass
+class Case:
+    id: str
+    early_id: str  # referred only
+    police_notice: str  # the police's notification, to acknowledge
+    failed_notice: str  # a failed one, to re-send
+    payloads: dict[str, Any]  # an encrypted payload of the case, for the codec
+
+    def for_route(self, name: str) -> str:
+        return self.early_id if name in EARLY else self.id
+
+
+def requests(route: APIRoute, case: Case) -> tuple[str, str, Any]:
+    """The route called as a client would, with a valid body where it takes one."""
+    params = {"case_id": case.for_route(route.name), "measure_id": "M1", "deadline_id": "D4",
+              "notification_id": case.police_notice, "action": {
+                  "change_measure": "start", "change_deadline": "meet"}.get(route.name, "")}
+    if route.name == "resend_notification":
+        params["notification_id"] = case.failed_notice
+    path = re.sub(r"\{(\w+)\}", lambda m: params[m.group(1)], route.path)
+    (method,) = route.methods
+    reason = {"reason": "Recorded for the scan."}
+    bodies: dict[str, Any] = {
+        "open_case": body(f.referral()), "decide_admission": body(f.admission()),
+        "begin_assessment": body(AssessmentStart(reason="x", started_on=f.today())),
+        "assess_needs": body(f.assessment()), "add_measure": body(f.measure()),
+        "respond_to_measure": {**reason, "accepted": True},
+        "change_provider": {**reason, "provider": {"agency_type": "ngo",
+                                                   "organisation": "Another NGO"}},
+        "record_criminal_stage": body(f.criminal(f.CriminalStage.REPORTED)),
+        "record_consent": body(f.consent(ConsentScope.CONTACT_POLICE)),
+        "transition_to_municipality": body(f.transition()),
+        "exit_case": body(f.exit_decision()), "reassign": body(f.reassignment()),
+        "transfer_office": body(f.transfer()),
+        "grant_reflection_period": body(ReflectionPeriodGrant(
+            reason="Granted by the police.", granted_on=f.today(), length=Length(days=30),
+            granted_by=AgencyType.POLICE)),
+        "extend_deadline": {**reason, "extension": {"days": 10}},
+        "notify_by_hand": body(f.manual_notification("police-nbi-trafficking")),
+        "decode": case.payloads, "encode": case.payloads,
+    }
+    return method, path, bodies.get(route.name, reason if method == "POST" else None)
+
+
+async def rich_case(http: httpx.AsyncClient, temporal: Client, settings: Settings, *,
+                    withdrawn: bool) -> Case:
+    """A case whose every agency has been told something: the police (its referrer, and on the
+    client's consent), the reception centre and an NGO (on consent to share), and a notice
+    that failed. With `withdrawn`, the client has since withdrawn both consents."""
+    case = await open_case(http, reason=REASON, referrer={
+        "agency_type": "police", "organisation": "NBI", "agency_id": "police-nbi-trafficking"})
+    case = await step(http, case, "/admission", f.admission())
+    case = await step(http, case, "/consents", f.consent(ConsentScope.SHARE_WITH_AGENCIES))
+    case = await step(http, case, "/assessment", body(f.assessment(), client_view=CLIENT_VIEW))
+    case = await step(http, case, "/measures", f.measure().model_copy(update={
+        "provider": Provider(agency_type="ngo", organisation="Victim Support Finland",
+                             agency_id="victim-support-finland")}))
+    case = await step(http, case, "/consents", f.consent(ConsentScope.CONTACT_POLICE))
+    case = await step(http, case, "/notifications", f.manual_notification("nowhere"))
+    handle = temporal.get_workflow_handle_for(CaseWorkflow.run, case["case_id"])
+    state = await settled(handle)
+    if withdrawn:
+        for scope in (ConsentScope.SHARE_WITH_AGENCIES, ConsentScope.CONTACT_POLICE):
+            r = await post(http, f"/v1/cases/{case['case_id']}/consents",
+                           f.consent(scope, given=False), state.version)
+            assert r.status_code == 200, r.text
+            state = await settled(handle)
+    by_purpose = {n.purpose: n for n in state.notifications}
+    assert {p: n.status for p, n in by_purpose.items()} == {
+        "referral_outcome": "delivered", "joint_assessment": "delivered",
+        "measure_referral": "delivered", "police_contact": "delivered", "by_hand": "failed"}
+    codec = EnvelopeCodec(case_keys(settings)).with_context(WorkflowSerializationContext(
+        namespace="default", workflow_id=case["case_id"]))
+    (sealed,) = await codec.encode([Payload(metadata={"encoding": b"json/plain"},
+                                            data=f'"{f.PERSON.surname}"'.encode())])
+    payloads = {"payloads": [{"metadata": {k: base64.b64encode(v).decode()
+                                           for k, v in sealed.metadata.items()},
+                              "data": base64.b64encode(sealed.data).decode()}]}
+    early = await open_case(http, reason=REASON)
+    return Case(case["case_id"], early["case_id"], by_purpose["police_contact"].id,
+                by_purpose["by_hand"].id, payloads)
+
+
+def readable(r: httpx.Response) -> str:
+    """The answer as its reader can read it: payloads (the codec's) decoded from base64."""
+    text = r.text
+    if r.headers.get("content-type", "").startswith("application/json"):
+        answer = r.json()
+        if isinstance(answer, dict) and isinstance(answer.get("payloads"), list):
+            text += "".join(base64.b64decode(p.get("data", "")).decode(errors="replace")
+                            for p in answer["payloads"])
+    return text
+
+
+async def version_of(http: httpx.AsyncClient, case_id: str) -> int:
+    r = await http.get(f"/v1/cases/{case_id}", headers=AUDITOR)
+    assert r.status_code == 200, r.text
+    return r.json()["version"]
+
+
+@pytest.mark.parametrize("withdrawn", [False, True], ids=["consent given", "consent withdrawn"])
+async def test_no_answer_carries_personal_data_its_reader_may_not_know(
+        http: httpx.AsyncClient, temporal: Client, settings: Settings, withdrawn: bool) -> None:
+    case = await rich_case(http, temporal, settings, withdrawn=withdrawn)
+    seen: dict[str, set[str]] = {}  # reader -> routes whose answer held personal data
+    answered: set[tuple[str, str]] = set()
+    for route in ROUTES:
+        for reader in READERS:
+            method, path, payload = requests(route, case)
+            version = await version_of(http, case.for_route(route.name))
+            headers = {**reader.headers, "If-Match": f'"{version}"'}
+            r = await http.request(method, path, json=payload, headers=headers)
+            if r.status_code < 300:
+                answered.add((reader.name, route.name))
+
+            leaked = [p for p in PERSONAL if p in readable(r)]
+            if leaked and route.name != "open_case":  # a referral: their own new case
+                seen.setdefault(reader.name, set()).add(route.name)
+            may_know = reader.sees_case or (
+                reader.told and not withdrawn and route.name in AGENCY_VIEWS) or (
+                # A referral's answer is the new case, assigned to the one who referred it.
+                route.name == "open_case" and reader.role in (Role.CASEWORKER,
+                                                               Role.OFFICE_LEAD))
+            assert may_know or not leaked, (
+                f"{reader.name} got {leaked} from {method} {path}: {r.status_code}")
+
+    # The scan saw real answers, not refusals only: each role's own routes answered.
+    silent = {route.name for route in ROUTES if not any(
+        (reader.name, route.name) in answered for reader in READERS
+        if reader.role in ALLOWED[route.name])}
+    assert silent == set(), silent
+    assert {"get_case", "get_notifications", "decode"} <= seen["caseworker of the office"]
+    assert "get_case" in seen["caseworker of another office, stating why"]
+    assert "get_case" in seen["auditor"]
+    if withdrawn:
+        assert not {r.name for r in READERS if r.told} & set(seen)
+    else:  # what the agencies were sent with consent, they still see
+        assert "get_agency_case" in seen["police, the referrer told on consent"]
+        assert "get_agency_case" in seen["NGO providing a measure"]
+    for reader in READERS:
+        if not reader.sees_case and not reader.told:
+            assert reader.name not in seen
