@@ -290,7 +290,7 @@ async def _register_search_attributes(settings: Settings) -> list[str]:
 def _announce(settings: Settings) -> None:
     api = f"http://{settings.api_host}:{settings.api_port}"
     lines = [f"API            {api}", f"OpenAPI docs   {api}/docs",
-             "A token        .venv/bin/casework token cw-1 --role caseworker"]
+             "A token        .venv/bin/casework token cw-1 --role caseworker --office helsinki"]
     if settings.embedded:
         lines.append(f"Temporal UI    http://127.0.0.1:{settings.dev_server_ui_port}")
         lines.append(f"Temporal data  {Path(settings.data_dir).resolve() / 'temporal.db'}")
