@@ -138,9 +138,9 @@ class Reader:
         return operations_view(state)
 
     async def reach(self, case_id: str) -> None:
-        """Staff reaching a case by its id alone (a step, the Web UI's codec): refused outside
-        their office and assignment without a reason, flagged with one. The read model says
-        where the case is; for a step the workflow decides again, on the case as it is."""
+        """Staff taking a step with a stated reason: flagged as breaking the glass when the
+        read model places the case outside their office and assignment (the workflow itself
+        decides, on the case as it is)."""
         if self.actor.role not in STAFF:
             return
         where = await read(queries.case_assignment, self._engine, case_id)

@@ -40,7 +40,7 @@ CODES: dict[str, tuple[int, str]] = {
     "InvalidRequest": (422, "Invalid request"),
     "PreconditionRequired": (428, "If-Match required"),
     "Unauthenticated": (401, "Authentication required"),
-    "Forbidden": (403, "Not allowed for your role"),
+    "Forbidden": (403, "Not allowed"),
     "TemporalUnavailable": (503, "The workflow service is unavailable"),
     "AuditUnavailable": (503, "The audit log is unavailable"),
     "StoreUnavailable": (503, "The database is unavailable"),
