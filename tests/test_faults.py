@@ -27,6 +27,7 @@ from tests.api.test_cases_api import body
 from tests.api.test_hardening import locked
 from tests.identities import CASEWORKER, OPERATOR, SIGNING_KEY, bearer
 from tests.receivers import Mailbox, WebhookReceiver, free_port
+from tests.test_run_command import wait_ready
 from workflows.case_model import ConsentScope
 
 pytestmark = pytest.mark.faults
@@ -104,15 +105,8 @@ class Stack:
         assert setup.returncode == 0, setup.stderr
         self.worker.start()
         self.api.start()
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.url}/readyz", timeout=2).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.2)
-        raise AssertionError((self.folder / "api.log").read_text()[-3000:])
+        wait_ready(self.url, 60, lambda: self.api.proc is not None and self.api.proc.poll() is None,
+                   self.folder / "api.log")
 
     def wait_for_temporal(self) -> None:
         import socket

@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -45,21 +46,26 @@ class Stack:
         with open(self.log, "ab") as out:
             self.proc = subprocess.Popen([sys.executable, "-m", "infra.cli", "run"], env=self.env,
                                          stdout=out, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            assert self.proc.poll() is None, self.log.read_text()[-3000:]
-            try:
-                if httpx.get(f"{self.url}/readyz", timeout=2).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.3)
-        raise AssertionError("the stack did not become ready")
+        wait_ready(self.url, 120, lambda: self.proc.poll() is None, self.log)
 
     def stop(self) -> int:
         assert self.proc is not None
         self.proc.send_signal(signal.SIGINT)  # what Ctrl-C sends
         return self.proc.wait(timeout=90)
+
+
+def wait_ready(url: str, seconds: float, alive: Callable[[], bool], log: Path) -> None:
+    """Until the API answers /readyz (Temporal and both databases reachable)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        assert alive(), log.read_text()[-3000:]
+        try:
+            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.3)
+    raise AssertionError(f"not ready: {log.read_text()[-3000:]}")
 
 
 def post(http: httpx.Client, path: str, payload: Any, version: int) -> dict:

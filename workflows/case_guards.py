@@ -95,9 +95,13 @@ def _assessment(state: CaseState, step: Assessment, today: date) -> None:
     _between(step.assessed_on, "assessed_on", _decided(state), today, "the admission")
 
 
+def _before_referral(value: date, field: str, state: CaseState, today: date) -> None:
+    """An event of another authority: up to a year before the referral, not in the future."""
+    _between(value, field, state.began_on - BEFORE_REFERRAL, today, "a year before the referral")
+
+
 def _criminal(state: CaseState, step: CriminalEvent, today: date) -> None:
-    _between(step.on, "on", state.began_on - BEFORE_REFERRAL, today,
-             "a year before the referral")
+    _before_referral(step.on, "on", state, today)
 
 
 def _transition(state: CaseState, step: MunicipalityTransition, today: date) -> None:
@@ -115,8 +119,7 @@ def _exit(state: CaseState, step: ExitDecision, today: date) -> None:
 
 
 def _reflection(state: CaseState, step: ReflectionPeriodGrant, today: date) -> None:
-    _between(step.granted_on, "granted_on", state.began_on - BEFORE_REFERRAL, today,
-             "a year before the referral")
+    _before_referral(step.granted_on, "granted_on", state, today)
 
 
 def _extension(state: CaseState, step: DeadlineExtension, today: date) -> None:

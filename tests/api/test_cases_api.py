@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from typing import Any
 
 import httpx
+import pytest
 from temporalio.client import Client
 
 from api.main import create_app
@@ -235,8 +237,12 @@ async def test_idempotent_referral_and_steps(http: httpx.AsyncClient) -> None:
     assert [s["action"] for s in case["steps"]] == ["referred", "admitted"]
 
 
-async def test_temporal_unreachable_is_503(settings: Settings) -> None:
-    dead = settings.model_copy(update={"temporal_address": "127.0.0.1:1",
+@pytest.mark.parametrize("address", ["127.0.0.1:1", "10.255.255.1:7233"],
+                         ids=["refused", "silent"])
+async def test_temporal_unreachable_is_503_within_one_budget(settings: Settings,
+                                                             address: str) -> None:
+    """Refused at once, or never answering: a referral's start and query share one budget."""
+    dead = settings.model_copy(update={"temporal_address": address,
                                        "api_request_budget_seconds": 2})
     app = create_app(dead)
     async with app.router.lifespan_context(app):
@@ -244,7 +250,10 @@ async def test_temporal_unreachable_is_503(settings: Settings) -> None:
         async with httpx.AsyncClient(transport=transport, base_url="http://api") as http:
             assert_problem(await http.get("/v1/cases/case-aaaaaaaaaaaaaaaaaaaa",
                                           headers=CASEWORKER), 503, "TemporalUnavailable")
+            started = time.monotonic()
             r = await http.post("/v1/cases", json=body(f.referral()), headers=CASEWORKER)
+            assert time.monotonic() - started < 4
             assert_problem(r, 503, "TemporalUnavailable")
+            assert r.headers["Retry-After"] == "5"
             assert_problem(await http.get("/readyz"), 503, "TemporalUnavailable")
             assert (await http.get("/healthz")).status_code == 200

@@ -257,24 +257,6 @@ async def test_a_codec_read_lands_in_the_case_access_log(http: httpx.AsyncClient
                                             for e in log}
 
 
-async def test_every_request_shares_one_time_budget(settings: Settings,
-                                                    temporal: Client) -> None:
-    """Temporal that does not answer: the referral's start and query share one budget."""
-    from api.main import create_app
-
-    dead = settings.model_copy(update={"temporal_address": "10.255.255.1:7233",
-                                       "api_request_budget_seconds": 2.0})
-    app = create_app(dead)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
-            started = time.monotonic()
-            r = await client.post("/v1/cases", json=body(f.referral()), headers=CASEWORKER)
-            took = time.monotonic() - started
-    assert_problem(r, 503, "TemporalUnavailable")
-    assert r.headers["Retry-After"] == "5" and took < 4
-
-
 async def test_concurrent_requests_with_one_bad_entry_are_all_answered(
         http: httpx.AsyncClient, settings: Settings) -> None:
     """Many requests at once, unauthenticated ones with odd request ids among them: every one
