@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
 import hashlib
 import hmac
 import json
@@ -30,11 +29,11 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.directory import Agency, Email, Webhook, load
+from activities.heartbeat import beating
 from infra.settings import Settings
 from workflows.case_model import Selector
 
 PERMANENT = "PermanentDeliveryFailure"
-HEARTBEAT_SECONDS = 1.0
 RETRYABLE_STATUS = frozenset({408, 429})
 SIGNATURE_HEADER = "X-Casework-Signature"
 TIMESTAMP_HEADER = "X-Casework-Timestamp"
@@ -64,14 +63,6 @@ def content_digest(body: bytes) -> str:
     return f"sha-256=:{base64.b64encode(hashlib.sha256(body).digest()).decode()}:"
 
 
-async def _keep_beating(done: list[str]) -> None:
-    """Heartbeat while a delivery is under way (the SDK sends at most one per interval it
-    derives from the timeout): the channels done so far travel with it."""
-    while True:
-        activity.heartbeat(list(done))
-        await asyncio.sleep(HEARTBEAT_SECONDS)
-
-
 class NotificationActivities:
     def __init__(self, settings: Settings, directory_path: Path | None = None) -> None:
         self._settings = settings
@@ -94,8 +85,7 @@ class NotificationActivities:
                            "idempotency_key": delivery.key, "purpose": delivery.purpose,
                            "case_id": delivery.case_id, "message": delivery.message},
                           sort_keys=True).encode()
-        beating = asyncio.create_task(_keep_beating(done))
-        try:
+        async with beating(lambda: list(done)):
             for index, channel in enumerate(agency.channels):
                 name = f"{index}:{channel.kind}"
                 if name in done:
@@ -106,10 +96,6 @@ class NotificationActivities:
                     await asyncio.to_thread(self._mail, channel, delivery, agency, body)
                 done.append(name)
                 activity.heartbeat(done)
-        finally:
-            beating.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await beating
         activity.logger.info("notification delivered", extra={
             "case_id": delivery.case_id, "notification_id": delivery.notification_id,
             "agency_id": agency.id, "attempt": activity.info().attempt})

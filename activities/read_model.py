@@ -7,6 +7,7 @@ import asyncio
 from sqlalchemy import Engine
 from temporalio import activity
 
+from activities.heartbeat import beating
 from infra.codec import CaseKeys
 from store.projection import project
 from workflows.case_model import CaseState
@@ -21,7 +22,8 @@ class ReadModelActivities:
 
     @activity.defn
     async def project_case(self, state: CaseState) -> bool:
-        """Write the case's read-model rows; False when a newer copy was already there."""
-        async with self._one_at_a_time:
+        """Write the case's read-model rows; False when a newer copy was already there. Beats
+        while it waits its turn and while it writes: its worker is known to be alive."""
+        async with beating(), self._one_at_a_time:
             # The database driver blocks: keep it off the worker's event loop.
             return await asyncio.to_thread(project, self._engine, self._keys, state)

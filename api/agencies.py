@@ -15,8 +15,7 @@ from api.access import Permitted
 from api.audit_trail import AuditedRoute
 from api.cases import Gateway, PageToken, etag
 from api.deps import EngineDep
-from api.need_to_know import ReaderDep, agency_view
-from api.problems import Problem
+from api.need_to_know import ReaderDep, agency_view, not_involved
 from api.reads import read
 from store import queries
 from workflows.case_model import AgencyCasePage, AgencyCaseView
@@ -39,8 +38,9 @@ async def list_agency_cases(
             summary="A case as the caller's agency may see it (its version is the ETag)")
 async def get_agency_case(case_id: str, reader: ReaderDep, gateway: Gateway,
                           response: Response) -> AgencyCaseView:
-    view = agency_view(await gateway.get(case_id), reader.actor)
+    async with reader.opaque():
+        view = agency_view(await gateway.get(case_id), reader.actor)
     if view is None:
-        raise Problem("Forbidden", "your agency is not involved in this case")
+        raise not_involved()
     response.headers["ETag"] = etag(view.version)
     return view

@@ -46,44 +46,64 @@ class AuditUnavailable(Exception):
 class AuditWriter:
     """Writes the process's audit entries with group commit: entries that arrive while one
     transaction commits go together into the next, so a busy API holds the chain's lock once
-    per batch rather than once per request. Each caller still waits for its own entry, and one
-    entry that cannot be written fails only its own caller: the batch is then written entry by
-    entry. Every `ANCHOR_SECONDS` the head is anchored in `anchors` (and in the log)."""
+    per batch rather than once per request. Each caller waits for its own entry (`write`), and
+    one entry that cannot be written fails only its own caller: the batch is then written entry
+    by entry. An entry whose caller gave up waiting is not written; the caller's answer (503)
+    is noted instead (`note`). The chain's head is anchored in `anchors` (and in the log) at
+    most `ANCHOR_SECONDS` after it moved, outside the writing, so a slow read model never
+    holds up the log."""
 
-    def __init__(self, engine: Engine, keys: CaseKeys, anchors: Engine | None = None) -> None:
+    def __init__(self, engine: Engine, keys: CaseKeys, anchors: Engine | None = None,
+                 anchor_every: float = ANCHOR_SECONDS) -> None:
         self._engine, self._keys, self._anchors = engine, keys, anchors
         self._waiting: list[tuple[Record, asyncio.Future[None]]] = []
         self._flushing = False
-        self._anchored_at = 0.0
+        self._head: tuple[int, str] | None = None  # the newest entry, not yet anchored
+        self._anchoring: asyncio.Task[None] | None = None
+        self._every = anchor_every
+        self._anchored_at = -anchor_every
 
     async def write(self, record: Record) -> None:
+        await self._queue(record)
+
+    def note(self, record: Record) -> None:
+        """Queue an entry without waiting for it (the caller has its answer already)."""
+        self._queue(record).add_done_callback(lambda done: done.exception())
+
+    def _queue(self, record: Record) -> asyncio.Future[None]:
         done = asyncio.get_running_loop().create_future()
         self._waiting.append((record, done))
         if not self._flushing:
             self._flushing = True
             # Held, so the task is not collected while it runs.
             self._flusher = asyncio.create_task(self._flush())
-        await done
+        return done
 
     async def _flush(self) -> None:
         try:
             while self._waiting:
-                batch, self._waiting = self._waiting, []
+                batch = [(r, done) for r, done in self._waiting if not done.done()]
+                self._waiting = []
                 try:
-                    outcomes = await run_in_threadpool(self._append, [r for r, _ in batch])
+                    outcomes, head = await run_in_threadpool(self._append,
+                                                             [r for r, _ in batch])
                 except Exception as err:  # noqa: BLE001 - every waiter learns it: they answer 503
-                    outcomes = [err] * len(batch)
+                    outcomes, head = [err] * len(batch), None
                 for (_, done), outcome in zip(batch, outcomes, strict=True):
                     if done.done():
-                        continue  # its request gave up meanwhile
+                        continue  # its request gave up meanwhile (and noted its 503)
                     if outcome is None:
                         done.set_result(None)
                     else:
                         done.set_exception(AuditUnavailable(str(outcome)))
+                if head is not None:
+                    self._head = head
+                    self._schedule_anchor()
         finally:
             self._flushing = False
 
-    def _append(self, records: list[Record]) -> list[Exception | None]:
+    def _append(self, records: list[Record]) -> tuple[list[Exception | None],
+                                                      tuple[int, str] | None]:
         outcomes: list[Exception | None] = [None] * len(records)
         ready = []
         for i, record in enumerate(records):
@@ -103,19 +123,26 @@ class AuditWriter:
                         entries += append(self._engine, record)
                     except Exception as one:  # noqa: BLE001
                         outcomes[i] = one
-        if entries:
-            self._anchor(entries[-1].seq, entries[-1].hash)
-        return outcomes
+        return outcomes, (entries[-1].seq, entries[-1].hash) if entries else None
 
-    def _anchor(self, seq: int, hash_: str) -> None:
-        if self._anchors is None or time.monotonic() - self._anchored_at < ANCHOR_SECONDS:
+    def _schedule_anchor(self) -> None:
+        if self._anchors is not None and (self._anchoring is None or self._anchoring.done()):
+            self._anchoring = asyncio.create_task(self._anchor())
+
+    async def _anchor(self) -> None:
+        await asyncio.sleep(max(0.0, self._anchored_at + self._every - time.monotonic()))
+        if self._head is None or self._anchors is None:
             return
+        (seq, hash_), self._head = self._head, None
         self._anchored_at = time.monotonic()
         log.info("audit head", seq=seq, hash=hash_)
         try:
-            anchor(self._anchors, seq, hash_)
+            await asyncio.to_thread(anchor, self._anchors, seq, hash_)
         except SQLAlchemyError:
             log.warning("audit head not anchored; next time", seq=seq)
+            self._head = self._head or (seq, hash_)
+        if self._head is not None:  # the head moved meanwhile
+            self._anchoring = asyncio.create_task(self._anchor())
 
 
 class AuditedRoute(APIRoute):
@@ -131,10 +158,16 @@ class AuditedRoute(APIRoute):
                 response = await handle(request)
             except Exception as err:
                 outcome = _outcome(err)
-                if outcome != UNAVAILABLE:  # else the log cannot take this entry either
+                if outcome == UNAVAILABLE:  # the log is not taking entries: noted for later
+                    _note(request, kind, self.name, outcome)
+                else:
                     await _record(request, kind, self.name, outcome)
                 raise
-            await _record(request, kind, self.name, str(response.status_code))
+            try:
+                await _record(request, kind, self.name, str(response.status_code))
+            except Problem as problem:  # the caller gets a 503 instead of the answer
+                _note(request, kind, self.name, _outcome(problem))
+                raise
             return response
 
         return audited
@@ -170,14 +203,26 @@ async def _write(request: Request, record: Record, floor: float = 0) -> None:
 
 async def _record(request: Request, kind: str, action: str, outcome: str) -> None:
     state = request.state
-    # A codec request may touch several cases' payloads: an entry for each.
-    case_ids = getattr(state, "case_ids", None) or [
-        getattr(state, "case_id", None) or request.path_params.get("case_id")]
     reason = None if getattr(state, "intent_written", False) else getattr(state, "reason", None)
     # An outcome after a command's effect gets a moment even when the budget is spent.
     floor = 1.0 if kind == "command" else 0.0
-    for case_id in case_ids:
+    for case_id in _case_ids(request):
         await _write(request, _entry(request, kind, action, outcome, case_id, reason), floor)
+
+
+def _note(request: Request, kind: str, action: str, outcome: str) -> None:
+    """The answer a caller got when its entry could not be written in time: written when the
+    log takes entries again, after any entry of the same request that was already on its
+    way (an auditor reads the two together, by request id)."""
+    for case_id in _case_ids(request):
+        request.app.state.audit.note(_entry(request, kind, action, outcome, case_id))
+
+
+def _case_ids(request: Request) -> list[str | None]:
+    # A codec request may touch several cases' payloads: an entry for each.
+    state = request.state
+    return getattr(state, "case_ids", None) or [
+        getattr(state, "case_id", None) or request.path_params.get("case_id")]
 
 
 async def intent(request: Request, case_id: str, reason: str) -> None:

@@ -12,12 +12,14 @@ from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
+from api import budget
 from api.access import Permitted
 from api.audit_trail import AuditedRoute
 from api.cases import Gateway, PageToken
 from api.deps import AuditEngineDep, EngineDep, KeysDep, TemporalDep
+from api.gateway import translate_errors
 from api.need_to_know import ReaderDep
-from api.problems import Problem
+from api.problems import Problem, store_unavailable
 from api.reads import read
 from api.timeline_picture import render
 from store import audit, history, queries, timeline
@@ -62,8 +64,9 @@ async def case_timeline(case_id: str, reader: ReaderDep, gateway: Gateway,
     gateway.check_id(case_id)
     if reader.actor.role is not Role.AUDITOR:  # an office lead: the office's cases
         await reader.whole(await gateway.get(case_id))
-    runs = await history.case_runs(client, engine, case_id)
-    audited = await run_in_threadpool(audit.entries_for, audit_engine, case_id)
+    async with translate_errors(case_id):
+        runs = await budget.within(history.case_runs(client, engine, case_id))
+    audited = await read(audit.entries_for, audit_engine, case_id)
     if not runs and not audited:
         raise Problem("CaseNotFound", "no case with this id")
     return timeline.merged(await timeline.engine_entries(runs, client.data_converter),
@@ -100,7 +103,7 @@ async def get_access_log(case_id: str, actor: Permitted, gateway: Gateway,
                          audit_engine: AuditEngineDep, keys: KeysDep,
                          fmt: Format = "json") -> list[TimelineEntry] | Response:
     gateway.check_id(case_id)
-    reads = timeline.audit_entries(await run_in_threadpool(
+    reads = timeline.audit_entries(await read(
         audit.entries_for, audit_engine, case_id, kinds=("read", "access")), keys)
     if fmt == "csv":
         return csv_response(timeline.to_csv(reads), f"{case_id}-access-log.csv")
@@ -131,7 +134,10 @@ async def list_break_glass(actor: Permitted, audit_engine: AuditEngineDep, keys:
                     "anchor of its head that it no longer matches")
 async def verify_audit_log(actor: Permitted, audit_engine: AuditEngineDep,
                            engine: EngineDep) -> Verification:
-    verdict = await run_in_threadpool(audit.verify, audit_engine, engine)
+    try:  # the whole chain: the request's whole budget, not a single read's
+        verdict = await budget.within(run_in_threadpool(audit.verify, audit_engine, engine))
+    except TimeoutError:
+        raise store_unavailable() from None
     return Verification(intact=verdict.intact, entries=verdict.entries,
                         head_seq=verdict.head_seq, first_bad_seq=verdict.first_bad_seq,
                         problem=verdict.problem)

@@ -89,11 +89,11 @@ class Stepper:
     async def __call__(self, case_id: str, update: Callable[..., CaseState],
                        body: Step) -> CaseAnswer:
         self._gateway.check_id(case_id)
-        if self._reader.reason is not None:  # else the workflow refuses, as it decides
-            await self._reader.reach(case_id)
+        await self._reader.declare(case_id)
         await audit_trail.intent(self._reader.request, case_id, body.reason)
-        state = await self._gateway.step(case_id, update, body, self._reader.actor,
-                                         self._version, self._key, self._reader.reason)
+        async with self._reader.opaque():
+            state = await self._gateway.step(case_id, update, body, self._reader.actor,
+                                             self._version, self._key, self._reader.reason)
         self._response.headers["ETag"] = etag(state.version)
         return self._reader.answer(state)
 

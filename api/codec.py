@@ -11,6 +11,7 @@ from cryptography.exceptions import InvalidTag
 from fastapi import APIRouter, Body, Request
 from google.protobuf import json_format
 from google.protobuf.json_format import ParseError
+from google.protobuf.message import DecodeError
 from temporalio.api.common.v1 import Payloads
 
 from api.audit_trail import AuditedRoute
@@ -18,7 +19,7 @@ from api.cases import Gateway
 from api.gateway import CASE_ID, CaseGateway
 from api.need_to_know import Reader, ReaderDep
 from api.problems import Problem
-from infra.codec import KEY_REF, KeyShredded
+from infra.codec import KEY_REF, KeyShredded, KeyUnavailable
 from workflows.case_guards import STAFF
 
 router = APIRouter(prefix="/codec", tags=["codec"], route_class=AuditedRoute)
@@ -37,9 +38,10 @@ async def decode(body: PayloadsBody, reader: ReaderDep, gateway: Gateway,
     await _may_open(reader, gateway, request.state.case_ids)
     try:
         decoded = await codec.decode(payloads)
-    except (KeyShredded, InvalidTag, KeyError):
+    except (KeyShredded, KeyUnavailable, InvalidTag, KeyError, ValueError, DecodeError):
+        # The key reference is the caller's: never repeated back.
         raise Problem("InvalidRequest", "a payload cannot be decrypted: its key is unknown or "
-                      "was shredded, or the payload was altered") from None
+                      "was shredded, or the payload is malformed or was altered") from None
     return json_format.MessageToDict(Payloads(payloads=decoded))
 
 

@@ -18,6 +18,8 @@ Which routes a role may call at all is `api.access`'s table; this is what it see
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from typing import Annotated
 from urllib.parse import unquote
 
@@ -26,7 +28,7 @@ from fastapi import Depends, Header, Request
 from api import audit_trail
 from api.access import Permitted
 from api.deps import EngineDep
-from api.problems import Problem
+from api.problems import Problem, known
 from api.reads import read
 from store import queries
 from workflows import case_rules as rules
@@ -46,6 +48,11 @@ from workflows.notify_rules import SENT, consent_in_force, covered
 
 CaseAnswer = CaseState | AgencyCaseView | OperationsCaseView
 ACCESS_REASON_CHARS = 500
+HIDDEN_FROM_AGENCIES = frozenset({"CaseNotFound", rules.CASE_CLOSED, "CaseShredded"})
+
+
+def not_involved() -> Problem:
+    return Problem("Forbidden", "your agency is not involved in this case")
 
 
 def agency_view(state: CaseState, actor: Actor) -> AgencyCaseView | None:
@@ -133,18 +140,35 @@ class Reader:
         if self.actor.role in AGENCIES:
             view = agency_view(state, self.actor)
             if view is None:
-                raise Problem("Forbidden", "your agency is not involved in this case")
+                raise not_involved()
             return view
         return operations_view(state)
 
-    async def reach(self, case_id: str) -> None:
-        """Staff taking a step with a stated reason: flagged as breaking the glass when the
-        read model places the case outside their office and assignment (the workflow itself
-        decides, on the case as it is)."""
-        if self.actor.role not in STAFF:
+    @contextlib.asynccontextmanager
+    async def opaque(self) -> AsyncIterator[None]:
+        """For an agency, a case it cannot see is the same whether it exists, is closed or was
+        shredded: 403, like a case it is not involved in."""
+        try:
+            yield
+        except Exception as err:
+            problem = known(err)
+            if (self.actor.role in AGENCIES and problem is not None
+                    and problem.code in HIDDEN_FROM_AGENCIES):
+                raise not_involved() from None
+            raise
+
+    async def declare(self, case_id: str) -> None:
+        """Staff stating a reason with a step are recorded as breaking the glass, before the
+        step. The workflow decides whether they reach the case, on the case as it is; whether
+        they needed to, the API cannot know beforehand (the read model may not have caught up
+        with a transfer), so a stated reason is always flagged. The office is the one the read
+        model knows (none for a case not yet projected: auditors still see it)."""
+        if self.actor.role not in STAFF or self.reason is None or case_id in self._flagged:
             return
         where = await read(queries.case_assignment, self._engine, case_id)
-        await self._reach(case_id, *(where or (None, None)))
+        await audit_trail.break_glass(self.request, case_id, where[0] if where else None,
+                                      self.reason)
+        self._flagged.add(case_id)
 
     async def _reach(self, case_id: str, office: str | None, caseworker_id: str | None) -> None:
         if reaches(self.actor, office, caseworker_id):

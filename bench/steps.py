@@ -30,7 +30,8 @@ from tests.test_run_command import Stack
 from workflows.case_model import CaseInput, CriminalStage, MeasureAction, Opening, StepMeta
 from workflows.case_workflow import CaseWorkflow
 
-HEADERS = bearer("cw-bench", "caseworker", office="helsinki")  # the Stack verifies with the tests' signing key
+# The Stack verifies with the tests' signing key.
+HEADERS = bearer("cw-bench", "caseworker", office="helsinki")
 # (API path under the case, workflow update, body) for every step after the referral.
 STEPS: list[tuple[str, Callable[..., Any], Any]] = [
     ("admission", CaseWorkflow.decide_admission, f.admission()),

@@ -2,8 +2,10 @@
 nothing, so replays and retries of the projection never duplicate or roll back rows.
 
 Rows of the records still in the state are replaced; rows of records that have left it stay as
-they were last written. Every settled record is archived (sealed) the first time a projection
-sees it: the workflow lets a record go only once a projection has done so."""
+they were last written. Every settled record is archived (sealed) when a projection first sees
+it, even a projection older than the rows (a settled record does not change), and the workflow
+lets a record go only once a projection has run; a notification's archived copy is replaced
+with its latest, as one that lapsed may still be sent again while it is in the state."""
 
 from __future__ import annotations
 
@@ -36,7 +38,10 @@ def project(engine: Engine, keys: CaseKeys, state: CaseState) -> bool:
     with Session(writer(engine)) as session:
         stored = session.execute(select(CaseRow.revision).where(CaseRow.case_id == state.case_id)
                               .with_for_update()).scalar_one_or_none()
-        if stored is not None and stored >= state.revision:
+        newest = stored is None or stored < state.revision
+        session.add_all(_archived(session, keys, state, replace=newest))
+        if not newest:
+            session.commit()  # what the archive lacked, whatever the rows' revision
             return False
         for table, column, ids in (
                 (DeadlineRow, DeadlineRow.deadline_id, [d.id for d in state.deadlines]),
@@ -50,16 +55,22 @@ def project(engine: Engine, keys: CaseKeys, state: CaseState) -> bool:
         session.merge(CaseDocument(case_id=state.case_id, revision=state.revision,
                                    sealed=document))
         session.add_all(rows(state))
-        session.add_all(_new_records(session, keys, state))
         session.commit()
     return True
 
 
-def _new_records(session: Session, keys: CaseKeys, state: CaseState) -> list[CaseRecord]:
-    """The state's settled records the archive does not hold yet, sealed."""
+def _archived(session: Session, keys: CaseKeys, state: CaseState, *,
+              replace: bool) -> list[CaseRecord]:
+    """The state's settled records the archive does not hold yet, sealed; with `replace` (the
+    newest projection) its settled notifications too, whose copies it replaces."""
     settled = case_size.settled(state)
     if not settled:
         return []
+    if replace:
+        session.execute(delete(CaseRecord).where(
+            CaseRecord.case_id == state.case_id, CaseRecord.kind == "notifications",
+            CaseRecord.position.in_([r.position for r in settled
+                                     if r.kind == "notifications"])))
     held = set(session.execute(select(CaseRecord.kind, CaseRecord.position).where(
         CaseRecord.case_id == state.case_id,
         tuple_(CaseRecord.kind, CaseRecord.position).in_([(r.kind, r.position)

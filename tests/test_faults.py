@@ -234,7 +234,7 @@ async def test_the_worker_killed_in_a_burst_costs_seconds_and_loses_nothing(
         assert r.json()["version"] == 4 and r.json()["phase"] == "assistance"
     print(f"\nworker killed mid-burst: deliveries done {recovered:.1f} s after its restart; "
           f"503s met: {len(client.unavailable)}")
-    assert recovered < 45
+    assert recovered < 25  # about 15 s: 5 s to miss the beats, 10 s to the next attempt
 
 
 async def test_an_agency_down_for_a_while_is_told_once_it_is_back(

@@ -19,16 +19,19 @@ from workflows import case_rules as rules
 from workflows import case_size
 from workflows.case_model import (
     AdmissionDecision,
+    AgencyType,
     Assessment,
     AssessmentStart,
     CaseState,
     CriminalEvent,
     DeadlineExtension,
     ExitDecision,
+    Exploitation,
     Length,
     MeasureAnswer,
     MunicipalityTransition,
     NotificationRef,
+    NotificationStatus,
     Referral,
     ReflectionPeriodGrant,
     Role,
@@ -50,6 +53,7 @@ PLAN_BEFORE_REFERRAL = relativedelta(years=5)
 # A referral is entered at most this long after it was received.
 LATE_ENTRY = timedelta(days=365)
 OLDEST_BIRTH = date(1900, 1, 1)
+LANGUAGES = 10  # a person's languages, at most
 ADULT = relativedelta(years=18)
 
 
@@ -93,6 +97,7 @@ def _assessment_start(state: CaseState, step: AssessmentStart, today: date) -> N
 
 def _assessment(state: CaseState, step: Assessment, today: date) -> None:
     _between(step.assessed_on, "assessed_on", _decided(state), today, "the admission")
+    _choices(step.agencies, "agencies", len(AgencyType))
 
 
 def _before_referral(value: date, field: str, state: CaseState, today: date) -> None:
@@ -131,7 +136,9 @@ def _extension(state: CaseState, step: DeadlineExtension, today: date) -> None:
 def _acknowledgement(state: CaseState, step: NotificationRef, meta: StepMeta) -> None:
     if meta.actor.role in AGENCIES:
         n = next((n for n in state.notifications if n.id == step.notification_id), None)
-        if n is None or n.agency_id != meta.actor.agency:
+        # A withheld one was never sent: the agency does not learn that it exists.
+        if (n is None or n.agency_id != meta.actor.agency
+                or n.status is NotificationStatus.WITHHELD):
             raise StepRejected(rules.FORBIDDEN, "only the notified agency acknowledges a "
                                "notification", notification_id=step.notification_id)
 
@@ -182,10 +189,19 @@ def fits(after: CaseState, rule: Callable[..., str]) -> None:
                            "measures, deadlines or notifications first")
 
 
+def _choices(items: list[Any], field: str, most: int) -> None:
+    """A list of choices: each at most once, at most `most` of them (see `case_model.choices`)."""
+    if len(items) > most or len(set(items)) != len(items):
+        raise StepRejected(rules.INVALID_STEP, f"{field} lists each choice at most once, "
+                           f"at most {most} of them", field=field)
+
+
 def check_referral(referral: Referral, today: date) -> None:
-    """A referral before anything durable exists: consent (the rule), and dates that make sense.
-    The birth date is personal: messages never repeat it."""
+    """A referral before anything durable exists: consent (the rule), its lists, and dates that
+    make sense. The birth date is personal: messages never repeat it."""
     rules.check_referral(referral)
+    _choices(referral.exploitation, "exploitation", len(Exploitation))
+    _choices(referral.person.languages, "person.languages", LANGUAGES)
     if referral.received_on is not None:
         _between(referral.received_on, "received_on", today - LATE_ENTRY, today,
                  "a year ago")

@@ -40,8 +40,9 @@ BUDGET = 512 * 1024
 # without reading the read model.
 KEEP = {"steps": 10, "alerts": 10, "measures": 5, "deadlines": 10, "notifications": 10,
         "consents": 10, "criminal": 10}  # the kinds are also the names of `Archived`'s counts
-# Failed and withheld notifications can be sent again; the newest this many of each stay open
-# for it, older ones settle (they stay readable in the read model).
+# Withheld notifications can be sent once consent is given; the newest this many stay open for
+# it, older ones lapse (they stay readable in the read model). Failed ones never lapse: they
+# are operations' work until sent again.
 RESENDABLE = 5
 
 
@@ -60,14 +61,13 @@ def _number(item_id: str) -> int:
 
 
 def _settled_notifications(state: CaseState) -> Iterator[Notification]:
-    newest: dict[NotificationStatus, list[str]] = {}
-    for n in reversed(state.notifications):
-        if n.status in (NotificationStatus.FAILED, NotificationStatus.WITHHELD):
-            newest.setdefault(n.status, []).append(n.id)
+    withheld = [n.id for n in reversed(state.notifications)
+                if n.status is NotificationStatus.WITHHELD]
+    lapsed = set(withheld[RESENDABLE:])
     for n in state.notifications:
         if (n.status is NotificationStatus.ACKNOWLEDGED
                 or (n.status is NotificationStatus.DELIVERED and not n.expects_ack)
-                or n.id in newest.get(n.status, [])[RESENDABLE:]):
+                or n.id in lapsed):
             yield n
 
 
@@ -92,8 +92,9 @@ def next_consent_seq(state: CaseState) -> int:
 
 
 def settled(state: CaseState) -> list[Record]:
-    """Every record of the state that can no longer change (or, for notifications, that is no
-    longer waited on), oldest first within each kind."""
+    """Every record of the state that can no longer change, oldest first within each kind (a
+    lapsed withheld notification can still be sent again while it is in the state: the
+    archive keeps its latest copy)."""
     archived = state.archived
     records = [Record("steps", s.seq, s) for s in state.steps]
     records += [Record("alerts", a.seq, a) for a in state.alerts]

@@ -81,11 +81,12 @@ PROJECT_TIMEOUT = timedelta(seconds=30)
 # The database may be down for a while: keep trying, at most a minute apart.
 PROJECT_RETRY = RetryPolicy(maximum_interval=timedelta(minutes=1))
 RESOLVE_TIMEOUT = timedelta(seconds=30)
-# Hardened: a projection or look-up takes milliseconds; one that has not finished in this long
-# ran on a worker that died, and is tried again elsewhere.
+# Hardened: a directory look-up takes milliseconds; one that has not finished in this long ran
+# on a worker that died, and is tried again elsewhere.
 QUICK_TIMEOUT = timedelta(seconds=10)
-# Hardened: a delivery heartbeats every second; missing this long, its worker is gone.
-DELIVERY_HEARTBEAT = timedelta(seconds=5)
+# Hardened: a delivery or a projection beats every second (while it waits its turn too);
+# missing this long, its worker is gone and another takes it over.
+HEARTBEAT = timedelta(seconds=5)
 # Hardened: continue as new before a run's history grows past this (Temporal's limit is 50 MiB).
 HISTORY_BYTES = 8 * 1024 * 1024
 # How much of an activity's error message a notification keeps.
@@ -351,7 +352,7 @@ class CaseWorkflow:
             Delivery(notification_id=n.id, key=n.key, agency_id=n.agency_id or "",
                      purpose=n.purpose, case_id=self._state.case_id, message=n.message),
             activity_id=f"{n.id}.{n.sends}", start_to_close_timeout=timedelta(minutes=2),
-            heartbeat_timeout=DELIVERY_HEARTBEAT if self._bounded else None,
+            heartbeat_timeout=HEARTBEAT if self._bounded else None,
             schedule_to_close_timeout=self._give_up, retry_policy=DELIVERY_RETRY)
         n.attempts, n.last_error = n.attempts + result.attempts, None
         if self._bounded and n.status is NotificationStatus.ACKNOWLEDGED:
@@ -394,7 +395,8 @@ class CaseWorkflow:
             gone = case_size.leaving(self._state) if self._bounded else None
             await workflow.execute_activity_method(
                 ReadModelActivities.project_case, self._state,
-                start_to_close_timeout=QUICK_TIMEOUT if self._bounded else PROJECT_TIMEOUT,
+                start_to_close_timeout=PROJECT_TIMEOUT,
+                heartbeat_timeout=HEARTBEAT if self._bounded else None,
                 retry_policy=PROJECT_RETRY)
             self._projected, self._projecting_now = revision, False
             if gone is not None:

@@ -14,7 +14,7 @@ from temporalio.client import Client
 from api.main import create_app
 from infra.settings import Settings
 from tests import factories as f
-from tests.identities import CASEWORKER, OPERATOR, TAMPERE_CASEWORKER
+from tests.identities import AUDITOR, CASEWORKER, OPERATOR, TAMPERE_CASEWORKER
 from tests.receivers import eventually
 from tests.workflows.cases import settled
 from workflows.case_model import CriminalStage, MeasureType
@@ -255,5 +255,9 @@ async def test_temporal_unreachable_is_503_within_one_budget(settings: Settings,
             assert time.monotonic() - started < 4
             assert_problem(r, 503, "TemporalUnavailable")
             assert r.headers["Retry-After"] == "5"
+            started = time.monotonic()
+            r = await http.get("/v1/cases/case-aaaaaaaaaaaaaaaaaaaa/timeline", headers=AUDITOR)
+            assert time.monotonic() - started < 4
+            assert_problem(r, 503, "TemporalUnavailable")
             assert_problem(await http.get("/readyz"), 503, "TemporalUnavailable")
             assert (await http.get("/healthz")).status_code == 200

@@ -32,7 +32,6 @@ from store.projection import project
 from tests import factories as f
 from tests.api.test_cases_api import assert_problem, body, open_case, post, step
 from tests.identities import AUDITOR, CASEWORKER, OPERATOR, bearer
-from tests.receivers import eventually
 from tests.workflows.cases import settled
 from workflows.case_model import Provider
 from workflows.case_workflow import CaseWorkflow
@@ -95,10 +94,16 @@ async def test_a_list_repeated_300000_times_never_reaches_the_case(
     history = await history_length(temporal, case["case_id"])
     huge = body(f.assessment(), agencies=["reception_centre"] * 300_000)  # about 5 MB
     assert_problem(await post(http, path, huge, case["version"]), 413, "PayloadTooLarge")
-    repeated = body(f.assessment(), agencies=["reception_centre"] * 20)
+    repeated = body(f.assessment(), agencies=["reception_centre"] * 20)  # within 64 KiB
     problem = assert_problem(await post(http, path, repeated, case["version"]), 422,
-                             "InvalidRequest")
-    assert [e["field"] for e in problem["errors"]] == ["body.agencies"]
+                             "InvalidStep")  # refused by the step's guard, before history
+    assert problem["field"] == "agencies"
+    for field, value in (("exploitation", ["sexual", "sexual"]),
+                         ("person", {**f.PERSON.model_dump(mode="json"),
+                                     "languages": [f"l{n}" for n in range(11)]})):
+        r = await http.post("/v1/cases", json=body(f.referral(), **{field: value}),
+                            headers=CASEWORKER)
+        assert assert_problem(r, 422, "InvalidStep")["field"] in (field, "person.languages")
     long_reason = body(f.assessment(), reason="x" * 4001)
     assert_problem(await post(http, path, long_reason, case["version"]), 422, "InvalidRequest")
     referral = body(f.referral(), reason="y" * (3 * 1024 * 1024))
@@ -257,10 +262,11 @@ async def test_a_codec_read_lands_in_the_case_access_log(http: httpx.AsyncClient
                                             for e in log}
 
 
-async def test_concurrent_requests_with_one_bad_entry_are_all_answered(
+async def test_concurrent_requests_with_odd_request_ids_form_one_chain(
         http: httpx.AsyncClient, settings: Settings) -> None:
     """Many requests at once, unauthenticated ones with odd request ids among them: every one
-    is answered, each with its own entry in one intact chain."""
+    is answered, each with its own entry in one intact chain (the entry a batch cannot take
+    is `tests/store/test_audit.py`'s)."""
     case = await open_case(http)
     path = f"/v1/cases/{case['case_id']}"
     calls = [http.get(path, headers={**CASEWORKER, "X-Request-ID": f"ok-{n}"})
@@ -292,12 +298,43 @@ def test_the_lock_helper_really_locks(settings: Settings) -> None:
     assert done.is_set()
 
 
-async def test_no_retry_forever_for_a_known_problem(http: httpx.AsyncClient) -> None:
-    """A malformed request is refused at once, whatever its retries."""
-    await eventually(lambda: _malformed(http), attempts=1)
+async def test_an_agency_learns_nothing_of_a_case_it_cannot_see(
+        http: httpx.AsyncClient) -> None:
+    """Whether a case exists, is closed, or a notification to it was withheld: 403 alike."""
+    for path in ("/v1/agency/cases/case-aaaaaaaaaaaaaaaaaaaa",):
+        assert_problem(await http.get(path, headers=VSF), 403, "Forbidden")
+    r = await post(http, "/v1/cases/case-aaaaaaaaaaaaaaaaaaaa/notifications/N1/ack",
+                   {"reason": "x"}, 1, headers=VSF)
+    assert_problem(r, 403, "Forbidden")
+    case = await open_case(http)
+    case = await step(http, case, "/admission", f.admission())
+    case = await step(http, case, "/measures", f.measure().model_copy(update={
+        "provider": Provider(agency_type="ngo", organisation="Victim Support Finland",
+                             agency_id="victim-support-finland")}))  # no consent: withheld
+    r = await post(http, f"/v1/cases/{case['case_id']}/notifications/N1/ack", {"reason": "x"},
+                   case["version"], headers=VSF)
+    problem = assert_problem(r, 403, "Forbidden")
+    assert "withheld" not in r.text and "notification_status" not in problem
 
 
-async def _malformed(http: httpx.AsyncClient) -> bool:
-    r = await http.post("/v1/cases", content=b"{not json", headers={
-        **CASEWORKER, "Content-Type": "application/json"})
-    return assert_problem(r, 422, "InvalidRequest") is not None
+@pytest.mark.parametrize(("metadata", "data"), [
+    ({"encoding": b"binary/encrypted", "encryption-key-id": b"master:" + b"k" * 10_000}, b"x"),
+    ({"encoding": b"binary/encrypted", "encryption-key-id": b"\xff\xfe"}, b"x" * 40),
+    ({"encoding": b"binary/encrypted", "encryption-key-id": b"sideways:x"}, b"x" * 40),
+])
+async def test_a_malformed_payload_is_422_and_not_repeated(
+        http: httpx.AsyncClient, settings: Settings, metadata: dict[str, bytes],
+        data: bytes) -> None:
+    from infra.temporal import case_keys
+
+    masters = case_keys(settings).masters
+    short = {**metadata}
+    if metadata["encryption-key-id"].startswith(b"master:k"):  # a real key, data too short
+        short["encryption-key-id"] = f"master:{masters.newest_id}".encode()
+    for meta in (metadata, short):
+        payloads = {"payloads": [{"metadata": {k: base64.b64encode(v).decode()
+                                               for k, v in meta.items()},
+                                  "data": base64.b64encode(data).decode()}]}
+        r = await http.post("/codec/decode", json=payloads, headers=CASEWORKER)
+        assert_problem(r, 422, "InvalidRequest")
+        assert "kkkkkkkk" not in r.text and len(r.text) < 1000

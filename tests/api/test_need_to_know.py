@@ -42,8 +42,13 @@ from workflows.case_workflow import CaseWorkflow
 
 CLIENT_VIEW = "Wants safe housing; afraid of the recruiter called Tomasz."
 REASON = "Referred after a raid; the employer Kowalski Berries held her passport."
-# What must never reach a reader who may not know it.
-PERSONAL = (f.PERSON.surname, f.PERSON.given_names, "1994-03-17", CLIENT_VIEW[:30], "Kowalski")
+MEASURE_REASON = "Housing away from Lindqvist's farm, where she was held."
+# The person, as a notification carries it to the agencies told: theirs to know while the
+# client consents.
+PERSON = (f.PERSON.surname, f.PERSON.given_names, "1994-03-17", '"PHL"')
+# The case's own record: only its staff and auditors ever see it, never an agency.
+CASE_ONLY = (CLIENT_VIEW[:30], "Kowalski", "Lindqvist")
+PERSONAL = PERSON + CASE_ONLY
 
 
 @dataclass(frozen=True)
@@ -152,8 +157,9 @@ async def rich_case(http: httpx.AsyncClient, temporal: Client, settings: Setting
     case = await step(http, case, "/consents", f.consent(ConsentScope.SHARE_WITH_AGENCIES))
     case = await step(http, case, "/assessment", body(f.assessment(), client_view=CLIENT_VIEW))
     case = await step(http, case, "/measures", f.measure().model_copy(update={
-        "provider": Provider(agency_type="ngo", organisation="Victim Support Finland",
-                             agency_id="victim-support-finland")}))
+        "reason": MEASURE_REASON, "provider": Provider(
+            agency_type="ngo", organisation="Victim Support Finland",
+            agency_id="victim-support-finland")}))
     case = await step(http, case, "/consents", f.consent(ConsentScope.CONTACT_POLICE))
     case = await step(http, case, "/notifications", f.manual_notification("nowhere"))
     handle = temporal.get_workflow_handle_for(CaseWorkflow.run, case["case_id"])
@@ -216,7 +222,8 @@ async def test_no_answer_carries_personal_data_its_reader_may_not_know(
             if leaked and route.name != "open_case":  # a referral: their own new case
                 seen.setdefault(reader.name, set()).add(route.name)
             may_know = reader.sees_case or (
-                reader.told and not withdrawn and route.name in AGENCY_VIEWS) or (
+                reader.told and not withdrawn and route.name in AGENCY_VIEWS
+                and not set(leaked) & set(CASE_ONLY)) or (
                 # A referral's answer is the new case, assigned to the one who referred it.
                 route.name == "open_case" and reader.role in (Role.CASEWORKER,
                                                                Role.OFFICE_LEAD))

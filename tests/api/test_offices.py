@@ -7,9 +7,13 @@ from urllib.parse import quote
 
 import httpx
 
+from infra.database import engine_for
+from infra.settings import Settings
+from store.audit import entries_for
 from tests import factories as f
-from tests.api.test_cases_api import assert_problem, open_case, post
+from tests.api.test_cases_api import assert_problem, body, open_case, post
 from tests.identities import AUDITOR, CASEWORKER, bearer
+from workflows.case_model import Office
 
 OULU = bearer("cw-olli", "caseworker", office="oulu")
 OULU_LEAD = bearer("lead-oona", "office_lead", office="oulu")
@@ -83,3 +87,20 @@ async def test_a_case_assigned_to_someone_is_theirs_wherever_they_sit(
     assert case["case_id"] not in {e["case_id"] for e in r.json()["entries"]}
     # And the office's own staff reach it as ever.
     assert (await http.get(f"/v1/cases/{case['case_id']}", headers=CASEWORKER)).status_code == 200
+
+
+async def test_a_step_with_a_reason_is_flagged_even_before_the_read_model_caught_up(
+        http: httpx.AsyncClient, settings: Settings) -> None:
+    """A case just transferred from Helsinki to Oulu: Helsinki's caseworker, stating a reason,
+    still acts on it at once. The read model may not know of the transfer yet; the access is
+    flagged all the same, since a reason was stated."""
+    case = await open_case(http)
+    r = await post(http, f"/v1/cases/{case['case_id']}/transfer",
+                   body(f.transfer(Office.OULU), caseworker_id="cw-olli"), 1)
+    assert r.status_code == 200
+    r = await post(http, f"/v1/cases/{case['case_id']}/admission", f.admission(), 2,
+                   headers={**CASEWORKER, "X-Access-Reason": WHY})
+    assert r.status_code == 200, r.text
+    entries = entries_for(engine_for(settings.audit_database), case["case_id"],
+                          kinds=("access",))
+    assert [(e.actor_id, e.action) for e in entries] == [("cw-anna", "decide_admission")]

@@ -179,3 +179,36 @@ def test_an_entry_that_would_not_fit_is_refused_where_it_is_made() -> None:
                          ("actor_id", "x" * 65), ("kind", "k" * 11)):
         with pytest.raises(ValidationError):
             Record(**{**record(1).model_dump(), field: value})
+
+
+async def test_the_head_is_anchored_soon_after_it_moves_and_never_holds_up_the_log(
+        engine: Engine, audit_database_url: str) -> None:
+    from sqlalchemy import make_url
+
+    from api.audit_trail import AuditWriter
+    from infra.codec import CaseKeys, MasterKeys
+    from tests.api.test_hardening import locked
+
+    anchors = engine_for(audit_database_url)  # a database of its own, as the read model is
+    keys = CaseKeys(engine, MasterKeys.parse(f"k1:{'A' * 43}"))
+    writer = AuditWriter(engine, keys, anchors, anchor_every=0.3)
+
+    async def anchored() -> int:
+        with anchors.connect() as conn:
+            return conn.execute(text("SELECT max(seq) FROM audit_anchor")).scalar() or 0
+
+    await writer.write(record(100, case_id=None))
+    await asyncio.sleep(0.2)
+    assert await anchored() == 11  # the first anchor at once
+    for n in range(101, 104):
+        await writer.write(record(n, case_id=None))
+    assert await anchored() == 11
+    await asyncio.sleep(0.6)
+    assert await anchored() == 14  # the last entries too, though nothing came after them
+    # With the anchors' database locked, entries are written all the same, without delay.
+    assert make_url(audit_database_url).get_backend_name() == "sqlite"
+    with locked(audit_database_url):
+        started = asyncio.get_running_loop().time()
+        await writer.write(record(104, case_id=None))
+        assert asyncio.get_running_loop().time() - started < 1
+    assert verify(engine, anchors).intact

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -26,8 +27,8 @@ from workflows.case_rules import StepContext, StepRejected
 NOW = datetime(2026, 11, 2, 10, tzinfo=UTC)
 
 
-def take(state: CaseState, step: object, rule: object, at: datetime = NOW) -> None:
-    rules.take(state, step, rule, StepContext(at, f.CASEWORKER), notify=True)  # type: ignore[arg-type]
+def take(state: CaseState, step: Any, rule: Any, at: datetime = NOW) -> None:
+    rules.take(state, step, rule, StepContext(at, f.CASEWORKER), notify=True)
 
 
 def admitted() -> CaseState:
@@ -66,18 +67,31 @@ def test_settled_records_beyond_the_newest_leave_and_ids_go_on_counting() -> Non
 
 def test_a_record_that_changed_after_it_was_chosen_stays() -> None:
     state = admitted()
-    for n in range(1, 21):  # twenty failed by-hand notifications
-        take(state, f.manual_notification(f"nowhere-{n}"), rules.notify_by_hand)
-        state.notifications[-1].status = NotificationStatus.FAILED
-    # The newest five can be sent again; of the fifteen older ones the newest ten stay.
+    for _ in range(20):  # measures referred to a provider without consent: withheld
+        take(state, f.measure().model_copy(update={"provider": Provider(
+            agency_type="ngo", organisation="VSF", agency_id="vsf")}), rules.add_measure)
+    assert {n.status for n in state.notifications} == {NotificationStatus.WITHHELD}
+    # The newest five can be sent once consent is given; of the fifteen older (lapsed) ones
+    # the newest ten stay.
     gone = case_size.leaving(state)
     assert {p for k, p, _ in gone.records if k == "notifications"} == {1, 2, 3, 4, 5}
-    # Meanwhile N1 is sent again: it is pending, no longer the record that was chosen.
+    # Meanwhile consent is given and N1 sent: no longer the record that was chosen.
+    take(state, f.consent(ConsentScope.SHARE_WITH_AGENCIES), rules.record_consent)
     take(state, rules_ref("N1"), rules.resend_notification)
     case_size.trim(state, gone)
     assert [n.id for n in state.notifications] == ["N1", *(f"N{n}" for n in range(6, 21))]
     assert state.notifications[0].status is NotificationStatus.PENDING
     assert state.archived.notifications == 4
+
+
+def test_failed_notifications_never_lapse() -> None:
+    """They are operations' work until sent again: counted, and open to a re-send."""
+    state = admitted()
+    for n in range(1, 31):
+        take(state, f.manual_notification(f"nowhere-{n}"), rules.notify_by_hand)
+        state.notifications[-1].status = NotificationStatus.FAILED
+    settle_all(state)
+    assert state.notifications_in(NotificationStatus.FAILED) == 30
 
 
 def rules_ref(notification_id: str) -> object:

@@ -18,6 +18,7 @@ from workflows.case_model import (
     Length,
     MeasureAnswer,
     NotificationRef,
+    NotificationStatus,
     Office,
     Provider,
     ReflectionPeriodGrant,
@@ -79,6 +80,8 @@ def test_staff_reach_their_office_and_assigned_cases(actor: Actor, reason: str |
 def test_only_the_provider_answers_its_measure_and_only_the_notified_agency_acknowledges(
         ) -> None:
     state = admitted()
+    rules.take(state, f.consent(f.ConsentScope.SHARE_WITH_AGENCIES), rules.record_consent,
+               StepContext(NOW, f.CASEWORKER), notify=True)
     rules.take(state, f.measure().model_copy(update={"provider": Provider(
         agency_type="ngo", organisation="Victim Support Finland", agency_id="vsf")}),
         rules.add_measure, StepContext(NOW, f.CASEWORKER), notify=True)
@@ -95,6 +98,10 @@ def test_only_the_provider_answers_its_measure_and_only_the_notified_agency_ackn
                    missing).type == "Forbidden"
     ack = NotificationRef(reason="Got it.", notification_id="N1")  # the referral to vsf
     guards.authorize(state, meta(vsf), rules.acknowledge_notification, ack)
+    state.notifications[0].status = NotificationStatus.WITHHELD  # as without consent
+    assert refused(guards.authorize, state, meta(vsf), rules.acknowledge_notification,
+                   ack).type == "Forbidden"
+    state.notifications[0].status = NotificationStatus.PENDING
     border_guard = Actor(user_id="bg-1", role=Role.BORDER_GUARD, agency="border-guard")
     for who, notification in ((border_guard, "N1"), (vsf, "N9")):
         err = refused(guards.authorize, state, meta(who), rules.acknowledge_notification,
@@ -104,9 +111,11 @@ def test_only_the_provider_answers_its_measure_and_only_the_notified_agency_ackn
 
 DATES = [
     ("admission before the referral", rules.decide_admission,
-     f.admission().model_copy(update={"decided_on": TODAY - timedelta(days=1)}), case, "decided_on"),
+     f.admission().model_copy(update={"decided_on": TODAY - timedelta(days=1)}), case,
+     "decided_on"),
     ("admission in the future", rules.decide_admission,
-     f.admission().model_copy(update={"decided_on": TODAY + timedelta(days=1)}), case, "decided_on"),
+     f.admission().model_copy(update={"decided_on": TODAY + timedelta(days=1)}), case,
+     "decided_on"),
     ("exit two years ahead", rules.exit_case,
      f.exit_decision().model_copy(update={"decided_on": TODAY + timedelta(days=730)}), admitted,
      "decided_on"),

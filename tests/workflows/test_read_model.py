@@ -72,3 +72,32 @@ async def test_the_read_model_follows_every_change_once(
     assert await ActivityEnvironment().run(project, state) is False
     assert await ActivityEnvironment().run(project, first) is False
     assert snapshot(engine, h.id) == rows
+
+
+def test_settled_records_are_archived_even_by_a_projection_older_than_the_rows(
+        settings: Settings) -> None:
+    """After a reset, say, the workflow projects revisions the rows have passed: the rows stay
+    as they are, but what the state lets go must be in the archive."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import func, select
+
+    from store.projection import project
+    from store.tables import CaseRecord
+    from workflows import case_rules as rules
+
+    engine, keys = engine_for(settings.database), case_keys(settings)
+    now = datetime.now(UTC)
+    state = rules.open_case("case-" + "r" * 20, f.referral(), rules.StepContext(now, f.CASEWORKER))
+    for n in range(12):
+        rules.record(state, f"step_{n}", rules.StepContext(now, f.CASEWORKER), "x")
+    ahead = state.model_copy(update={"revision": 99, "steps": state.steps[:1]})
+    assert project(engine, keys, ahead)
+    older = state.model_copy(update={"revision": 3})
+    assert project(engine, keys, older) is False
+    with Session(engine) as session:
+        archived = session.execute(select(func.count()).where(
+            CaseRecord.case_id == state.case_id, CaseRecord.kind == "steps")).scalar_one()
+        revision = session.execute(select(CaseRow.revision).where(
+            CaseRow.case_id == state.case_id)).scalar_one()
+    assert (archived, revision) == (12, 99)
