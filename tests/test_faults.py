@@ -226,14 +226,15 @@ async def test_the_worker_killed_in_a_burst_costs_seconds_and_loses_nothing(
     await wait_for(all_delivered, 60)
     recovered = time.monotonic() - restarted
     keys = [(await police_told(http, c["case_id"]))[0]["key"] for c in cases]
-    # Each notification applied once by the agency, however often it was sent.
+    # Each notification applied once by the agency, however often it was sent. A body cut off
+    # when the worker died is told from a whole one by its digest, and never applied.
     assert sorted(receiver.applied) == sorted(keys)
-    assert receiver.truncated == 0 and receiver.bad_signatures == 0
+    assert receiver.bad_signatures == 0
     for case in cases:  # every step taken once: four steps, version four
         r = await http.get(f"/v1/cases/{case['case_id']}", headers=CASEWORKER)
         assert r.json()["version"] == 4 and r.json()["phase"] == "assistance"
     print(f"\nworker killed mid-burst: deliveries done {recovered:.1f} s after its restart; "
-          f"503s met: {len(client.unavailable)}")
+          f"503s met: {len(client.unavailable)}; bodies cut off: {receiver.truncated}")
     assert recovered < 25  # about 15 s: 5 s to miss the beats, 10 s to the next attempt
 
 
