@@ -32,7 +32,7 @@ from api.problems import Problem, known
 from api.reads import read
 from store import queries
 from workflows import case_rules as rules
-from workflows.case_guards import AGENCIES, STAFF
+from workflows.case_guards import AGENCIES, STAFF, reaches
 from workflows.case_model import (
     Actor,
     AgencyCaseView,
@@ -88,11 +88,6 @@ def operations_view(state: CaseState) -> OperationsCaseView:
                                         status=n.status, attempts=n.attempts,
                                         last_error=n.last_error, changed_at=n.changed_at)
                        for n in state.notifications])
-
-
-def reaches(actor: Actor, office: str | None, caseworker_id: str | None) -> bool:
-    """Staff reach their office's cases and those assigned to them without a reason."""
-    return actor.role not in STAFF or actor.office == office or actor.user_id == caseworker_id
 
 
 async def access_reason(x_access_reason: Annotated[str | None, Header(

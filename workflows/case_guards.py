@@ -18,6 +18,7 @@ from dateutil.relativedelta import relativedelta
 from workflows import case_rules as rules
 from workflows import case_size
 from workflows.case_model import (
+    Actor,
     AdmissionDecision,
     AgencyType,
     Assessment,
@@ -57,13 +58,16 @@ LANGUAGES = 10  # a person's languages, at most
 ADULT = relativedelta(years=18)
 
 
+def reaches(actor: Actor, office: str | None, caseworker_id: str | None) -> bool:
+    """The office rule: staff work on their office's cases and those assigned to them; any
+    other case only with a stated reason ("break the glass"), which the audit log flags. The
+    API applies it to reads, the workflow to steps."""
+    return actor.role not in STAFF or actor.office == office or actor.user_id == caseworker_id
+
+
 def may_reach(state: CaseState, meta: StepMeta) -> bool:
-    """Staff work on their office's cases and those assigned to them; any other case only with
-    a stated reason ("break the glass"), which the audit log flags."""
-    actor = meta.actor
-    return (actor.role not in STAFF or meta.access_reason is not None
-            or actor.office == state.assignment.office
-            or actor.user_id == state.assignment.caseworker_id)
+    return meta.access_reason is not None or reaches(
+        meta.actor, state.assignment.office, state.assignment.caseworker_id)
 
 
 def access(state: CaseState, meta: StepMeta) -> None:
