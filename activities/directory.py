@@ -14,7 +14,12 @@ from typing import Annotated, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 
-from workflows.case_model import AgencyType, Ident, Office, Selector
+from workflows.state import Selector
+from workflows.vocabulary import (
+    AgencyType,
+    Ident,
+    Office,
+)
 
 
 class _Model(BaseModel):

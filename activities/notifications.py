@@ -21,36 +21,20 @@ import smtplib
 import time
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any
 
 import httpx
-from pydantic import BaseModel
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.directory import Agency, Email, Webhook, load
 from activities.heartbeat import beating
 from infra.settings import Settings
-from workflows.case_model import Selector
+from workflows.contracts import PERMANENT, Delivered, Delivery
+from workflows.state import Selector
 
-PERMANENT = "PermanentDeliveryFailure"
 RETRYABLE_STATUS = frozenset({408, 429})
 SIGNATURE_HEADER = "X-Casework-Signature"
 TIMESTAMP_HEADER = "X-Casework-Timestamp"
-
-
-class Delivery(BaseModel):
-    notification_id: str
-    key: str
-    agency_id: str
-    purpose: str
-    case_id: str
-    message: dict[str, Any]
-
-
-class Delivered(BaseModel):
-    attempts: int
-    channels: list[str]
 
 
 def sign(secret: bytes, timestamp: str, body: bytes) -> str:
@@ -64,6 +48,8 @@ def content_digest(body: bytes) -> str:
 
 
 class NotificationActivities:
+    """The implementations of the `resolve_agencies` and `deliver` contracts."""
+
     def __init__(self, settings: Settings, directory_path: Path | None = None) -> None:
         self._settings = settings
         self._directory_path = directory_path or settings.agency_directory

@@ -10,7 +10,7 @@ from temporalio import activity
 from activities.heartbeat import beating
 from infra.codec import CaseKeys
 from store.projection import project
-from workflows.case_model import CaseState
+from workflows.state import CaseState
 
 
 class ReadModelActivities:

@@ -12,7 +12,8 @@ from fastapi import Depends, Request
 
 from api.deps import CurrentActor
 from api.problems import Problem
-from workflows.case_model import Actor, Role
+from workflows.steps import Actor
+from workflows.vocabulary import Refusal, Role
 
 STAFF = frozenset({Role.CASEWORKER, Role.OFFICE_LEAD})
 AGENCIES = frozenset({Role.POLICE, Role.BORDER_GUARD, Role.RECEPTION_CENTRE,
@@ -62,7 +63,7 @@ async def permitted(request: Request, actor: CurrentActor) -> Actor:
     route = request.scope["route"].name
     allowed = ALLOWED.get(route, frozenset())
     if actor.role not in allowed:
-        raise Problem("Forbidden", f"role '{actor.role}' may not do this",
+        raise Problem(Refusal.FORBIDDEN, f"role '{actor.role}' may not do this",
                       allowed_roles=sorted(str(r) for r in allowed))
     return actor
 

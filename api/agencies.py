@@ -18,7 +18,10 @@ from api.deps import EngineDep
 from api.need_to_know import ReaderDep, agency_view, not_involved
 from api.reads import read
 from store import queries
-from workflows.case_model import AgencyCasePage, AgencyCaseView
+from store.views import (
+    AgencyCasePage,
+    AgencyCaseView,
+)
 
 router = APIRouter(prefix="/v1/agency", tags=["agencies"], route_class=AuditedRoute)
 

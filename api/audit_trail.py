@@ -25,7 +25,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api import budget
 from api.gateway import CASE_ID
-from api.problems import CODES, Problem, known
+from api.problems import CODES, Code, Problem, known
 from infra.codec import CaseKeys
 from store.audit import Record, anchor, append, sealed
 
@@ -196,7 +196,7 @@ async def _write(request: Request, record: Record, floor: float = 0) -> None:
         await budget.within(request.app.state.audit.write(record), budget.STORE_SECONDS, floor)
     except (AuditUnavailable, TimeoutError):
         log.warning("audit entry not written", action=record.action, outcome=record.outcome)
-        raise Problem("AuditUnavailable", "the audit log cannot be written just now; nothing "
+        raise Problem(Code.AUDIT_UNAVAILABLE, "the audit log cannot be written just now; nothing "
                       "was read, and a step taken is kept: retry with the same Idempotency-Key",
                       headers={"Retry-After": "5"}) from None
 

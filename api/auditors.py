@@ -19,12 +19,16 @@ from api.cases import Gateway, PageToken
 from api.deps import AuditEngineDep, EngineDep, KeysDep, TemporalDep
 from api.gateway import translate_errors
 from api.need_to_know import ReaderDep
-from api.problems import Problem, store_unavailable
+from api.problems import Code, Problem, store_unavailable
 from api.reads import read
 from api.timeline_picture import render
 from store import audit, history, queries, timeline
 from store.timeline import TimelineEntry
-from workflows.case_model import Office, Role
+from workflows.vocabulary import (
+    Office,
+    Refusal,
+    Role,
+)
 
 router = APIRouter(prefix="/v1", tags=["audit"], route_class=AuditedRoute)
 
@@ -68,7 +72,7 @@ async def case_timeline(case_id: str, reader: ReaderDep, gateway: Gateway,
         runs = await budget.within(history.case_runs(client, engine, case_id))
     audited = await read(audit.entries_for, audit_engine, case_id)
     if not runs and not audited:
-        raise Problem("CaseNotFound", "no case with this id")
+        raise Problem(Code.CASE_NOT_FOUND, "no case with this id")
     return timeline.merged(await timeline.engine_entries(runs, client.data_converter),
                            timeline.audit_entries(audited, keys))
 
@@ -119,7 +123,7 @@ async def list_break_glass(actor: Permitted, audit_engine: AuditEngineDep, keys:
                            page_token: PageToken = None) -> BreakGlassPage:
     if actor.role is Role.OFFICE_LEAD:
         if office not in (None, actor.office):
-            raise Problem("Forbidden", "an office lead reviews their own office's accesses")
+            raise Problem(Refusal.FORBIDDEN, "an office lead reviews their own office's accesses")
         office = actor.office
     entries, token = await read(audit.break_glass, audit_engine, office=office,
                                 page_size=page_size, page_token=page_token)

@@ -16,11 +16,11 @@ import jwt
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from api.problems import Problem
+from api.problems import Code, Problem
 from infra.settings import Settings
 from infra.tokens import key_id, signing_key
 from workflows.case_guards import AGENCIES, STAFF
-from workflows.case_model import Actor
+from workflows.steps import Actor
 
 ALGORITHMS = ["ES256", "ES384", "RS256", "RS384", "RS512", "PS256", "EdDSA"]
 # Clock skew tolerated between the identity provider and us.
@@ -28,7 +28,7 @@ LEEWAY_SECONDS = 30
 
 
 def unauthenticated(detail: str) -> Problem:
-    return Problem("Unauthenticated", detail,
+    return Problem(Code.UNAUTHENTICATED, detail,
                    headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
 
 

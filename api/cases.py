@@ -14,46 +14,52 @@ from api.audit_trail import AuditedRoute
 from api.deps import EngineDep, KeysDep, SettingsDep, TemporalDep
 from api.gateway import CaseGateway
 from api.need_to_know import CaseAnswer, Reader, ReaderDep
-from api.problems import Problem
+from api.problems import Code, Problem
 from api.reads import read
 from store import queries
 from store.queries import TOKEN_CHARS
-from workflows.case_model import (
+from store.views import (
+    CasePage,
+    StepPage,
+)
+from workflows.case_workflow import CaseWorkflow
+from workflows.state import (
+    CaseState,
+    Deadline,
+    Notification,
+)
+from workflows.steps import (
     AdmissionDecision,
     Assessment,
     AssessmentStart,
-    CasePage,
-    CaseState,
     ConsentChange,
     CriminalEvent,
-    Deadline,
-    DeadlineAction,
     DeadlineChange,
     DeadlineExtension,
     ExitDecision,
     Extension,
-    Ident,
     ManualNotification,
-    MeasureAction,
     MeasureAnswer,
     MeasureProviderChange,
     MeasureResponse,
     MeasureUpdate,
     MunicipalityTransition,
     NewMeasure,
-    Notification,
     NotificationRef,
-    Office,
     OfficeTransfer,
-    Phase,
     ProviderChange,
     Reassignment,
     Referral,
     ReflectionPeriodGrant,
     Step,
-    StepPage,
 )
-from workflows.case_workflow import CaseWorkflow
+from workflows.vocabulary import (
+    DeadlineAction,
+    Ident,
+    MeasureAction,
+    Office,
+    Phase,
+)
 
 router = APIRouter(prefix="/v1/cases", tags=["cases"], route_class=AuditedRoute)
 
@@ -106,11 +112,11 @@ async def get_stepper(
         description="The ETag (case version) the step is based on.")] = None,
 ) -> Stepper:
     if if_match is None:
-        raise Problem("PreconditionRequired",
+        raise Problem(Code.PRECONDITION_REQUIRED,
                       "send If-Match with the case's ETag so no one's work is overwritten")
     match = ETAG.match(if_match.strip())
     if match is None:
-        raise Problem("InvalidRequest", "If-Match must be the case's ETag, e.g. \"3\"",
+        raise Problem(Code.INVALID_REQUEST, "If-Match must be the case's ETag, e.g. \"3\"",
                       errors=[{"field": "header.If-Match", "message": "not a case ETag"}])
     return Stepper(gateway, reader, response, int(match.group(1)), idempotency_key)
 

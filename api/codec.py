@@ -18,7 +18,7 @@ from api.audit_trail import AuditedRoute
 from api.cases import Gateway
 from api.gateway import CASE_ID, CaseGateway
 from api.need_to_know import Reader, ReaderDep
-from api.problems import Problem
+from api.problems import Code, Problem
 from infra.codec import KEY_REF, KeyShredded, KeyUnavailable
 from workflows.case_guards import STAFF
 
@@ -40,7 +40,7 @@ async def decode(body: PayloadsBody, reader: ReaderDep, gateway: Gateway,
         decoded = await codec.decode(payloads)
     except (KeyShredded, KeyUnavailable, InvalidTag, KeyError, ValueError, DecodeError):
         # The key reference is the caller's: never repeated back.
-        raise Problem("InvalidRequest", "a payload cannot be decrypted: its key is unknown or "
+        raise Problem(Code.INVALID_REQUEST, "a payload cannot be decrypted: its key is unknown or "
                       "was shredded, or the payload is malformed or was altered") from None
     return json_format.MessageToDict(Payloads(payloads=decoded))
 
@@ -73,5 +73,5 @@ def _payloads(body: dict[str, Any]) -> Payloads:
     try:
         return json_format.ParseDict(body, Payloads())
     except ParseError:
-        raise Problem("InvalidRequest", "the body is not a list of payloads",
+        raise Problem(Code.INVALID_REQUEST, "the body is not a list of payloads",
                       errors=[{"field": "body.payloads", "message": "not payloads"}]) from None

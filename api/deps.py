@@ -14,10 +14,10 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
 from temporalio.client import Client
 
-from api.problems import Problem
+from api.problems import Code, Problem
 from infra.codec import CaseKeys
 from infra.settings import Settings
-from workflows.case_model import Actor
+from workflows.steps import Actor
 
 
 async def get_settings(request: Request) -> Settings:
@@ -58,7 +58,7 @@ async def current_actor(
 ) -> Actor:
     """The person making the request, from their bearer token."""
     if credentials is None or not credentials.credentials.strip():
-        raise Problem("Unauthenticated", "send Authorization: Bearer <token>",
+        raise Problem(Code.UNAUTHENTICATED, "send Authorization: Bearer <token>",
                       headers={"WWW-Authenticate": "Bearer"})
     actor = await request.app.state.verifier.actor(credentials.credentials.strip())
     request.state.actor = actor  # for the audit log

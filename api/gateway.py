@@ -29,24 +29,26 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api import budget
-from api.problems import Problem, from_application_error, store_unavailable
+from api.problems import Code, Problem, from_application_error, store_unavailable
 from api.reads import read
 from infra.codec import CaseKeys
 from infra.settings import Settings
 from store.queries import case_document
 from workflows import case_guards as guards
-from workflows import case_rules as rules
-from workflows.case_model import (
-    Actor,
+from workflows.case_workflow import CaseWorkflow
+from workflows.deadline_rules import helsinki_date
+from workflows.state import (
     CaseInput,
     CaseState,
     Opening,
+)
+from workflows.steps import (
+    Actor,
     Referral,
     Step,
     StepMeta,
 )
-from workflows.case_workflow import CaseWorkflow
-from workflows.deadline_rules import helsinki_date
+from workflows.vocabulary import Refusal
 
 CASE_ID = re.compile(r"^case-[a-z2-7]{20}$")
 UNAVAILABLE = {RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED,
@@ -81,7 +83,7 @@ class CaseGateway:
     def check_id(case_id: str) -> None:
         """Only a well-formed id goes further (into a visibility query, for one)."""
         if not CASE_ID.match(case_id):
-            raise Problem("CaseNotFound", "no case with this id")
+            raise Problem(Code.CASE_NOT_FOUND, "no case with this id")
 
     def _handle(self, case_id: str) -> WorkflowHandle[CaseWorkflow, CaseState]:
         self.check_id(case_id)
@@ -126,7 +128,7 @@ class CaseGateway:
                     CaseWorkflow.fingerprint, meta.idempotency_key,
                     rpc_timeout=budget.rpc_timeout()))
                 if seen != meta.fingerprint:
-                    raise Problem(rules.KEY_REUSED,
+                    raise Problem(Refusal.KEY_REUSED,
                                   "this Idempotency-Key was used for a different referral"
                                   ) from None
                 created = False
@@ -172,7 +174,7 @@ class CaseGateway:
                 return await budget.within(handle.query(CaseWorkflow.state,
                                                         rpc_timeout=budget.rpc_timeout()))
         except Problem as problem:
-            if problem.code != "CaseNotFound":
+            if problem.code is not Code.CASE_NOT_FOUND:
                 raise
             state = await read(case_document, self._engine, self._keys, case_id)
             if state is None:
@@ -192,28 +194,28 @@ async def translate_errors(case_id: str | None,
             raise from_application_error(err.cause) from None
         raise
     except WorkflowUpdateRPCTimeoutOrCancelledError:
-        raise Problem("TemporalUnavailable", f"the step was not confirmed in time; {retry}",
+        raise Problem(Code.TEMPORAL_UNAVAILABLE, f"the step was not confirmed in time; {retry}",
                       headers={"Retry-After": "5"}) from None
     except WorkflowQueryFailedError:
-        raise Problem("TemporalUnavailable", "the case could not be read just now",
+        raise Problem(Code.TEMPORAL_UNAVAILABLE, "the case could not be read just now",
                       headers={"Retry-After": "5"}) from None
     except RPCError as err:
         if err.status is RPCStatusCode.NOT_FOUND:
             # An update to a completed run is NOT_FOUND too: tell a closed case from none.
             if handle is not None and await _is_closed(handle):
-                raise Problem(rules.CASE_CLOSED, "the case is closed and takes no more steps") from None
-            raise Problem("CaseNotFound", "no case with this id") from None
+                raise Problem(Refusal.CASE_CLOSED, "the case is closed and takes no more steps") from None
+            raise Problem(Code.CASE_NOT_FOUND, "no case with this id") from None
         if err.status in UNAVAILABLE:
-            raise Problem("TemporalUnavailable", f"Temporal did not answer in time; {retry}",
+            raise Problem(Code.TEMPORAL_UNAVAILABLE, f"Temporal did not answer in time; {retry}",
                           headers={"Retry-After": "5"}) from None
         raise
     except TimeoutError:
-        raise Problem("TemporalUnavailable", f"Temporal did not answer in time; {retry}",
+        raise Problem(Code.TEMPORAL_UNAVAILABLE, f"Temporal did not answer in time; {retry}",
                       headers={"Retry-After": "5"}) from None
     except RuntimeError as err:
         if "connect" not in str(err).lower():
             raise
-        raise Problem("TemporalUnavailable", "Temporal cannot be reached",
+        raise Problem(Code.TEMPORAL_UNAVAILABLE, "Temporal cannot be reached",
                       headers={"Retry-After": "5"}) from None
 
 

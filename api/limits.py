@@ -9,7 +9,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.problems import Problem, problem_response
+from api.problems import Code, Problem, problem_response
 
 # A step's body is a few kilobytes at most (a reason is at most 4,000 characters).
 BODY_BYTES = 64 * 1024
@@ -43,13 +43,13 @@ class RequestLimits:
         raw = scope["headers"]
         if (any(len(name) + len(value) > HEADER_BYTES for name, value in raw)
                 or sum(len(name) + len(value) for name, value in raw) > HEADERS_BYTES):
-            problem = Problem("HeaderTooLarge", f"a header is over {HEADER_BYTES} bytes, or all "
+            problem = Problem(Code.HEADER_TOO_LARGE, f"a header is over {HEADER_BYTES} bytes, or all "
                               f"of them over {HEADERS_BYTES}")
             return await problem_response(Request(scope), problem)(scope, receive, send)
         limit = body_limit(scope["path"])
         length = Headers(scope=scope).get("content-length", "")
         if length.isdigit() and int(length) > limit:
-            problem = Problem("PayloadTooLarge", f"the request body is over {limit} bytes")
+            problem = Problem(Code.PAYLOAD_TOO_LARGE, f"the request body is over {limit} bytes")
             return await problem_response(Request(scope), problem)(scope, receive, send)
         seen = 0
 

@@ -28,31 +28,34 @@ from fastapi import Depends, Header, Request
 from api import audit_trail
 from api.access import Permitted
 from api.deps import EngineDep
-from api.problems import Problem, known
+from api.problems import Code, Problem, known
 from api.reads import read
 from store import queries
-from workflows import case_rules as rules
-from workflows.case_guards import AGENCIES, STAFF, reaches
-from workflows.case_model import (
-    Actor,
+from store.views import (
     AgencyCaseView,
     AgencyMeasure,
     AgencyNotice,
-    CaseState,
-    ConsentScope,
     OperationsCaseView,
     OperationsNotice,
+)
+from workflows.case_guards import AGENCIES, STAFF, reaches
+from workflows.notify_rules import SENT, consent_in_force, covered
+from workflows.state import CaseState
+from workflows.steps import Actor
+from workflows.vocabulary import (
+    ConsentScope,
+    Refusal,
     Role,
 )
-from workflows.notify_rules import SENT, consent_in_force, covered
 
 CaseAnswer = CaseState | AgencyCaseView | OperationsCaseView
 ACCESS_REASON_CHARS = 500
-HIDDEN_FROM_AGENCIES = frozenset({"CaseNotFound", rules.CASE_CLOSED, "CaseShredded"})
+HIDDEN_FROM_AGENCIES = frozenset({Code.CASE_NOT_FOUND, Refusal.CASE_CLOSED,
+                                  Code.CASE_SHREDDED})
 
 
 def not_involved() -> Problem:
-    return Problem("Forbidden", "your agency is not involved in this case")
+    return Problem(Refusal.FORBIDDEN, "your agency is not involved in this case")
 
 
 def agency_view(state: CaseState, actor: Actor) -> AgencyCaseView | None:
@@ -99,7 +102,7 @@ async def access_reason(x_access_reason: Annotated[str | None, Header(
         return None
     reason = unquote(x_access_reason).strip()
     if not reason or len(reason) > ACCESS_REASON_CHARS:
-        raise Problem("InvalidRequest", f"X-Access-Reason must be 1 to {ACCESS_REASON_CHARS} "
+        raise Problem(Code.INVALID_REQUEST, f"X-Access-Reason must be 1 to {ACCESS_REASON_CHARS} "
                       "characters", errors=[{"field": "header.X-Access-Reason",
                                              "message": "empty or too long"}])
     return reason
@@ -123,7 +126,7 @@ class Reader:
             await self._reach(state.case_id, str(state.assignment.office),
                               state.assignment.caseworker_id)
         elif self.actor.role is not Role.AUDITOR:
-            raise Problem("Forbidden", f"role '{self.actor.role}' does not see whole cases")
+            raise Problem(Refusal.FORBIDDEN, f"role '{self.actor.role}' does not see whole cases")
         return state
 
     def answer(self, state: CaseState) -> CaseAnswer:
@@ -169,7 +172,7 @@ class Reader:
         if reaches(self.actor, office, caseworker_id):
             return
         if self.reason is None:
-            raise Problem(rules.OUTSIDE_OFFICE, "the case belongs to another office and is not "
+            raise Problem(Refusal.OUTSIDE_OFFICE, "the case belongs to another office and is not "
                           "assigned to you: state a reason (X-Access-Reason) to reach it")
         if case_id not in self._flagged:
             await audit_trail.break_glass(self.request, case_id, office, self.reason)

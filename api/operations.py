@@ -15,7 +15,11 @@ from api.cases import PageToken
 from api.deps import EngineDep
 from api.reads import read
 from store import queries
-from workflows.case_model import DeliveryPage, DuePage, Office
+from store.views import (
+    DeliveryPage,
+    DuePage,
+)
+from workflows.vocabulary import Office
 
 # An instant far outside any case's life cannot be compared (or even converted to UTC).
 EARLIEST, LATEST = datetime(2000, 1, 1, tzinfo=UTC), datetime(2200, 1, 1, tzinfo=UTC)

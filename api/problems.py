@@ -3,6 +3,7 @@ message. Nothing here carries personal data, and no stack trace ever reaches a c
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any
 
 import structlog
@@ -15,47 +16,68 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from temporalio.exceptions import ApplicationError
 
 from infra.codec import KeyShredded, KeyUnavailable
-from workflows import case_rules as rules
+from workflows.vocabulary import Refusal
 
 log = structlog.get_logger(__name__)
 
 MEDIA_TYPE = "application/problem+json"
 
+
+class Code(StrEnum):
+    """The API's own problem codes, beside the refusals of a step's rules (`Refusal`)."""
+
+    CASE_NOT_FOUND = "CaseNotFound"
+    CASE_SHREDDED = "CaseShredded"
+    INVALID_REQUEST = "InvalidRequest"
+    PRECONDITION_REQUIRED = "PreconditionRequired"
+    UNAUTHENTICATED = "Unauthenticated"
+    TEMPORAL_UNAVAILABLE = "TemporalUnavailable"
+    AUDIT_UNAVAILABLE = "AuditUnavailable"
+    STORE_UNAVAILABLE = "StoreUnavailable"
+    NOT_FOUND = "NotFound"
+    METHOD_NOT_ALLOWED = "MethodNotAllowed"
+    PAYLOAD_TOO_LARGE = "PayloadTooLarge"
+    HEADER_TOO_LARGE = "HeaderTooLarge"
+    KEY_UNAVAILABLE = "KeyUnavailable"
+    INTERNAL_ERROR = "InternalError"
+
+
 # Every code the API answers with: its status and title.
-CODES: dict[str, tuple[int, str]] = {
-    rules.INVALID_TRANSITION: (409, "Step not allowed in the case's current state"),
-    rules.STALE_VERSION: (409, "The case changed since you read it"),
-    rules.KEY_REUSED: (422, "Idempotency-Key reused for a different request"),
-    rules.CONSENT_MISSING: (422, "Consent missing"),
-    rules.INVALID_STEP: (422, "Invalid step"),
-    rules.UNKNOWN_MEASURE: (404, "No such measure"),
-    rules.UNKNOWN_DEADLINE: (404, "No such deadline"),
-    rules.UNKNOWN_NOTIFICATION: (404, "No such notification"),
-    rules.RULE_REFUSED: (422, "The deadline rule does not allow this"),
-    rules.CASE_CLOSED: (409, "The case is closed"),
-    rules.CASE_LIMIT: (409, "The case cannot hold more open work"),
-    rules.OUTSIDE_OFFICE: (403, "The case belongs to another office"),
-    "CaseNotFound": (404, "No such case"),
-    "CaseShredded": (410, "The case's data has been erased"),
-    "InvalidRequest": (422, "Invalid request"),
-    "PreconditionRequired": (428, "If-Match required"),
-    "Unauthenticated": (401, "Authentication required"),
-    "Forbidden": (403, "Not allowed"),
-    "TemporalUnavailable": (503, "The workflow service is unavailable"),
-    "AuditUnavailable": (503, "The audit log is unavailable"),
-    "StoreUnavailable": (503, "The database is unavailable"),
-    "NotFound": (404, "Not found"),
-    "MethodNotAllowed": (405, "Method not allowed"),
-    "PayloadTooLarge": (413, "Request body too large"),
-    "HeaderTooLarge": (431, "Request headers too large"),
-    "KeyUnavailable": (500, "The case's key cannot be opened"),
-    "InternalError": (500, "Internal error"),
+CODES: dict[Refusal | Code, tuple[int, str]] = {
+    Refusal.INVALID_TRANSITION: (409, "Step not allowed in the case's current state"),
+    Refusal.STALE_VERSION: (409, "The case changed since you read it"),
+    Refusal.KEY_REUSED: (422, "Idempotency-Key reused for a different request"),
+    Refusal.CONSENT_MISSING: (422, "Consent missing"),
+    Refusal.INVALID_STEP: (422, "Invalid step"),
+    Refusal.UNKNOWN_MEASURE: (404, "No such measure"),
+    Refusal.UNKNOWN_DEADLINE: (404, "No such deadline"),
+    Refusal.UNKNOWN_NOTIFICATION: (404, "No such notification"),
+    Refusal.RULE_REFUSED: (422, "The deadline rule does not allow this"),
+    Refusal.CASE_CLOSED: (409, "The case is closed"),
+    Refusal.CASE_LIMIT: (409, "The case cannot hold more open work"),
+    Refusal.OUTSIDE_OFFICE: (403, "The case belongs to another office"),
+    Refusal.FORBIDDEN: (403, "Not allowed"),
+    Code.CASE_NOT_FOUND: (404, "No such case"),
+    Code.CASE_SHREDDED: (410, "The case's data has been erased"),
+    Code.INVALID_REQUEST: (422, "Invalid request"),
+    Code.PRECONDITION_REQUIRED: (428, "If-Match required"),
+    Code.UNAUTHENTICATED: (401, "Authentication required"),
+    Code.TEMPORAL_UNAVAILABLE: (503, "The workflow service is unavailable"),
+    Code.AUDIT_UNAVAILABLE: (503, "The audit log is unavailable"),
+    Code.STORE_UNAVAILABLE: (503, "The database is unavailable"),
+    Code.NOT_FOUND: (404, "Not found"),
+    Code.METHOD_NOT_ALLOWED: (405, "Method not allowed"),
+    Code.PAYLOAD_TOO_LARGE: (413, "Request body too large"),
+    Code.HEADER_TOO_LARGE: (431, "Request headers too large"),
+    Code.KEY_UNAVAILABLE: (500, "The case's key cannot be opened"),
+    Code.INTERNAL_ERROR: (500, "Internal error"),
 }
 RETRY_AFTER = {"Retry-After": "5"}
 
 
 class Problem(Exception):
-    def __init__(self, code: str, detail: str, *, headers: dict[str, str] | None = None,
+    def __init__(self, code: Refusal | Code, detail: str, *,
+                 headers: dict[str, str] | None = None,
                  **extensions: Any) -> None:
         super().__init__(detail)
         self.code, self.detail, self.headers, self.extensions = code, detail, headers, extensions
@@ -72,7 +94,7 @@ def problem_response(request: Request, problem: Problem) -> JSONResponse:
 
 def from_application_error(err: ApplicationError) -> Problem:
     """A step the case's rules refused, raised here or carried back from the workflow."""
-    code = err.type if err.type in CODES else rules.INVALID_STEP
+    code = Refusal(err.type) if err.type in set(Refusal) else Refusal.INVALID_STEP
     details = err.details[0] if err.details and isinstance(err.details[0], dict) else {}
     return Problem(code, err.message, **details)
 
@@ -88,21 +110,21 @@ def known(err: Exception) -> Problem | None:
                    "type": e["type"]} for e in err.errors()]
         # Name the field and the rule, never echo the input: it may be personal data.
         fields = ", ".join(e["field"] for e in errors)
-        return Problem("InvalidRequest", f"invalid fields: {fields}", errors=errors)
+        return Problem(Code.INVALID_REQUEST, f"invalid fields: {fields}", errors=errors)
     if isinstance(err, HTTPException):
-        code = {404: "NotFound", 405: "MethodNotAllowed", 413: "PayloadTooLarge"}.get(
-            err.status_code, "InvalidRequest")
+        code = {404: Code.NOT_FOUND, 405: Code.METHOD_NOT_ALLOWED,
+                413: Code.PAYLOAD_TOO_LARGE}.get(err.status_code, Code.INVALID_REQUEST)
         return Problem(code, str(err.detail))
     if isinstance(err, SQLAlchemyError):
         # The database down or locked: the driver's message (with its SQL) stays here.
         log.warning("database unavailable", error=type(err).__name__)
         return store_unavailable()
     if isinstance(err, KeyShredded):
-        return Problem("CaseShredded", "the case's data key was destroyed at the end of its "
+        return Problem(Code.CASE_SHREDDED, "the case's data key was destroyed at the end of its "
                        "retention: its data can no longer be read by anyone")
     if isinstance(err, KeyUnavailable):
         log.error("case key cannot be opened", master_key_id=err.master_key_id)
-        return Problem("KeyUnavailable", f"the case's data key is wrapped by master key "
+        return Problem(Code.KEY_UNAVAILABLE, f"the case's data key is wrapped by master key "
                        f"'{err.master_key_id}', which the service does not hold: an operator "
                        "must restore it; retrying will not help")
     return None
@@ -120,7 +142,7 @@ def install(app: FastAPI) -> None:
 
 
 def store_unavailable() -> Problem:
-    return Problem("StoreUnavailable", "the database cannot be reached just now; retry with "
+    return Problem(Code.STORE_UNAVAILABLE, "the database cannot be reached just now; retry with "
                    "the same Idempotency-Key", headers=RETRY_AFTER)
 
 
@@ -148,5 +170,5 @@ class CatchAll:
             if started:
                 raise
             response = problem_response(Request(scope), Problem(
-                "InternalError", "an unexpected error occurred"))
+                Code.INTERNAL_ERROR, "an unexpected error occurred"))
             await response(scope, receive, send)

@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 from starlette.concurrency import run_in_threadpool
 
 from api import budget
-from api.problems import Problem, store_unavailable
+from api.problems import Code, Problem, store_unavailable
 from store.queries import BadToken
 
 T = TypeVar("T")
@@ -21,7 +21,7 @@ async def read(query: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         return await budget.within(run_in_threadpool(query, *args, **kwargs),
                                    budget.STORE_SECONDS)
     except BadToken:
-        raise Problem("InvalidRequest", "page_token is not valid",
+        raise Problem(Code.INVALID_REQUEST, "page_token is not valid",
                       errors=[{"field": "query.page_token", "message": "not a token"}]) from None
     except TimeoutError:
         raise store_unavailable() from None

@@ -6,12 +6,15 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from xml.sax.saxutils import escape
 
-from workflows.case_model import CaseState, DeadlineStatus, NotificationStatus, Phase
+from workflows.case_rules import PHASE_AFTER
+from workflows.state import CaseState
+from workflows.vocabulary import (
+    DeadlineStatus,
+    NotificationStatus,
+    Phase,
+)
 
 WIDTH, LEFT, RIGHT, LANE = 1000, 150, 20, 46
-PHASE_OF_ACTION = {"referred": Phase.REFERRED, "admitted": Phase.ADMITTED,
-                   "not_admitted": Phase.NOT_ADMITTED, "needs_assessed": Phase.ASSISTANCE,
-                   "transferred_to_municipality": Phase.MUNICIPALITY, "exited": Phase.EXITED}
 PHASE_COLOUR = {Phase.REFERRED: "#c6dbef", Phase.ADMITTED: "#9ecae1",
                 Phase.ASSISTANCE: "#6baed6", Phase.MUNICIPALITY: "#4292c6",
                 Phase.NOT_ADMITTED: "#bdbdbd", Phase.EXITED: "#969696"}
@@ -48,8 +51,7 @@ def render(state: CaseState, now: datetime) -> str:
                    'stroke="#eee"/>')
 
     # Phases: a band from each phase change to the next (or to now).
-    changes = [(s.at, PHASE_OF_ACTION[s.action]) for s in state.steps
-               if s.action in PHASE_OF_ACTION]
+    changes = [(s.at, PHASE_AFTER[s.action]) for s in state.steps if s.action in PHASE_AFTER]
     ends = [at for at, _ in changes[1:]] + [changes[-1][0] if state.phase.closed else now]
     y = lane_y["Phase"] + 8
     for (at, phase), until in zip(changes, ends, strict=True):

@@ -27,8 +27,11 @@ from sqlalchemy import Engine, create_engine, insert, make_url
 from infra.database import engine_for, migrate
 from store import queries
 from store.tables import CaseRow
-from workflows.case_model import Office, Phase
-from workflows.deadline_rules import DeadlineKind
+from workflows.vocabulary import (
+    DeadlineKind,
+    Office,
+    Phase,
+)
 
 RUNS = 50
 

@@ -27,8 +27,16 @@ from infra.temporal import connect
 from tests import factories as f
 from tests.identities import bearer
 from tests.test_run_command import Stack
-from workflows.case_model import CaseInput, CriminalStage, MeasureAction, Opening, StepMeta
 from workflows.case_workflow import CaseWorkflow
+from workflows.state import (
+    CaseInput,
+    Opening,
+)
+from workflows.steps import StepMeta
+from workflows.vocabulary import (
+    CriminalStage,
+    MeasureAction,
+)
 
 # The Stack verifies with the tests' signing key.
 HEADERS = bearer("cw-bench", "caseworker", office="helsinki")

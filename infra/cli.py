@@ -107,7 +107,7 @@ def token(
 
     from infra.tokens import mint
     from workflows.case_guards import AGENCIES, STAFF
-    from workflows.case_model import Actor
+    from workflows.steps import Actor
 
     settings = get_settings()
     if settings.auth_jwks_url:

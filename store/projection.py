@@ -23,8 +23,13 @@ from store.tables import (
     NotificationRow,
 )
 from workflows import case_size
-from workflows.case_model import CaseState, ConsentScope, DeadlineStatus, NotificationStatus
 from workflows.notify_rules import consent_in_force
+from workflows.state import CaseState
+from workflows.vocabulary import (
+    ConsentScope,
+    DeadlineStatus,
+    NotificationStatus,
+)
 
 ROWS = (DeadlineRow, NotificationRow, MeasureRow)
 DOCUMENT = "document"  # what the case document is sealed for

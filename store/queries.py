@@ -35,30 +35,34 @@ from store.tables import (
     NotificationRow,
     UTCDateTime,
 )
-from workflows import case_size
-from workflows.case_model import (
+from store.views import (
     AgencyCasePage,
     AgencyCaseRow,
-    Alert,
-    Archived,
     CasePage,
-    CaseState,
     CaseSummary,
-    Consent,
-    CriminalRecord,
-    Deadline,
     DeliveryPage,
     DeliveryRow,
     DuePage,
     DueRow,
+    StepPage,
+)
+from workflows import case_size
+from workflows.state import (
+    Alert,
+    Archived,
+    CaseState,
+    Consent,
+    CriminalRecord,
+    Deadline,
     Measure,
     Notification,
-    Office,
-    Phase,
-    StepPage,
     StepRecord,
 )
-from workflows.deadline_rules import DeadlineKind
+from workflows.vocabulary import (
+    DeadlineKind,
+    Office,
+    Phase,
+)
 
 FAR = datetime(9999, 1, 1, tzinfo=UTC)
 

@@ -7,35 +7,37 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from workflows.case_model import (
+from workflows.steps import (
     Actor,
     AdmissionDecision,
-    AgencyType,
     Assessment,
     ConsentChange,
-    ConsentGiver,
-    ConsentScope,
     CriminalEvent,
-    CriminalStage,
     ExitDecision,
-    ExitGround,
-    Exploitation,
-    LegalBasis,
     ManualNotification,
-    MeasureAction,
-    MeasureType,
     MeasureUpdate,
     MunicipalityTransition,
     NewMeasure,
-    Office,
     OfficeTransfer,
     Person,
     Provider,
     Reassignment,
     Referral,
     Referrer,
-    Role,
     StepMeta,
+)
+from workflows.vocabulary import (
+    AgencyType,
+    ConsentGiver,
+    ConsentScope,
+    CriminalStage,
+    ExitGround,
+    Exploitation,
+    LegalBasis,
+    MeasureAction,
+    MeasureType,
+    Office,
+    Role,
     ThreatLevel,
 )
 

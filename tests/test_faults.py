@@ -28,7 +28,7 @@ from tests.api.test_hardening import locked
 from tests.identities import CASEWORKER, OPERATOR, SIGNING_KEY, bearer
 from tests.receivers import Mailbox, WebhookReceiver, free_port
 from tests.test_run_command import wait_ready
-from workflows.case_model import ConsentScope
+from workflows.vocabulary import ConsentScope
 
 pytestmark = pytest.mark.faults
 SECRET = "fault-suite-secret"

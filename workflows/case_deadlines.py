@@ -10,17 +10,21 @@ from collections.abc import Iterable
 from datetime import date, datetime
 
 from workflows import deadline_rules as dr
-from workflows.case_model import (
-    Actor,
+from workflows.state import (
     Alert,
-    AlertKind,
     CaseState,
     Deadline,
     DeadlineEvent,
-    DeadlineStatus,
+)
+from workflows.steps import (
+    Actor,
     Length,
 )
-from workflows.deadline_rules import DeadlineKind
+from workflows.vocabulary import (
+    AlertKind,
+    DeadlineKind,
+    DeadlineStatus,
+)
 
 # Kinds whose end is an obligation missed (escalated); the others are periods that simply elapse.
 ELAPSE_QUIETLY = frozenset({DeadlineKind.APPEAL_PERIOD})

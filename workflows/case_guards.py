@@ -17,28 +17,31 @@ from dateutil.relativedelta import relativedelta
 
 from workflows import case_rules as rules
 from workflows import case_size
-from workflows.case_model import (
+from workflows.case_rules import StepRejected
+from workflows.state import CaseState
+from workflows.steps import (
     Actor,
     AdmissionDecision,
-    AgencyType,
     Assessment,
     AssessmentStart,
-    CaseState,
     CriminalEvent,
     DeadlineExtension,
     ExitDecision,
-    Exploitation,
     Length,
     MeasureAnswer,
     MunicipalityTransition,
     NotificationRef,
-    NotificationStatus,
     Referral,
     ReflectionPeriodGrant,
-    Role,
     StepMeta,
 )
-from workflows.case_rules import StepRejected
+from workflows.vocabulary import (
+    AgencyType,
+    Exploitation,
+    NotificationStatus,
+    Refusal,
+    Role,
+)
 
 STAFF = frozenset({Role.CASEWORKER, Role.OFFICE_LEAD})
 AGENCIES = frozenset({Role.POLICE, Role.BORDER_GUARD, Role.RECEPTION_CENTRE,
@@ -73,18 +76,18 @@ def may_reach(state: CaseState, meta: StepMeta) -> bool:
 def access(state: CaseState, meta: StepMeta) -> None:
     actor = meta.actor
     if actor.role in AGENCIES and actor.agency is None:
-        raise StepRejected(rules.FORBIDDEN, "an agency's step needs the agency's identity")
+        raise StepRejected(Refusal.FORBIDDEN, "an agency's step needs the agency's identity")
     if not may_reach(state, meta):
-        raise StepRejected(rules.OUTSIDE_OFFICE, "the case belongs to another office and is not "
+        raise StepRejected(Refusal.OUTSIDE_OFFICE, "the case belongs to another office and is not "
                            "assigned to you: state a reason (X-Access-Reason) to reach it")
 
 
 def _between(value: date, field: str, earliest: date, latest: date, what: str) -> None:
     if value < earliest:
-        raise StepRejected(rules.INVALID_STEP, f"{field} {value} is before {what} ({earliest})",
+        raise StepRejected(Refusal.INVALID_STEP, f"{field} {value} is before {what} ({earliest})",
                            field=field)
     if value > latest:
-        raise StepRejected(rules.INVALID_STEP, f"{field} {value} is after {latest}", field=field)
+        raise StepRejected(Refusal.INVALID_STEP, f"{field} {value} is after {latest}", field=field)
 
 
 def _decided(state: CaseState) -> date:
@@ -133,7 +136,7 @@ def _reflection(state: CaseState, step: ReflectionPeriodGrant, today: date) -> N
 
 def _extension(state: CaseState, step: DeadlineExtension, today: date) -> None:
     if step.extension == Length():
-        raise StepRejected(rules.INVALID_STEP, "an extension must add some time",
+        raise StepRejected(Refusal.INVALID_STEP, "an extension must add some time",
                            field="extension")
 
 
@@ -143,7 +146,7 @@ def _acknowledgement(state: CaseState, step: NotificationRef, meta: StepMeta) ->
         # A withheld one was never sent: the agency does not learn that it exists.
         if (n is None or n.agency_id != meta.actor.agency
                 or n.status is NotificationStatus.WITHHELD):
-            raise StepRejected(rules.FORBIDDEN, "only the notified agency acknowledges a "
+            raise StepRejected(Refusal.FORBIDDEN, "only the notified agency acknowledges a "
                                "notification", notification_id=step.notification_id)
 
 
@@ -151,7 +154,7 @@ def _answer(state: CaseState, step: MeasureAnswer, meta: StepMeta) -> None:
     if meta.actor.role in AGENCIES:
         m = next((m for m in state.measures if m.id == step.measure_id), None)
         if m is None or m.provider.agency_id != meta.actor.agency:
-            raise StepRejected(rules.FORBIDDEN, "only the measure's provider answers its "
+            raise StepRejected(Refusal.FORBIDDEN, "only the measure's provider answers its "
                                "referral", measure_id=step.measure_id)
 
 
@@ -188,7 +191,7 @@ def fits(after: CaseState, rule: Callable[..., str]) -> None:
     if rule in CLOSING:
         return
     if (size := case_size.size(after)) > case_size.BUDGET:
-        raise StepRejected(rules.CASE_LIMIT, f"the case would hold {size // 1024} KiB of open "
+        raise StepRejected(Refusal.CASE_LIMIT, f"the case would hold {size // 1024} KiB of open "
                            f"work, more than its {case_size.BUDGET // 1024} KiB: settle open "
                            "measures, deadlines or notifications first")
 
@@ -196,7 +199,7 @@ def fits(after: CaseState, rule: Callable[..., str]) -> None:
 def _choices(items: list[Any], field: str, most: int) -> None:
     """A list of choices: each at most once, at most `most` of them (see `case_model.choices`)."""
     if len(items) > most or len(set(items)) != len(items):
-        raise StepRejected(rules.INVALID_STEP, f"{field} lists each choice at most once, "
+        raise StepRejected(Refusal.INVALID_STEP, f"{field} lists each choice at most once, "
                            f"at most {most} of them", field=field)
 
 
@@ -213,8 +216,8 @@ def check_referral(referral: Referral, today: date) -> None:
     if born is None:
         return
     if not OLDEST_BIRTH <= born <= today:
-        raise StepRejected(rules.INVALID_STEP, "date_of_birth is not a plausible birth date",
+        raise StepRejected(Refusal.INVALID_STEP, "date_of_birth is not a plausible birth date",
                            field="person.date_of_birth")
     if (born + ADULT > (referral.received_on or today)) is not referral.minor:
-        raise StepRejected(rules.INVALID_STEP, "minor does not agree with date_of_birth",
+        raise StepRejected(Refusal.INVALID_STEP, "minor does not agree with date_of_birth",
                            field="minor")

@@ -19,52 +19,58 @@ from temporalio.exceptions import ApplicationError
 from workflows import case_deadlines as deadlines
 from workflows import case_size, notify_rules
 from workflows import deadline_rules as dr
-from workflows.case_model import (
-    Actor,
+from workflows.state import (
     Admission,
-    AdmissionDecision,
-    Assessment,
-    AssessmentStart,
     Assignment,
     CaseState,
     Consent,
-    ConsentChange,
-    ConsentGiver,
-    ConsentScope,
-    CriminalEvent,
     CriminalRecord,
-    CriminalStage,
     Deadline,
-    DeadlineAction,
-    DeadlineChange,
     DeadlineEvent,
-    DeadlineExtension,
-    DeadlineStatus,
     Exit,
+    Measure,
+    Municipality,
+    Needs,
+    Notification,
+    StepRecord,
+)
+from workflows.steps import (
+    Actor,
+    AdmissionDecision,
+    Assessment,
+    AssessmentStart,
+    ConsentChange,
+    CriminalEvent,
+    DeadlineChange,
+    DeadlineExtension,
     ExitDecision,
     Length,
     ManualNotification,
-    Measure,
-    MeasureAction,
     MeasureAnswer,
     MeasureProviderChange,
-    MeasureStatus,
     MeasureUpdate,
-    Municipality,
     MunicipalityTransition,
-    Needs,
     NewMeasure,
-    Notification,
     NotificationRef,
-    NotificationStatus,
     OfficeTransfer,
-    Phase,
     Reassignment,
     Referral,
     ReflectionPeriodGrant,
-    Role,
     Step,
-    StepRecord,
+)
+from workflows.vocabulary import (
+    Action,
+    ConsentGiver,
+    ConsentScope,
+    CriminalStage,
+    DeadlineAction,
+    DeadlineStatus,
+    MeasureAction,
+    MeasureStatus,
+    NotificationStatus,
+    Phase,
+    Refusal,
+    Role,
 )
 
 
@@ -78,20 +84,6 @@ class StepRejected(ApplicationError):
         super().__init__(message, details, type=code, non_retryable=True)
 
 
-# Error codes: the API maps each to one HTTP status.
-INVALID_TRANSITION = "InvalidTransition"
-STALE_VERSION = "StaleVersion"
-CONSENT_MISSING = "ConsentMissing"
-KEY_REUSED = "IdempotencyKeyReused"
-UNKNOWN_MEASURE = "UnknownMeasure"
-UNKNOWN_DEADLINE = "UnknownDeadline"
-UNKNOWN_NOTIFICATION = "UnknownNotification"
-INVALID_STEP = "InvalidStep"
-RULE_REFUSED = "RuleRefused"
-CASE_CLOSED = "CaseClosed"
-FORBIDDEN = "Forbidden"
-OUTSIDE_OFFICE = "OutsideOffice"
-CASE_LIMIT = "CaseLimitReached"
 
 K = dr.DeadlineKind
 
@@ -104,7 +96,7 @@ class StepContext:
     actor: Actor
 
 
-Rule = Callable[[CaseState, S, StepContext], str]
+Rule = Callable[[CaseState, S, StepContext], Action]
 
 OPEN_PHASES = (Phase.ADMITTED, Phase.ASSISTANCE, Phase.MUNICIPALITY)
 STAFF = frozenset({Role.CASEWORKER, Role.OFFICE_LEAD, Role.OPERATOR})
@@ -128,6 +120,20 @@ CRIMINAL_NEXT: dict[CriminalStage, frozenset[CriminalStage]] = {
     CriminalStage.DISCONTINUED: frozenset(),
 }
 
+# The phase a case is in after the steps that move it.
+PHASE_AFTER = {Action.REFERRED: Phase.REFERRED, Action.ADMITTED: Phase.ADMITTED,
+               Action.NOT_ADMITTED: Phase.NOT_ADMITTED, Action.NEEDS_ASSESSED: Phase.ASSISTANCE,
+               Action.TRANSFERRED_TO_MUNICIPALITY: Phase.MUNICIPALITY,
+               Action.EXITED: Phase.EXITED}
+# The action each change records.
+MEASURE_CHANGED = {MeasureStatus.STARTED: Action.MEASURE_STARTED,
+                   MeasureStatus.COMPLETED: Action.MEASURE_COMPLETED,
+                   MeasureStatus.CANCELLED: Action.MEASURE_CANCELLED}
+CRIMINAL_STAGE_REACHED = {stage: Action(f"criminal_{stage}") for stage in CriminalStage
+                          if stage is not CriminalStage.NONE}
+DEADLINE_SETTLED = {DeadlineStatus.MET: Action.DEADLINE_MET,
+                    DeadlineStatus.CANCELLED: Action.DEADLINE_CANCELLED}
+
 MEASURE_NEXT: dict[MeasureAction, tuple[frozenset[MeasureStatus], MeasureStatus]] = {
     MeasureAction.START: (frozenset({MeasureStatus.PLANNED}), MeasureStatus.STARTED),
     MeasureAction.COMPLETE: (frozenset({MeasureStatus.STARTED}), MeasureStatus.COMPLETED),
@@ -138,20 +144,21 @@ MEASURE_NEXT: dict[MeasureAction, tuple[frozenset[MeasureStatus], MeasureStatus]
 }
 
 
-def record(state: CaseState, action: str, ctx: StepContext, reason: str) -> None:
+def record(state: CaseState, action: Action, ctx: StepContext, reason: str) -> None:
     """The step in the case's ordered list, with who, when, why and the version it made."""
     state.version += 1
     state.steps.append(StepRecord(seq=state.version, action=action, actor=ctx.actor, at=ctx.now,
                                   reason=reason, version=state.version))
 
 
-def plan(state: CaseState, action: str, step: Any, now: datetime) -> None:
+def plan(state: CaseState, action: Action, step: Any, now: datetime) -> None:
     """Record the notifications the step calls for (pending, or withheld without consent)."""
     for planned in notify_rules.plan_step(action, state, step):
         state.notifications.append(notify_rules.notification(state, planned, now))
 
 
-def take(state: CaseState, step: S, rule: Rule[S], ctx: StepContext, *, notify: bool) -> str:
+def take(state: CaseState, step: S, rule: Rule[S], ctx: StepContext, *,
+         notify: bool) -> Action:
     """A step on the state: the rule, the step's record, and the notifications it calls for.
     The workflow's validator runs it on a copy, its handler on the state."""
     action = rule(state, step, ctx)
@@ -163,11 +170,11 @@ def take(state: CaseState, step: S, rule: Rule[S], ctx: StepContext, *, notify: 
 
 def _require_phase(state: CaseState, step: str, *allowed: Phase) -> None:
     if state.phase.closed and state.phase not in allowed:
-        raise StepRejected(CASE_CLOSED, f"the case is closed ({state.phase}); no '{step}'",
+        raise StepRejected(Refusal.CASE_CLOSED, f"the case is closed ({state.phase}); no '{step}'",
                            phase=str(state.phase))
     if state.phase not in allowed:
         raise StepRejected(
-            INVALID_TRANSITION,
+            Refusal.INVALID_TRANSITION,
             f"'{step}' is not allowed in phase '{state.phase}'",
             phase=str(state.phase),
             allowed_phases=[str(p) for p in allowed],
@@ -179,7 +186,7 @@ def _open_deadline(state: CaseState, kind: dr.DeadlineKind, begins_on: date, ctx
     try:
         deadlines.open_deadline(state, kind, begins_on, ctx.now, ctx.actor, length=length)
     except (dr.RuleRefusal, LookupError) as err:
-        raise StepRejected(RULE_REFUSED, str(err), deadline_kind=str(kind)) from None
+        raise StepRejected(Refusal.RULE_REFUSED, str(err), deadline_kind=str(kind)) from None
 
 
 def _close_with_appeal(state: CaseState, decided_on: date, by_post: bool, ctx: StepContext,
@@ -195,13 +202,13 @@ def check_referral(referral: Referral) -> None:
     """Consent is the basis of a personal record; without it only an anonymous consultation."""
     if not referral.client_consent:
         raise StepRejected(
-            CONSENT_MISSING,
+            Refusal.CONSENT_MISSING,
             "the client's consent to the referral is required",
             field="client_consent",
         )
     if referral.minor and not referral.guardian_consent:
         raise StepRejected(
-            CONSENT_MISSING,
+            Refusal.CONSENT_MISSING,
             "a minor's referral requires the guardian's or representative's consent",
             field="guardian_consent",
         )
@@ -232,7 +239,7 @@ def open_case(case_id: str, referral: Referral, ctx: StepContext) -> CaseState:
     return state
 
 
-def decide_admission(state: CaseState, step: AdmissionDecision, ctx: StepContext) -> str:
+def decide_admission(state: CaseState, step: AdmissionDecision, ctx: StepContext) -> Action:
     _require_phase(state, "admission decision", Phase.REFERRED)
     state.admission = Admission(
         admitted=step.admitted,
@@ -244,63 +251,63 @@ def decide_admission(state: CaseState, step: AdmissionDecision, ctx: StepContext
     deadlines.settle(state, [K.ADMISSION_DECISION], DeadlineStatus.MET, ctx.now, ctx.actor)
     if not step.admitted:
         _close_with_appeal(state, step.decided_on, step.by_post, ctx, "not admitted")
-        return "not_admitted"
+        return Action.NOT_ADMITTED
     for kind in (K.ASSESSMENT_START, K.ASSESSMENT_COMPLETION, K.RECOVERY_PERIOD):
         _open_deadline(state, kind, step.decided_on, ctx)
     _open_deadline(state, K.APPEAL_PERIOD,
                    dr.appeal_period_begins(step.decided_on, by_post=step.by_post), ctx)
-    return "admitted"
+    return Action.ADMITTED
 
 
-def begin_assessment(state: CaseState, step: AssessmentStart, ctx: StepContext) -> str:
+def begin_assessment(state: CaseState, step: AssessmentStart, ctx: StepContext) -> Action:
     _require_phase(state, "start of the assessment", Phase.ADMITTED)
     if state.assessment_started_on is not None:
-        raise StepRejected(INVALID_TRANSITION, "the assessment has already started")
+        raise StepRejected(Refusal.INVALID_TRANSITION, "the assessment has already started")
     state.assessment_started_on = step.started_on
     deadlines.settle(state, [K.ASSESSMENT_START], DeadlineStatus.MET, ctx.now, ctx.actor)
-    return "assessment_started"
+    return Action.ASSESSMENT_STARTED
 
 
-def assess_needs(state: CaseState, step: Assessment, ctx: StepContext) -> str:
+def assess_needs(state: CaseState, step: Assessment, ctx: StepContext) -> Action:
     _require_phase(state, "assessment of assistance needs", Phase.ADMITTED)
     state.needs = Needs(**step.model_dump(exclude={"reason"}))
     state.phase = Phase.ASSISTANCE
     deadlines.settle(state, [K.ASSESSMENT_START, K.ASSESSMENT_COMPLETION], DeadlineStatus.MET,
                      ctx.now, ctx.actor)
-    return "needs_assessed"
+    return Action.NEEDS_ASSESSED
 
 
-def add_measure(state: CaseState, step: NewMeasure, ctx: StepContext) -> str:
+def add_measure(state: CaseState, step: NewMeasure, ctx: StepContext) -> Action:
     _require_phase(state, "assistance measure", *OPEN_PHASES)
     state.measures.append(
         Measure(id=state.next_measure_id(), type=step.type, provider=step.provider,
                 added_at=ctx.now, changed_at=ctx.now)
     )
-    return "measure_added"
+    return Action.MEASURE_ADDED
 
 
-def change_measure(state: CaseState, step: MeasureUpdate, ctx: StepContext) -> str:
+def change_measure(state: CaseState, step: MeasureUpdate, ctx: StepContext) -> Action:
     _require_phase(state, f"{step.action} measure", *OPEN_PHASES)
     measure = _measure(state, step.measure_id)
     allowed_from, to = MEASURE_NEXT[step.action]
     if measure.status not in allowed_from:
         raise StepRejected(
-            INVALID_TRANSITION,
+            Refusal.INVALID_TRANSITION,
             f"cannot {step.action} measure '{step.measure_id}' in status '{measure.status}'",
             measure_id=step.measure_id,
             measure_status=str(measure.status),
         )
     measure.status, measure.changed_at = to, ctx.now
-    return f"measure_{to}"
+    return MEASURE_CHANGED[to]
 
 
-def record_criminal_stage(state: CaseState, step: CriminalEvent, ctx: StepContext) -> str:
+def record_criminal_stage(state: CaseState, step: CriminalEvent, ctx: StepContext) -> Action:
     # Alongside assistance from referral on, whatever the assistance phase.
     _require_phase(state, "criminal process", Phase.REFERRED, *OPEN_PHASES)
     current = state.criminal_process.stage
     if step.stage not in CRIMINAL_NEXT[current]:
         raise StepRejected(
-            INVALID_TRANSITION,
+            Refusal.INVALID_TRANSITION,
             f"criminal process cannot move from '{current}' to '{step.stage}'",
             stage=str(current),
             allowed_stages=sorted(str(s) for s in CRIMINAL_NEXT[current]),
@@ -309,47 +316,47 @@ def record_criminal_stage(state: CaseState, step: CriminalEvent, ctx: StepContex
     state.criminal_process.history.append(
         CriminalRecord(stage=step.stage, on=step.on, authority=step.authority)
     )
-    return f"criminal_{step.stage}"
+    return CRIMINAL_STAGE_REACHED[step.stage]
 
 
-def record_consent(state: CaseState, step: ConsentChange, ctx: StepContext) -> str:
+def record_consent(state: CaseState, step: ConsentChange, ctx: StepContext) -> Action:
     _require_phase(state, "consent", Phase.REFERRED, *OPEN_PHASES)
     if step.given_by is ConsentGiver.GUARDIAN and not state.minor:
-        raise StepRejected(INVALID_STEP, "a guardian's consent applies to a minor only",
+        raise StepRejected(Refusal.INVALID_STEP, "a guardian's consent applies to a minor only",
                            field="given_by")
     state.consents.append(Consent(scope=step.scope, given_by=step.given_by, given=step.given,
                                   at=ctx.now, recorded_by=ctx.actor.user_id,
                                   seq=case_size.next_consent_seq(state)))
-    return f"consent_{'given' if step.given else 'withdrawn'}"
+    return Action.CONSENT_GIVEN if step.given else Action.CONSENT_WITHDRAWN
 
 
 def transition_to_municipality(state: CaseState, step: MunicipalityTransition,
-                               ctx: StepContext) -> str:
+                               ctx: StepContext) -> Action:
     _require_phase(state, "transition to the home municipality", Phase.ASSISTANCE)
     if step.handover_on < step.home_municipality_since:
-        raise StepRejected(INVALID_STEP, "handover cannot precede the home municipality date",
+        raise StepRejected(Refusal.INVALID_STEP, "handover cannot precede the home municipality date",
                            field="handover_on")
     state.municipality = Municipality(**step.model_dump(exclude={"reason"}))
     state.phase = Phase.MUNICIPALITY
     if step.integration_plan_start is not None:
         _open_deadline(state, K.INTEGRATION_PLAN, step.integration_plan_start, ctx)
-    return "transferred_to_municipality"
+    return Action.TRANSFERRED_TO_MUNICIPALITY
 
 
-def exit_case(state: CaseState, step: ExitDecision, ctx: StepContext) -> str:
+def exit_case(state: CaseState, step: ExitDecision, ctx: StepContext) -> Action:
     _require_phase(state, "exit", *OPEN_PHASES)
     state.exit = Exit(ground=step.ground, decision_maker_id=step.decision_maker_id,
                       decided_on=step.decided_on, reasons=step.reason)
     state.phase = Phase.EXITED
     _close_with_appeal(state, step.decided_on, step.by_post, ctx, "case exited")
-    return "exited"
+    return Action.EXITED
 
 
 def grant_reflection_period(state: CaseState, step: ReflectionPeriodGrant,
-                            ctx: StepContext) -> str:
+                            ctx: StepContext) -> Action:
     _require_phase(state, "reflection period", Phase.REFERRED, *OPEN_PHASES)
     _open_deadline(state, K.REFLECTION_PERIOD, step.granted_on, ctx, length=step.length)
-    return "reflection_period_granted"
+    return Action.REFLECTION_PERIOD_GRANTED
 
 
 Item = TypeVar("Item", Measure, Deadline, Notification)
@@ -363,113 +370,113 @@ def _find(items: list[Item], item_id: str, code: str, noun: str) -> Item:
 
 
 def _deadline(state: CaseState, deadline_id: str) -> Deadline:
-    found = _find(state.deadlines, deadline_id, UNKNOWN_DEADLINE, "deadline")
+    found = _find(state.deadlines, deadline_id, Refusal.UNKNOWN_DEADLINE, "deadline")
     if not found.status.unsettled:
-        raise StepRejected(INVALID_TRANSITION,
+        raise StepRejected(Refusal.INVALID_TRANSITION,
                            f"deadline '{deadline_id}' is already {found.status}",
                            deadline_id=deadline_id, deadline_status=str(found.status))
     return found
 
 
-def change_deadline(state: CaseState, step: DeadlineChange, ctx: StepContext) -> str:
+def change_deadline(state: CaseState, step: DeadlineChange, ctx: StepContext) -> Action:
     deadline = _deadline(state, step.deadline_id)
     status = (DeadlineStatus.MET if step.action is DeadlineAction.MEET
               else DeadlineStatus.CANCELLED)
     deadline.status = status
     deadline.events.append(DeadlineEvent(at=ctx.now, what=str(status), actor=ctx.actor,
                                          reason=step.reason))
-    return f"deadline_{status}"
+    return DEADLINE_SETTLED[status]
 
 
-def extend_deadline(state: CaseState, step: DeadlineExtension, ctx: StepContext) -> str:
+def extend_deadline(state: CaseState, step: DeadlineExtension, ctx: StepContext) -> Action:
     deadline = _deadline(state, step.deadline_id)
     try:
         deadlines.extend(deadline, step.extension, ctx.now, ctx.actor, step.reason)
     except dr.RuleRefusal as err:
-        raise StepRejected(RULE_REFUSED, str(err), deadline_id=step.deadline_id) from None
-    return "deadline_extended"
+        raise StepRejected(Refusal.RULE_REFUSED, str(err), deadline_id=step.deadline_id) from None
+    return Action.DEADLINE_EXTENDED
 
 
-def reassign(state: CaseState, step: Reassignment, ctx: StepContext) -> str:
+def reassign(state: CaseState, step: Reassignment, ctx: StepContext) -> Action:
     _require_phase(state, "reassignment", Phase.REFERRED, *OPEN_PHASES)
     if step.caseworker_id == state.assignment.caseworker_id:
-        raise StepRejected(INVALID_STEP, "the case is already assigned to that caseworker",
+        raise StepRejected(Refusal.INVALID_STEP, "the case is already assigned to that caseworker",
                            field="caseworker_id")
     state.assignment = Assignment(office=state.assignment.office, caseworker_id=step.caseworker_id)
-    return "reassigned"
+    return Action.REASSIGNED
 
 
-def transfer_office(state: CaseState, step: OfficeTransfer, ctx: StepContext) -> str:
+def transfer_office(state: CaseState, step: OfficeTransfer, ctx: StepContext) -> Action:
     _require_phase(state, "office transfer", Phase.REFERRED, *OPEN_PHASES)
     if step.office == state.assignment.office:
-        raise StepRejected(INVALID_STEP, "the case is already at that office", field="office")
+        raise StepRejected(Refusal.INVALID_STEP, "the case is already at that office", field="office")
     state.assignment = Assignment(office=step.office, caseworker_id=step.caseworker_id)
-    return "transferred_office"
+    return Action.TRANSFERRED_OFFICE
 
 
 def _notification(state: CaseState, notification_id: str) -> Notification:
-    return _find(state.notifications, notification_id, UNKNOWN_NOTIFICATION, "notification")
+    return _find(state.notifications, notification_id, Refusal.UNKNOWN_NOTIFICATION, "notification")
 
 
-def acknowledge_notification(state: CaseState, step: NotificationRef, ctx: StepContext) -> str:
+def acknowledge_notification(state: CaseState, step: NotificationRef, ctx: StepContext) -> Action:
     n = _notification(state, step.notification_id)
     if n.status not in (NotificationStatus.PENDING, NotificationStatus.DELIVERED):
-        raise StepRejected(INVALID_TRANSITION, f"notification '{n.id}' is {n.status}",
+        raise StepRejected(Refusal.INVALID_TRANSITION, f"notification '{n.id}' is {n.status}",
                            notification_id=n.id, notification_status=str(n.status))
     if ctx.actor.agency not in (None, n.agency_id) and ctx.actor.role not in STAFF:
-        raise StepRejected(INVALID_STEP, "only the notified agency acknowledges",
+        raise StepRejected(Refusal.INVALID_STEP, "only the notified agency acknowledges",
                            notification_id=n.id)
     n.status, n.changed_at, n.acknowledged_by = NotificationStatus.ACKNOWLEDGED, ctx.now, ctx.actor
     deadlines.settle(state, [K.NOTIFICATION_ACK], DeadlineStatus.MET, ctx.now, ctx.actor,
                      subject=n.id)
-    return "notification_acknowledged"
+    return Action.NOTIFICATION_ACKNOWLEDGED
 
 
-def resend_notification(state: CaseState, step: NotificationRef, ctx: StepContext) -> str:
+def resend_notification(state: CaseState, step: NotificationRef, ctx: StepContext) -> Action:
     """Send a failed notification again (after the directory was fixed), or a withheld one
     whose consent has since been given."""
     n = _notification(state, step.notification_id)
     if n.status not in (NotificationStatus.FAILED, NotificationStatus.WITHHELD):
-        raise StepRejected(INVALID_TRANSITION, f"notification '{n.id}' is {n.status}",
+        raise StepRejected(Refusal.INVALID_TRANSITION, f"notification '{n.id}' is {n.status}",
                            notification_id=n.id, notification_status=str(n.status))
     if n.legal_basis is None and not (
             n.consent and notify_rules.consent_in_force(state, n.consent)):
-        raise StepRejected(CONSENT_MISSING, f"no consent in force for notification '{n.id}'",
+        raise StepRejected(Refusal.CONSENT_MISSING, f"no consent in force for notification '{n.id}'",
                            notification_id=n.id)
     n.status, n.changed_at, n.last_error = NotificationStatus.PENDING, ctx.now, None
-    return "notification_resent"
+    return Action.NOTIFICATION_RESENT
 
 
-def notify_by_hand(state: CaseState, step: ManualNotification, ctx: StepContext) -> str:
+def notify_by_hand(state: CaseState, step: ManualNotification, ctx: StepContext) -> Action:
     _require_phase(state, "notification", Phase.REFERRED, *OPEN_PHASES)
     if step.legal_basis is None and not notify_rules.consent_in_force(
             state, ConsentScope.SHARE_WITH_AGENCIES):
-        raise StepRejected(CONSENT_MISSING, "no consent to share with agencies: give the "
+        raise StepRejected(Refusal.CONSENT_MISSING, "no consent to share with agencies: give the "
                            "legal basis for notifying without it", field="legal_basis")
-    return "notified_by_hand"
+    return Action.NOTIFIED_BY_HAND
 
 
 def _measure(state: CaseState, measure_id: str) -> Measure:
-    return _find(state.measures, measure_id, UNKNOWN_MEASURE, "measure")
+    return _find(state.measures, measure_id, Refusal.UNKNOWN_MEASURE, "measure")
 
 
-def respond_to_measure(state: CaseState, step: MeasureAnswer, ctx: StepContext) -> str:
+def respond_to_measure(state: CaseState, step: MeasureAnswer, ctx: StepContext) -> Action:
     _require_phase(state, "answer to a measure referral", *OPEN_PHASES)
     measure = _measure(state, step.measure_id)
     if measure.status is not MeasureStatus.PLANNED or measure.provider_accepted is not None:
-        raise StepRejected(INVALID_TRANSITION, f"measure '{measure.id}' is not awaiting an "
+        raise StepRejected(Refusal.INVALID_TRANSITION, f"measure '{measure.id}' is not awaiting an "
                            "answer", measure_id=measure.id)
     measure.provider_accepted, measure.provider_reason = step.accepted, step.reason
     measure.changed_at = ctx.now
-    return "measure_accepted" if step.accepted else "measure_declined"
+    return Action.MEASURE_ACCEPTED if step.accepted else Action.MEASURE_DECLINED
 
 
-def change_provider(state: CaseState, step: MeasureProviderChange, ctx: StepContext) -> str:
+def change_provider(state: CaseState, step: MeasureProviderChange, ctx: StepContext) -> Action:
     _require_phase(state, "change of provider", *OPEN_PHASES)
     measure = _measure(state, step.measure_id)
     if measure.status is not MeasureStatus.PLANNED:
-        raise StepRejected(INVALID_TRANSITION, f"measure '{measure.id}' is {measure.status}",
+        raise StepRejected(Refusal.INVALID_TRANSITION, f"measure '{measure.id}' is {measure.status}",
                            measure_id=measure.id)
     measure.provider, measure.changed_at = step.provider, ctx.now
     measure.provider_accepted = measure.provider_reason = None
-    return "provider_changed"
+    return Action.PROVIDER_CHANGED

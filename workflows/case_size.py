@@ -23,14 +23,16 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from workflows.case_model import (
+from workflows.state import (
     CaseState,
     Consent,
+    Notification,
+    Told,
+)
+from workflows.vocabulary import (
     DeadlineStatus,
     MeasureStatus,
-    Notification,
     NotificationStatus,
-    Told,
 )
 
 # Serialised size of the state (UTF-8 JSON) a step may leave it at: Temporal's own warning

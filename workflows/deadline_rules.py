@@ -13,11 +13,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 import holidays
 from dateutil.relativedelta import relativedelta
+
+from workflows.vocabulary import DeadlineKind
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
 REMINDER_HOUR = 9
@@ -108,16 +109,6 @@ class Period:
         return " ".join(f"{n} {unit}" for n, unit in parts if n) or "0 days"
 
 
-class DeadlineKind(StrEnum):
-    ADMISSION_DECISION = "admission_decision"
-    ASSESSMENT_START = "assessment_start"
-    ASSESSMENT_COMPLETION = "assessment_completion"
-    REFLECTION_PERIOD = "reflection_period"
-    RECOVERY_PERIOD = "recovery_period"
-    INTEGRATION_PLAN = "integration_plan"
-    INTEGRATION_PLAN_REVIEW = "integration_plan_review"
-    APPEAL_PERIOD = "appeal_period"
-    NOTIFICATION_ACK = "notification_ack"
 
 
 @dataclass(frozen=True)

@@ -21,25 +21,34 @@ know whom it is about.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from workflows.case_model import (
-    AgencyType,
+from workflows.state import (
     Alert,
-    AlertKind,
     CaseState,
-    ConsentGiver,
-    ConsentScope,
-    LegalBasis,
-    ManualNotification,
     Notification,
-    NotificationStatus,
-    Person,
     Selector,
     Told,
 )
+from workflows.steps import (
+    ManualNotification,
+    Person,
+)
+from workflows.vocabulary import (
+    Action,
+    AgencyType,
+    AlertKind,
+    ConsentGiver,
+    ConsentScope,
+    LegalBasis,
+    NotificationStatus,
+    Phase,
+)
+
+SHARE = ConsentScope.SHARE_WITH_AGENCIES
 
 
 @dataclass(frozen=True)
@@ -69,69 +78,119 @@ def _person(p: Person) -> dict[str, Any]:
             "nationality": p.nationality, "languages": p.languages}
 
 
-def plan_step(action: str, state: CaseState, step: Any) -> list[Planned]:
-    office, case = str(state.assignment.office), {"case_id": state.case_id}
+def _case(state: CaseState) -> dict[str, Any]:
+    return {"case_id": state.case_id}
+
+
+def _office(state: CaseState) -> str:
+    return str(state.assignment.office)
+
+
+def _minor_referred(state: CaseState, step: Any) -> list[Planned]:
+    if not state.minor:
+        return []
+    office = _office(state)
+    return [Planned("minor_referred",
+                    Selector(agency_type=AgencyType.CHILD_PROTECTION, office=office),
+                    legal_basis=LegalBasis.CHILD_WELFARE,
+                    message={**_case(state), "office": office, "child": _person(state.person),
+                             "exploitation": [str(e) for e in state.exploitation]})]
+
+
+def _referral_outcome(state: CaseState, step: Any) -> list[Planned]:
+    if not state.referrer.agency_id:
+        return []
+    return [Planned("referral_outcome", Selector(agency_id=state.referrer.agency_id),
+                    legal_basis=LegalBasis.REFERRAL, expects_ack=False,
+                    message={"reference": state.referrer.reference,
+                             "admitted": state.phase is not Phase.NOT_ADMITTED})]
+
+
+def _police_contact(state: CaseState, step: Any) -> list[Planned]:
+    if step.scope is not ConsentScope.CONTACT_POLICE:
+        return []
+    office = _office(state)
+    return [Planned("police_contact", Selector(agency_type=AgencyType.POLICE, office=office),
+                    consent=ConsentScope.CONTACT_POLICE,
+                    message={**_case(state), "office": office, "person": _person(state.person),
+                             "exploitation": [str(e) for e in state.exploitation]})]
+
+
+def _joint_assessment(state: CaseState, step: Any) -> list[Planned]:
+    if not (state.needs and AgencyType.RECEPTION_CENTRE in state.needs.agencies):
+        return []
+    return [Planned("joint_assessment",
+                    Selector(agency_type=AgencyType.RECEPTION_CENTRE, office=_office(state)),
+                    consent=SHARE,
+                    message={**_case(state), "person": _person(state.person),
+                             "safety_threat": str(state.needs.safety_threat),
+                             "needs_support_person": state.needs.needs_support_person})]
+
+
+def _measure_referral(state: CaseState, step: Any) -> list[Planned]:
+    """To the measure's provider: the one just added, or the one referred to another."""
+    measure_id = getattr(step, "measure_id", None)
+    measure = (state.measures[-1] if measure_id is None
+               else next(m for m in state.measures if m.id == measure_id))
+    if not measure.provider.agency_id:
+        return []
+    return [Planned("measure_referral", Selector(agency_id=measure.provider.agency_id),
+                    consent=SHARE, message={**_case(state), "measure_id": measure.id,
+                                            "measure": str(measure.type),
+                                            "person": _person(state.person)})]
+
+
+def _handover(state: CaseState, step: Any) -> list[Planned]:
+    if not state.municipality:
+        return []
+    return [Planned(
+        "handover", Selector(agency_type=AgencyType.SOCIAL_SERVICES,
+                             municipality=state.municipality.municipality),
+        consent=SHARE,
+        message={**_case(state), "person": _person(state.person),
+                 "municipality": state.municipality.model_dump(mode="json"),
+                 "measures": [{"type": str(m.type), "status": str(m.status)}
+                              for m in state.measures],
+                 "needs": state.needs.model_dump(mode="json", exclude={"client_view"})
+                 if state.needs else None})]
+
+
+def _exit(state: CaseState, step: Any) -> list[Planned]:
+    """Each agency told before, once, on the basis it was first told on."""
+    if not state.exit:
+        return []
+    return [Planned("exit", Selector(agency_id=agency_id), consent=first.consent,
+                    legal_basis=first.legal_basis, expects_ack=False,
+                    message={**_case(state), "exited_on": state.exit.decided_on.isoformat()})
+            for agency_id, first in told(state).items()]
+
+
+def _by_hand(state: CaseState, step: ManualNotification) -> list[Planned]:
+    return [Planned("by_hand", Selector(agency_id=step.agency_id),
+                    consent=None if step.legal_basis else SHARE, legal_basis=step.legal_basis,
+                    message={**_case(state), "office": _office(state)})]
+
+
+# The matrix: which steps notify, and whom (the table in the module's docstring).
+MATRIX: dict[Action, Callable[[CaseState, Any], list[Planned]]] = {
+    Action.REFERRED: _minor_referred,
+    Action.ADMITTED: _referral_outcome,
+    Action.NOT_ADMITTED: _referral_outcome,
+    Action.CONSENT_GIVEN: _police_contact,
+    Action.NEEDS_ASSESSED: _joint_assessment,
+    Action.MEASURE_ADDED: _measure_referral,
+    Action.PROVIDER_CHANGED: _measure_referral,
+    Action.TRANSFERRED_TO_MUNICIPALITY: _handover,
+    Action.EXITED: _exit,
+    Action.NOTIFIED_BY_HAND: _by_hand,
+}
+
+
+def plan_step(action: Action, state: CaseState, step: Any) -> list[Planned]:
+    """The notifications a step calls for, each marked with the step that called for it."""
+    planner = MATRIX.get(action)
     seq = state.steps[-1].seq if state.steps else None
-    share = ConsentScope.SHARE_WITH_AGENCIES
-    planned: list[Planned] = []
-    if action == "referred" and state.minor:
-        planned.append(Planned(
-            "minor_referred", Selector(agency_type=AgencyType.CHILD_PROTECTION, office=office),
-            legal_basis=LegalBasis.CHILD_WELFARE,
-            message={**case, "office": office, "child": _person(state.person),
-                     "exploitation": [str(e) for e in state.exploitation]}))
-    elif action in ("admitted", "not_admitted") and state.referrer.agency_id:
-        planned.append(Planned(
-            "referral_outcome", Selector(agency_id=state.referrer.agency_id),
-            legal_basis=LegalBasis.REFERRAL, expects_ack=False,
-            message={"reference": state.referrer.reference, "admitted": action == "admitted"}))
-    elif (action == "consent_given" and step.scope is ConsentScope.CONTACT_POLICE):
-        planned.append(Planned(
-            "police_contact", Selector(agency_type=AgencyType.POLICE, office=office),
-            consent=ConsentScope.CONTACT_POLICE,
-            message={**case, "office": office, "person": _person(state.person),
-                     "exploitation": [str(e) for e in state.exploitation]}))
-    elif action == "needs_assessed" and state.needs and (
-            AgencyType.RECEPTION_CENTRE in state.needs.agencies):
-        planned.append(Planned(
-            "joint_assessment",
-            Selector(agency_type=AgencyType.RECEPTION_CENTRE, office=office), consent=share,
-            message={**case, "person": _person(state.person),
-                     "safety_threat": str(state.needs.safety_threat),
-                     "needs_support_person": state.needs.needs_support_person}))
-    elif action in ("measure_added", "provider_changed"):
-        measure = (state.measures[-1] if action == "measure_added"
-                   else next(m for m in state.measures if m.id == step.measure_id))
-        if measure.provider.agency_id:
-            planned.append(Planned(
-                "measure_referral", Selector(agency_id=measure.provider.agency_id),
-                consent=share, message={**case, "measure_id": measure.id,
-                                        "measure": str(measure.type),
-                                        "person": _person(state.person)}))
-    elif action == "transferred_to_municipality" and state.municipality:
-        planned.append(Planned(
-            "handover", Selector(agency_type=AgencyType.SOCIAL_SERVICES,
-                                 municipality=state.municipality.municipality),
-            consent=share,
-            message={**case, "person": _person(state.person),
-                     "municipality": state.municipality.model_dump(mode="json"),
-                     "measures": [{"type": str(m.type), "status": str(m.status)}
-                                  for m in state.measures],
-                     "needs": state.needs.model_dump(mode="json", exclude={"client_view"})
-                     if state.needs else None}))
-    elif action == "exited" and state.exit:
-        for agency_id, first in told(state).items():
-            planned.append(Planned(
-                "exit", Selector(agency_id=agency_id), consent=first.consent,
-                legal_basis=first.legal_basis, expects_ack=False,
-                message={**case, "exited_on": state.exit.decided_on.isoformat()}))
-    elif action == "notified_by_hand":
-        manual: ManualNotification = step
-        planned.append(Planned(
-            "by_hand", Selector(agency_id=manual.agency_id),
-            consent=None if manual.legal_basis else share, legal_basis=manual.legal_basis,
-            message={**case, "office": office}))
-    return [Planned(**{**p.__dict__, "step_seq": seq}) for p in planned]
+    return [replace(p, step_seq=seq) for p in planner(state, step)] if planner else []
 
 
 SENT = (NotificationStatus.DELIVERED, NotificationStatus.ACKNOWLEDGED)

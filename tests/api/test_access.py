@@ -17,7 +17,7 @@ from api.access import ALLOWED
 from api.main import ROUTERS, create_app
 from infra.settings import Settings
 from tests.identities import SIGNING_KEY, bearer
-from workflows.case_model import Role
+from workflows.vocabulary import Role
 
 PARAMS = {"case_id": "case-" + "z" * 20, "measure_id": "M1", "deadline_id": "D1",
           "notification_id": "N1", "action": None}

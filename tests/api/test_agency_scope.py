@@ -15,22 +15,26 @@ from tests.api.test_cases_api import assert_problem, open_case, post
 from tests.identities import CASEWORKER, bearer
 from tests.receivers import eventually
 from workflows import case_rules as rules
-from workflows.case_model import (
-    Actor,
-    AgencyType,
+from workflows.state import (
     CaseState,
     Consent,
+    Measure,
+    Notification,
+    Selector,
+)
+from workflows.steps import (
+    Actor,
+    Provider,
+    Referrer,
+)
+from workflows.vocabulary import (
+    AgencyType,
     ConsentGiver,
     ConsentScope,
     LegalBasis,
-    Measure,
     MeasureType,
-    Notification,
     NotificationStatus,
-    Provider,
-    Referrer,
     Role,
-    Selector,
 )
 
 NOW = datetime(2026, 11, 23, tzinfo=UTC)

@@ -17,8 +17,11 @@ from tests import factories as f
 from tests.identities import AUDITOR, CASEWORKER, OPERATOR, TAMPERE_CASEWORKER
 from tests.receivers import eventually
 from tests.workflows.cases import settled
-from workflows.case_model import CriminalStage, MeasureType
 from workflows.case_workflow import CaseWorkflow
+from workflows.vocabulary import (
+    CriminalStage,
+    MeasureType,
+)
 
 PROBLEM = "application/problem+json"
 

@@ -33,8 +33,8 @@ from tests import factories as f
 from tests.api.test_cases_api import assert_problem, body, open_case, post, step
 from tests.identities import AUDITOR, CASEWORKER, OPERATOR, bearer
 from tests.workflows.cases import settled
-from workflows.case_model import Provider
 from workflows.case_workflow import CaseWorkflow
+from workflows.steps import Provider
 
 VSF = bearer("ngo-1", "ngo", "victim-support-finland")
 BORDER_GUARD = bearer("bg-1", "border_guard", "border-guard")

@@ -29,16 +29,18 @@ from tests import factories as f
 from tests.api.test_cases_api import body, open_case, post, step
 from tests.identities import AUDITOR, bearer
 from tests.workflows.cases import settled
-from workflows.case_model import (
-    AgencyType,
+from workflows.case_workflow import CaseWorkflow
+from workflows.steps import (
     AssessmentStart,
-    ConsentScope,
     Length,
     Provider,
     ReflectionPeriodGrant,
+)
+from workflows.vocabulary import (
+    AgencyType,
+    ConsentScope,
     Role,
 )
-from workflows.case_workflow import CaseWorkflow
 
 CLIENT_VIEW = "Wants safe housing; afraid of the recruiter called Tomasz."
 REASON = "Referred after a raid; the employer Kowalski Berries held her passport."

@@ -13,7 +13,7 @@ from store.audit import entries_for
 from tests import factories as f
 from tests.api.test_cases_api import assert_problem, body, open_case, post
 from tests.identities import AUDITOR, CASEWORKER, bearer
-from workflows.case_model import Office
+from workflows.vocabulary import Office
 
 OULU = bearer("cw-olli", "caseworker", office="oulu")
 OULU_LEAD = bearer("lead-oona", "office_lead", office="oulu")

@@ -15,8 +15,8 @@ from tests.api.test_cases_api import open_case, step
 from tests.identities import AUDITOR
 from tests.receivers import eventually
 from tests.workflows.cases import settled
-from workflows.case_model import MeasureType
 from workflows.case_workflow import CaseWorkflow
+from workflows.vocabulary import MeasureType
 
 
 @pytest.fixture

@@ -23,20 +23,24 @@ from infra.temporal import DATA_CONVERTER, register_search_attributes
 from tests import factories as f
 from tests.receivers import Mailbox
 from worker.main import build_worker
-from workflows.case_model import (
-    AgencyType,
-    AssessmentStart,
+from workflows.case_workflow import CaseWorkflow
+from workflows.state import (
     CaseInput,
-    ConsentScope,
-    CriminalStage,
+    Opening,
+)
+from workflows.steps import (
+    AssessmentStart,
     DeadlineExtension,
     Length,
-    MeasureAction,
-    Opening,
     Provider,
     ReflectionPeriodGrant,
 )
-from workflows.case_workflow import CaseWorkflow
+from workflows.vocabulary import (
+    AgencyType,
+    ConsentScope,
+    CriminalStage,
+    MeasureAction,
+)
 
 HERE = Path(__file__).parent
 

@@ -18,8 +18,9 @@ from temporalio.exceptions import ApplicationError
 
 from tests import factories as f
 from tests.receivers import eventually
-from workflows.case_model import CaseState, NotificationStatus
 from workflows.case_workflow import CaseWorkflow
+from workflows.state import CaseState
+from workflows.vocabulary import NotificationStatus
 
 Handle = WorkflowHandle[CaseWorkflow, CaseState]
 Opener = Callable[..., Awaitable[Handle]]

@@ -12,8 +12,11 @@ from temporalio.testing import WorkflowEnvironment
 from infra.settings import Settings
 from tests import factories as f
 from tests.workflows.cases import Handle, Opener
-from workflows.case_model import CaseInput, Opening
 from workflows.case_workflow import CaseWorkflow
+from workflows.state import (
+    CaseInput,
+    Opening,
+)
 
 
 @pytest.fixture

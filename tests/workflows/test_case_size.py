@@ -12,17 +12,19 @@ from workflows import case_guards as guards
 from workflows import case_rules as rules
 from workflows import case_size
 from workflows import notify_rules as notify
-from workflows.case_model import (
+from workflows.case_rules import StepContext, StepRejected
+from workflows.state import (
     CaseState,
+    Exit,
+)
+from workflows.steps import Provider
+from workflows.vocabulary import (
     ConsentGiver,
     ConsentScope,
-    Exit,
     MeasureAction,
     MeasureStatus,
     NotificationStatus,
-    Provider,
 )
-from workflows.case_rules import StepContext, StepRejected
 
 NOW = datetime(2026, 11, 2, 10, tzinfo=UTC)
 
@@ -95,7 +97,7 @@ def test_failed_notifications_never_lapse() -> None:
 
 
 def rules_ref(notification_id: str) -> object:
-    from workflows.case_model import NotificationRef
+    from workflows.steps import NotificationRef
 
     return NotificationRef(reason="Directory fixed.", notification_id=notification_id)
 
@@ -156,7 +158,7 @@ def test_a_step_that_would_outgrow_the_budget_is_refused_but_an_exit_is_not() ->
 
 
 def rules_answer(measure_id: str, reason: str) -> object:
-    from workflows.case_model import MeasureAnswer
+    from workflows.steps import MeasureAnswer
 
     return MeasureAnswer(reason=reason, measure_id=measure_id, accepted=False)
 

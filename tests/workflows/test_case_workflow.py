@@ -16,8 +16,13 @@ from infra.temporal import DATA_CONVERTER
 from tests import factories as f
 from tests.workflows.cases import Opener, keywords, rejected, step
 from worker.main import WORKFLOW_RUNNER, WORKFLOWS, build_worker
-from workflows.case_model import (
+from workflows.case_workflow import CaseWorkflow
+from workflows.search_attributes import CASE_OFFICE, CASE_PHASE
+from workflows.state import (
     CaseInput,
+    Opening,
+)
+from workflows.vocabulary import (
     ConsentGiver,
     ConsentScope,
     CriminalStage,
@@ -25,11 +30,8 @@ from workflows.case_model import (
     MeasureStatus,
     MeasureType,
     Office,
-    Opening,
     Phase,
 )
-from workflows.case_workflow import CaseWorkflow
-from workflows.search_attributes import CASE_OFFICE, CASE_PHASE
 
 
 async def test_a_case_through_its_whole_life(env: WorkflowEnvironment, settings: Settings,

@@ -12,20 +12,24 @@ from tests import factories as f
 from tests.workflows.cases import Handle, Opener, rejected, step
 from worker.main import build_worker
 from workflows import deadline_rules as dr
-from workflows.case_model import (
-    AgencyType,
-    AlertKind,
-    AssessmentStart,
+from workflows.case_workflow import CaseWorkflow
+from workflows.state import (
     CaseState,
     Deadline,
-    DeadlineAction,
+)
+from workflows.steps import (
+    AssessmentStart,
     DeadlineChange,
     DeadlineExtension,
-    DeadlineStatus,
     Length,
     ReflectionPeriodGrant,
 )
-from workflows.case_workflow import CaseWorkflow
+from workflows.vocabulary import (
+    AgencyType,
+    AlertKind,
+    DeadlineAction,
+    DeadlineStatus,
+)
 
 K = dr.DeadlineKind
 

@@ -11,21 +11,23 @@ import pytest
 from tests import factories as f
 from workflows import case_guards as guards
 from workflows import case_rules as rules
-from workflows.case_model import (
+from workflows.case_rules import StepContext, StepRejected
+from workflows.state import CaseState
+from workflows.steps import (
     Actor,
-    CaseState,
     DeadlineExtension,
     Length,
     MeasureAnswer,
     NotificationRef,
-    NotificationStatus,
-    Office,
     Provider,
     ReflectionPeriodGrant,
-    Role,
     StepMeta,
 )
-from workflows.case_rules import StepContext, StepRejected
+from workflows.vocabulary import (
+    NotificationStatus,
+    Office,
+    Role,
+)
 
 NOW = datetime(2026, 11, 2, 10, tzinfo=UTC)  # a Monday
 TODAY = date(2026, 11, 2)

@@ -22,13 +22,13 @@ from tests import factories as f
 from tests.workflows.cases import Handle, Opener, describe_raw, step
 from worker.main import build_worker
 from workflows import case_size
-from workflows.case_model import (
+from workflows.case_workflow import CaseWorkflow
+from workflows.steps import NotificationRef
+from workflows.vocabulary import (
     CriminalStage,
     MeasureAction,
-    NotificationRef,
     Phase,
 )
-from workflows.case_workflow import CaseWorkflow
 
 YEARS, CYCLES_PER_QUARTER = 7, 9  # 7 × 4 × 9 cycles of 8 steps: 2,016 steps
 

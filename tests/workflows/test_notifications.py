@@ -13,31 +13,36 @@ import pytest
 import yaml
 from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
 
-from activities.notifications import Delivery, NotificationActivities
+from activities.notifications import NotificationActivities
 from infra.settings import Settings
 from tests import factories as f
 from tests.receivers import Mailbox, WebhookReceiver, eventually
 from tests.workflows.cases import Handle, Opener, rejected, settled, step
 from worker.main import build_worker
-from workflows.case_model import (
-    Actor,
-    AgencyType,
-    AlertKind,
+from workflows.case_workflow import CaseWorkflow
+from workflows.contracts import Delivery
+from workflows.state import (
     CaseState,
-    ConsentScope,
-    DeadlineStatus,
-    LegalBasis,
+    Notification,
+)
+from workflows.steps import (
+    Actor,
     ManualNotification,
     MeasureAnswer,
     MeasureProviderChange,
-    Notification,
     NotificationRef,
-    NotificationStatus,
     Provider,
+)
+from workflows.vocabulary import (
+    AgencyType,
+    AlertKind,
+    ConsentScope,
+    DeadlineKind,
+    DeadlineStatus,
+    LegalBasis,
+    NotificationStatus,
     Role,
 )
-from workflows.case_workflow import CaseWorkflow
-from workflows.deadline_rules import DeadlineKind
 
 SECRET = "test-webhook-secret"
 POLICE = Actor(user_id="police-officer-1", role=Role.POLICE, agency="police-test")

@@ -19,8 +19,9 @@ from store.tables import CaseDocument, CaseRow
 from tests import factories as f
 from tests.workflows.cases import Opener, settled, step
 from worker.main import WORKFLOW_RUNNER, WORKFLOWS, build_worker
-from workflows.case_model import CaseState, MeasureAction
 from workflows.case_workflow import CaseWorkflow
+from workflows.state import CaseState
+from workflows.vocabulary import MeasureAction
 
 
 def snapshot(engine: Engine, case_id: str) -> dict[str, list[dict[str, Any]]]:

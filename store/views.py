@@ -1,0 +1,141 @@
+"""What the API answers from the read model, and the views of a case built for a reader who
+may not see the whole of it: list rows and pages for operations and agencies, an agency's view
+of a case, the operations view. None of them carries personal data, but an agency's view
+carries the notifications it was sent (as far as the client's consent allows).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import Field
+
+from workflows.state import StepRecord
+from workflows.vocabulary import (
+    DeadlineKind,
+    MeasureStatus,
+    MeasureType,
+    Model,
+    NotificationStatus,
+    Office,
+    Phase,
+)
+
+
+class CaseSummary(Model):
+    """A list row: no personal data, only what visibility holds."""
+
+    case_id: str
+    phase: Phase
+    office: Office
+    caseworker_id: str | None
+    referred_at: datetime
+    closed: bool
+
+
+class CasePage(Model):
+    cases: list[CaseSummary]
+    next_page_token: str | None = None
+
+
+class DueRow(Model):
+    """An operations row: a case's next deadline and how many are overdue. No personal data."""
+
+    case_id: str
+    office: Office
+    caseworker_id: str | None
+    next_deadline_kind: DeadlineKind | None
+    next_due_at: datetime | None
+    overdue: int
+
+
+class DuePage(Model):
+    rows: list[DueRow]
+    next_page_token: str | None = None
+
+
+class DeliveryRow(Model):
+    """An operations row: a case's notifications failed and still retrying. No personal data."""
+
+    case_id: str
+    office: Office
+    caseworker_id: str | None
+    failed: int
+    pending: int
+
+
+class DeliveryPage(Model):
+    rows: list[DeliveryRow]
+    next_page_token: str | None = None
+
+
+class AgencyNotice(Model):
+    """A notification as the agency it was sent to sees it."""
+
+    id: str
+    purpose: str
+    status: NotificationStatus
+    sent_at: datetime
+    message: dict[str, Any]
+
+
+class AgencyMeasure(Model):
+    id: str
+    type: MeasureType
+    status: MeasureStatus
+    provider_accepted: bool | None
+
+
+class AgencyCaseView(Model):
+    """What one agency may know of a case: need to know, as far as the client's consent (or a
+    recorded legal basis) allows. A referrer alone learns only whether the person was admitted."""
+
+    case_id: str
+    version: int = Field(description="The case's version: send it as If-Match with a step.")
+    involvement: list[Literal["referrer", "notified", "provider"]]
+    admitted: bool | None
+    notifications: list[AgencyNotice] = []
+    measures: list[AgencyMeasure] = []
+
+
+class AgencyCaseRow(Model):
+    case_id: str
+    involvement: list[Literal["notified", "provider"]]
+
+
+class AgencyCasePage(Model):
+    cases: list[AgencyCaseRow]
+    next_page_token: str | None = None
+
+
+class OperationsNotice(Model):
+    """A notification as operations see it: where it stands, never what it says."""
+
+    id: str
+    purpose: str
+    agency_id: str | None
+    status: NotificationStatus
+    attempts: int
+    last_error: str | None
+    changed_at: datetime
+
+
+class OperationsCaseView(Model):
+    """What operations staff see of one case: where it stands and how its deliveries go. No
+    personal data, no reasons."""
+
+    case_id: str
+    version: int
+    phase: Phase
+    office: Office
+    caseworker_id: str | None
+    notifications: list[OperationsNotice]
+
+
+class StepPage(Model):
+    """A case's steps, oldest first: the recent ones from the case, older ones from the read
+    model."""
+
+    steps: list[StepRecord]
+    next_page_token: str | None = None

@@ -1,0 +1,119 @@
+"""A case's notifications on their way: each pending one is delivered by an activity (after the
+directory names its agencies), and the outcome is recorded on the notification."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, FailureError
+
+from workflows import case_deadlines as deadlines
+from workflows import contracts
+from workflows.deadline_rules import helsinki_date
+from workflows.patches import Patches
+from workflows.state import CaseState, Notification
+from workflows.vocabulary import DeadlineKind, NotificationStatus
+
+RETRY = RetryPolicy(initial_interval=timedelta(seconds=10), backoff_coefficient=2.0,
+                    maximum_interval=timedelta(hours=1),
+                    non_retryable_error_types=[contracts.PERMANENT])
+ATTEMPT_TIMEOUT = timedelta(minutes=2)
+RESOLVE_TIMEOUT = timedelta(seconds=30)
+# Hardened: a directory look-up takes milliseconds; one that has not finished in this long ran
+# on a worker that died, and is tried again elsewhere.
+QUICK_TIMEOUT = timedelta(seconds=10)
+# Hardened: a delivery (or a projection) beats every second; missing this long, its worker is
+# gone and another takes it over.
+HEARTBEAT = timedelta(seconds=5)
+# How much of an activity's error message a notification keeps.
+ERROR_CHARS = 500
+
+
+class Deliveries:
+    def __init__(self, state: CaseState, patches: Patches, give_up: timedelta,
+                 changed: Callable[[], None]) -> None:
+        self._state, self._patches, self._give_up, self._changed = (
+            state, patches, give_up, changed)
+        self._on_the_way: set[str] = set()
+
+    @property
+    def busy(self) -> bool:
+        """A delivery is on its way, or a notification waits for one."""
+        return self._patches.notify and (bool(self._on_the_way) or self._state.notifications_in(
+            NotificationStatus.PENDING) > 0)
+
+    @property
+    def running(self) -> bool:
+        return bool(self._on_the_way)
+
+    def waiting(self) -> bool:
+        """A pending notification not on its way yet."""
+        return self._patches.notify and any(
+            n.status is NotificationStatus.PENDING and n.id not in self._on_the_way
+            for n in self._state.notifications)
+
+    def start(self) -> None:
+        """Start delivering every pending notification not already on its way. Pending ones
+        carried over from an earlier run start again, with the same idempotency key."""
+        if not self._patches.notify:
+            return
+        for n in self._state.notifications:
+            if n.status is NotificationStatus.PENDING and n.id not in self._on_the_way:
+                self._on_the_way.add(n.id)
+                asyncio.create_task(self._deliver(n))
+
+    async def _deliver(self, n: Notification) -> None:
+        try:
+            await self._send(n)
+        except ActivityError as err:
+            n.status = NotificationStatus.FAILED
+            n.last_error = (err.cause.message if isinstance(err.cause, FailureError)
+                            else str(err))[:ERROR_CHARS]
+        # Not in a `finally`: when the run is evicted the task is closed, outside any workflow.
+        n.changed_at = workflow.now()
+        self._on_the_way.discard(n.id)
+        self._changed()
+
+    async def _send(self, n: Notification) -> None:
+        if n.agency_id is None and not await self._resolve(n):
+            return
+        n.sends += 1
+        bounded = self._patches.bounded
+        result = await workflow.execute_activity(
+            contracts.deliver,
+            contracts.Delivery(notification_id=n.id, key=n.key, agency_id=n.agency_id or "",
+                               purpose=n.purpose, case_id=self._state.case_id,
+                               message=n.message),
+            activity_id=f"{n.id}.{n.sends}", start_to_close_timeout=ATTEMPT_TIMEOUT,
+            heartbeat_timeout=HEARTBEAT if bounded else None,
+            schedule_to_close_timeout=self._give_up, retry_policy=RETRY)
+        n.attempts, n.last_error = n.attempts + result.attempts, None
+        if bounded and n.status is NotificationStatus.ACKNOWLEDGED:
+            return  # acknowledged (by phone, say) while it was on its way: nothing to await
+        n.status = NotificationStatus.DELIVERED
+        if n.expects_ack:
+            deadlines.open_deadline(self._state, DeadlineKind.NOTIFICATION_ACK,
+                                    helsinki_date(workflow.now()), workflow.now(), None,
+                                    subject=n.id)
+
+    async def _resolve(self, n: Notification) -> bool:
+        """Name the agencies the selector stands for: this notification goes to the first, a
+        new one to each of the others."""
+        ids = await workflow.execute_activity(
+            contracts.resolve_agencies, n.selector,
+            start_to_close_timeout=QUICK_TIMEOUT if self._patches.bounded else RESOLVE_TIMEOUT)
+        if not ids:
+            n.status, n.last_error = (NotificationStatus.FAILED,
+                                      f"no agency in the directory for {n.selector}")
+            return False
+        n.agency_id = ids[0]
+        for agency_id in ids[1:]:
+            nid = self._state.next_notification_id()
+            self._state.notifications.append(n.model_copy(update={
+                "id": nid, "key": f"{self._state.case_id}:{nid}", "agency_id": agency_id,
+                "sends": 0}))
+        return True

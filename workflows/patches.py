@@ -1,0 +1,50 @@
+"""The changes of `CaseWorkflow` that alter its commands, each behind a `workflow.patched` marker
+so that a run recorded before it replays as it ran (`tests/histories/` holds one recorded
+before each marker and one with all of them).
+
+Each is decided once, in a run's first activation, before any handler runs. A run that began
+under older code keeps its older behaviour to its end; its next run (after continue-as-new) has
+every change. Retiring a marker, when no run older than it can exist any more (cases that
+continued as new since, or closed and passed retention):
+
+1. `workflow.deprecate_patch(NAME)` in place of `workflow.patched(NAME)`, the old branch
+   removed, and a history recorded under it kept while runs still carry the marker;
+2. a release later, the call removed altogether; the histories recorded before the marker
+   move out of `tests/histories/`, since the code no longer replays them.
+
+The markers chain: each assumes the ones before it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from temporalio import workflow
+
+# Deadline timers, their search attributes, and a closed case staying open for its appeal
+# period.
+DEADLINE_TIMERS = "deadline-timers-v1"
+# Notifications to agencies (and deadline alerts to the offices) as activities.
+NOTIFICATIONS = "notifications-v1"
+# Every change of the state projected into the read model by an activity.
+READ_MODEL = "read-model-v1"
+# The state stays bounded (settled records leave it once archived; a run also continues as new
+# by its history's size), activities on a dead worker are retried within seconds, and an
+# acknowledgement that arrives while its delivery is on its way is kept.
+HARDENING = "hardening-v1"
+
+
+@dataclass(frozen=True)
+class Patches:
+    timers: bool
+    notify: bool
+    project: bool
+    bounded: bool
+
+    @classmethod
+    def decide(cls) -> Patches:
+        """In a run's first activation: which changes this run has."""
+        timers = workflow.patched(DEADLINE_TIMERS)
+        notify = timers and workflow.patched(NOTIFICATIONS)
+        project = notify and workflow.patched(READ_MODEL)
+        return cls(timers, notify, project, project and workflow.patched(HARDENING))

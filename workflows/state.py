@@ -1,0 +1,290 @@
+"""What a case is: the state the workflow keeps (the query's result, a step's answer to staff,
+the input of a continued run) and the records it is made of; and the workflow's input.
+
+A case's state stays bounded over its life (`case_size`): settled records leave it for the
+read model, and `archived` counts them.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import Field
+
+from workflows.deadline_rules import helsinki_date
+from workflows.steps import Actor, Length, Person, Provider, Referral, Referrer, StepMeta
+from workflows.vocabulary import (
+    Action,
+    AgencyType,
+    AlertKind,
+    ConsentGiver,
+    ConsentScope,
+    CriminalStage,
+    DeadlineKind,
+    DeadlineStatus,
+    ExitGround,
+    Exploitation,
+    Ident,
+    LegalBasis,
+    MeasureStatus,
+    MeasureType,
+    Model,
+    NotificationStatus,
+    Office,
+    Phase,
+    ThreatLevel,
+)
+
+
+class StepRecord(Model):
+    seq: int
+    action: Action
+    actor: Actor
+    at: datetime
+    reason: str
+    version: int
+
+
+class Consent(Model):
+    scope: ConsentScope
+    given_by: ConsentGiver
+    given: bool
+    at: datetime
+    recorded_by: Ident
+    seq: int | None = None  # its position among the case's consents (None: its place in the list)
+
+
+class Assignment(Model):
+    office: Office
+    caseworker_id: Ident
+
+
+class Decision(Model):
+    """An appealable administrative decision (admission or exit)."""
+
+    decision_maker_id: Ident
+    decided_on: date
+    reasons: str
+    appealable: bool = True
+
+
+class Admission(Decision):
+    admitted: bool
+
+
+class Exit(Decision):
+    ground: ExitGround
+
+
+class Needs(Model):
+    safety_threat: ThreatLevel
+    criminal_matter: bool
+    needs_support_person: bool
+    client_view: str
+    agencies: list[AgencyType]
+    assessed_on: date
+
+
+class Measure(Model):
+    id: str
+    type: MeasureType
+    provider: Provider
+    status: MeasureStatus = MeasureStatus.PLANNED
+    added_at: datetime
+    changed_at: datetime
+    # The provider's answer to the referral of this measure: None until it answers.
+    provider_accepted: bool | None = None
+    provider_reason: str | None = None
+
+
+class CriminalRecord(Model):
+    stage: CriminalStage
+    on: date
+    authority: str | None = None
+
+
+class CriminalProcess(Model):
+    stage: CriminalStage = CriminalStage.NONE
+    history: list[CriminalRecord] = []
+
+
+class Municipality(Model):
+    municipality: str
+    home_municipality_since: date
+    handover_on: date
+    integration_plan_start: date | None = None
+
+
+class Selector(Model):
+    """Whom to notify: one agency by id, or every agency of a type serving an office or a
+    municipality. The directory answers it when the notification is sent."""
+
+    agency_id: str | None = None
+    agency_type: AgencyType | None = None
+    office: str | None = None
+    municipality: str | None = None
+
+    def __str__(self) -> str:
+        if self.agency_id:
+            return self.agency_id
+        return f"{self.agency_type}@{self.municipality or self.office or 'any'}"
+
+
+class Notification(Model):
+    id: str
+    key: str  # idempotency key (case and notification); receivers deduplicate on it
+    purpose: str
+    selector: Selector  # whom the matrix asked for
+    agency_id: str | None = None  # whom the directory named
+    status: NotificationStatus
+    message: dict[str, Any] = {}
+    expects_ack: bool = True
+    sends: int = 0  # deliveries started (1, then one more per re-send)
+    consent: ConsentScope | None = None  # the consent it rests on, or
+    legal_basis: LegalBasis | None = None  # the legal basis recorded instead
+    step_seq: int | None = None
+    attempts: int = 0
+    last_error: str | None = None
+    created_at: datetime
+    changed_at: datetime
+    acknowledged_by: Actor | None = None
+
+
+class DeadlineEvent(Model):
+    at: datetime
+    what: str
+    actor: Actor | None = None  # None: the workflow's own timer
+    reason: str | None = None
+
+
+class Deadline(Model):
+    id: str
+    kind: DeadlineKind
+    subject: str | None = None  # what it is about, e.g. the notification awaiting acknowledgement
+    rule_version: str
+    rule_source: str
+    begins_on: date
+    due_on: date
+    due_at: datetime
+    reminders_at: list[datetime] = []
+    reviews_on: list[date] = []
+    # How many of the reminders and reviews above have been raised (they are in time order).
+    reminders_raised: int = 0
+    reviews_raised: int = 0
+    extension: Length | None = None  # the total granted so far
+    length: Length | None = None  # a length chosen case by case (reflection period)
+    status: DeadlineStatus = DeadlineStatus.OPEN
+    events: list[DeadlineEvent] = []
+
+
+class Told(Model):
+    """An agency that was delivered a notification of the case, and on what basis: whom an exit
+    is announced to, and what the agency may see, after the notification itself left the state."""
+
+    agency_id: str
+    consent: ConsentScope | None = None
+    legal_basis: LegalBasis | None = None
+
+
+class Archived(Model):
+    """How many records of each kind have left the state for the read model (settled ones,
+    oldest first): ids go on counting from them, so a case's state stays bounded however long
+    it lives."""
+
+    steps: int = 0
+    measures: int = 0
+    deadlines: int = 0
+    notifications: int = 0
+    alerts: int = 0
+    consents: int = 0
+    criminal: int = 0
+
+
+class Alert(Model):
+    seq: int
+    kind: AlertKind
+    deadline_id: str
+    deadline_kind: DeadlineKind
+    office: Office
+    at: datetime  # the instant the rule set
+    raised_at: datetime  # when the workflow raised it
+
+
+class CaseState(Model):
+    case_id: str
+    version: int
+    phase: Phase
+    referred_at: datetime
+    referrer: Referrer
+    exploitation: list[Exploitation]
+    minor: bool
+    person: Person
+    assignment: Assignment
+    consents: list[Consent]
+    admission: Admission | None = None
+    assessment_started_on: date | None = None
+    needs: Needs | None = None
+    measures: list[Measure] = []
+    criminal_process: CriminalProcess = CriminalProcess()
+    municipality: Municipality | None = None
+    exit: Exit | None = None
+    steps: list[StepRecord] = []
+    deadlines: list[Deadline] = []
+    alerts: list[Alert] = []
+    notifications: list[Notification] = []
+    runs: int = Field(default=1, description="Workflow runs so far (continue-as-new).")
+    revision: int = Field(default=0, description="Counts every change, steps and the "
+                          "workflow's own (alerts, deliveries); orders the read model's copies.")
+    received_on: date | None = Field(default=None, description="The day the referral was "
+                                     "received, when before the day it was recorded.")
+    archived: Archived = Field(default_factory=Archived, description="Records moved to the "
+                               "read model: the state keeps the recent and the open ones.")
+    informed: list[Told] = Field(default=[], description="Agencies delivered a notification.")
+
+    @property
+    def began_on(self) -> date:
+        """The day the case began: the referral's receipt (Helsinki time)."""
+        return self.received_on or helsinki_date(self.referred_at)
+
+    def next_measure_id(self) -> str:
+        return f"M{self.archived.measures + len(self.measures) + 1}"
+
+    def next_deadline_id(self) -> str:
+        return f"D{self.archived.deadlines + len(self.deadlines) + 1}"
+
+    def next_notification_id(self) -> str:
+        return f"N{self.archived.notifications + len(self.notifications) + 1}"
+
+    def next_alert_seq(self) -> int:
+        return self.archived.alerts + len(self.alerts) + 1
+
+    def next_deadline(self) -> Deadline | None:
+        return min((d for d in self.deadlines if d.status.pending), key=lambda d: d.due_at,
+                   default=None)
+
+    def deadlines_in(self, status: DeadlineStatus) -> int:
+        return sum(d.status is status for d in self.deadlines)
+
+    def notifications_in(self, status: NotificationStatus) -> int:
+        return sum(n.status is status for n in self.notifications)
+
+
+class Opening(Model):
+    referral: Referral
+    meta: StepMeta
+
+
+class Carried(Model):
+    """What a run hands to the next on continue-as-new."""
+
+    state: CaseState
+    keys: dict[str, str] = Field(description="Idempotency key -> request fingerprint.")
+
+
+class CaseInput(Model):
+    opening: Opening | None = None
+    carried: Carried | None = None
+    history_limit: int = Field(default=2000, ge=20, description="Continue as new past this.")
+    delivery_give_up_days: float = Field(default=7.0, gt=0,
+                                         description="Retry a notification this long.")
