@@ -8,7 +8,7 @@ from sqlalchemy import Engine
 from temporalio import activity
 
 from activities.heartbeat import beating
-from infra.codec import CaseKeys
+from store.keys import CaseKeys
 from store.projection import project
 from workflows.state import CaseState
 

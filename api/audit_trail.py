@@ -26,8 +26,8 @@ from starlette.concurrency import run_in_threadpool
 from api import budget
 from api.gateway import CASE_ID
 from api.problems import CODES, Code, Problem, known
-from infra.codec import CaseKeys
 from store.audit import Record, anchor, append, sealed
+from store.keys import CaseKeys
 
 log = structlog.get_logger(__name__)
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]

@@ -15,8 +15,8 @@ from sqlalchemy import Engine
 from temporalio.client import Client
 
 from api.problems import Code, Problem
-from infra.codec import CaseKeys
 from infra.settings import Settings
+from store.keys import CaseKeys
 from workflows.steps import Actor
 
 

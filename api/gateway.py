@@ -31,8 +31,8 @@ from temporalio.service import RPCError, RPCStatusCode
 from api import budget
 from api.problems import Code, Problem, from_application_error, store_unavailable
 from api.reads import read
-from infra.codec import CaseKeys
 from infra.settings import Settings
+from store.keys import CaseKeys
 from store.queries import case_document
 from workflows import case_guards as guards
 from workflows.case_workflow import CaseWorkflow

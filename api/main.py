@@ -27,7 +27,8 @@ from api.reads import read
 from infra.codec import EnvelopeCodec
 from infra.database import engine_for
 from infra.settings import Settings, get_settings
-from infra.temporal import case_keys, connect
+from infra.temporal import connect
+from store.keys import case_keys
 
 # Every router of the API; each route on them is in the role table (`api.access.ALLOWED`).
 ROUTERS = (cases.router, operations.router, agencies.router, auditors.router, codec.router)
@@ -43,7 +44,7 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
         app.state.settings = settings
         app.state.keys = case_keys(settings)
         app.state.keys.check()  # refuse to start when stored case keys cannot be opened
-        app.state.temporal = client or await connect(settings, lazy=True, keys=app.state.keys)
+        app.state.temporal = client or await connect(settings, app.state.keys, lazy=True)
         app.state.engine = engine_for(settings.database)
         app.state.audit_engine = engine_for(settings.audit_database)
         # The audit chain's head is anchored in the read model's database.

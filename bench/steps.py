@@ -24,6 +24,7 @@ import httpx
 
 from infra.settings import Settings
 from infra.temporal import connect
+from store.keys import case_keys
 from tests import factories as f
 from tests.identities import bearer
 from tests.test_run_command import Stack
@@ -123,7 +124,7 @@ async def main(cases: int, concurrency: int, warmup: int) -> None:
             # The same keys and database as the stack's processes: the bare client encrypts too.
             settings = Settings(temporal_address=f"127.0.0.1:{stack.env['CASEWORK_DEV_SERVER_PORT']}",
                                 data_dir=Path(data), _env_file=None)
-            client = await connect(settings)
+            client = await connect(settings, case_keys(settings))
             limits = httpx.Limits(max_connections=concurrency)
             async with httpx.AsyncClient(base_url=stack.url, timeout=60, limits=limits) as http:
                 api = lambda lat: via_api(http, lat)  # noqa: E731

@@ -4,33 +4,28 @@ the payload codec that encrypts every payload), same interceptors, same TLS."""
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
+from typing import Any
 
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import Client, TLSConfig
+from temporalio.common import SearchAttributeKey
 from temporalio.contrib.opentelemetry import TracingInterceptor
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter
 from temporalio.service import RPCError
 
-from infra.codec import CaseKeys, EnvelopeCodec, MasterKeys
-from infra.database import engine_for
+from infra.codec import DataKeys, EnvelopeCodec
 from infra.settings import Settings
-from workflows import search_attributes
 
 # Without encryption: for the workflow tests and the replay of recorded histories.
 DATA_CONVERTER: DataConverter = pydantic_data_converter
 
 
-def case_keys(settings: Settings) -> CaseKeys:
-    engine = engine_for(settings.database)
-    return CaseKeys(engine, MasterKeys.from_settings(settings, engine))
-
-
-def data_converter(settings: Settings, keys: CaseKeys | None = None) -> DataConverter:
+def data_converter(keys: DataKeys) -> DataConverter:
     """The converter of every client and worker: pydantic JSON, then AES-GCM per case."""
-    codec = EnvelopeCodec(keys or case_keys(settings))
-    return dataclasses.replace(DATA_CONVERTER, payload_codec=codec)
+    return dataclasses.replace(DATA_CONVERTER, payload_codec=EnvelopeCodec(keys))
 
 
 def _tls(settings: Settings) -> TLSConfig | bool:
@@ -45,23 +40,23 @@ def _tls(settings: Settings) -> TLSConfig | bool:
     )
 
 
-async def connect(settings: Settings, *, lazy: bool = False,
-                  keys: CaseKeys | None = None) -> Client:
-    """A client for the configured cluster. `lazy` connects on first use, so the API starts (and
-    answers 503) while Temporal is down rather than refusing to start. `keys`: the process's
-    case keys, when it uses them outside the client too (one cache of them, not two)."""
+async def connect(settings: Settings, keys: DataKeys, *, lazy: bool = False) -> Client:
+    """A client for the configured cluster, encrypting with the process's case keys (one set
+    per process: `store.keys.case_keys`). `lazy` connects on first use, so the API starts (and
+    answers 503) while Temporal is down rather than refusing to start."""
     return await Client.connect(
         settings.temporal_target,
         lazy=lazy,
         namespace=settings.temporal_namespace,
         tls=_tls(settings),
         api_key=settings.temporal_api_key,
-        data_converter=data_converter(settings, keys),
+        data_converter=data_converter(keys),
         interceptors=[TracingInterceptor()],
     )
 
 
-async def register_search_attributes(client: Client, namespace: str) -> list[str]:
+async def register_search_attributes(client: Client, namespace: str,
+                                     attributes: Sequence[SearchAttributeKey[Any]]) -> list[str]:
     """Register the case search attributes the namespace lacks; return the names added.
 
     Idempotent. One call per attribute, because the test server cannot list them and a batch
@@ -69,7 +64,7 @@ async def register_search_attributes(client: Client, namespace: str) -> list[str
     runs `temporal operator search-attribute create` with the same names and types instead.
     """
     added = []
-    for key in search_attributes.ALL:
+    for key in attributes:
         try:
             await client.operator_service.add_search_attributes(AddSearchAttributesRequest(
                 namespace=namespace,

@@ -27,8 +27,9 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Engine, select
 from sqlmodel import Session
 
-from infra.codec import CaseKeys, KeyShredded
+from infra.codec import KeyShredded
 from infra.database import writer
+from store.keys import CaseKeys
 from store.queries import position_after, token_for
 from store.tables import AuditAnchor, AuditEntry, AuditHead
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 from sqlalchemy import Engine, delete, select, tuple_
 from sqlmodel import Session
 
-from infra.codec import CaseKeys
 from infra.database import writer
+from store.keys import CaseKeys
 from store.tables import (
     CaseDocument,
     CaseRecord,

@@ -25,7 +25,7 @@ from sqlalchemy import (
 )
 from sqlmodel import Session
 
-from infra.codec import CaseKeys
+from store.keys import CaseKeys
 from store.projection import DOCUMENT, RECORD
 from store.tables import (
     CaseDocument,

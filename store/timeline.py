@@ -13,8 +13,8 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import HistoryEvent as Event
 from temporalio.converter import DataConverter
 
-from infra.codec import CaseKeys
 from store.audit import reason_of
+from store.keys import CaseKeys
 from store.tables import AuditEntry
 
 # Plumbing, not case events: projections into the read model.

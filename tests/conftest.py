@@ -30,7 +30,7 @@ async def env() -> AsyncIterator[WorkflowEnvironment]:
     so one test's timers and retries must not hold up another's."""
     environment = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=str(temporal_test_server()), data_converter=DATA_CONVERTER)
-    await register_search_attributes(environment.client, "default")
+    await register_search_attributes(environment.client, "default", search_attributes.ALL)
     yield environment
     await environment.shutdown()
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from infra.cli import app
+from cli.main import app
 from infra.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -79,7 +79,7 @@ class Stack:
                     "CASEWORK_SECRET_POLICE": SECRET, "CASEWORK_LOG_FORMAT": "json",
                     "CASEWORK_AUTH_SIGNING_KEY": str(SIGNING_KEY)}
         self.url = f"http://127.0.0.1:{self.api_port}"
-        py = [sys.executable, "-m", "infra.cli"]
+        py = [sys.executable, "-m", "cli"]
         self.temporal = Process("temporal", [
             str(temporal_cli()), "server", "start-dev", "--headless",
             "--db-filename", str(folder / "temporal.db"), "--ip", "127.0.0.1",
@@ -100,7 +100,7 @@ class Stack:
     def start(self) -> None:
         self.temporal.start()
         self.wait_for_temporal()
-        setup = subprocess.run([sys.executable, "-m", "infra.cli", "setup"], env=self.env,
+        setup = subprocess.run([sys.executable, "-m", "cli", "setup"], env=self.env,
                                capture_output=True, text=True, timeout=120, check=False)
         assert setup.returncode == 0, setup.stderr
         self.worker.start()
@@ -324,7 +324,7 @@ async def test_the_audit_log_locked(stack: Stack, http: httpx.AsyncClient) -> No
     done = await client.until_done(lambda: http.post(path, json=body(f.admission()),
                                                      headers=headers))
     assert done["version"] == 2
-    verified = subprocess.run([sys.executable, "-m", "infra.cli", "verify-audit"],
+    verified = subprocess.run([sys.executable, "-m", "cli", "verify-audit"],
                               env=stack.env, capture_output=True, text=True, check=False)
     assert verified.returncode == 0, verified.stderr
 

@@ -16,7 +16,7 @@ from api.main import create_app
 from infra.codec import KeyUnavailable
 from infra.database import migrate
 from infra.settings import Settings
-from infra.temporal import case_keys
+from store.keys import case_keys
 from tests.identities import SIGNING_KEY
 
 
@@ -45,7 +45,7 @@ def test_the_key_file_gone_with_cases_stored_stops_everything(tmp_path: Path) ->
     env = {**os.environ, "CASEWORK_DATA_DIR": str(tmp_path),
            "CASEWORK_AUTH_SIGNING_KEY": str(SIGNING_KEY), "CASEWORK_DEV_SERVER_PORT": "1"}
     for command in ("setup", "worker"):
-        done = subprocess.run([sys.executable, "-m", "infra.cli", command], env=env,
+        done = subprocess.run([sys.executable, "-m", "cli", command], env=env,
                               capture_output=True, text=True, timeout=60, check=False)
         assert done.returncode == 1, (command, done.stdout, done.stderr)
         assert kid in done.stdout + done.stderr

@@ -21,6 +21,7 @@ from temporalio.client import Client
 from infra.codec import KeyShredded
 from infra.settings import Settings
 from infra.temporal import DATA_CONVERTER, data_converter
+from store.keys import case_keys
 from tests import factories as f
 from tests.api.test_cases_api import body
 from tests.identities import CASEWORKER, OPERATOR, SIGNING_KEY
@@ -44,7 +45,7 @@ class Stack:
 
     def start(self) -> None:
         with open(self.log, "ab") as out:
-            self.proc = subprocess.Popen([sys.executable, "-m", "infra.cli", "run"], env=self.env,
+            self.proc = subprocess.Popen([sys.executable, "-m", "cli", "run"], env=self.env,
                                          stdout=out, stderr=subprocess.STDOUT)
         wait_ready(self.url, 120, lambda: self.proc.poll() is None, self.log)
 
@@ -84,7 +85,7 @@ def history_of(stack: Stack, case_id: str) -> tuple[str, Any]:
         history = await raw.get_workflow_handle(case_id).fetch_history()
         started = history.events[0].workflow_execution_started_event_attributes
         keys = Settings(data_dir=Path(stack.env["CASEWORK_DATA_DIR"]), _env_file=None)
-        (decoded,) = await data_converter(keys).decode(started.input.payloads)
+        (decoded,) = await data_converter(case_keys(keys)).decode(started.input.payloads)
         return history.to_json(), decoded
     return asyncio.run(read())
 
@@ -95,7 +96,7 @@ async def terminate(stack: Stack, case_id: str) -> None:
 
 
 def casework(stack: Stack, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "infra.cli", *args], env=stack.env,
+    return subprocess.run([sys.executable, "-m", "cli", *args], env=stack.env,
                           capture_output=True, text=True, check=False)
 
 

@@ -15,14 +15,15 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 
 from activities.notifications import NotificationActivities
 from activities.read_model import ReadModelActivities
-from infra.codec import CaseKeys, KeyUnavailable
+from infra.codec import KeyUnavailable
 from infra.database import engine_for
 from infra.logs import configure_logging
 from infra.process import exit_skipping_teardown
 from infra.settings import Settings, get_settings
 from infra.telemetry import configure_telemetry
-from infra.temporal import case_keys, connect
+from infra.temporal import connect
 from store.history import archive_closed_runs
+from store.keys import CaseKeys, case_keys
 from workflows.case_workflow import CaseWorkflow
 
 log = structlog.get_logger(__name__)
@@ -51,7 +52,7 @@ def build_worker(client: Client, settings: Settings, keys: CaseKeys | None = Non
 async def serve(settings: Settings) -> None:
     keys = case_keys(settings)
     keys.check()  # refuse to start when stored case keys cannot be opened
-    client = await connect(settings, keys=keys)
+    client = await connect(settings, keys)
     worker = build_worker(client, settings, keys)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -12,6 +12,7 @@ from temporalio.testing import WorkflowEnvironment
 from api.main import create_app
 from infra.settings import Settings
 from infra.temporal import connect
+from store.keys import case_keys
 from worker.main import build_worker
 
 
@@ -20,7 +21,8 @@ async def temporal(dev_env: WorkflowEnvironment, settings: Settings) -> Client:
     """A client of the dev server as the API and the worker build theirs: payloads encrypted
     under this test's keys."""
     target = dev_env.client.service_client.config.target_host
-    return await connect(settings.model_copy(update={"temporal_address": target}))
+    return await connect(settings.model_copy(update={"temporal_address": target}),
+                         case_keys(settings))
 
 
 @pytest.fixture

@@ -12,8 +12,8 @@ from temporalio.client import Client
 
 from infra.database import engine_for
 from infra.settings import Settings
-from infra.temporal import case_keys
 from store.audit import entries_for, reason_of
+from store.keys import case_keys
 from store.projection import project
 from tests import factories as f
 from tests.api.test_cases_api import assert_problem, open_case, post, step

@@ -26,8 +26,8 @@ from api.problems import CatchAll
 from infra.codec import EnvelopeCodec
 from infra.database import engine_for
 from infra.settings import Settings
-from infra.temporal import case_keys
 from store.audit import entries_for
+from store.keys import case_keys
 from store.projection import project
 from tests import factories as f
 from tests.api.test_cases_api import assert_problem, body, open_case, post, step
@@ -325,7 +325,7 @@ async def test_an_agency_learns_nothing_of_a_case_it_cannot_see(
 async def test_a_malformed_payload_is_422_and_not_repeated(
         http: httpx.AsyncClient, settings: Settings, metadata: dict[str, bytes],
         data: bytes) -> None:
-    from infra.temporal import case_keys
+    from store.keys import case_keys
 
     masters = case_keys(settings).masters
     short = {**metadata}

@@ -24,7 +24,7 @@ from api.access import ALLOWED
 from api.main import ROUTERS
 from infra.codec import EnvelopeCodec
 from infra.settings import Settings
-from infra.temporal import case_keys
+from store.keys import case_keys
 from tests import factories as f
 from tests.api.test_cases_api import body, open_case, post, step
 from tests.identities import AUDITOR, bearer

@@ -23,6 +23,7 @@ from infra.temporal import DATA_CONVERTER, register_search_attributes
 from tests import factories as f
 from tests.receivers import Mailbox
 from worker.main import build_worker
+from workflows import search_attributes
 from workflows.case_workflow import CaseWorkflow
 from workflows.state import (
     CaseInput,
@@ -54,7 +55,7 @@ async def record(name: str) -> Path:
     async with await WorkflowEnvironment.start_time_skipping(
             test_server_existing_path=str(temporal_test_server()),
             data_converter=DATA_CONVERTER) as env:
-        await register_search_attributes(env.client, "default")
+        await register_search_attributes(env.client, "default", search_attributes.ALL)
         async with build_worker(env.client, settings):
             handle = await env.client.start_workflow(
                 CaseWorkflow.run,

@@ -156,7 +156,8 @@ def test_a_consistent_rewrite_before_an_anchor_is_caught(engine: Engine,
 
 async def test_one_bad_entry_fails_only_its_own_writer(engine: Engine) -> None:
     from api.audit_trail import AuditUnavailable, AuditWriter
-    from infra.codec import CaseKeys, MasterKeys
+    from infra.codec import MasterKeys
+    from store.keys import CaseKeys
 
     keys = CaseKeys(engine, MasterKeys.parse(f"k1:{'A' * 43}"))
     writer = AuditWriter(engine, keys)
@@ -186,7 +187,8 @@ async def test_the_head_is_anchored_soon_after_it_moves_and_never_holds_up_the_l
     from sqlalchemy import make_url
 
     from api.audit_trail import AuditWriter
-    from infra.codec import CaseKeys, MasterKeys
+    from infra.codec import MasterKeys
+    from store.keys import CaseKeys
     from tests.api.test_hardening import locked
 
     anchors = engine_for(audit_database_url)  # a database of its own, as the read model is

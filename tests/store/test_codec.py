@@ -13,13 +13,13 @@ from temporalio.converter import WorkflowSerializationContext
 from infra.codec import (
     ENCODING,
     KEY_REF,
-    CaseKeys,
     EnvelopeCodec,
     KeyShredded,
     KeyUnavailable,
     MasterKeys,
 )
 from infra.database import engine_for
+from store.keys import CaseKeys
 
 PLAIN = [Payload(metadata={"encoding": b"json/plain"}, data=b'{"surname": "Vasquez-Testperson"}')]
 

@@ -15,8 +15,8 @@ from temporalio.testing import WorkflowEnvironment
 
 from infra.database import engine_for
 from infra.settings import Settings
-from infra.temporal import case_keys
 from store import queries
+from store.keys import case_keys
 from store.tables import CaseRecord
 from tests import factories as f
 from tests.workflows.cases import Handle, Opener, describe_raw, step

@@ -13,7 +13,8 @@ from temporalio.worker import Replayer
 from activities.read_model import ReadModelActivities
 from infra.database import engine_for
 from infra.settings import Settings
-from infra.temporal import DATA_CONVERTER, case_keys
+from infra.temporal import DATA_CONVERTER
+from store.keys import case_keys
 from store.projection import DOCUMENT, ROWS
 from store.tables import CaseDocument, CaseRow
 from tests import factories as f
@@ -86,12 +87,13 @@ def test_settled_records_are_archived_even_by_a_projection_older_than_the_rows(
     from store.projection import project
     from store.tables import CaseRecord
     from workflows import case_rules as rules
+    from workflows.vocabulary import Action
 
     engine, keys = engine_for(settings.database), case_keys(settings)
     now = datetime.now(UTC)
     state = rules.open_case("case-" + "r" * 20, f.referral(), rules.StepContext(now, f.CASEWORKER))
     for n in range(12):
-        rules.record(state, f"step_{n}", rules.StepContext(now, f.CASEWORKER), "x")
+        rules.record(state, Action.REASSIGNED, rules.StepContext(now, f.CASEWORKER), f"x{n}")
     ahead = state.model_copy(update={"revision": 99, "steps": state.steps[:1]})
     assert project(engine, keys, ahead)
     older = state.model_copy(update={"revision": 3})

@@ -135,7 +135,7 @@ def token(
 def shred(case_id: str = typer.Argument(help="The case whose retention period has ended.")) -> None:
     """Destroy a case's data key: its personal data becomes unreadable everywhere (Temporal's
     history, the copied histories, the read model), while its audit chain stays verifiable."""
-    from infra.temporal import case_keys
+    from store.keys import case_keys
 
     settings = get_settings()
     if asyncio.run(_running(settings, case_id)):
@@ -176,13 +176,13 @@ def run() -> None:
     try:
         if settings.embedded:
             procs.append(("temporal", _start_dev_server(settings)))
-            procs.append(("outbox", _spawn([sys.executable, "-m", "infra.cli", "outbox"])))
+            procs.append(("outbox", _spawn([sys.executable, "-m", "cli", "outbox"])))
             _wait_for_port(settings.dev_server_port, stop, procs)
         _migrate(settings)
         _check_keys(settings)
         asyncio.run(_register_search_attributes(settings))
-        procs.append(("worker", _spawn([sys.executable, "-m", "infra.cli", "worker"])))
-        procs.append(("api", _spawn([sys.executable, "-m", "infra.cli", "api"],
+        procs.append(("worker", _spawn([sys.executable, "-m", "cli", "worker"])))
+        procs.append(("api", _spawn([sys.executable, "-m", "cli", "api"],
                                     env=_api_env(settings))))
         _wait_for_port(settings.api_port, stop, procs)
         _announce(settings)
@@ -250,8 +250,9 @@ async def _running(settings: Settings, case_id: str) -> bool:
     from temporalio.service import RPCError, RPCStatusCode
 
     from infra.temporal import connect
+    from store.keys import case_keys
 
-    client = await connect(settings)
+    client = await connect(settings, case_keys(settings))
     try:
         described = await client.get_workflow_handle(case_id).describe()
     except RPCError as err:
@@ -264,7 +265,7 @@ async def _running(settings: Settings, case_id: str) -> bool:
 def _check_keys(settings: Settings) -> None:
     """Refuse to run when the stored case keys cannot be opened with the master keys at hand."""
     from infra.codec import KeyUnavailable
-    from infra.temporal import case_keys
+    from store.keys import case_keys
 
     try:
         case_keys(settings).check()
@@ -282,9 +283,12 @@ def _migrate(settings: Settings) -> None:
 
 async def _register_search_attributes(settings: Settings) -> list[str]:
     from infra.temporal import connect, register_search_attributes
+    from store.keys import case_keys
+    from workflows import search_attributes
 
-    client = await connect(settings)
-    return await register_search_attributes(client, settings.temporal_namespace)
+    client = await connect(settings, case_keys(settings))
+    return await register_search_attributes(client, settings.temporal_namespace,
+                                            search_attributes.ALL)
 
 
 def _announce(settings: Settings) -> None:

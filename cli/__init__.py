@@ -1,0 +1,1 @@
+"""The `casework` command: the program's entry point (`cli.main`)."""

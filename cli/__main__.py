@@ -1,0 +1,5 @@
+"""`python -m cli …`, as `casework …` is installed."""
+
+from cli.main import app
+
+app()
