@@ -1,23 +1,14 @@
-"""Who may call what: the role × route table, in one place, and the one dependency that
-enforces it. Every route names its actor as `Permitted`; a route missing from the table refuses
-everyone (a test checks that every route is listed). What a role sees through a route (staff
-their office's cases, an agency the cases it is involved in, as far as consent allows) is
-`api.need_to_know`'s, on top of this."""
+"""Who may call what: the role × route table, in one place. Every router checks it for every
+route (`api.deps.permitted`); a route missing from the table refuses everyone (a test checks
+that every route is listed). What a role sees through a route (staff their office's cases, an
+agency the cases it is involved in, as far as consent allows) is `api.need_to_know`'s, on top
+of this."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from workflows.case_guards import AGENCIES, STAFF
+from workflows.vocabulary import Role
 
-from fastapi import Depends, Request
-
-from api.deps import CurrentActor
-from api.problems import Problem
-from workflows.steps import Actor
-from workflows.vocabulary import Refusal, Role
-
-STAFF = frozenset({Role.CASEWORKER, Role.OFFICE_LEAD})
-AGENCIES = frozenset({Role.POLICE, Role.BORDER_GUARD, Role.RECEPTION_CENTRE,
-                      Role.SOCIAL_SERVICES, Role.NGO})
 AUDITOR = frozenset({Role.AUDITOR})
 OPERATOR = frozenset({Role.OPERATOR})
 
@@ -57,15 +48,3 @@ ALLOWED: dict[str, frozenset[Role]] = {
     "decode": STAFF | AUDITOR,
     "encode": STAFF | AUDITOR,
 }
-
-
-async def permitted(request: Request, actor: CurrentActor) -> Actor:
-    route = request.scope["route"].name
-    allowed = ALLOWED.get(route, frozenset())
-    if actor.role not in allowed:
-        raise Problem(Refusal.FORBIDDEN, f"role '{actor.role}' may not do this",
-                      allowed_roles=sorted(str(r) for r in allowed))
-    return actor
-
-
-Permitted = Annotated[Actor, Depends(permitted)]

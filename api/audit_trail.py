@@ -14,10 +14,10 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import Annotated, Any
 
 import structlog
-from fastapi import Request, Response
+from fastapi import Depends, Request, Response
 from fastapi.routing import APIRoute
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
@@ -28,6 +28,7 @@ from api.gateway import CASE_ID
 from api.problems import CODES, Code, Problem, known
 from store.audit import Record, anchor, append, sealed
 from store.keys import CaseKeys
+from workflows.steps import Actor
 
 log = structlog.get_logger(__name__)
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
@@ -145,6 +146,75 @@ class AuditWriter:
             self._anchoring = asyncio.create_task(self._anchor())
 
 
+class AuditContext:
+    """What one request's audit entries say beyond its route: who asked (the verified token's
+    person), about which cases, why, and whether a command's intent is already written. Made
+    for each call of an audited route; routes and dependencies reach it as `AuditDep` and fill
+    it in."""
+
+    def __init__(self, request: Request, kind: str, action: str) -> None:
+        self._writer: AuditWriter = request.app.state.audit
+        self.kind, self.action = kind, action
+        self.actor: Actor | None = None
+        self.reason: str | None = None
+        # The cases the request is about: the path's, unless a route names others.
+        self.case_ids: list[str | None] = [request.path_params.get("case_id")]
+        self._intent_written = False
+
+    def about(self, *case_ids: str) -> None:
+        """The request touches these cases (a codec request may touch several): an entry for
+        each."""
+        self.case_ids = list(case_ids) or [None]
+
+    async def intent(self, case_id: str, reason: str) -> None:
+        """Before a command reaches Temporal: who means to do what to which case, and why.
+        Raises AuditUnavailable (503) when it cannot be written, and then nothing is done."""
+        self.case_ids, self.reason = [case_id], reason
+        await self._write(self._entry(INTENT, case_id, reason))
+        self._intent_written = True  # the outcome entry needs no second copy of the reason
+
+    async def break_glass(self, case_id: str, office: str | None, reason: str) -> None:
+        """Staff reaching a case outside their office and assignment, with the reason given."""
+        await self._write(self._entry("break the glass", case_id, reason, office, "access"))
+
+    async def outcome(self, outcome: str) -> None:
+        """How the request ended, written before the answer leaves. A command's outcome gets a
+        moment even when the budget is spent: its effect has happened."""
+        reason = None if self._intent_written else self.reason
+        floor = 1.0 if self.kind == "command" else 0.0
+        for case_id in self.case_ids:
+            await self._write(self._entry(outcome, case_id, reason), floor)
+
+    def note(self, outcome: str) -> None:
+        """The answer a caller got when its entry could not be written in time: written when
+        the log takes entries again, after any entry of the same request that was already on
+        its way (an auditor reads the two together, by request id)."""
+        for case_id in self.case_ids:
+            self._writer.note(self._entry(outcome, case_id))
+
+    def _entry(self, outcome: str, case_id: str | None, reason: str | None = None,
+               office: str | None = None, kind: str | None = None) -> Record:
+        actor = self.actor
+        return Record(
+            actor_id=actor.user_id if actor else "unauthenticated",
+            role=str(actor.role) if actor else None, agency=actor.agency if actor else None,
+            kind=kind or self.kind, action=self.action,
+            # Only a well-formed case id: the path is the caller's, and could carry anything.
+            case_id=case_id if case_id and CASE_ID.match(case_id) else None,
+            reason=reason, office=office,
+            request_id=structlog.contextvars.get_contextvars().get("request_id"),
+            outcome=outcome)
+
+    async def _write(self, record: Record, floor: float = 0) -> None:
+        try:
+            await budget.within(self._writer.write(record), budget.STORE_SECONDS, floor)
+        except (AuditUnavailable, TimeoutError):
+            log.warning("audit entry not written", action=record.action, outcome=record.outcome)
+            raise Problem(Code.AUDIT_UNAVAILABLE, "the audit log cannot be written just now; "
+                          "nothing was read, and a step taken is kept: retry with the same "
+                          "Idempotency-Key", headers={"Retry-After": "5"}) from None
+
+
 class AuditedRoute(APIRoute):
     """A route whose every call is audited; routers opt in with `route_class=AuditedRoute`."""
 
@@ -154,19 +224,20 @@ class AuditedRoute(APIRoute):
             "command")
 
         async def audited(request: Request) -> Response:
+            audit = request.state.audit = AuditContext(request, kind, self.name)
             try:
                 response = await handle(request)
             except Exception as err:
                 outcome = _outcome(err)
                 if outcome == UNAVAILABLE:  # the log is not taking entries: noted for later
-                    _note(request, kind, self.name, outcome)
+                    audit.note(outcome)
                 else:
-                    await _record(request, kind, self.name, outcome)
+                    await audit.outcome(outcome)
                 raise
             try:
-                await _record(request, kind, self.name, str(response.status_code))
+                await audit.outcome(str(response.status_code))
             except Problem as problem:  # the caller gets a 503 instead of the answer
-                _note(request, kind, self.name, _outcome(problem))
+                audit.note(_outcome(problem))
                 raise
             return response
 
@@ -178,64 +249,9 @@ def _outcome(err: Exception) -> str:
     return f"{CODES[problem.code][0]} {problem.code}" if problem else "500 InternalError"
 
 
-def _entry(request: Request, kind: str, action: str, outcome: str, case_id: str | None,
-           reason: str | None = None, office: str | None = None) -> Record:
-    actor = getattr(request.state, "actor", None)
-    return Record(
-        actor_id=actor.user_id if actor else "unauthenticated",
-        role=str(actor.role) if actor else None, agency=actor.agency if actor else None,
-        kind=kind, action=action,
-        # Only a well-formed case id: the path is the caller's, and could carry anything.
-        case_id=case_id if case_id and CASE_ID.match(case_id) else None,
-        reason=reason, office=office,
-        request_id=structlog.contextvars.get_contextvars().get("request_id"), outcome=outcome)
+async def get_audit(request: Request) -> AuditContext:
+    """The audit context of the request's call (made by `AuditedRoute`)."""
+    return request.state.audit
 
 
-async def _write(request: Request, record: Record, floor: float = 0) -> None:
-    try:
-        await budget.within(request.app.state.audit.write(record), budget.STORE_SECONDS, floor)
-    except (AuditUnavailable, TimeoutError):
-        log.warning("audit entry not written", action=record.action, outcome=record.outcome)
-        raise Problem(Code.AUDIT_UNAVAILABLE, "the audit log cannot be written just now; nothing "
-                      "was read, and a step taken is kept: retry with the same Idempotency-Key",
-                      headers={"Retry-After": "5"}) from None
-
-
-async def _record(request: Request, kind: str, action: str, outcome: str) -> None:
-    state = request.state
-    reason = None if getattr(state, "intent_written", False) else getattr(state, "reason", None)
-    # An outcome after a command's effect gets a moment even when the budget is spent.
-    floor = 1.0 if kind == "command" else 0.0
-    for case_id in _case_ids(request):
-        await _write(request, _entry(request, kind, action, outcome, case_id, reason), floor)
-
-
-def _note(request: Request, kind: str, action: str, outcome: str) -> None:
-    """The answer a caller got when its entry could not be written in time: written when the
-    log takes entries again, after any entry of the same request that was already on its
-    way (an auditor reads the two together, by request id)."""
-    for case_id in _case_ids(request):
-        request.app.state.audit.note(_entry(request, kind, action, outcome, case_id))
-
-
-def _case_ids(request: Request) -> list[str | None]:
-    # A codec request may touch several cases' payloads: an entry for each.
-    state = request.state
-    return getattr(state, "case_ids", None) or [
-        getattr(state, "case_id", None) or request.path_params.get("case_id")]
-
-
-async def intent(request: Request, case_id: str, reason: str) -> None:
-    """Before a command reaches Temporal: who means to do what to which case, and why. Raises
-    AuditUnavailable (503) when it cannot be written, and then nothing is done."""
-    request.state.reason, request.state.case_id = reason, case_id
-    action = request.scope["route"].name
-    await _write(request, _entry(request, "command", action, INTENT, case_id, reason))
-    request.state.intent_written = True  # the outcome entry needs no second copy of the reason
-
-
-async def break_glass(request: Request, case_id: str, office: str | None, reason: str) -> None:
-    """Staff reaching a case outside their office and assignment, with the reason they gave."""
-    action = request.scope["route"].name
-    await _write(request, _entry(request, "access", action, "break the glass", case_id, reason,
-                                 office))
+AuditDep = Annotated[AuditContext, Depends(get_audit)]

@@ -1,5 +1,6 @@
-"""What routes declare by type: the Temporal client, the databases, the case keys, settings,
-the acting person.
+"""What routes declare by type: the Temporal client and its gateway, the databases, the case
+keys, settings, the acting person and the role table's check, the reader (who sees what of a
+case), the request's audit context, and the headers and queries several routes share.
 
 Dependencies are `async def` on purpose: FastAPI runs a plain `def` in a thread pool, a hop
 per dependency per request that measurably slowed every step.
@@ -9,15 +10,21 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
 from temporalio.client import Client
 
+from api.access import ALLOWED
+from api.audit_trail import AuditDep
+from api.gateway import CaseGateway
+from api.need_to_know import Reader, access_reason
 from api.problems import Code, Problem
 from infra.settings import Settings
 from store.keys import CaseKeys
+from store.queries import TOKEN_CHARS
 from workflows.steps import Actor
+from workflows.vocabulary import Refusal
 
 
 async def get_settings(request: Request) -> Settings:
@@ -47,22 +54,61 @@ AuditEngineDep = Annotated[Engine, Depends(get_audit_engine)]
 KeysDep = Annotated[CaseKeys, Depends(get_keys)]
 
 
+async def get_gateway(client: TemporalDep, settings: SettingsDep, engine: EngineDep,
+                      keys: KeysDep) -> CaseGateway:
+    return CaseGateway(client, settings, engine, keys)
+
+
+Gateway = Annotated[CaseGateway, Depends(get_gateway)]
+
+
 # In the OpenAPI contract as a security scheme, so /docs offers "Authorize".
 BEARER = HTTPBearer(auto_error=False, bearerFormat="JWT",
                     description="A JWT from the identity provider (locally: `casework token`).")
 
 
 async def current_actor(
-    request: Request,
+    request: Request, audit: AuditDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)],
 ) -> Actor:
-    """The person making the request, from their bearer token."""
+    """The person making the request, from their bearer token (and so in its audit entries)."""
     if credentials is None or not credentials.credentials.strip():
         raise Problem(Code.UNAUTHENTICATED, "send Authorization: Bearer <token>",
                       headers={"WWW-Authenticate": "Bearer"})
-    actor = await request.app.state.verifier.actor(credentials.credentials.strip())
-    request.state.actor = actor  # for the audit log
-    return actor
+    audit.actor = await request.app.state.verifier.actor(credentials.credentials.strip())
+    return audit.actor
 
 
 CurrentActor = Annotated[Actor, Depends(current_actor)]
+
+
+async def permitted(request: Request, actor: CurrentActor) -> Actor:
+    """The role table's word on this route (`api.access`): every router asks it."""
+    allowed = ALLOWED.get(request.scope["route"].name, frozenset())
+    if actor.role not in allowed:
+        raise Problem(Refusal.FORBIDDEN, f"role '{actor.role}' may not do this",
+                      allowed_roles=sorted(str(r) for r in allowed))
+    return actor
+
+
+Permitted = Annotated[Actor, Depends(permitted)]
+AccessReason = Annotated[str | None, Depends(access_reason)]
+
+
+async def get_reader(audit: AuditDep, actor: Permitted, reason: AccessReason,
+                     engine: EngineDep) -> Reader:
+    return Reader(audit, actor, reason, engine)
+
+
+ReaderDep = Annotated[Reader, Depends(get_reader)]
+PageToken = Annotated[str | None, Query(max_length=TOKEN_CHARS)]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(alias="Idempotency-Key", min_length=1, max_length=200,
+           description="Makes a retried POST have one effect."),
+]
+
+
+def etag(version: int) -> str:
+    """A case's version as its ETag (and as the If-Match of the next step)."""
+    return f'"{version}"'

@@ -11,27 +11,22 @@ import structlog
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
-from sqlalchemy import Engine, text
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from temporalio.client import Client
 
-from api import agencies, auditors, budget, cases, codec, operations, problems
+from api import problems
 from api.audit_trail import AuditWriter
 from api.auth import TokenVerifier
 from api.budget import BudgetMiddleware
-from api.deps import AuditEngineDep, EngineDep, TemporalDep
-from api.gateway import translate_errors
 from api.limits import RequestLimits
-from api.reads import read
+from api.routes import ROUTERS, health
 from infra.codec import EnvelopeCodec
 from infra.database import engine_for
 from infra.settings import Settings, get_settings
 from infra.temporal import connect
 from store.keys import case_keys
 
-# Every router of the API; each route on them is in the role table (`api.access.ALLOWED`).
-ROUTERS = (cases.router, operations.router, agencies.router, auditors.router, codec.router)
 # A client's request id is echoed and logged only if it is a plain token of modest length.
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
@@ -62,23 +57,8 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
         lifespan=lifespan,
     )
     problems.install(app)
-    for router in ROUTERS:
+    for router in (*ROUTERS, health.router):
         app.include_router(router)
-
-    @app.get("/healthz", tags=["health"], summary="The API process is alive")
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
-
-    @app.get("/readyz", tags=["health"],
-             summary="Temporal, the read model and the audit log are reachable")
-    async def readyz(temporal: TemporalDep, engine: EngineDep,
-                     audit_engine: AuditEngineDep) -> dict[str, str]:
-        async with translate_errors(None):
-            await budget.within(temporal.service_client.check_health(
-                timeout=budget.rpc_timeout()))
-        for database in dict.fromkeys((engine, audit_engine)):
-            await read(_ping, database)
-        return {"status": "ok"}
 
     # Outermost last: request id, then the catch-all, CORS, size limits, the time budget.
     app.add_middleware(BudgetMiddleware, seconds=settings.api_request_budget_seconds)
@@ -119,7 +99,3 @@ class RequestIdMiddleware:
 
         await self.app(scope, receive, send_with_id)
 
-
-def _ping(engine: Engine) -> None:
-    with engine.connect() as conn:
-        conn.execute(text("SELECT 1"))

@@ -23,11 +23,10 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 from urllib.parse import unquote
 
-from fastapi import Depends, Header, Request
+from fastapi import Header
+from sqlalchemy import Engine
 
-from api import audit_trail
-from api.access import Permitted
-from api.deps import EngineDep
+from api.audit_trail import AuditContext
 from api.problems import Code, Problem, known
 from api.reads import read
 from store import queries
@@ -108,15 +107,12 @@ async def access_reason(x_access_reason: Annotated[str | None, Header(
     return reason
 
 
-AccessReason = Annotated[str | None, Depends(access_reason)]
-
-
 class Reader:
     """Someone reading a case, or taking a step on it: what they get back is built here."""
 
-    def __init__(self, request: Request, actor: Actor, reason: str | None,
-                 engine: EngineDep) -> None:
-        self.request, self.actor, self.reason, self._engine = request, actor, reason, engine
+    def __init__(self, audit: AuditContext, actor: Actor, reason: str | None,
+                 engine: Engine) -> None:
+        self.audit, self.actor, self.reason, self._engine = audit, actor, reason, engine
         self._flagged: set[str] = set()  # cases this request has recorded breaking the glass to
 
     async def whole(self, state: CaseState) -> CaseState:
@@ -164,8 +160,7 @@ class Reader:
         if self.actor.role not in STAFF or self.reason is None or case_id in self._flagged:
             return
         where = await read(queries.case_assignment, self._engine, case_id)
-        await audit_trail.break_glass(self.request, case_id, where[0] if where else None,
-                                      self.reason)
+        await self.audit.break_glass(case_id, where[0] if where else None, self.reason)
         self._flagged.add(case_id)
 
     async def _reach(self, case_id: str, office: str | None, caseworker_id: str | None) -> None:
@@ -175,13 +170,5 @@ class Reader:
             raise Problem(Refusal.OUTSIDE_OFFICE, "the case belongs to another office and is not "
                           "assigned to you: state a reason (X-Access-Reason) to reach it")
         if case_id not in self._flagged:
-            await audit_trail.break_glass(self.request, case_id, office, self.reason)
+            await self.audit.break_glass(case_id, office, self.reason)
             self._flagged.add(case_id)
-
-
-async def get_reader(request: Request, actor: Permitted, reason: AccessReason,
-                     engine: EngineDep) -> Reader:
-    return Reader(request, actor, reason, engine)
-
-
-ReaderDep = Annotated[Reader, Depends(get_reader)]

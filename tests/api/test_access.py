@@ -14,7 +14,8 @@ from fastapi.routing import APIRoute
 from temporalio.testing import WorkflowEnvironment
 
 from api.access import ALLOWED
-from api.main import ROUTERS, create_app
+from api.main import create_app
+from api.routes import ROUTERS
 from infra.settings import Settings
 from tests.identities import SIGNING_KEY, bearer
 from workflows.vocabulary import Role

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from api.agencies import agency_view
+from api.need_to_know import agency_view
 from tests import factories as f
 from tests.api.test_cases_api import assert_problem, open_case, post
 from tests.identities import CASEWORKER, bearer

@@ -21,7 +21,7 @@ from temporalio.client import Client
 from temporalio.converter import WorkflowSerializationContext
 
 from api.access import ALLOWED
-from api.main import ROUTERS
+from api.routes import ROUTERS
 from infra.codec import EnvelopeCodec
 from infra.settings import Settings
 from store.keys import case_keys

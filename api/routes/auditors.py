@@ -13,12 +13,19 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from api import budget
-from api.access import Permitted
 from api.audit_trail import AuditedRoute
-from api.cases import Gateway, PageToken
-from api.deps import AuditEngineDep, EngineDep, KeysDep, TemporalDep
+from api.deps import (
+    AuditEngineDep,
+    EngineDep,
+    Gateway,
+    KeysDep,
+    PageToken,
+    Permitted,
+    ReaderDep,
+    TemporalDep,
+    permitted,
+)
 from api.gateway import translate_errors
-from api.need_to_know import ReaderDep
 from api.problems import Code, Problem, store_unavailable
 from api.reads import read
 from api.timeline_picture import render
@@ -30,7 +37,8 @@ from workflows.vocabulary import (
     Role,
 )
 
-router = APIRouter(prefix="/v1", tags=["audit"], route_class=AuditedRoute)
+router = APIRouter(prefix="/v1", tags=["audit"], route_class=AuditedRoute,
+                   dependencies=[Depends(permitted)])
 
 Format = Annotated[Literal["json", "csv"], Query(alias="format")]
 
@@ -82,7 +90,7 @@ Timeline = Annotated[list[TimelineEntry], Depends(case_timeline)]
 
 @router.get("/cases/{case_id}/timeline", response_model=list[TimelineEntry],
             summary="The case's complete timeline: engine history and audit log, in order")
-async def get_timeline(case_id: str, actor: Permitted, entries: Timeline,
+async def get_timeline(case_id: str, entries: Timeline,
                        fmt: Format = "json") -> list[TimelineEntry] | Response:
     if fmt == "csv":
         return csv_response(timeline.to_csv(entries), f"{case_id}-timeline.csv")
@@ -103,7 +111,7 @@ async def get_timeline_picture(case_id: str, reader: ReaderDep, gateway: Gateway
 @router.get("/cases/{case_id}/access-log", response_model=list[TimelineEntry],
             summary="Who has read this case's data, when, in which role (for data-subject "
                     "access requests)")
-async def get_access_log(case_id: str, actor: Permitted, gateway: Gateway,
+async def get_access_log(case_id: str, gateway: Gateway,
                          audit_engine: AuditEngineDep, keys: KeysDep,
                          fmt: Format = "json") -> list[TimelineEntry] | Response:
     gateway.check_id(case_id)
@@ -136,7 +144,7 @@ async def list_break_glass(actor: Permitted, audit_engine: AuditEngineDep, keys:
 @router.get("/audit/verify", response_model=Verification,
             summary="Walk the audit chain; name the first entry that does not match, or the "
                     "anchor of its head that it no longer matches")
-async def verify_audit_log(actor: Permitted, audit_engine: AuditEngineDep,
+async def verify_audit_log(audit_engine: AuditEngineDep,
                            engine: EngineDep) -> Verification:
     try:  # the whole chain: the request's whole budget, not a single read's
         verdict = await budget.within(run_in_threadpool(audit.verify, audit_engine, engine))

@@ -6,13 +6,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from pydantic import AfterValidator, AwareDatetime
 
-from api.access import Permitted
 from api.audit_trail import AuditedRoute
-from api.cases import PageToken
-from api.deps import EngineDep
+from api.deps import EngineDep, PageToken, permitted
 from api.reads import read
 from store import queries
 from store.views import (
@@ -37,13 +35,14 @@ def _instant(value: datetime) -> datetime:
 
 Instant = Annotated[AwareDatetime, AfterValidator(_instant)]
 
-router = APIRouter(prefix="/v1", tags=["operations"], route_class=AuditedRoute)
+router = APIRouter(prefix="/v1", tags=["operations"], route_class=AuditedRoute,
+                   dependencies=[Depends(permitted)])
 
 
 @router.get("/deadlines", response_model=DuePage,
             summary="Cases with deadlines overdue or due soon, most overdue first")
 async def list_due(
-    actor: Permitted, engine: EngineDep, office: Office | None = None,
+    engine: EngineDep, office: Office | None = None,
     overdue: Annotated[bool, Query(description="Cases with an overdue deadline.")] = False,
     due_before: Annotated[Instant | None, Query(
         description="Cases whose next deadline is due before this instant (with its offset).")
@@ -57,7 +56,7 @@ async def list_due(
 @router.get("/notifications", response_model=DeliveryPage,
             summary="Cases with failed or retrying notifications, most failures first")
 async def list_deliveries(
-    actor: Permitted, engine: EngineDep, office: Office | None = None,
+    engine: EngineDep, office: Office | None = None,
     failed: Annotated[bool, Query(description="Only cases with failed notifications.")] = False,
     page_size: Annotated[int, Query(ge=1, le=500)] = 100, page_token: PageToken = None,
 ) -> DeliveryPage:

@@ -8,21 +8,22 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from cryptography.exceptions import InvalidTag
-from fastapi import APIRouter, Body, Request
+from fastapi import APIRouter, Body, Depends, Request
 from google.protobuf import json_format
 from google.protobuf.json_format import ParseError
 from google.protobuf.message import DecodeError
 from temporalio.api.common.v1 import Payloads
 
 from api.audit_trail import AuditedRoute
-from api.cases import Gateway
+from api.deps import Gateway, ReaderDep, permitted
 from api.gateway import CASE_ID, CaseGateway
-from api.need_to_know import Reader, ReaderDep
+from api.need_to_know import Reader
 from api.problems import Code, Problem
 from infra.codec import KEY_REF, KeyShredded, KeyUnavailable
 from workflows.case_guards import STAFF
 
-router = APIRouter(prefix="/codec", tags=["codec"], route_class=AuditedRoute)
+router = APIRouter(prefix="/codec", tags=["codec"], route_class=AuditedRoute,
+                   dependencies=[Depends(permitted)])
 PayloadsBody = Annotated[dict[str, Any], Body(
     description='Temporal\'s remote codec format: {"payloads": [{"metadata": {…}, "data": "…"}]}',
     examples=[{"payloads": []}])]
@@ -34,8 +35,9 @@ async def decode(body: PayloadsBody, reader: ReaderDep, gateway: Gateway,
                  request: Request) -> dict[str, Any]:
     codec = request.app.state.codec
     payloads = _payloads(body).payloads
-    request.state.case_ids = _cases(payloads)  # for the audit entries
-    await _may_open(reader, gateway, request.state.case_ids)
+    cases = _cases(payloads)
+    reader.audit.about(*cases)  # an entry in each case's access log
+    await _may_open(reader, gateway, cases)
     try:
         decoded = await codec.decode(payloads)
     except (KeyShredded, KeyUnavailable, InvalidTag, KeyError, ValueError, DecodeError):

@@ -9,13 +9,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 
-from api.access import Permitted
 from api.audit_trail import AuditedRoute
-from api.cases import Gateway, PageToken, etag
-from api.deps import EngineDep
-from api.need_to_know import ReaderDep, agency_view, not_involved
+from api.deps import EngineDep, Gateway, PageToken, Permitted, ReaderDep, etag, permitted
+from api.need_to_know import agency_view, not_involved
 from api.reads import read
 from store import queries
 from store.views import (
@@ -23,7 +21,8 @@ from store.views import (
     AgencyCaseView,
 )
 
-router = APIRouter(prefix="/v1/agency", tags=["agencies"], route_class=AuditedRoute)
+router = APIRouter(prefix="/v1/agency", tags=["agencies"], route_class=AuditedRoute,
+                   dependencies=[Depends(permitted)])
 
 
 @router.get("/cases", response_model=AgencyCasePage,

@@ -8,16 +8,23 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 
-from api import audit_trail
-from api.access import Permitted
-from api.audit_trail import AuditedRoute
-from api.deps import EngineDep, KeysDep, SettingsDep, TemporalDep
+from api.audit_trail import AuditDep, AuditedRoute
+from api.deps import (
+    EngineDep,
+    Gateway,
+    IdempotencyKey,
+    KeysDep,
+    PageToken,
+    Permitted,
+    ReaderDep,
+    etag,
+    permitted,
+)
 from api.gateway import CaseGateway
-from api.need_to_know import CaseAnswer, Reader, ReaderDep
+from api.need_to_know import CaseAnswer, Reader
 from api.problems import Code, Problem
 from api.reads import read
 from store import queries
-from store.queries import TOKEN_CHARS
 from store.views import (
     CasePage,
     StepPage,
@@ -61,26 +68,10 @@ from workflows.vocabulary import (
     Phase,
 )
 
-router = APIRouter(prefix="/v1/cases", tags=["cases"], route_class=AuditedRoute)
+router = APIRouter(prefix="/v1/cases", tags=["cases"], route_class=AuditedRoute,
+                   dependencies=[Depends(permitted)])
 
 ETAG = re.compile(r'^(?:W/)?"?(\d{1,12})"?$')
-IdempotencyKey = Annotated[
-    str | None,
-    Header(alias="Idempotency-Key", min_length=1, max_length=200,
-           description="Makes a retried POST have one effect."),
-]
-
-
-def etag(version: int) -> str:
-    return f'"{version}"'
-
-
-async def get_gateway(client: TemporalDep, settings: SettingsDep, engine: EngineDep,
-                      keys: KeysDep) -> CaseGateway:
-    return CaseGateway(client, settings, engine, keys)
-
-
-Gateway = Annotated[CaseGateway, Depends(get_gateway)]
 
 
 class Stepper:
@@ -96,7 +87,7 @@ class Stepper:
                        body: Step) -> CaseAnswer:
         self._gateway.check_id(case_id)
         await self._reader.declare(case_id)
-        await audit_trail.intent(self._reader.request, case_id, body.reason)
+        await self._reader.audit.intent(case_id, body.reason)
         async with self._reader.opaque():
             state = await self._gateway.step(case_id, update, body, self._reader.actor,
                                              self._version, self._key, self._reader.reason)
@@ -122,15 +113,15 @@ async def get_stepper(
 
 
 StepDep = Annotated[Stepper, Depends(get_stepper)]
-PageToken = Annotated[str | None, Query(max_length=TOKEN_CHARS)]
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=CaseState,
              summary="Referral: open a case")
-async def open_case(referral: Referral, actor: Permitted, gateway: Gateway, request: Request,
-                    response: Response, idempotency_key: IdempotencyKey = None) -> CaseState:
+async def open_case(referral: Referral, actor: Permitted, gateway: Gateway, audit: AuditDep,
+                    request: Request, response: Response,
+                    idempotency_key: IdempotencyKey = None) -> CaseState:
     case_id = await gateway.new_case(referral, actor, idempotency_key)
-    await audit_trail.intent(request, case_id, referral.reason)
+    await audit.intent(case_id, referral.reason)
     state, created = await gateway.open(case_id, referral, actor, idempotency_key)
     response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
     response.headers["Location"] = str(request.url_for("get_case", case_id=state.case_id))
@@ -141,7 +132,7 @@ async def open_case(referral: Referral, actor: Permitted, gateway: Gateway, requ
 @router.get("", response_model=CasePage,
             summary="List cases from the read model, newest first (no personal data)")
 async def list_cases(
-    actor: Permitted, engine: EngineDep, phase: Phase | None = None,
+    engine: EngineDep, phase: Phase | None = None,
     office: Office | None = None, caseworker_id: Ident | None = None,
     page_size: Annotated[int, Query(ge=1, le=500)] = 50, page_token: PageToken = None,
 ) -> CasePage:
