@@ -32,17 +32,14 @@ from api.reads import read
 from store import queries
 from store.views import (
     AgencyCaseView,
-    AgencyMeasure,
-    AgencyNotice,
     OperationsCaseView,
     OperationsNotice,
 )
+from store.visibility import agency_view
 from workflows.case_guards import AGENCIES, STAFF, reaches
-from workflows.notify_rules import SENT, consent_in_force, covered
 from workflows.state import CaseState
 from workflows.steps import Actor
 from workflows.vocabulary import (
-    ConsentScope,
     Refusal,
     Role,
 )
@@ -55,31 +52,6 @@ HIDDEN_FROM_AGENCIES = frozenset({Code.CASE_NOT_FOUND, Refusal.CASE_CLOSED,
 
 def not_involved() -> Problem:
     return Problem(Refusal.FORBIDDEN, "your agency is not involved in this case")
-
-
-def agency_view(state: CaseState, actor: Actor) -> AgencyCaseView | None:
-    """The case as the actor's agency may see it; None if the agency is not involved."""
-    agency = actor.agency
-    if agency is None:
-        return None
-    notices = [n for n in state.notifications if n.agency_id == agency and n.status in SENT]
-    told_before = any(t.agency_id == agency for t in state.informed)
-    measures = [m for m in state.measures if m.provider.agency_id == agency]
-    involvement = [kind for kind, yes in (
-        ("referrer", state.referrer.agency_id == agency),
-        ("notified", bool(notices) or told_before), ("provider", bool(measures))) if yes]
-    if not involvement:
-        return None
-    shared = consent_in_force(state, ConsentScope.SHARE_WITH_AGENCIES)
-    return AgencyCaseView(
-        case_id=state.case_id, version=state.version, involvement=involvement,
-        admitted=state.admission.admitted if state.admission else None,
-        notifications=[AgencyNotice(id=n.id, purpose=n.purpose, status=n.status,
-                                    sent_at=n.created_at, message=n.message)
-                       for n in notices if covered(state, n.consent, n.legal_basis)],
-        measures=[AgencyMeasure(id=m.id, type=m.type, status=m.status,
-                                provider_accepted=m.provider_accepted)
-                  for m in measures] if shared else [])
 
 
 def operations_view(state: CaseState) -> OperationsCaseView:
@@ -132,7 +104,7 @@ class Reader:
         if self.actor.role in STAFF:
             return state
         if self.actor.role in AGENCIES:
-            view = agency_view(state, self.actor)
+            view = agency_view(state, self.actor.agency)
             if view is None:
                 raise not_involved()
             return view

@@ -15,6 +15,7 @@ from sqlmodel import Session
 from infra.database import writer
 from store.keys import CaseKeys
 from store.tables import (
+    AgencyRow,
     CaseDocument,
     CaseRecord,
     CaseRow,
@@ -22,6 +23,7 @@ from store.tables import (
     MeasureRow,
     NotificationRow,
 )
+from store.visibility import listed
 from workflows import case_size
 from workflows.notify_rules import consent_in_force
 from workflows.state import CaseState
@@ -56,6 +58,7 @@ def project(engine: Engine, keys: CaseKeys, state: CaseState) -> bool:
             if ids:
                 session.execute(delete(table).where(table.case_id == state.case_id,
                                                     column.in_(ids)))
+        session.execute(delete(AgencyRow).where(AgencyRow.case_id == state.case_id))
         session.merge(summary(state))
         session.merge(CaseDocument(case_id=state.case_id, revision=state.revision,
                                    sealed=document))
@@ -105,9 +108,11 @@ def summary(state: CaseState) -> CaseRow:
         last_step_at=state.steps[-1].at)
 
 
-def rows(state: CaseState) -> list[DeadlineRow | NotificationRow | MeasureRow]:
+def rows(state: CaseState) -> list[DeadlineRow | NotificationRow | MeasureRow | AgencyRow]:
     office = str(state.assignment.office)
     return [
+        *(AgencyRow(case_id=state.case_id, agency_id=agency, involvement=",".join(kinds))
+          for agency, kinds in listed(state).items()),
         *(DeadlineRow(case_id=state.case_id, deadline_id=d.id, kind=str(d.kind),
                       rule_version=d.rule_version, office=office, status=str(d.status),
                       due_at=d.due_at) for d in state.deadlines),

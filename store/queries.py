@@ -15,24 +15,21 @@ from sqlalchemy import (
     Engine,
     Integer,
     Select,
-    and_,
     func,
     literal,
     or_,
     select,
     tuple_,
-    union_all,
 )
 from sqlmodel import Session
 
 from store.keys import CaseKeys
 from store.projection import DOCUMENT, RECORD
 from store.tables import (
+    AgencyRow,
     CaseDocument,
     CaseRecord,
     CaseRow,
-    MeasureRow,
-    NotificationRow,
     UTCDateTime,
 )
 from store.views import (
@@ -133,32 +130,18 @@ def list_deliveries(engine: Engine, *, office: Office | None, failed_only: bool,
 
 def list_agency_cases(engine: Engine, *, agency_id: str, page_size: int,
                       page_token: str | None) -> AgencyCasePage:
-    """Cases an agency was sent a notification about, or provides a measure for, as far as
-    the client's consent (as it stands) or a recorded legal basis lets it know of them: the
-    same rule as `api.agencies.agency_view`, in SQL."""
-    n, c = NotificationRow, CaseRow
-    covered = or_(n.legal_basis.is_not(None),
-                  and_(n.consent == "share_with_agencies", c.shares_with_agencies),
-                  and_(n.consent == "contact_police", c.police_contact))
-    notified = select(n.case_id.label("case_id"), literal("notified").label("kind")).join(
-        c, c.case_id == n.case_id).where(n.agency_id == agency_id,
-                                         n.status.in_(("delivered", "acknowledged")), covered)
-    provides = select(MeasureRow.case_id.label("case_id"), literal("provider").label("kind")
-                      ).join(c, c.case_id == MeasureRow.case_id
-                             ).where(MeasureRow.provider_agency == agency_id,
-                                     c.shares_with_agencies)
-    involved = union_all(notified, provides).subquery()
-    query = select(involved.c.case_id, func.min(involved.c.kind), func.max(involved.c.kind)
-                   ).group_by(involved.c.case_id)
+    """The cases an agency's list shows (`store.visibility.listed`, kept by the projection)."""
+    query = select(AgencyRow.case_id, AgencyRow.involvement).where(
+        AgencyRow.agency_id == agency_id)
     if page_token:
         after = _decode(page_token)
         if len(after) != 1 or not isinstance(after[0], str):
             raise BadToken("page_token is not valid")
-        query = query.where(involved.c.case_id > after[0])
+        query = query.where(AgencyRow.case_id > after[0])
     with Session(engine) as session:
-        rows = session.execute(query.order_by(involved.c.case_id).limit(page_size + 1)).all()
-    cases = [AgencyCaseRow(case_id=case_id, involvement=sorted({low, high}))
-             for case_id, low, high in rows[:page_size]]
+        rows = session.execute(query.order_by(AgencyRow.case_id).limit(page_size + 1)).all()
+    cases = [AgencyCaseRow(case_id=case_id, involvement=involvement.split(","))
+             for case_id, involvement in rows[:page_size]]
     return AgencyCasePage(cases=cases, next_page_token=_encode((cases[-1].case_id,))
                           if len(rows) > page_size else None)
 

@@ -86,6 +86,17 @@ class CaseRecord(SQLModel, table=True):
     sealed: bytes
 
 
+class AgencyRow(SQLModel, table=True):
+    """An agency whose list shows the case, and as what (notified, provider): written by the
+    projection from `store.visibility`, the rule of the agency's own view."""
+
+    __tablename__ = "case_agency"
+
+    case_id: str = Field(primary_key=True, max_length=40)
+    agency_id: str = Field(primary_key=True, index=True, max_length=64)
+    involvement: str = Field(max_length=40)  # comma-separated, e.g. "notified,provider"
+
+
 class DeadlineRow(SQLModel, table=True):
     __tablename__ = "case_deadline"
 

@@ -99,6 +99,7 @@ def any_database(request: pytest.FixtureRequest) -> str:
     with engine_for(url).begin() as conn:
         conn.exec_driver_sql("ALTER TABLE audit_log DISABLE TRIGGER USER")
         conn.exec_driver_sql("TRUNCATE audit_log, case_summary, case_document, case_deadline, "
+                             "case_record, case_agency, "
                              "case_notification, case_measure, history_event, archived_run")
         conn.exec_driver_sql("ALTER TABLE audit_log ENABLE TRIGGER USER")
         conn.exec_driver_sql(f"UPDATE audit_head SET seq = 0, hash = '{GENESIS}'")

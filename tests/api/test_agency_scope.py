@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from api.need_to_know import agency_view
+from store.visibility import agency_view
 from tests import factories as f
 from tests.api.test_cases_api import assert_problem, open_case, post
 from tests.identities import CASEWORKER, bearer
@@ -23,7 +23,6 @@ from workflows.state import (
     Selector,
 )
 from workflows.steps import (
-    Actor,
     Provider,
     Referrer,
 )
@@ -34,7 +33,6 @@ from workflows.vocabulary import (
     LegalBasis,
     MeasureType,
     NotificationStatus,
-    Role,
 )
 
 NOW = datetime(2026, 11, 23, tzinfo=UTC)
@@ -94,7 +92,7 @@ SCOPES = {
 def test_an_agency_sees_what_its_involvement_and_consent_allow(
         state: CaseState, agency: str, involvement: list[str], notices: list[str],
         measures: list[str]) -> None:
-    view = agency_view(state, Actor(user_id="a-1", role=Role.NGO, agency=agency))
+    view = agency_view(state, agency)
     assert view is not None
     assert view.involvement == involvement and view.admitted is None
     assert [n.id for n in view.notifications] == notices
@@ -105,7 +103,7 @@ def test_an_agency_sees_what_its_involvement_and_consent_allow(
 @pytest.mark.parametrize("agency", ["ngo-elsewhere", None])
 def test_an_agency_not_involved_sees_nothing(agency: str | None) -> None:
     state = case(consents={SHARE: [True]}, notices=[("ngo-1", SHARE, None)], provider="ngo-1")
-    assert agency_view(state, Actor(user_id="a-1", role=Role.NGO, agency=agency)) is None
+    assert agency_view(state, agency) is None
 
 
 async def test_over_http(http: httpx.AsyncClient) -> None:
