@@ -25,9 +25,9 @@ import httpx
 from infra.settings import Settings
 from infra.temporal import connect
 from store.keys import case_keys
-from tests import factories as f
-from tests.identities import bearer
-from tests.test_run_command import Stack
+from tests.support import factories as f
+from tests.support.identities import bearer
+from tests.support.stack import Stack
 from workflows.case_workflow import CaseWorkflow
 from workflows.state import (
     CaseInput,

@@ -19,8 +19,8 @@ from infra.database import engine_for, migrate
 from infra.settings import Settings
 from infra.temporal import DATA_CONVERTER, register_search_attributes
 from store.audit import GENESIS
-from tests.identities import SIGNING_KEY
-from tests.receivers import Mailbox
+from tests.support.identities import SIGNING_KEY
+from tests.support.receivers import Mailbox
 from workflows import search_attributes
 
 

@@ -17,7 +17,7 @@ from api.access import ALLOWED
 from api.main import create_app
 from api.routes import ROUTERS
 from infra.settings import Settings
-from tests.identities import SIGNING_KEY, bearer
+from tests.support.identities import SIGNING_KEY, bearer
 from workflows.vocabulary import Role
 
 PARAMS = {"case_id": "case-" + "z" * 20, "measure_id": "M1", "deadline_id": "D1",

@@ -10,10 +10,10 @@ import httpx
 import pytest
 
 from store.visibility import agency_view
-from tests import factories as f
-from tests.api.test_cases_api import assert_problem, open_case, post
-from tests.identities import CASEWORKER, bearer
-from tests.receivers import eventually
+from tests.support import factories as f
+from tests.support.http import assert_problem, open_case, post
+from tests.support.identities import CASEWORKER, bearer
+from tests.support.receivers import eventually
 from workflows import case_rules as rules
 from workflows.state import (
     CaseState,

@@ -15,10 +15,10 @@ from infra.settings import Settings
 from store.audit import entries_for, reason_of
 from store.keys import case_keys
 from store.projection import project
-from tests import factories as f
-from tests.api.test_cases_api import assert_problem, open_case, post, step
-from tests.identities import AUDITOR, CASEWORKER, OPERATOR
-from tests.workflows.cases import settled
+from tests.support import factories as f
+from tests.support.http import assert_problem, open_case, post, step
+from tests.support.identities import AUDITOR, CASEWORKER, OPERATOR
+from tests.support.workflow import settled
 from workflows.case_workflow import CaseWorkflow
 
 

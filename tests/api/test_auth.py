@@ -26,8 +26,8 @@ from infra.database import engine_for
 from infra.settings import Settings
 from infra.tokens import key_id, signing_key
 from store.audit import entries_for
-from tests.api.test_cases_api import assert_problem, open_case
-from tests.identities import KEYED, bearer
+from tests.support.http import assert_problem, open_case
+from tests.support.identities import KEYED, bearer
 
 
 def claims(**changes: Any) -> dict[str, Any]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from typing import Any
 
 import httpx
 import pytest
@@ -13,56 +12,16 @@ from temporalio.client import Client
 
 from api.main import create_app
 from infra.settings import Settings
-from tests import factories as f
-from tests.identities import AUDITOR, CASEWORKER, OPERATOR, TAMPERE_CASEWORKER
-from tests.receivers import eventually
-from tests.workflows.cases import settled
+from tests.support import factories as f
+from tests.support.http import assert_problem, body, open_case, post, step
+from tests.support.identities import AUDITOR, CASEWORKER, OPERATOR, TAMPERE_CASEWORKER
+from tests.support.receivers import eventually
+from tests.support.workflow import settled
 from workflows.case_workflow import CaseWorkflow
 from workflows.vocabulary import (
     CriminalStage,
     MeasureType,
 )
-
-PROBLEM = "application/problem+json"
-
-
-def body(model: Any, **changes: Any) -> dict[str, Any]:
-    return {**model.model_dump(mode="json"), **changes}
-
-
-async def open_case(http: httpx.AsyncClient, key: str | None = None,
-                    headers: dict[str, str] = CASEWORKER, **changes: Any) -> dict:
-    headers = {**headers, **({"Idempotency-Key": key} if key else {})}
-    r = await http.post("/v1/cases", json=body(f.referral(**changes)), headers=headers)
-    assert r.status_code in (200, 201), r.text
-    return r.json()
-
-
-async def post(http: httpx.AsyncClient, path: str, payload: Any, version: int | str | None,
-               key: str | None = None, headers: dict[str, str] = CASEWORKER) -> httpx.Response:
-    extra = {"If-Match": f'"{version}"'} if version is not None else {}
-    if key:
-        extra["Idempotency-Key"] = key
-    data = payload if isinstance(payload, dict) else body(payload)
-    return await http.post(path, json=data, headers={**headers, **extra})
-
-
-async def step(http: httpx.AsyncClient, case: dict, path: str, payload: Any,
-               headers: dict[str, str] = CASEWORKER) -> dict:
-    r = await post(http, f"/v1/cases/{case['case_id']}{path}", payload, case["version"],
-                   headers=headers)
-    assert r.status_code == 200, r.text
-    assert r.headers["ETag"] == f'"{r.json()["version"]}"'
-    return r.json()
-
-
-def assert_problem(r: httpx.Response, status: int, code: str) -> dict:
-    assert r.status_code == status, r.text
-    assert r.headers["content-type"].startswith(PROBLEM)
-    problem = r.json()
-    assert problem["code"] == code and problem["status"] == status and problem["detail"]
-    assert "Vasquez" not in r.text and "Traceback" not in r.text
-    return problem
 
 
 async def test_a_case_through_every_step_over_http(http: httpx.AsyncClient) -> None:

@@ -6,8 +6,8 @@ import base64
 
 import httpx
 
-from tests.api.test_cases_api import assert_problem
-from tests.identities import AUDITOR, OPERATOR
+from tests.support.http import assert_problem
+from tests.support.identities import AUDITOR, OPERATOR
 
 PLAIN = {"payloads": [{"metadata": {"encoding": base64.b64encode(b"json/plain").decode()},
                        "data": base64.b64encode(b'{"surname": "Vasquez-Testperson"}').decode()}]}

@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
-from tests import factories as f
-from tests.api.test_cases_api import assert_problem, body, open_case, post
-from tests.identities import CASEWORKER, OPERATOR
+from tests.support import factories as f
+from tests.support.http import assert_problem, body, open_case, post
+from tests.support.identities import CASEWORKER, OPERATOR
 from workflows.deadline_rules import helsinki_date
 
 

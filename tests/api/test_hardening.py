@@ -10,8 +10,6 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import httpx
@@ -29,10 +27,11 @@ from infra.settings import Settings
 from store.audit import entries_for
 from store.keys import case_keys
 from store.projection import project
-from tests import factories as f
-from tests.api.test_cases_api import assert_problem, body, open_case, post, step
-from tests.identities import AUDITOR, CASEWORKER, OPERATOR, bearer
-from tests.workflows.cases import settled
+from tests.support import factories as f
+from tests.support.databases import locked
+from tests.support.http import assert_problem, body, open_case, post, step
+from tests.support.identities import AUDITOR, CASEWORKER, OPERATOR, bearer
+from tests.support.workflow import settled
 from workflows.case_workflow import CaseWorkflow
 from workflows.steps import Provider
 
@@ -182,18 +181,6 @@ async def test_an_unexpected_error_is_a_500_problem_not_a_dropped_connection() -
     problem = assert_problem(r, 500, "InternalError")
     assert "a bug" not in r.text and "Traceback" not in r.text
     assert problem["instance"] == "/v1/anything"
-
-
-@contextmanager
-def locked(database_url: str) -> Iterator[None]:
-    """Another process holding the database's write lock (SQLite), until the block ends."""
-    connection = sqlite3.connect(make_url(database_url).database, check_same_thread=False)
-    connection.execute("BEGIN EXCLUSIVE")
-    try:
-        yield
-    finally:
-        connection.rollback()
-        connection.close()
 
 
 async def test_a_locked_read_model_is_a_quick_503_and_nothing_is_half_done(

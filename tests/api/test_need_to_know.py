@@ -25,10 +25,10 @@ from api.routes import ROUTERS
 from infra.codec import EnvelopeCodec
 from infra.settings import Settings
 from store.keys import case_keys
-from tests import factories as f
-from tests.api.test_cases_api import body, open_case, post, step
-from tests.identities import AUDITOR, bearer
-from tests.workflows.cases import settled
+from tests.support import factories as f
+from tests.support.http import body, open_case, post, step
+from tests.support.identities import AUDITOR, bearer
+from tests.support.workflow import settled
 from workflows.case_workflow import CaseWorkflow
 from workflows.steps import (
     AssessmentStart,

@@ -9,16 +9,10 @@ import pytest
 import yaml
 
 from infra.settings import Settings
-from tests import factories as f
-from tests.api.test_cases_api import (
-    OPERATOR,
-    assert_problem,
-    body,
-    open_case,
-    post,
-)
-from tests.identities import CASEWORKER, bearer
-from tests.receivers import Mailbox, eventually
+from tests.support import factories as f
+from tests.support.http import assert_problem, body, open_case, post
+from tests.support.identities import CASEWORKER, OPERATOR, bearer
+from tests.support.receivers import Mailbox, eventually
 
 CHILD_PROTECTION = bearer("cp-worker-1", "social_services", "child-protection-helsinki")
 POLICE = bearer("officer-1", "police", "police-nbi-trafficking")

@@ -10,9 +10,9 @@ import httpx
 from infra.database import engine_for
 from infra.settings import Settings
 from store.audit import entries_for
-from tests import factories as f
-from tests.api.test_cases_api import assert_problem, body, open_case, post
-from tests.identities import AUDITOR, CASEWORKER, bearer
+from tests.support import factories as f
+from tests.support.http import assert_problem, body, open_case, post
+from tests.support.identities import AUDITOR, CASEWORKER, bearer
 from workflows.vocabulary import Office
 
 OULU = bearer("cw-olli", "caseworker", office="oulu")

@@ -10,11 +10,11 @@ from temporalio.client import Client
 from infra.database import engine_for
 from infra.settings import Settings
 from store.history import archive_closed_runs, archived_runs
-from tests import factories as f
-from tests.api.test_cases_api import open_case, step
-from tests.identities import AUDITOR
-from tests.receivers import eventually
-from tests.workflows.cases import settled
+from tests.support import factories as f
+from tests.support.http import open_case, step
+from tests.support.identities import AUDITOR
+from tests.support.receivers import eventually
+from tests.support.workflow import settled
 from workflows.case_workflow import CaseWorkflow
 from workflows.vocabulary import MeasureType
 

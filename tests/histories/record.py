@@ -20,8 +20,8 @@ from infra.binaries import temporal_test_server
 from infra.database import migrate
 from infra.settings import Settings
 from infra.temporal import DATA_CONVERTER, register_search_attributes
-from tests import factories as f
-from tests.receivers import Mailbox
+from tests.support import factories as f
+from tests.support.receivers import Mailbox
 from worker.main import build_worker
 from workflows import search_attributes
 from workflows.case_workflow import CaseWorkflow

@@ -189,7 +189,7 @@ async def test_the_head_is_anchored_soon_after_it_moves_and_never_holds_up_the_l
     from api.audit_trail import AuditWriter
     from infra.codec import MasterKeys
     from store.keys import CaseKeys
-    from tests.api.test_hardening import locked
+    from tests.support.databases import locked
 
     anchors = engine_for(audit_database_url)  # a database of its own, as the read model is
     keys = CaseKeys(engine, MasterKeys.parse(f"k1:{'A' * 43}"))

@@ -8,15 +8,25 @@ from typing import Any
 import pytest
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
 
 from infra.settings import Settings
-from tests import factories as f
-from tests.workflows.cases import Handle, Opener
+from tests.support import factories as f
+from tests.support.workflow import Handle, Opener
+from worker.main import build_worker
 from workflows.case_workflow import CaseWorkflow
 from workflows.state import (
     CaseInput,
     Opening,
 )
+
+
+@pytest.fixture
+async def worker(env: WorkflowEnvironment, settings: Settings) -> AsyncIterator[Worker]:
+    """The production worker on this test's task queue, for the tests that need one throughout
+    (`@pytest.mark.usefixtures("worker")`); it stops after the test's cases are terminated."""
+    async with build_worker(env.client, settings) as running:
+        yield running
 
 
 @pytest.fixture

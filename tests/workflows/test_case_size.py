@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests import factories as f
+from tests.support import factories as f
 from workflows import case_guards as guards
 from workflows import case_rules as rules
 from workflows import case_size

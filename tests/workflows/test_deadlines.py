@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
+import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from infra.settings import Settings
-from tests import factories as f
-from tests.workflows.cases import Handle, Opener, rejected, step
+from tests.support import factories as f
+from tests.support.workflow import Handle, Opener, rejected, step
 from worker.main import build_worker
 from workflows import deadline_rules as dr
 from workflows.case_workflow import CaseWorkflow
@@ -59,146 +60,146 @@ async def admitted(env: WorkflowEnvironment, h: Handle) -> CaseState:
     return await step(h, CaseWorkflow.decide_admission, decision, 1)
 
 
+@pytest.mark.usefixtures("worker")
 async def test_an_unmade_admission_decision_is_reminded_then_escalated(
-        env: WorkflowEnvironment, settings: Settings, open_case: Opener) -> None:
-    async with build_worker(env.client, settings):
-        h = await open_case()
-        s = await h.query(CaseWorkflow.state)
-        d = deadline(s, K.ADMISSION_DECISION)
-        expected = dr.schedule(K.ADMISSION_DECISION, dr.helsinki_date(s.referred_at))
-        assert (d.due_at, d.reminders_at, d.rule_version) == (
-            expected.due_at, list(expected.reminders_at), "2023-01-01")
+        env: WorkflowEnvironment, open_case: Opener) -> None:
+    h = await open_case()
+    s = await h.query(CaseWorkflow.state)
+    d = deadline(s, K.ADMISSION_DECISION)
+    expected = dr.schedule(K.ADMISSION_DECISION, dr.helsinki_date(s.referred_at))
+    assert (d.due_at, d.reminders_at, d.rule_version) == (
+        expected.due_at, list(expected.reminders_at), "2023-01-01")
 
-        s = await sleep_past(env, d.due_at, h)
-        d = deadline(s, K.ADMISSION_DECISION)
-        assert d.status is DeadlineStatus.OVERDUE
-        assert alerts_for(s, d) == [(AlertKind.REMINDER, expected.reminders_at[0]),
-                                    (AlertKind.ESCALATION, expected.due_at)]
-        assert {a.office for a in s.alerts} == {s.assignment.office}
+    s = await sleep_past(env, d.due_at, h)
+    d = deadline(s, K.ADMISSION_DECISION)
+    assert d.status is DeadlineStatus.OVERDUE
+    assert alerts_for(s, d) == [(AlertKind.REMINDER, expected.reminders_at[0]),
+                                (AlertKind.ESCALATION, expected.due_at)]
+    assert {a.office for a in s.alerts} == {s.assignment.office}
 
-        s = await admitted(env, h)  # met late: overdue until now, met from now on
-        assert deadline(s, K.ADMISSION_DECISION).status is DeadlineStatus.MET
-        s = await sleep_past(env, d.due_at + timedelta(days=1), h)
-        assert len(alerts_for(s, deadline(s, K.ADMISSION_DECISION))) == 2  # nothing more
+    s = await admitted(env, h)  # met late: overdue until now, met from now on
+    assert deadline(s, K.ADMISSION_DECISION).status is DeadlineStatus.MET
+    s = await sleep_past(env, d.due_at + timedelta(days=1), h)
+    assert len(alerts_for(s, deadline(s, K.ADMISSION_DECISION))) == 2  # nothing more
 
 
+@pytest.mark.usefixtures("worker")
 async def test_meeting_an_obligation_cancels_its_timer(
-        env: WorkflowEnvironment, settings: Settings, open_case: Opener) -> None:
-    async with build_worker(env.client, settings):
-        h = await open_case()
-        s = await admitted(env, h)
-        start = deadline(s, K.ASSESSMENT_START)
-        s = await step(h, CaseWorkflow.begin_assessment,
-                       AssessmentStart(reason="Meeting held.", started_on=await today(env)),
-                       s.version)
-        assert deadline(s, K.ASSESSMENT_START).status is DeadlineStatus.MET
-        s = await sleep_past(env, start.due_at, h)
-        assert alerts_for(s, deadline(s, K.ASSESSMENT_START)) == []
-        # The completion deadline runs on: its reminder fires, and completing meets it.
-        done = deadline(s, K.ASSESSMENT_COMPLETION)
-        s = await sleep_past(env, done.reminders_at[0], h)
-        assert alerts_for(s, deadline(s, K.ASSESSMENT_COMPLETION)) == [
-            (AlertKind.REMINDER, done.reminders_at[0])]
-        s = await step(h, CaseWorkflow.assess_needs, f.assessment(), s.version)
-        assert deadline(s, K.ASSESSMENT_COMPLETION).status is DeadlineStatus.MET
-        s = await sleep_past(env, done.due_at, h)
-        assert len(alerts_for(s, deadline(s, K.ASSESSMENT_COMPLETION))) == 1
+        env: WorkflowEnvironment, open_case: Opener) -> None:
+    h = await open_case()
+    s = await admitted(env, h)
+    start = deadline(s, K.ASSESSMENT_START)
+    s = await step(h, CaseWorkflow.begin_assessment,
+                   AssessmentStart(reason="Meeting held.", started_on=await today(env)),
+                   s.version)
+    assert deadline(s, K.ASSESSMENT_START).status is DeadlineStatus.MET
+    s = await sleep_past(env, start.due_at, h)
+    assert alerts_for(s, deadline(s, K.ASSESSMENT_START)) == []
+    # The completion deadline runs on: its reminder fires, and completing meets it.
+    done = deadline(s, K.ASSESSMENT_COMPLETION)
+    s = await sleep_past(env, done.reminders_at[0], h)
+    assert alerts_for(s, deadline(s, K.ASSESSMENT_COMPLETION)) == [
+        (AlertKind.REMINDER, done.reminders_at[0])]
+    s = await step(h, CaseWorkflow.assess_needs, f.assessment(), s.version)
+    assert deadline(s, K.ASSESSMENT_COMPLETION).status is DeadlineStatus.MET
+    s = await sleep_past(env, done.due_at, h)
+    assert len(alerts_for(s, deadline(s, K.ASSESSMENT_COMPLETION))) == 1
 
 
+@pytest.mark.usefixtures("worker")
 async def test_an_integration_plan_over_years_under_each_act(
-        env: WorkflowEnvironment, settings: Settings, open_case: Opener) -> None:
-    async with build_worker(env.client, settings):
-        h = await open_case()
-        s = await admitted(env, h)
-        s = await step(h, CaseWorkflow.assess_needs, f.assessment(), s.version)
-        plan_start = await today(env)
-        transition = f.transition().model_copy(update={"integration_plan_start": plan_start})
-        s = await step(h, CaseWorkflow.transition_to_municipality, transition, s.version)
-        plan = deadline(s, K.INTEGRATION_PLAN)
-        expected = dr.schedule(K.INTEGRATION_PLAN, plan_start)
-        assert plan.rule_version == "2025-01-01" and plan.due_on == expected.due_on
-        assert plan.due_on == plan_start.replace(year=plan_start.year + 2) or plan_start.day == 29
+        env: WorkflowEnvironment, open_case: Opener) -> None:
+    h = await open_case()
+    s = await admitted(env, h)
+    s = await step(h, CaseWorkflow.assess_needs, f.assessment(), s.version)
+    plan_start = await today(env)
+    transition = f.transition().model_copy(update={"integration_plan_start": plan_start})
+    s = await step(h, CaseWorkflow.transition_to_municipality, transition, s.version)
+    plan = deadline(s, K.INTEGRATION_PLAN)
+    expected = dr.schedule(K.INTEGRATION_PLAN, plan_start)
+    assert plan.rule_version == "2025-01-01" and plan.due_on == expected.due_on
+    assert plan.due_on == plan_start.replace(year=plan_start.year + 2) or plan_start.day == 29
 
-        # Act 681/2023 allows no extension.
-        extension = DeadlineExtension(reason="Client asked.", deadline_id=plan.id,
-                                      extension=Length(years=1))
-        err = await rejected(h, CaseWorkflow.extend_deadline, extension, s.version)
-        assert err.type == "RuleRefused" and "no extension" in err.message
+    # Act 681/2023 allows no extension.
+    extension = DeadlineExtension(reason="Client asked.", deadline_id=plan.id,
+                                  extension=Length(years=1))
+    err = await rejected(h, CaseWorkflow.extend_deadline, extension, s.version)
+    assert err.type == "RuleRefused" and "no extension" in err.message
 
-        # Two years: reviews every 6 months, a reminder two months before, then escalation.
-        s = await sleep_past(env, plan.due_at, h)
-        plan = deadline(s, K.INTEGRATION_PLAN)
-        assert alerts_for(s, plan) == sorted(
-            [(AlertKind.REVIEW, dr.morning_of(day)) for day in expected.reviews_on]
-            + [(AlertKind.REMINDER, expected.reminders_at[0]),
-               (AlertKind.ESCALATION, expected.due_at)], key=lambda a: a[1])
-        assert len(expected.reviews_on) == 3 and plan.status is DeadlineStatus.OVERDUE
+    # Two years: reviews every 6 months, a reminder two months before, then escalation.
+    s = await sleep_past(env, plan.due_at, h)
+    plan = deadline(s, K.INTEGRATION_PLAN)
+    assert alerts_for(s, plan) == sorted(
+        [(AlertKind.REVIEW, dr.morning_of(day)) for day in expected.reviews_on]
+        + [(AlertKind.REMINDER, expected.reminders_at[0]),
+           (AlertKind.ESCALATION, expected.due_at)], key=lambda a: a[1])
+    assert len(expected.reviews_on) == 3 and plan.status is DeadlineStatus.OVERDUE
 
 
+@pytest.mark.usefixtures("worker")
 async def test_an_old_act_plan_extends_by_at_most_two_years(
-        env: WorkflowEnvironment, settings: Settings, open_case: Opener) -> None:
-    async with build_worker(env.client, settings):
-        h = await open_case()
-        s = await admitted(env, h)
-        s = await step(h, CaseWorkflow.assess_needs, f.assessment(), s.version)
-        begun = date(2024, 6, 3)  # before 1.1.2025: Act 1386/2010 applies for good
-        transition = f.transition().model_copy(update={"integration_plan_start": begun})
-        s = await step(h, CaseWorkflow.transition_to_municipality, transition, s.version)
-        plan = deadline(s, K.INTEGRATION_PLAN)
-        assert (plan.rule_version, plan.due_on) == ("2011-09-01", date(2027, 6, 3))
+        env: WorkflowEnvironment, open_case: Opener) -> None:
+    h = await open_case()
+    s = await admitted(env, h)
+    s = await step(h, CaseWorkflow.assess_needs, f.assessment(), s.version)
+    begun = date(2024, 6, 3)  # before 1.1.2025: Act 1386/2010 applies for good
+    transition = f.transition().model_copy(update={"integration_plan_start": begun})
+    s = await step(h, CaseWorkflow.transition_to_municipality, transition, s.version)
+    plan = deadline(s, K.INTEGRATION_PLAN)
+    assert (plan.rule_version, plan.due_on) == ("2011-09-01", date(2027, 6, 3))
 
-        by = DeadlineExtension(reason="Plan extended.", deadline_id=plan.id,
-                               extension=Length(years=1))
-        s = await step(h, CaseWorkflow.extend_deadline, by, s.version)
-        s = await step(h, CaseWorkflow.extend_deadline, by, s.version)
-        plan = deadline(s, K.INTEGRATION_PLAN)
-        assert plan.due_on == date(2029, 6, 3)
-        assert plan.status in (DeadlineStatus.EXTENDED, DeadlineStatus.OVERDUE)
-        assert [e.what for e in plan.events][-2:] == ["extended to 2028-06-03",
-                                                      "extended to 2029-06-03"]
-        more = by.model_copy(update={"extension": Length(days=1)})
-        err = await rejected(h, CaseWorkflow.extend_deadline, more, s.version)
-        assert err.type == "RuleRefused" and "at most 2 years" in err.message
+    by = DeadlineExtension(reason="Plan extended.", deadline_id=plan.id,
+                           extension=Length(years=1))
+    s = await step(h, CaseWorkflow.extend_deadline, by, s.version)
+    s = await step(h, CaseWorkflow.extend_deadline, by, s.version)
+    plan = deadline(s, K.INTEGRATION_PLAN)
+    assert plan.due_on == date(2029, 6, 3)
+    assert plan.status in (DeadlineStatus.EXTENDED, DeadlineStatus.OVERDUE)
+    assert [e.what for e in plan.events][-2:] == ["extended to 2028-06-03",
+                                                  "extended to 2029-06-03"]
+    more = by.model_copy(update={"extension": Length(days=1)})
+    err = await rejected(h, CaseWorkflow.extend_deadline, more, s.version)
+    assert err.type == "RuleRefused" and "at most 2 years" in err.message
 
 
+@pytest.mark.usefixtures("worker")
 async def test_a_reflection_period_and_a_deadline_cancelled(
-        env: WorkflowEnvironment, settings: Settings, open_case: Opener) -> None:
-    async with build_worker(env.client, settings):
-        h = await open_case()
-        grant = ReflectionPeriodGrant(reason="Granted by the police.", granted_on=await today(env),
-                                      length=Length(days=29), granted_by=AgencyType.POLICE)
-        err = await rejected(h, CaseWorkflow.grant_reflection_period, grant, 1)
-        assert err.type == "RuleRefused" and "30 days to 6 months" in err.message
-        grant = grant.model_copy(update={"length": Length(months=3)})
-        s = await step(h, CaseWorkflow.grant_reflection_period, grant, 1)
-        period = deadline(s, K.REFLECTION_PERIOD)
-        s = await sleep_past(env, period.reminders_at[0], h)
-        assert alerts_for(s, period) == [(AlertKind.REMINDER, period.reminders_at[0])]
-        cancel = DeadlineChange(reason="Residence permit granted.", deadline_id=period.id,
-                                action=DeadlineAction.CANCEL)
-        s = await step(h, CaseWorkflow.change_deadline, cancel, s.version)
-        assert deadline(s, K.REFLECTION_PERIOD).status is DeadlineStatus.CANCELLED
-        err = await rejected(h, CaseWorkflow.change_deadline, cancel, s.version)
-        assert err.type == "InvalidTransition"
-        s = await sleep_past(env, period.due_at, h)
-        assert len(alerts_for(s, deadline(s, K.REFLECTION_PERIOD))) == 1
+        env: WorkflowEnvironment, open_case: Opener) -> None:
+    h = await open_case()
+    grant = ReflectionPeriodGrant(reason="Granted by the police.", granted_on=await today(env),
+                                  length=Length(days=29), granted_by=AgencyType.POLICE)
+    err = await rejected(h, CaseWorkflow.grant_reflection_period, grant, 1)
+    assert err.type == "RuleRefused" and "30 days to 6 months" in err.message
+    grant = grant.model_copy(update={"length": Length(months=3)})
+    s = await step(h, CaseWorkflow.grant_reflection_period, grant, 1)
+    period = deadline(s, K.REFLECTION_PERIOD)
+    s = await sleep_past(env, period.reminders_at[0], h)
+    assert alerts_for(s, period) == [(AlertKind.REMINDER, period.reminders_at[0])]
+    cancel = DeadlineChange(reason="Residence permit granted.", deadline_id=period.id,
+                            action=DeadlineAction.CANCEL)
+    s = await step(h, CaseWorkflow.change_deadline, cancel, s.version)
+    assert deadline(s, K.REFLECTION_PERIOD).status is DeadlineStatus.CANCELLED
+    err = await rejected(h, CaseWorkflow.change_deadline, cancel, s.version)
+    assert err.type == "InvalidTransition"
+    s = await sleep_past(env, period.due_at, h)
+    assert len(alerts_for(s, deadline(s, K.REFLECTION_PERIOD))) == 1
 
 
+@pytest.mark.usefixtures("worker")
 async def test_a_closed_case_runs_until_its_appeal_period_ends(
-        env: WorkflowEnvironment, settings: Settings, open_case: Opener) -> None:
-    async with build_worker(env.client, settings):
-        h = await open_case()
-        decision = f.admission(admitted=False).model_copy(
-            update={"decided_on": await today(env), "by_post": True})
-        s = await step(h, CaseWorkflow.decide_admission, decision, 1)
-        appeal = deadline(s, K.APPEAL_PERIOD)
-        assert appeal.begins_on == decision.decided_on + timedelta(days=7)
-        err = await rejected(h, CaseWorkflow.add_measure, f.measure(), s.version)
-        assert err.type == "CaseClosed"
-        final = await h.result()  # the server skips to the end of the appeal period
-        assert deadline(final, K.APPEAL_PERIOD).status is DeadlineStatus.MET
-        assert [e.what for e in deadline(final, K.APPEAL_PERIOD).events] == ["opened", "elapsed"]
-        assert await env.get_current_time() >= appeal.due_at
+        env: WorkflowEnvironment, open_case: Opener) -> None:
+    h = await open_case()
+    decision = f.admission(admitted=False).model_copy(
+        update={"decided_on": await today(env), "by_post": True})
+    s = await step(h, CaseWorkflow.decide_admission, decision, 1)
+    appeal = deadline(s, K.APPEAL_PERIOD)
+    assert appeal.begins_on == decision.decided_on + timedelta(days=7)
+    err = await rejected(h, CaseWorkflow.add_measure, f.measure(), s.version)
+    assert err.type == "CaseClosed"
+    final = await h.result()  # the server skips to the end of the appeal period
+    assert deadline(final, K.APPEAL_PERIOD).status is DeadlineStatus.MET
+    assert [e.what for e in deadline(final, K.APPEAL_PERIOD).events] == ["opened", "elapsed"]
+    assert await env.get_current_time() >= appeal.due_at
 
 
 async def test_timers_survive_a_worker_restart(

@@ -3,16 +3,16 @@ dates make sense for the case, and whether a referral is plausible."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
 
-from tests import factories as f
+from tests.support import factories as f
+from tests.support.states import NOW, TODAY, admitted, referred
 from workflows import case_guards as guards
 from workflows import case_rules as rules
 from workflows.case_rules import StepContext, StepRejected
-from workflows.state import CaseState
 from workflows.steps import (
     Actor,
     DeadlineExtension,
@@ -28,23 +28,6 @@ from workflows.vocabulary import (
     Office,
     Role,
 )
-
-NOW = datetime(2026, 11, 2, 10, tzinfo=UTC)  # a Monday
-TODAY = date(2026, 11, 2)
-
-
-def case(**referral: Any) -> CaseState:
-    state = rules.open_case("case-" + "g" * 20, f.referral(**referral),
-                            StepContext(NOW, f.CASEWORKER))
-    rules.record(state, "referred", StepContext(NOW, f.CASEWORKER), "referred")
-    return state
-
-
-def admitted(decided_on: date = TODAY) -> CaseState:
-    state = case()
-    rules.take(state, f.admission().model_copy(update={"decided_on": decided_on}),
-               rules.decide_admission, StepContext(NOW, f.CASEWORKER), notify=True)
-    return state
 
 
 def meta(actor: Actor, reason: str | None = None) -> StepMeta:
@@ -72,15 +55,14 @@ OULU_LEAD = Actor(user_id="lead-oona", role=Role.OFFICE_LEAD, office=Office.OULU
 ])
 def test_staff_reach_their_office_and_assigned_cases(actor: Actor, reason: str | None,
                                                      allowed: bool) -> None:
-    state = case()
+    state = referred()
     if allowed:
         guards.access(state, meta(actor, reason))
     else:
         assert refused(guards.access, state, meta(actor, reason)).type == "OutsideOffice"
 
 
-def test_only_the_provider_answers_its_measure_and_only_the_notified_agency_acknowledges(
-        ) -> None:
+def test_only_the_provider_answers_its_measure_and_only_the_notified_agency_acknowledges() -> None:
     state = admitted()
     rules.take(state, f.consent(f.ConsentScope.SHARE_WITH_AGENCIES), rules.record_consent,
                StepContext(NOW, f.CASEWORKER), notify=True)
@@ -113,10 +95,10 @@ def test_only_the_provider_answers_its_measure_and_only_the_notified_agency_ackn
 
 DATES = [
     ("admission before the referral", rules.decide_admission,
-     f.admission().model_copy(update={"decided_on": TODAY - timedelta(days=1)}), case,
+     f.admission().model_copy(update={"decided_on": TODAY - timedelta(days=1)}), referred,
      "decided_on"),
     ("admission in the future", rules.decide_admission,
-     f.admission().model_copy(update={"decided_on": TODAY + timedelta(days=1)}), case,
+     f.admission().model_copy(update={"decided_on": TODAY + timedelta(days=1)}), referred,
      "decided_on"),
     ("exit two years ahead", rules.exit_case,
      f.exit_decision().model_copy(update={"decided_on": TODAY + timedelta(days=730)}), admitted,
@@ -129,13 +111,13 @@ DATES = [
      "assessed_on"),
     ("criminal stage in the future", rules.record_criminal_stage,
      f.criminal(f.CriminalStage.REPORTED).model_copy(update={"on": TODAY + timedelta(days=3)}),
-     case, "on"),
+     referred, "on"),
     ("handover three years ahead", rules.transition_to_municipality,
      f.transition().model_copy(update={"handover_on": TODAY + timedelta(days=1100)}), admitted,
      "handover_on"),
     ("reflection period granted in 2020", rules.grant_reflection_period,
      ReflectionPeriodGrant(reason="x", granted_on=date(2020, 1, 1), length=Length(days=30),
-                           granted_by="police"), case, "granted_on"),
+                           granted_by="police"), referred, "granted_on"),
     ("an extension of nothing", rules.extend_deadline,
      DeadlineExtension(reason="x", deadline_id="D1", extension=Length()), admitted, "extension"),
 ]
@@ -187,7 +169,7 @@ def test_a_referral_must_be_plausible(changes: dict[str, Any], field: str) -> No
 def test_a_referral_received_yesterday_counts_its_deadline_from_yesterday() -> None:
     yesterday = TODAY - timedelta(days=1)
     guards.check_referral(f.referral(received_on=yesterday), TODAY)
-    state = case(received_on=yesterday)
+    state = referred(received_on=yesterday)
     (deadline,) = state.deadlines
     assert state.began_on == deadline.begins_on == yesterday
     # The decision itself may then be dated yesterday too, but not before.

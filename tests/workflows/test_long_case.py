@@ -18,8 +18,8 @@ from infra.settings import Settings
 from store import queries
 from store.keys import case_keys
 from store.tables import CaseRecord
-from tests import factories as f
-from tests.workflows.cases import Handle, Opener, describe_raw, step
+from tests.support import factories as f
+from tests.support.workflow import Handle, Opener, describe_raw, step
 from worker.main import build_worker
 from workflows import case_size
 from workflows.case_workflow import CaseWorkflow

@@ -15,9 +15,9 @@ from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
 
 from activities.notifications import NotificationActivities
 from infra.settings import Settings
-from tests import factories as f
-from tests.receivers import Mailbox, WebhookReceiver, eventually
-from tests.workflows.cases import Handle, Opener, rejected, settled, step
+from tests.support import factories as f
+from tests.support.receivers import Mailbox, WebhookReceiver, eventually
+from tests.support.workflow import Handle, Opener, rejected, settled, step
 from worker.main import build_worker
 from workflows.case_workflow import CaseWorkflow
 from workflows.contracts import Delivery
@@ -64,8 +64,7 @@ def receiver() -> Iterator[WebhookReceiver]:
 
 
 @pytest.fixture
-def directory(tmp_path: Path, receiver: WebhookReceiver,
-              monkeypatch: pytest.MonkeyPatch) -> Path:
+def directory(tmp_path: Path, receiver: WebhookReceiver, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("CASEWORK_SECRET_TEST", SECRET)
     path = tmp_path / "agencies.yaml"
     write_directory(path, receiver)
@@ -109,21 +108,21 @@ def provider(agency_id: str) -> Provider:
     return Provider(agency_type=AgencyType.NGO, organisation=agency_id, agency_id=agency_id)
 
 
+@pytest.mark.usefixtures("worker")
 async def test_a_minor_reaches_child_protection_at_once(
-        env: WorkflowEnvironment, settings: Settings, open_case: Opener,
+        open_case: Opener,
         mailbox: Mailbox) -> None:
-    async with build_worker(env.client, settings):
-        h = await open_case(minor=True, guardian_consent=True)
-        s = await settled(h)
-        n = notification(s, "minor_referred")
-        assert (n.status, n.agency_id, n.legal_basis) == (
-            NotificationStatus.DELIVERED, "cp-helsinki", LegalBasis.CHILD_WELFARE)
-        (sent,) = mailbox.for_case(s.case_id)
-        assert sent["to"] == "cp@test.example" and sent["idempotency_key"] == n.key
-        assert sent["message"]["child"]["surname"] == f.PERSON.surname  # they must know whom
-        assert f.PERSON.surname not in sent["subject"] and "Maria" not in sent["subject"]
-        ack = deadline_for(s, n)
-        assert ack.kind is DeadlineKind.NOTIFICATION_ACK and ack.status is DeadlineStatus.OPEN
+    h = await open_case(minor=True, guardian_consent=True)
+    s = await settled(h)
+    n = notification(s, "minor_referred")
+    assert (n.status, n.agency_id, n.legal_basis) == (
+        NotificationStatus.DELIVERED, "cp-helsinki", LegalBasis.CHILD_WELFARE)
+    (sent,) = mailbox.for_case(s.case_id)
+    assert sent["to"] == "cp@test.example" and sent["idempotency_key"] == n.key
+    assert sent["message"]["child"]["surname"] == f.PERSON.surname  # they must know whom
+    assert f.PERSON.surname not in sent["subject"] and "Maria" not in sent["subject"]
+    ack = deadline_for(s, n)
+    assert ack.kind is DeadlineKind.NOTIFICATION_ACK and ack.status is DeadlineStatus.OPEN
 
 
 def deadline_for(state: CaseState, n: Notification) -> Any:
@@ -131,38 +130,38 @@ def deadline_for(state: CaseState, n: Notification) -> Any:
     return found
 
 
+@pytest.mark.usefixtures("worker")
 async def test_signed_webhook_acknowledged_and_a_missing_ack_escalated(
-        env: WorkflowEnvironment, settings: Settings, open_case: Opener,
+        env: WorkflowEnvironment, open_case: Opener,
         receiver: WebhookReceiver, mailbox: Mailbox) -> None:
-    async with build_worker(env.client, settings):
-        h = await open_case()
-        s = await consent(h, ConsentScope.CONTACT_POLICE, 1)
-        s = await settled(h)
-        n = notification(s, "police_contact")
-        assert n.status is NotificationStatus.DELIVERED and receiver.bad_signatures == 0
-        assert receiver.applied[n.key]["message"]["person"]["surname"] == f.PERSON.surname
+    h = await open_case()
+    s = await consent(h, ConsentScope.CONTACT_POLICE, 1)
+    s = await settled(h)
+    n = notification(s, "police_contact")
+    assert n.status is NotificationStatus.DELIVERED and receiver.bad_signatures == 0
+    assert receiver.applied[n.key]["message"]["person"]["surname"] == f.PERSON.surname
 
-        s = await step(h, CaseWorkflow.acknowledge_notification,
-                       NotificationRef(reason="Received.", notification_id=n.id), s.version,
-                       actor=POLICE)
-        n = notification(s, "police_contact")
-        assert n.status is NotificationStatus.ACKNOWLEDGED and n.acknowledged_by == POLICE
-        assert deadline_for(s, n).status is DeadlineStatus.MET
+    s = await step(h, CaseWorkflow.acknowledge_notification,
+                   NotificationRef(reason="Received.", notification_id=n.id), s.version,
+                   actor=POLICE)
+    n = notification(s, "police_contact")
+    assert n.status is NotificationStatus.ACKNOWLEDGED and n.acknowledged_by == POLICE
+    assert deadline_for(s, n).status is DeadlineStatus.MET
 
-        # A second notice, never acknowledged: after the target, the office's lead hears.
-        s = await step(h, CaseWorkflow.notify_by_hand, ManualNotification(
-            reason="Danger to the client.", agency_id="police-test",
-            legal_basis=LegalBasis.ACUTE_DANGER), s.version)
-        s = await settled(h)
-        late = notification(s, "by_hand")
-        due = deadline_for(s, late).due_at
-        await env.sleep(due - await env.get_current_time() + timedelta(minutes=1))
-        s = await settled(h)
-        assert deadline_for(s, late).status is DeadlineStatus.OVERDUE
-        escalation = notification(s, "deadline_escalation")
-        assert escalation.agency_id == "lead-helsinki"
-        sent = [m for m in mailbox.for_case(s.case_id) if m["to"] == "lead@test.example"]
-        assert sent and sent[-1]["message"]["deadline"] == "notification_ack"
+    # A second notice, never acknowledged: after the target, the office's lead hears.
+    s = await step(h, CaseWorkflow.notify_by_hand, ManualNotification(
+        reason="Danger to the client.", agency_id="police-test",
+        legal_basis=LegalBasis.ACUTE_DANGER), s.version)
+    s = await settled(h)
+    late = notification(s, "by_hand")
+    due = deadline_for(s, late).due_at
+    await env.sleep(due - await env.get_current_time() + timedelta(minutes=1))
+    s = await settled(h)
+    assert deadline_for(s, late).status is DeadlineStatus.OVERDUE
+    escalation = notification(s, "deadline_escalation")
+    assert escalation.agency_id == "lead-helsinki"
+    sent = [m for m in mailbox.for_case(s.case_id) if m["to"] == "lead@test.example"]
+    assert sent and sent[-1]["message"]["deadline"] == "notification_ack"
 
 
 async def test_a_receiver_down_for_a_day_gets_each_notification_once(
@@ -215,77 +214,77 @@ async def test_a_permanent_refusal_fails_at_once_and_resends_after_a_fix(
             fixed.stop()
 
 
+@pytest.mark.usefixtures("worker")
 async def test_consent_governs_notifications(
-        env: WorkflowEnvironment, settings: Settings, open_case: Opener,
+        open_case: Opener,
         receiver: WebhookReceiver) -> None:
-    async with build_worker(env.client, settings):
-        h = await open_case()
-        s = await step(h, CaseWorkflow.decide_admission, f.admission(), 1)
-        measure = f.measure().model_copy(update={"provider": provider("provider-a")})
-        s = await step(h, CaseWorkflow.add_measure, measure, s.version)
-        assert notification(s, "measure_referral").status is NotificationStatus.WITHHELD
-        err = await rejected(h, CaseWorkflow.notify_by_hand, ManualNotification(
-            reason="Inform police.", agency_id="police-test"), s.version)
-        assert err.type == "ConsentMissing"
+    h = await open_case()
+    s = await step(h, CaseWorkflow.decide_admission, f.admission(), 1)
+    measure = f.measure().model_copy(update={"provider": provider("provider-a")})
+    s = await step(h, CaseWorkflow.add_measure, measure, s.version)
+    assert notification(s, "measure_referral").status is NotificationStatus.WITHHELD
+    err = await rejected(h, CaseWorkflow.notify_by_hand, ManualNotification(
+        reason="Inform police.", agency_id="police-test"), s.version)
+    assert err.type == "ConsentMissing"
 
-        s = await consent(h, ConsentScope.SHARE_WITH_AGENCIES, s.version)
-        s = await step(h, CaseWorkflow.add_measure, measure, s.version)
-        s = await settled(h)
-        sent = notification(s, "measure_referral")
-        assert sent.status is NotificationStatus.DELIVERED and sent.key in receiver.applied
+    s = await consent(h, ConsentScope.SHARE_WITH_AGENCIES, s.version)
+    s = await step(h, CaseWorkflow.add_measure, measure, s.version)
+    s = await settled(h)
+    sent = notification(s, "measure_referral")
+    assert sent.status is NotificationStatus.DELIVERED and sent.key in receiver.applied
 
-        s = await consent(h, ConsentScope.SHARE_WITH_AGENCIES, s.version, given=False)
-        s = await step(h, CaseWorkflow.add_measure, measure, s.version)
-        s = await settled(h)
-        assert notification(s, "measure_referral").status is NotificationStatus.WITHHELD
-        assert len(receiver.applied) == 1  # nothing more reached the agency
+    s = await consent(h, ConsentScope.SHARE_WITH_AGENCIES, s.version, given=False)
+    s = await step(h, CaseWorkflow.add_measure, measure, s.version)
+    s = await settled(h)
+    assert notification(s, "measure_referral").status is NotificationStatus.WITHHELD
+    assert len(receiver.applied) == 1  # nothing more reached the agency
 
 
+@pytest.mark.usefixtures("worker")
 async def test_a_declined_measure_goes_to_another_provider(
-        env: WorkflowEnvironment, settings: Settings, open_case: Opener,
-        receiver: WebhookReceiver, mailbox: Mailbox) -> None:
-    async with build_worker(env.client, settings):
-        h = await open_case()
-        s = await step(h, CaseWorkflow.decide_admission, f.admission(), 1)
-        s = await consent(h, ConsentScope.SHARE_WITH_AGENCIES, s.version)
-        measure = f.measure().model_copy(update={"provider": provider("provider-a")})
-        s = await step(h, CaseWorkflow.add_measure, measure, s.version)
-        s = await step(h, CaseWorkflow.respond_to_measure, MeasureAnswer(
-            reason="No places left.", measure_id="M1", accepted=False), s.version,
-            actor=Actor(user_id="a-1", role=Role.NGO, agency="provider-a"))
-        assert (s.measures[0].provider_accepted, s.measures[0].provider_reason) == (
-            False, "No places left.")
-        s = await step(h, CaseWorkflow.change_provider, MeasureProviderChange(
-            reason="Another provider.", measure_id="M1", provider=provider("provider-b")),
-            s.version)
-        s = await settled(h)
-        referrals = [n for n in s.notifications if n.purpose == "measure_referral"]
-        assert [(n.agency_id, n.status) for n in referrals] == [
-            ("provider-a", NotificationStatus.DELIVERED),
-            ("provider-b", NotificationStatus.DELIVERED)]
-        assert [m["to"] for m in mailbox.for_case(s.case_id)] == ["b@test.example"]
-
-        s = await step(h, CaseWorkflow.exit_case, f.exit_decision(), s.version)
-        s = await settled(h)  # exit: every agency told before hears of it once
-        assert sorted(n.agency_id or "" for n in s.notifications if n.purpose == "exit") == [
-            "provider-a", "provider-b"]
-
-
-async def test_deadline_alerts_reach_the_office_and_its_lead(
-        env: WorkflowEnvironment, settings: Settings, open_case: Opener,
+        open_case: Opener,
         mailbox: Mailbox) -> None:
-    async with build_worker(env.client, settings):
-        h = await open_case()
-        s = await h.query(CaseWorkflow.state)
-        due = s.deadlines[0].due_at
-        await env.sleep(due - await env.get_current_time() + timedelta(minutes=1))
-        s = await settled(h)
-        assert [a.kind for a in s.alerts] == [AlertKind.REMINDER, AlertKind.ESCALATION]
-        sent = {m["to"]: m for m in mailbox.for_case(s.case_id)}
-        assert sent["office@test.example"]["purpose"] == "deadline_reminder"
-        assert sent["lead@test.example"]["purpose"] == "deadline_escalation"
-        for m in sent.values():  # internal alerts carry no personal data at all
-            assert f.PERSON.surname not in str(m) and "Maria" not in str(m)
+    h = await open_case()
+    s = await step(h, CaseWorkflow.decide_admission, f.admission(), 1)
+    s = await consent(h, ConsentScope.SHARE_WITH_AGENCIES, s.version)
+    measure = f.measure().model_copy(update={"provider": provider("provider-a")})
+    s = await step(h, CaseWorkflow.add_measure, measure, s.version)
+    s = await step(h, CaseWorkflow.respond_to_measure, MeasureAnswer(
+        reason="No places left.", measure_id="M1", accepted=False), s.version,
+        actor=Actor(user_id="a-1", role=Role.NGO, agency="provider-a"))
+    assert (s.measures[0].provider_accepted, s.measures[0].provider_reason) == (
+        False, "No places left.")
+    s = await step(h, CaseWorkflow.change_provider, MeasureProviderChange(
+        reason="Another provider.", measure_id="M1", provider=provider("provider-b")),
+        s.version)
+    s = await settled(h)
+    referrals = [n for n in s.notifications if n.purpose == "measure_referral"]
+    assert [(n.agency_id, n.status) for n in referrals] == [
+        ("provider-a", NotificationStatus.DELIVERED),
+        ("provider-b", NotificationStatus.DELIVERED)]
+    assert [m["to"] for m in mailbox.for_case(s.case_id)] == ["b@test.example"]
+
+    s = await step(h, CaseWorkflow.exit_case, f.exit_decision(), s.version)
+    s = await settled(h)  # exit: every agency told before hears of it once
+    assert sorted(n.agency_id or "" for n in s.notifications if n.purpose == "exit") == [
+        "provider-a", "provider-b"]
+
+
+@pytest.mark.usefixtures("worker")
+async def test_deadline_alerts_reach_the_office_and_its_lead(
+        env: WorkflowEnvironment, open_case: Opener,
+        mailbox: Mailbox) -> None:
+    h = await open_case()
+    s = await h.query(CaseWorkflow.state)
+    due = s.deadlines[0].due_at
+    await env.sleep(due - await env.get_current_time() + timedelta(minutes=1))
+    s = await settled(h)
+    assert [a.kind for a in s.alerts] == [AlertKind.REMINDER, AlertKind.ESCALATION]
+    sent = {m["to"]: m for m in mailbox.for_case(s.case_id)}
+    assert sent["office@test.example"]["purpose"] == "deadline_reminder"
+    assert sent["lead@test.example"]["purpose"] == "deadline_escalation"
+    for m in sent.values():  # internal alerts carry no personal data at all
+        assert f.PERSON.surname not in str(m) and "Maria" not in str(m)
 
 
 async def test_a_worker_killed_during_delivery(

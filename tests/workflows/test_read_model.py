@@ -17,8 +17,8 @@ from infra.temporal import DATA_CONVERTER
 from store.keys import case_keys
 from store.projection import DOCUMENT, ROWS
 from store.tables import CaseDocument, CaseRow
-from tests import factories as f
-from tests.workflows.cases import Opener, settled, step
+from tests.support import factories as f
+from tests.support.workflow import Opener, settled, step
 from worker.main import WORKFLOW_RUNNER, WORKFLOWS, build_worker
 from workflows.case_workflow import CaseWorkflow
 from workflows.state import CaseState

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -22,42 +21,18 @@ import pytest
 import yaml
 
 from infra.binaries import temporal_cli
-from tests import factories as f
-from tests.api.test_cases_api import body
-from tests.api.test_hardening import locked
-from tests.identities import CASEWORKER, OPERATOR, SIGNING_KEY, bearer
-from tests.receivers import Mailbox, WebhookReceiver, free_port
-from tests.test_run_command import wait_ready
+from tests.support import factories as f
+from tests.support.databases import locked
+from tests.support.http import body
+from tests.support.identities import CASEWORKER, OPERATOR, SIGNING_KEY, bearer
+from tests.support.receivers import Mailbox, WebhookReceiver, free_port
+from tests.support.stack import Process, wait_ready
 from workflows.vocabulary import ConsentScope
 
 pytestmark = pytest.mark.faults
 SECRET = "fault-suite-secret"
 POLICE = bearer("pol-1", "police", "police-nbi-trafficking")
 UNAVAILABLE = {"TemporalUnavailable", "AuditUnavailable", "StoreUnavailable"}
-
-
-class Process:
-    def __init__(self, name: str, cmd: list[str], env: dict[str, str], log: Path) -> None:
-        self.name, self.cmd, self.env, self.log = name, cmd, env, log
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        with open(self.log, "ab") as out:
-            self.proc = subprocess.Popen(self.cmd, env=self.env, stdout=out,
-                                         stderr=subprocess.STDOUT, start_new_session=True)
-
-    def kill(self) -> None:
-        assert self.proc is not None
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(10)
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.kill()
 
 
 class Stack:

@@ -12,7 +12,7 @@ import yaml
 from cli.main import app
 from infra.settings import Settings
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = yaml.safe_load((ROOT / "deploy" / "compose.yaml").read_text())
 OURS = {name: svc for name, svc in COMPOSE["services"].items()
         if svc.get("image") == "casework:latest"}

@@ -4,69 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import signal
 import socket
-import subprocess
-import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from temporalio.client import Client
 
 from infra.codec import KeyShredded
-from infra.settings import Settings
-from infra.temporal import DATA_CONVERTER, data_converter
-from store.keys import case_keys
-from tests import factories as f
-from tests.api.test_cases_api import body
-from tests.identities import CASEWORKER, OPERATOR, SIGNING_KEY
-from tests.receivers import free_port
+from tests.support import factories as f
+from tests.support.http import body
+from tests.support.identities import CASEWORKER, OPERATOR
+from tests.support.stack import Stack, casework, history_of, terminate
 
 pytestmark = pytest.mark.e2e
-
-
-class Stack:
-    """One `casework run` process with its own data folder and ports."""
-
-    def __init__(self, data_dir: Path) -> None:
-        self.log = data_dir / "run.log"
-        ports = {"API_PORT": free_port(), "DEV_SERVER_PORT": free_port(),
-                 "DEV_SERVER_UI_PORT": free_port(), "SMTP_PORT": free_port()}
-        self.env = {**os.environ, "CASEWORK_DATA_DIR": str(data_dir), "CASEWORK_LOG_FORMAT": "json",
-                    "CASEWORK_AUTH_SIGNING_KEY": str(SIGNING_KEY),
-                    **{f"CASEWORK_{k}": str(v) for k, v in ports.items()}}
-        self.url = f"http://127.0.0.1:{ports['API_PORT']}"
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        with open(self.log, "ab") as out:
-            self.proc = subprocess.Popen([sys.executable, "-m", "cli", "run"], env=self.env,
-                                         stdout=out, stderr=subprocess.STDOUT)
-        wait_ready(self.url, 120, lambda: self.proc.poll() is None, self.log)
-
-    def stop(self) -> int:
-        assert self.proc is not None
-        self.proc.send_signal(signal.SIGINT)  # what Ctrl-C sends
-        return self.proc.wait(timeout=90)
-
-
-def wait_ready(url: str, seconds: float, alive: Callable[[], bool], log: Path) -> None:
-    """Until the API answers /readyz (Temporal and both databases reachable)."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        assert alive(), log.read_text()[-3000:]
-        try:
-            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.3)
-    raise AssertionError(f"not ready: {log.read_text()[-3000:]}")
 
 
 def post(http: httpx.Client, path: str, payload: Any, version: int) -> dict:
@@ -74,30 +26,6 @@ def post(http: httpx.Client, path: str, payload: Any, version: int) -> dict:
     r = http.post(path, json=data, headers={**CASEWORKER, "If-Match": f'"{version}"'})
     assert r.status_code == 200, r.text
     return r.json()
-
-
-def history_of(stack: Stack, case_id: str) -> tuple[str, Any]:
-    """A case's history as the Temporal server holds it (JSON), and its first payload as the
-    stack's own keys decode it."""
-    async def read() -> tuple[str, Any]:
-        raw = await Client.connect(f"127.0.0.1:{stack.env['CASEWORK_DEV_SERVER_PORT']}",
-                                   data_converter=DATA_CONVERTER)  # no codec: what is stored
-        history = await raw.get_workflow_handle(case_id).fetch_history()
-        started = history.events[0].workflow_execution_started_event_attributes
-        keys = Settings(data_dir=Path(stack.env["CASEWORK_DATA_DIR"]), _env_file=None)
-        (decoded,) = await data_converter(case_keys(keys)).decode(started.input.payloads)
-        return history.to_json(), decoded
-    return asyncio.run(read())
-
-
-async def terminate(stack: Stack, case_id: str) -> None:
-    client = await Client.connect(f"127.0.0.1:{stack.env['CASEWORK_DEV_SERVER_PORT']}")
-    await client.get_workflow_handle(case_id).terminate("closed for the shredding test")
-
-
-def casework(stack: Stack, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "cli", *args], env=stack.env,
-                          capture_output=True, text=True, check=False)
 
 
 def test_run_stop_and_resume(tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ from infra.codec import KeyUnavailable
 from infra.database import migrate
 from infra.settings import Settings
 from store.keys import case_keys
-from tests.identities import SIGNING_KEY
+from tests.support.identities import SIGNING_KEY
 
 
 def embedded(folder: Path) -> Settings:

@@ -16,8 +16,8 @@ from temporalio.api.workflowservice.v1 import (
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 
-from tests import factories as f
-from tests.receivers import eventually
+from tests.support import factories as f
+from tests.support.receivers import eventually
 from workflows.case_workflow import CaseWorkflow
 from workflows.state import CaseState
 from workflows.vocabulary import NotificationStatus
