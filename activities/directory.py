@@ -71,5 +71,6 @@ def load(path: Path) -> Directory:
 
 
 @lru_cache(maxsize=8)
-def _parsed(path: Path, mtime_ns: int, size: int) -> Directory:
+def _parsed(path: Path, _mtime_ns: int, _size: int) -> Directory:
+    # The file's modification time and size are part of the cache key only.
     return Directory.model_validate(yaml.safe_load(path.read_text()))

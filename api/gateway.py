@@ -109,7 +109,7 @@ class CaseGateway:
         meta = StepMeta(actor=actor, expected_version=0,
                         idempotency_key=idempotency_key or str(uuid.uuid4()),
                         fingerprint=fingerprint(case_id, "open_case", referral, actor))
-        async with translate_errors(case_id):
+        async with translate_errors():
             try:
                 handle = await budget.within(self._client.start_workflow(
                     CaseWorkflow.run,
@@ -144,7 +144,7 @@ class CaseGateway:
         meta = StepMeta(actor=actor, expected_version=expected_version,
                         idempotency_key=idempotency_key or str(uuid.uuid4()), fingerprint=fp,
                         access_reason=access_reason)
-        async with translate_errors(case_id, handle):
+        async with translate_errors(handle):
             return await budget.within(handle.execute_update(
                 update, args=[meta, body], id=f"{meta.idempotency_key}:{fp[:16]}",
                 rpc_timeout=budget.rpc_timeout()))
@@ -153,7 +153,7 @@ class CaseGateway:
         """The case state, and for each notification still retrying its attempts so far and
         last error, read from the workflow's pending activities."""
         handle = self._handle(case_id)
-        async with translate_errors(case_id):
+        async with translate_errors():
             state = await budget.within(handle.query(CaseWorkflow.state,
                                                      rpc_timeout=budget.rpc_timeout()))
             described = await budget.within(handle.describe(rpc_timeout=budget.rpc_timeout()))
@@ -170,7 +170,7 @@ class CaseGateway:
         retention), the read model's last copy of it."""
         handle = self._handle(case_id)
         try:
-            async with translate_errors(case_id):
+            async with translate_errors():
                 return await budget.within(handle.query(CaseWorkflow.state,
                                                         rpc_timeout=budget.rpc_timeout()))
         except Problem as problem:
@@ -183,8 +183,8 @@ class CaseGateway:
 
 
 @asynccontextmanager
-async def translate_errors(case_id: str | None,
-                           handle: WorkflowHandle[Any, Any] | None = None) -> AsyncIterator[None]:
+async def translate_errors(handle: WorkflowHandle[Any, Any] | None = None,
+                           ) -> AsyncIterator[None]:
     """Temporal's failures as the API's problems; anything else propagates unchanged."""
     retry = "retry with the same Idempotency-Key"
     try:
@@ -203,7 +203,8 @@ async def translate_errors(case_id: str | None,
         if err.status is RPCStatusCode.NOT_FOUND:
             # An update to a completed run is NOT_FOUND too: tell a closed case from none.
             if handle is not None and await _is_closed(handle):
-                raise Problem(Refusal.CASE_CLOSED, "the case is closed and takes no more steps") from None
+                raise Problem(Refusal.CASE_CLOSED,
+                              "the case is closed and takes no more steps") from None
             raise Problem(Code.CASE_NOT_FOUND, "no case with this id") from None
         if err.status in UNAVAILABLE:
             raise Problem(Code.TEMPORAL_UNAVAILABLE, f"Temporal did not answer in time; {retry}",

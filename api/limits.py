@@ -43,8 +43,8 @@ class RequestLimits:
         raw = scope["headers"]
         if (any(len(name) + len(value) > HEADER_BYTES for name, value in raw)
                 or sum(len(name) + len(value) for name, value in raw) > HEADERS_BYTES):
-            problem = Problem(Code.HEADER_TOO_LARGE, f"a header is over {HEADER_BYTES} bytes, or all "
-                              f"of them over {HEADERS_BYTES}")
+            problem = Problem(Code.HEADER_TOO_LARGE, f"a header is over {HEADER_BYTES} bytes, "
+                              f"or all of them over {HEADERS_BYTES}")
             return await problem_response(Request(scope), problem)(scope, receive, send)
         limit = body_limit(scope["path"])
         length = Headers(scope=scope).get("content-length", "")

@@ -1,4 +1,5 @@
-"""The FastAPI application. Run it with `casework api` (or `uvicorn --factory api.main:create_app`)."""
+"""The FastAPI application. Run it with `casework api`
+(or `uvicorn --factory api.main:create_app`)."""
 
 from __future__ import annotations
 

@@ -122,8 +122,8 @@ async def main(cases: int, concurrency: int, warmup: int) -> None:
         stack.start()
         try:
             # The same keys and database as the stack's processes: the bare client encrypts too.
-            settings = Settings(temporal_address=f"127.0.0.1:{stack.env['CASEWORK_DEV_SERVER_PORT']}",
-                                data_dir=Path(data), _env_file=None)
+            temporal = f"127.0.0.1:{stack.env['CASEWORK_DEV_SERVER_PORT']}"
+            settings = Settings(temporal_address=temporal, data_dir=Path(data), _env_file=None)
             client = await connect(settings, case_keys(settings))
             limits = httpx.Limits(max_connections=concurrency)
             async with httpx.AsyncClient(base_url=stack.url, timeout=60, limits=limits) as http:

@@ -66,7 +66,7 @@ def outbox() -> None:
     folder.mkdir(parents=True, exist_ok=True)
 
     class Keep:
-        async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
+        async def handle_DATA(self, _server: object, _session: object, envelope: object) -> str:
             name = f"{time.time_ns()}.eml"
             (folder / name).write_bytes(envelope.content)  # type: ignore[attr-defined]
             return "250 kept"

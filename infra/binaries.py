@@ -11,7 +11,8 @@ from pathlib import Path
 def _beside_python(name: str) -> Path:
     path = Path(sys.executable).parent / name
     if not path.exists():
-        raise FileNotFoundError(f"{name} not found at {path}: install the project (pip install -e .)")
+        raise FileNotFoundError(f"{name} not found at {path}: "
+                                "install the project (pip install -e .)")
     return path
 
 

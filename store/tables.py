@@ -23,7 +23,7 @@ class UTCDateTime(TypeDecorator[datetime]):
             raise ValueError("naive datetime")
         return value.astimezone(UTC).replace(tzinfo=None) if dialect.name == "sqlite" else value
 
-    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+    def process_result_value(self, value: datetime | None, _dialect: Any) -> datetime | None:
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

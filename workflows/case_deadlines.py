@@ -1,4 +1,5 @@
-"""A case's deadlines: opening them from the rules, settling them, and what their timers raise.
+"""A case's deadlines: opening them from the rules, settling them, the steps that meet, cancel or
+extend one, and what their timers raise.
 
 Pure functions over `CaseState`, like `case_rules`; the workflow sleeps until `next_instant`
 and then calls `raise_due`.
@@ -16,14 +17,15 @@ from workflows.state import (
     Deadline,
     DeadlineEvent,
 )
-from workflows.steps import (
-    Actor,
-    Length,
-)
+from workflows.step_rule import StepContext, StepRejected, find
+from workflows.steps import Actor, DeadlineChange, DeadlineExtension, Length
 from workflows.vocabulary import (
+    Action,
     AlertKind,
+    DeadlineAction,
     DeadlineKind,
     DeadlineStatus,
+    Refusal,
 )
 
 # Kinds whose end is an obligation missed (escalated); the others are periods that simply elapse.
@@ -131,3 +133,34 @@ def raise_due(state: CaseState, now: datetime) -> list[Alert]:
         state.alerts.append(alert)
         alerts.append(alert)
     return alerts
+
+
+
+# The action a settled deadline records.
+DEADLINE_SETTLED = {DeadlineStatus.MET: Action.DEADLINE_MET,
+                    DeadlineStatus.CANCELLED: Action.DEADLINE_CANCELLED}
+
+def _deadline(state: CaseState, deadline_id: str) -> Deadline:
+    found = find(state.deadlines, deadline_id, Refusal.UNKNOWN_DEADLINE, "deadline")
+    if not found.status.unsettled:
+        raise StepRejected(Refusal.INVALID_TRANSITION,
+                           f"deadline '{deadline_id}' is already {found.status}",
+                           deadline_id=deadline_id, deadline_status=str(found.status))
+    return found
+
+def change_deadline(state: CaseState, step: DeadlineChange, ctx: StepContext) -> Action:
+    deadline = _deadline(state, step.deadline_id)
+    status = (DeadlineStatus.MET if step.action is DeadlineAction.MEET
+              else DeadlineStatus.CANCELLED)
+    deadline.status = status
+    deadline.events.append(DeadlineEvent(at=ctx.now, what=str(status), actor=ctx.actor,
+                                         reason=step.reason))
+    return DEADLINE_SETTLED[status]
+
+def extend_deadline(state: CaseState, step: DeadlineExtension, ctx: StepContext) -> Action:
+    deadline = _deadline(state, step.deadline_id)
+    try:
+        extend(deadline, step.extension, ctx.now, ctx.actor, step.reason)
+    except dr.RuleRefusal as err:
+        raise StepRejected(Refusal.RULE_REFUSED, str(err), deadline_id=step.deadline_id) from None
+    return Action.DEADLINE_EXTENDED

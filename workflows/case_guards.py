@@ -15,10 +15,12 @@ from typing import Any
 
 from dateutil.relativedelta import relativedelta
 
+from workflows import case_deadlines as deadlines
 from workflows import case_rules as rules
 from workflows import case_size
-from workflows.case_rules import StepRejected
+from workflows import measure_rules as measures
 from workflows.state import CaseState
+from workflows.step_rule import StepRejected
 from workflows.steps import (
     Actor,
     AdmissionDecision,
@@ -134,7 +136,7 @@ def _reflection(state: CaseState, step: ReflectionPeriodGrant, today: date) -> N
     _before_referral(step.granted_on, "granted_on", state, today)
 
 
-def _extension(state: CaseState, step: DeadlineExtension, today: date) -> None:
+def _extension(_state: CaseState, step: DeadlineExtension, _today: date) -> None:
     if step.extension == Length():
         raise StepRejected(Refusal.INVALID_STEP, "an extension must add some time",
                            field="extension")
@@ -164,10 +166,10 @@ DATES: dict[Callable[..., str], Dates] = {
     rules.decide_admission: _admission, rules.begin_assessment: _assessment_start,
     rules.assess_needs: _assessment, rules.record_criminal_stage: _criminal,
     rules.transition_to_municipality: _transition, rules.exit_case: _exit,
-    rules.grant_reflection_period: _reflection, rules.extend_deadline: _extension,
+    rules.grant_reflection_period: _reflection, deadlines.extend_deadline: _extension,
 }
 WHO: dict[Callable[..., str], Who] = {
-    rules.acknowledge_notification: _acknowledgement, rules.respond_to_measure: _answer,
+    rules.acknowledge_notification: _acknowledgement, measures.respond_to_measure: _answer,
 }
 # Decisions that close a case: never refused for its size.
 CLOSING = frozenset({rules.exit_case, rules.decide_admission})

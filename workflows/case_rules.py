@@ -1,20 +1,19 @@
-"""The lifecycle rules of a case as pure functions over `CaseState`.
+"""The lifecycle rules of a case as pure functions over `CaseState` (see `step_rule`): opening,
+admission, assessment, transition, exit, and what runs alongside from the referral on (consent,
+the criminal process, a reflection period, assignment, notifications). Measures have their rules
+in `measure_rules`, deadlines in `case_deadlines`.
 
-Each step function checks that the step is allowed, then changes the state in place, and returns
-the action name recorded in the case's step list. The workflow runs the same function twice: in
-the update validator on a copy (so an invalid step is refused before it reaches history) and in the
-update handler on the real state. No I/O, clock or randomness here: the time comes from the
-workflow in a `StepContext`.
+Each rule checks that the step is allowed, then changes the state in place, and returns the
+action recorded in the case's step list. The workflow runs the same rule twice, through `take`:
+in the update validator on a copy (so an invalid step is refused before it reaches history) and
+in the update handler on the real state. No I/O, clock or randomness here: the time comes from
+the workflow in a `StepContext`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, TypeVar
-
-from temporalio.exceptions import ApplicationError
+from typing import Any
 
 from workflows import case_deadlines as deadlines
 from workflows import case_size, notify_rules
@@ -25,80 +24,52 @@ from workflows.state import (
     CaseState,
     Consent,
     CriminalRecord,
-    Deadline,
-    DeadlineEvent,
     Exit,
-    Measure,
     Municipality,
     Needs,
     Notification,
     StepRecord,
 )
+from workflows.step_rule import (
+    OPEN_PHASES,
+    Rule,
+    S,
+    StepContext,
+    StepRejected,
+    find,
+    require_phase,
+)
 from workflows.steps import (
-    Actor,
     AdmissionDecision,
     Assessment,
     AssessmentStart,
     ConsentChange,
     CriminalEvent,
-    DeadlineChange,
-    DeadlineExtension,
     ExitDecision,
     Length,
     ManualNotification,
-    MeasureAnswer,
-    MeasureProviderChange,
-    MeasureUpdate,
     MunicipalityTransition,
-    NewMeasure,
     NotificationRef,
     OfficeTransfer,
     Reassignment,
     Referral,
     ReflectionPeriodGrant,
-    Step,
 )
 from workflows.vocabulary import (
     Action,
     ConsentGiver,
     ConsentScope,
     CriminalStage,
-    DeadlineAction,
     DeadlineStatus,
-    MeasureAction,
-    MeasureStatus,
     NotificationStatus,
     Phase,
     Refusal,
     Role,
 )
 
-
-class StepRejected(ApplicationError):
-    """A step that the case's rules refuse. `code` becomes the error type the API maps to HTTP.
-
-    Messages name fields and states, never personal data: they reach logs and clients.
-    """
-
-    def __init__(self, code: str, message: str, **details: Any) -> None:
-        super().__init__(message, details, type=code, non_retryable=True)
-
-
-
 K = dr.DeadlineKind
 
-S = TypeVar("S", bound=Step)
 
-
-@dataclass(frozen=True)
-class StepContext:
-    now: datetime
-    actor: Actor
-
-
-Rule = Callable[[CaseState, S, StepContext], Action]
-
-OPEN_PHASES = (Phase.ADMITTED, Phase.ASSISTANCE, Phase.MUNICIPALITY)
 STAFF = frozenset({Role.CASEWORKER, Role.OFFICE_LEAD, Role.OPERATOR})
 
 # The criminal process moves forward one stage at a time; it may be discontinued before judgment,
@@ -125,23 +96,8 @@ PHASE_AFTER = {Action.REFERRED: Phase.REFERRED, Action.ADMITTED: Phase.ADMITTED,
                Action.NOT_ADMITTED: Phase.NOT_ADMITTED, Action.NEEDS_ASSESSED: Phase.ASSISTANCE,
                Action.TRANSFERRED_TO_MUNICIPALITY: Phase.MUNICIPALITY,
                Action.EXITED: Phase.EXITED}
-# The action each change records.
-MEASURE_CHANGED = {MeasureStatus.STARTED: Action.MEASURE_STARTED,
-                   MeasureStatus.COMPLETED: Action.MEASURE_COMPLETED,
-                   MeasureStatus.CANCELLED: Action.MEASURE_CANCELLED}
 CRIMINAL_STAGE_REACHED = {stage: Action(f"criminal_{stage}") for stage in CriminalStage
                           if stage is not CriminalStage.NONE}
-DEADLINE_SETTLED = {DeadlineStatus.MET: Action.DEADLINE_MET,
-                    DeadlineStatus.CANCELLED: Action.DEADLINE_CANCELLED}
-
-MEASURE_NEXT: dict[MeasureAction, tuple[frozenset[MeasureStatus], MeasureStatus]] = {
-    MeasureAction.START: (frozenset({MeasureStatus.PLANNED}), MeasureStatus.STARTED),
-    MeasureAction.COMPLETE: (frozenset({MeasureStatus.STARTED}), MeasureStatus.COMPLETED),
-    MeasureAction.CANCEL: (
-        frozenset({MeasureStatus.PLANNED, MeasureStatus.STARTED}),
-        MeasureStatus.CANCELLED,
-    ),
-}
 
 
 def record(state: CaseState, action: Action, ctx: StepContext, reason: str) -> None:
@@ -166,19 +122,6 @@ def take(state: CaseState, step: S, rule: Rule[S], ctx: StepContext, *,
     if notify:
         plan(state, action, step, ctx.now)
     return action
-
-
-def _require_phase(state: CaseState, step: str, *allowed: Phase) -> None:
-    if state.phase.closed and state.phase not in allowed:
-        raise StepRejected(Refusal.CASE_CLOSED, f"the case is closed ({state.phase}); no '{step}'",
-                           phase=str(state.phase))
-    if state.phase not in allowed:
-        raise StepRejected(
-            Refusal.INVALID_TRANSITION,
-            f"'{step}' is not allowed in phase '{state.phase}'",
-            phase=str(state.phase),
-            allowed_phases=[str(p) for p in allowed],
-        )
 
 
 def _open_deadline(state: CaseState, kind: dr.DeadlineKind, begins_on: date, ctx: StepContext,
@@ -217,7 +160,7 @@ def check_referral(referral: Referral) -> None:
 def open_case(case_id: str, referral: Referral, ctx: StepContext) -> CaseState:
     """The state of a new case, version 0; the referral step itself is recorded by the caller."""
     check_referral(referral)
-    givers = [ConsentGiver.CLIENT, ConsentGiver.GUARDIAN] if referral.minor else [ConsentGiver.CLIENT]
+    givers = [ConsentGiver.CLIENT] + ([ConsentGiver.GUARDIAN] if referral.minor else [])
     consents = [Consent(scope=ConsentScope.REFERRAL, given_by=giver, given=True, at=ctx.now,
                         recorded_by=ctx.actor.user_id) for giver in givers]
     state = CaseState(
@@ -240,7 +183,7 @@ def open_case(case_id: str, referral: Referral, ctx: StepContext) -> CaseState:
 
 
 def decide_admission(state: CaseState, step: AdmissionDecision, ctx: StepContext) -> Action:
-    _require_phase(state, "admission decision", Phase.REFERRED)
+    require_phase(state, "admission decision", Phase.REFERRED)
     state.admission = Admission(
         admitted=step.admitted,
         decision_maker_id=step.decision_maker_id,
@@ -260,7 +203,7 @@ def decide_admission(state: CaseState, step: AdmissionDecision, ctx: StepContext
 
 
 def begin_assessment(state: CaseState, step: AssessmentStart, ctx: StepContext) -> Action:
-    _require_phase(state, "start of the assessment", Phase.ADMITTED)
+    require_phase(state, "start of the assessment", Phase.ADMITTED)
     if state.assessment_started_on is not None:
         raise StepRejected(Refusal.INVALID_TRANSITION, "the assessment has already started")
     state.assessment_started_on = step.started_on
@@ -269,7 +212,7 @@ def begin_assessment(state: CaseState, step: AssessmentStart, ctx: StepContext) 
 
 
 def assess_needs(state: CaseState, step: Assessment, ctx: StepContext) -> Action:
-    _require_phase(state, "assessment of assistance needs", Phase.ADMITTED)
+    require_phase(state, "assessment of assistance needs", Phase.ADMITTED)
     state.needs = Needs(**step.model_dump(exclude={"reason"}))
     state.phase = Phase.ASSISTANCE
     deadlines.settle(state, [K.ASSESSMENT_START, K.ASSESSMENT_COMPLETION], DeadlineStatus.MET,
@@ -277,33 +220,9 @@ def assess_needs(state: CaseState, step: Assessment, ctx: StepContext) -> Action
     return Action.NEEDS_ASSESSED
 
 
-def add_measure(state: CaseState, step: NewMeasure, ctx: StepContext) -> Action:
-    _require_phase(state, "assistance measure", *OPEN_PHASES)
-    state.measures.append(
-        Measure(id=state.next_measure_id(), type=step.type, provider=step.provider,
-                added_at=ctx.now, changed_at=ctx.now)
-    )
-    return Action.MEASURE_ADDED
-
-
-def change_measure(state: CaseState, step: MeasureUpdate, ctx: StepContext) -> Action:
-    _require_phase(state, f"{step.action} measure", *OPEN_PHASES)
-    measure = _measure(state, step.measure_id)
-    allowed_from, to = MEASURE_NEXT[step.action]
-    if measure.status not in allowed_from:
-        raise StepRejected(
-            Refusal.INVALID_TRANSITION,
-            f"cannot {step.action} measure '{step.measure_id}' in status '{measure.status}'",
-            measure_id=step.measure_id,
-            measure_status=str(measure.status),
-        )
-    measure.status, measure.changed_at = to, ctx.now
-    return MEASURE_CHANGED[to]
-
-
-def record_criminal_stage(state: CaseState, step: CriminalEvent, ctx: StepContext) -> Action:
+def record_criminal_stage(state: CaseState, step: CriminalEvent, _ctx: StepContext) -> Action:
     # Alongside assistance from referral on, whatever the assistance phase.
-    _require_phase(state, "criminal process", Phase.REFERRED, *OPEN_PHASES)
+    require_phase(state, "criminal process", Phase.REFERRED, *OPEN_PHASES)
     current = state.criminal_process.stage
     if step.stage not in CRIMINAL_NEXT[current]:
         raise StepRejected(
@@ -320,7 +239,7 @@ def record_criminal_stage(state: CaseState, step: CriminalEvent, ctx: StepContex
 
 
 def record_consent(state: CaseState, step: ConsentChange, ctx: StepContext) -> Action:
-    _require_phase(state, "consent", Phase.REFERRED, *OPEN_PHASES)
+    require_phase(state, "consent", Phase.REFERRED, *OPEN_PHASES)
     if step.given_by is ConsentGiver.GUARDIAN and not state.minor:
         raise StepRejected(Refusal.INVALID_STEP, "a guardian's consent applies to a minor only",
                            field="given_by")
@@ -332,10 +251,10 @@ def record_consent(state: CaseState, step: ConsentChange, ctx: StepContext) -> A
 
 def transition_to_municipality(state: CaseState, step: MunicipalityTransition,
                                ctx: StepContext) -> Action:
-    _require_phase(state, "transition to the home municipality", Phase.ASSISTANCE)
+    require_phase(state, "transition to the home municipality", Phase.ASSISTANCE)
     if step.handover_on < step.home_municipality_since:
-        raise StepRejected(Refusal.INVALID_STEP, "handover cannot precede the home municipality date",
-                           field="handover_on")
+        raise StepRejected(Refusal.INVALID_STEP, "handover cannot precede the home "
+                           "municipality date", field="handover_on")
     state.municipality = Municipality(**step.model_dump(exclude={"reason"}))
     state.phase = Phase.MUNICIPALITY
     if step.integration_plan_start is not None:
@@ -344,7 +263,7 @@ def transition_to_municipality(state: CaseState, step: MunicipalityTransition,
 
 
 def exit_case(state: CaseState, step: ExitDecision, ctx: StepContext) -> Action:
-    _require_phase(state, "exit", *OPEN_PHASES)
+    require_phase(state, "exit", *OPEN_PHASES)
     state.exit = Exit(ground=step.ground, decision_maker_id=step.decision_maker_id,
                       decided_on=step.decided_on, reasons=step.reason)
     state.phase = Phase.EXITED
@@ -354,51 +273,13 @@ def exit_case(state: CaseState, step: ExitDecision, ctx: StepContext) -> Action:
 
 def grant_reflection_period(state: CaseState, step: ReflectionPeriodGrant,
                             ctx: StepContext) -> Action:
-    _require_phase(state, "reflection period", Phase.REFERRED, *OPEN_PHASES)
+    require_phase(state, "reflection period", Phase.REFERRED, *OPEN_PHASES)
     _open_deadline(state, K.REFLECTION_PERIOD, step.granted_on, ctx, length=step.length)
     return Action.REFLECTION_PERIOD_GRANTED
 
 
-Item = TypeVar("Item", Measure, Deadline, Notification)
-
-
-def _find(items: list[Item], item_id: str, code: str, noun: str) -> Item:
-    found = next((item for item in items if item.id == item_id), None)
-    if found is None:
-        raise StepRejected(code, f"no {noun} '{item_id}' in this case", **{f"{noun}_id": item_id})
-    return found
-
-
-def _deadline(state: CaseState, deadline_id: str) -> Deadline:
-    found = _find(state.deadlines, deadline_id, Refusal.UNKNOWN_DEADLINE, "deadline")
-    if not found.status.unsettled:
-        raise StepRejected(Refusal.INVALID_TRANSITION,
-                           f"deadline '{deadline_id}' is already {found.status}",
-                           deadline_id=deadline_id, deadline_status=str(found.status))
-    return found
-
-
-def change_deadline(state: CaseState, step: DeadlineChange, ctx: StepContext) -> Action:
-    deadline = _deadline(state, step.deadline_id)
-    status = (DeadlineStatus.MET if step.action is DeadlineAction.MEET
-              else DeadlineStatus.CANCELLED)
-    deadline.status = status
-    deadline.events.append(DeadlineEvent(at=ctx.now, what=str(status), actor=ctx.actor,
-                                         reason=step.reason))
-    return DEADLINE_SETTLED[status]
-
-
-def extend_deadline(state: CaseState, step: DeadlineExtension, ctx: StepContext) -> Action:
-    deadline = _deadline(state, step.deadline_id)
-    try:
-        deadlines.extend(deadline, step.extension, ctx.now, ctx.actor, step.reason)
-    except dr.RuleRefusal as err:
-        raise StepRejected(Refusal.RULE_REFUSED, str(err), deadline_id=step.deadline_id) from None
-    return Action.DEADLINE_EXTENDED
-
-
-def reassign(state: CaseState, step: Reassignment, ctx: StepContext) -> Action:
-    _require_phase(state, "reassignment", Phase.REFERRED, *OPEN_PHASES)
+def reassign(state: CaseState, step: Reassignment, _ctx: StepContext) -> Action:
+    require_phase(state, "reassignment", Phase.REFERRED, *OPEN_PHASES)
     if step.caseworker_id == state.assignment.caseworker_id:
         raise StepRejected(Refusal.INVALID_STEP, "the case is already assigned to that caseworker",
                            field="caseworker_id")
@@ -406,16 +287,17 @@ def reassign(state: CaseState, step: Reassignment, ctx: StepContext) -> Action:
     return Action.REASSIGNED
 
 
-def transfer_office(state: CaseState, step: OfficeTransfer, ctx: StepContext) -> Action:
-    _require_phase(state, "office transfer", Phase.REFERRED, *OPEN_PHASES)
+def transfer_office(state: CaseState, step: OfficeTransfer, _ctx: StepContext) -> Action:
+    require_phase(state, "office transfer", Phase.REFERRED, *OPEN_PHASES)
     if step.office == state.assignment.office:
-        raise StepRejected(Refusal.INVALID_STEP, "the case is already at that office", field="office")
+        raise StepRejected(Refusal.INVALID_STEP, "the case is already at that office",
+                           field="office")
     state.assignment = Assignment(office=step.office, caseworker_id=step.caseworker_id)
     return Action.TRANSFERRED_OFFICE
 
 
 def _notification(state: CaseState, notification_id: str) -> Notification:
-    return _find(state.notifications, notification_id, Refusal.UNKNOWN_NOTIFICATION, "notification")
+    return find(state.notifications, notification_id, Refusal.UNKNOWN_NOTIFICATION, "notification")
 
 
 def acknowledge_notification(state: CaseState, step: NotificationRef, ctx: StepContext) -> Action:
@@ -441,14 +323,14 @@ def resend_notification(state: CaseState, step: NotificationRef, ctx: StepContex
                            notification_id=n.id, notification_status=str(n.status))
     if n.legal_basis is None and not (
             n.consent and notify_rules.consent_in_force(state, n.consent)):
-        raise StepRejected(Refusal.CONSENT_MISSING, f"no consent in force for notification '{n.id}'",
-                           notification_id=n.id)
+        raise StepRejected(Refusal.CONSENT_MISSING,
+                           f"no consent in force for notification '{n.id}'", notification_id=n.id)
     n.status, n.changed_at, n.last_error = NotificationStatus.PENDING, ctx.now, None
     return Action.NOTIFICATION_RESENT
 
 
-def notify_by_hand(state: CaseState, step: ManualNotification, ctx: StepContext) -> Action:
-    _require_phase(state, "notification", Phase.REFERRED, *OPEN_PHASES)
+def notify_by_hand(state: CaseState, step: ManualNotification, _ctx: StepContext) -> Action:
+    require_phase(state, "notification", Phase.REFERRED, *OPEN_PHASES)
     if step.legal_basis is None and not notify_rules.consent_in_force(
             state, ConsentScope.SHARE_WITH_AGENCIES):
         raise StepRejected(Refusal.CONSENT_MISSING, "no consent to share with agencies: give the "
@@ -456,27 +338,3 @@ def notify_by_hand(state: CaseState, step: ManualNotification, ctx: StepContext)
     return Action.NOTIFIED_BY_HAND
 
 
-def _measure(state: CaseState, measure_id: str) -> Measure:
-    return _find(state.measures, measure_id, Refusal.UNKNOWN_MEASURE, "measure")
-
-
-def respond_to_measure(state: CaseState, step: MeasureAnswer, ctx: StepContext) -> Action:
-    _require_phase(state, "answer to a measure referral", *OPEN_PHASES)
-    measure = _measure(state, step.measure_id)
-    if measure.status is not MeasureStatus.PLANNED or measure.provider_accepted is not None:
-        raise StepRejected(Refusal.INVALID_TRANSITION, f"measure '{measure.id}' is not awaiting an "
-                           "answer", measure_id=measure.id)
-    measure.provider_accepted, measure.provider_reason = step.accepted, step.reason
-    measure.changed_at = ctx.now
-    return Action.MEASURE_ACCEPTED if step.accepted else Action.MEASURE_DECLINED
-
-
-def change_provider(state: CaseState, step: MeasureProviderChange, ctx: StepContext) -> Action:
-    _require_phase(state, "change of provider", *OPEN_PHASES)
-    measure = _measure(state, step.measure_id)
-    if measure.status is not MeasureStatus.PLANNED:
-        raise StepRejected(Refusal.INVALID_TRANSITION, f"measure '{measure.id}' is {measure.status}",
-                           measure_id=measure.id)
-    measure.provider, measure.changed_at = step.provider, ctx.now
-    measure.provider_accepted = measure.provider_reason = None
-    return Action.PROVIDER_CHANGED

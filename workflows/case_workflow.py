@@ -22,8 +22,8 @@ with workflow.unsafe.imports_passed_through():
     from workflows import case_deadlines as deadlines
     from workflows import case_guards as guards
     from workflows import case_rules as rules
+    from workflows import measure_rules as measures
     from workflows import notify_rules
-    from workflows.case_rules import Rule, StepContext, StepRejected
     from workflows.deadline_rules import helsinki_date
     from workflows.delivery import Deliveries
     from workflows.patches import Patches
@@ -40,6 +40,7 @@ with workflow.unsafe.imports_passed_through():
         CASE_REFERRED_AT,
     )
     from workflows.state import Carried, CaseInput, CaseState
+    from workflows.step_rule import Rule, StepContext, StepRejected
     from workflows.steps import (
         AdmissionDecision,
         Assessment,
@@ -150,19 +151,19 @@ class CaseWorkflow:
 
     @workflow.update
     def add_measure(self, meta: StepMeta, step: NewMeasure) -> CaseState:
-        return self._apply(meta, step, rules.add_measure)
+        return self._apply(meta, step, measures.add_measure)
 
     @add_measure.validator
     def _check_add_measure(self, meta: StepMeta, step: NewMeasure) -> None:
-        self._check(meta, step, rules.add_measure)
+        self._check(meta, step, measures.add_measure)
 
     @workflow.update
     def change_measure(self, meta: StepMeta, step: MeasureUpdate) -> CaseState:
-        return self._apply(meta, step, rules.change_measure)
+        return self._apply(meta, step, measures.change_measure)
 
     @change_measure.validator
     def _check_change_measure(self, meta: StepMeta, step: MeasureUpdate) -> None:
-        self._check(meta, step, rules.change_measure)
+        self._check(meta, step, measures.change_measure)
 
     @workflow.update
     def record_criminal_stage(self, meta: StepMeta, step: CriminalEvent) -> CaseState:
@@ -231,19 +232,19 @@ class CaseWorkflow:
 
     @workflow.update
     def change_deadline(self, meta: StepMeta, step: DeadlineChange) -> CaseState:
-        return self._apply(meta, step, rules.change_deadline)
+        return self._apply(meta, step, deadlines.change_deadline)
 
     @change_deadline.validator
     def _check_change_deadline(self, meta: StepMeta, step: DeadlineChange) -> None:
-        self._check(meta, step, rules.change_deadline)
+        self._check(meta, step, deadlines.change_deadline)
 
     @workflow.update
     def extend_deadline(self, meta: StepMeta, step: DeadlineExtension) -> CaseState:
-        return self._apply(meta, step, rules.extend_deadline)
+        return self._apply(meta, step, deadlines.extend_deadline)
 
     @extend_deadline.validator
     def _check_extend_deadline(self, meta: StepMeta, step: DeadlineExtension) -> None:
-        self._check(meta, step, rules.extend_deadline)
+        self._check(meta, step, deadlines.extend_deadline)
 
     @workflow.update
     def acknowledge_notification(self, meta: StepMeta, step: NotificationRef) -> CaseState:
@@ -271,19 +272,19 @@ class CaseWorkflow:
 
     @workflow.update
     def respond_to_measure(self, meta: StepMeta, step: MeasureAnswer) -> CaseState:
-        return self._apply(meta, step, rules.respond_to_measure)
+        return self._apply(meta, step, measures.respond_to_measure)
 
     @respond_to_measure.validator
     def _check_respond(self, meta: StepMeta, step: MeasureAnswer) -> None:
-        self._check(meta, step, rules.respond_to_measure)
+        self._check(meta, step, measures.respond_to_measure)
 
     @workflow.update
     def change_provider(self, meta: StepMeta, step: MeasureProviderChange) -> CaseState:
-        return self._apply(meta, step, rules.change_provider)
+        return self._apply(meta, step, measures.change_provider)
 
     @change_provider.validator
     def _check_change_provider(self, meta: StepMeta, step: MeasureProviderChange) -> None:
-        self._check(meta, step, rules.change_provider)
+        self._check(meta, step, measures.change_provider)
 
     # --- the machinery every step shares --------------------------------------------------
 

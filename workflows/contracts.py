@@ -7,7 +7,7 @@ is never run: calling it means the worker lacks the implementation.
 
 from __future__ import annotations
 
-from typing import Any, NoReturn
+from typing import Any
 
 from pydantic import BaseModel
 from temporalio import activity
@@ -33,23 +33,22 @@ class Delivered(BaseModel):
     channels: list[str]
 
 
-def _contract() -> NoReturn:
-    raise NotImplementedError("a contract: the worker registers the implementation")
+CONTRACT = "a contract: the worker registers the implementation"
 
 
 @activity.defn(name="resolve_agencies")
 async def resolve_agencies(selector: Selector) -> list[str]:
     """The directory's agencies that a selector names (`activities.notifications`)."""
-    _contract()
+    raise NotImplementedError(CONTRACT)
 
 
 @activity.defn(name="deliver")
 async def deliver(delivery: Delivery) -> Delivered:
     """Deliver a notification over its agency's channels (`activities.notifications`)."""
-    _contract()
+    raise NotImplementedError(CONTRACT)
 
 
 @activity.defn(name="project_case")
 async def project_case(state: CaseState) -> bool:
     """Write the case's read-model rows and archive (`activities.read_model`)."""
-    _contract()
+    raise NotImplementedError(CONTRACT)

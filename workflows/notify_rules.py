@@ -10,8 +10,8 @@ know whom it is about.
 | referral of a minor | child protection of the office | Child Welfare Act § 25 | the child |
 | admission decision | the referrer | its referral | its reference, admitted yes/no |
 | consent to contact the police | police of the office | that consent | the person, exploitation |
-| assessment with the reception centre | reception centre of the office | consent to share | the person, needs |
-| measure added / provider changed | the providing agency | consent to share | the person, the measure |
+| joint assessment | reception centre of the office | consent to share | the person, needs |
+| measure added / provider changed | the providing agency | consent to share | person, the measure |
 | transition | social services of the home municipality | consent to share | handover summary |
 | exit | every agency notified before | as before | case id, exit date |
 | deadline reminder / review | the office | internal | case id, deadline |
@@ -86,7 +86,7 @@ def _office(state: CaseState) -> str:
     return str(state.assignment.office)
 
 
-def _minor_referred(state: CaseState, step: Any) -> list[Planned]:
+def _minor_referred(state: CaseState, _step: Any) -> list[Planned]:
     if not state.minor:
         return []
     office = _office(state)
@@ -97,7 +97,7 @@ def _minor_referred(state: CaseState, step: Any) -> list[Planned]:
                              "exploitation": [str(e) for e in state.exploitation]})]
 
 
-def _referral_outcome(state: CaseState, step: Any) -> list[Planned]:
+def _referral_outcome(state: CaseState, _step: Any) -> list[Planned]:
     if not state.referrer.agency_id:
         return []
     return [Planned("referral_outcome", Selector(agency_id=state.referrer.agency_id),
@@ -116,7 +116,7 @@ def _police_contact(state: CaseState, step: Any) -> list[Planned]:
                              "exploitation": [str(e) for e in state.exploitation]})]
 
 
-def _joint_assessment(state: CaseState, step: Any) -> list[Planned]:
+def _joint_assessment(state: CaseState, _step: Any) -> list[Planned]:
     if not (state.needs and AgencyType.RECEPTION_CENTRE in state.needs.agencies):
         return []
     return [Planned("joint_assessment",
@@ -140,7 +140,7 @@ def _measure_referral(state: CaseState, step: Any) -> list[Planned]:
                                             "person": _person(state.person)})]
 
 
-def _handover(state: CaseState, step: Any) -> list[Planned]:
+def _handover(state: CaseState, _step: Any) -> list[Planned]:
     if not state.municipality:
         return []
     return [Planned(
@@ -155,7 +155,7 @@ def _handover(state: CaseState, step: Any) -> list[Planned]:
                  if state.needs else None})]
 
 
-def _exit(state: CaseState, step: Any) -> list[Planned]:
+def _exit(state: CaseState, _step: Any) -> list[Planned]:
     """Each agency told before, once, on the basis it was first told on."""
     if not state.exit:
         return []

@@ -76,7 +76,7 @@ async def case_timeline(case_id: str, reader: ReaderDep, gateway: Gateway,
     gateway.check_id(case_id)
     if reader.actor.role is not Role.AUDITOR:  # an office lead: the office's cases
         await reader.whole(await gateway.get(case_id))
-    async with translate_errors(case_id):
+    async with translate_errors():
         runs = await budget.within(history.case_runs(client, engine, case_id))
     audited = await read(audit.entries_for, audit_engine, case_id)
     if not runs and not audited:

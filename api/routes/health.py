@@ -22,7 +22,7 @@ async def healthz() -> dict[str, str]:
 @router.get("/readyz", summary="Temporal, the read model and the audit log are reachable")
 async def readyz(temporal: TemporalDep, engine: EngineDep,
                  audit_engine: AuditEngineDep) -> dict[str, str]:
-    async with translate_errors(None):
+    async with translate_errors():
         await budget.within(temporal.service_client.check_health(timeout=budget.rpc_timeout()))
     for database in dict.fromkeys((engine, audit_engine)):
         await read(_ping, database)

@@ -22,6 +22,7 @@ from workflows.state import (
     Notification,
     Selector,
 )
+from workflows.step_rule import StepContext
 from workflows.steps import (
     Provider,
     Referrer,
@@ -45,7 +46,7 @@ def case(*, consents: dict[ConsentScope, list[bool]] | None = None,
     referral = f.referral(referrer=Referrer(agency_type=AgencyType.POLICE,
                                             organisation="Helsinki police",
                                             agency_id="police-helsinki"))
-    state = rules.open_case("case-" + "s" * 20, referral, rules.StepContext(NOW, f.CASEWORKER))
+    state = rules.open_case("case-" + "s" * 20, referral, StepContext(NOW, f.CASEWORKER))
     for scope, answers in (consents or {}).items():
         state.consents += [Consent(scope=scope, given_by=ConsentGiver.CLIENT, given=given, at=NOW,
                                    recorded_by="cw-anna") for given in answers]

@@ -42,7 +42,8 @@ def signed(payload: dict[str, Any], key: Any = None, kid: str | None = None,
            algorithm: str = "ES256") -> dict[str, str]:
     key = key or signing_key(KEYED)
     kid = kid or key_id(signing_key(KEYED).public_key())
-    return {"Authorization": f"Bearer {jwt.encode(payload, key, algorithm=algorithm, headers={'kid': kid})}"}
+    token = jwt.encode(payload, key, algorithm=algorithm, headers={"kid": kid})
+    return {"Authorization": f"Bearer {token}"}
 
 
 OTHER_KEY = ec.generate_private_key(ec.SECP256R1())

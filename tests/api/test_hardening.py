@@ -172,7 +172,7 @@ async def test_an_instant_out_of_range_or_without_offset_is_422(http: httpx.Asyn
 
 
 async def test_an_unexpected_error_is_a_500_problem_not_a_dropped_connection() -> None:
-    async def broken(scope: Scope, receive: Receive, send: Send) -> None:
+    async def broken(_scope: Scope, _receive: Receive, _send: Send) -> None:
         raise RuntimeError("a bug")
 
     transport = httpx.ASGITransport(app=CatchAll(broken), raise_app_exceptions=True)
@@ -184,7 +184,7 @@ async def test_an_unexpected_error_is_a_500_problem_not_a_dropped_connection() -
 
 
 async def test_a_locked_read_model_is_a_quick_503_and_nothing_is_half_done(
-        http: httpx.AsyncClient, settings: Settings, temporal: Client) -> None:
+        http: httpx.AsyncClient, settings: Settings) -> None:
     headers = {**CASEWORKER, "Idempotency-Key": "referral-during-lock"}
     with locked(settings.database):  # a new case's data key cannot be stored
         started = time.monotonic()
@@ -250,7 +250,7 @@ async def test_a_codec_read_lands_in_the_case_access_log(http: httpx.AsyncClient
 
 
 async def test_concurrent_requests_with_odd_request_ids_form_one_chain(
-        http: httpx.AsyncClient, settings: Settings) -> None:
+        http: httpx.AsyncClient) -> None:
     """Many requests at once, unauthenticated ones with odd request ids among them: every one
     is answered, each with its own entry in one intact chain (the entry a batch cannot take
     is `tests/store/test_audit.py`'s)."""

@@ -71,7 +71,8 @@ async def test_altered_or_moved_ciphertext_does_not_open(database_url: str) -> N
     keys = master("k1")
     codec = codec_for(database_url, keys)
     (sealed,) = await codec.encode(PLAIN)
-    flipped = Payload(metadata=sealed.metadata, data=sealed.data[:-1] + bytes([sealed.data[-1] ^ 1]))
+    flipped = Payload(metadata=sealed.metadata,
+                      data=sealed.data[:-1] + bytes([sealed.data[-1] ^ 1]))
     with pytest.raises(InvalidTag):
         await codec.decode([flipped])
     await codec_for(database_url, keys, "case-bbbbbbbbbbbbbbbbbbbb").encode(PLAIN)

@@ -7,8 +7,8 @@ from typing import Any
 
 from tests.support import factories as f
 from workflows import case_rules as rules
-from workflows.case_rules import Rule, StepContext
 from workflows.state import CaseState, Notification
+from workflows.step_rule import Rule, StepContext
 from workflows.steps import Actor, Step
 from workflows.vocabulary import Action, Phase
 

@@ -214,7 +214,7 @@ async def test_the_worker_killed_in_a_burst_costs_seconds_and_loses_nothing(
 
 
 async def test_an_agency_down_for_a_while_is_told_once_it_is_back(
-        stack: Stack, http: httpx.AsyncClient, receiver: WebhookReceiver) -> None:
+        http: httpx.AsyncClient, receiver: WebhookReceiver) -> None:
     client = Client(http)
     receiver.mode = "down"
     case = await a_case_told_to_the_police(client)

@@ -12,9 +12,11 @@ import pytest
 
 from tests.support import factories as f
 from tests.support.states import TODAY, in_phase, referred, take
+from workflows import case_deadlines as deadlines
 from workflows import case_rules as rules
-from workflows.case_rules import Rule, StepRejected
+from workflows import measure_rules as measures
 from workflows.state import CaseState
+from workflows.step_rule import Rule, StepRejected
 from workflows.steps import (
     AssessmentStart,
     DeadlineChange,
@@ -43,7 +45,7 @@ STEPS: dict[str, tuple[Rule[Any], Step]] = {
     "start of the assessment": (rules.begin_assessment,
                                 AssessmentStart(reason="Met the client.", started_on=TODAY)),
     "assessment of needs": (rules.assess_needs, f.assessment()),
-    "assistance measure": (rules.add_measure, f.measure()),
+    "assistance measure": (measures.add_measure, f.measure()),
     "criminal process": (rules.record_criminal_stage, f.criminal(CriminalStage.REPORTED)),
     "consent": (rules.record_consent, f.consent()),
     "reflection period": (rules.grant_reflection_period, ReflectionPeriodGrant(
@@ -161,20 +163,20 @@ MEASURES = [
 def test_a_measure_moves_from_planned_to_started_to_completed_or_cancelled(
         before: list[MeasureAction], action: MeasureAction, becomes: MeasureStatus | None) -> None:
     state = in_phase(Phase.ASSISTANCE)
-    take(state, rules.add_measure, f.measure())
+    take(state, measures.add_measure, f.measure())
     for earlier in before:
-        take(state, rules.change_measure, f.measure_update("M1", earlier))
+        take(state, measures.change_measure, f.measure_update("M1", earlier))
     if becomes is None:
-        assert refused(state, rules.change_measure,
+        assert refused(state, measures.change_measure,
                        f.measure_update("M1", action)).type == "InvalidTransition"
     else:
-        take(state, rules.change_measure, f.measure_update("M1", action))
+        take(state, measures.change_measure, f.measure_update("M1", action))
         assert state.measures[0].status is becomes
 
 
 def with_measure(provider: Provider | None = None) -> CaseState:
     state = in_phase(Phase.ASSISTANCE)
-    take(state, rules.add_measure, f.measure().model_copy(
+    take(state, measures.add_measure, f.measure().model_copy(
         update={"provider": provider or f.measure().provider}))
     return state
 
@@ -200,21 +202,21 @@ REFUSALS: list[tuple[str, Any, tuple[Rule[Any], Step], str]] = [
     ("an assessment started twice", lambda: _started(in_phase(Phase.ADMITTED)),
      STEPS["start of the assessment"], "InvalidTransition"),
     ("a change of an unknown measure", lambda: in_phase(Phase.ASSISTANCE),
-     (rules.change_measure, f.measure_update("M9", MeasureAction.START)), "UnknownMeasure"),
+     (measures.change_measure, f.measure_update("M9", MeasureAction.START)), "UnknownMeasure"),
     ("a second answer to a measure", lambda: _answered(with_measure(VSF)),
-     (rules.respond_to_measure, ANSWER), "InvalidTransition"),
+     (measures.respond_to_measure, ANSWER), "InvalidTransition"),
     ("another provider for a started measure",
      lambda: _started_measure(with_measure()),
-     (rules.change_provider, MeasureProviderChange(reason="Moved.", measure_id="M1",
+     (measures.change_provider, MeasureProviderChange(reason="Moved.", measure_id="M1",
                                                    provider=VSF)), "InvalidTransition"),
     ("an unknown deadline met", referred,
-     (rules.change_deadline, DeadlineChange(reason="Done.", deadline_id="D9",
+     (deadlines.change_deadline, DeadlineChange(reason="Done.", deadline_id="D9",
                                             action=DeadlineAction.MEET)), "UnknownDeadline"),
     ("a deadline met twice", lambda: in_phase(Phase.ADMITTED),  # D1, the decision, was met
-     (rules.change_deadline, DeadlineChange(reason="Done.", deadline_id="D1",
+     (deadlines.change_deadline, DeadlineChange(reason="Done.", deadline_id="D1",
                                             action=DeadlineAction.MEET)), "InvalidTransition"),
     ("a settled deadline extended", lambda: in_phase(Phase.ADMITTED),
-     (rules.extend_deadline, DeadlineExtension(reason="More time.", deadline_id="D1",
+     (deadlines.extend_deadline, DeadlineExtension(reason="More time.", deadline_id="D1",
                                                extension=Length(days=10))), "InvalidTransition"),
     ("an unknown notification acknowledged", referred,
      (rules.acknowledge_notification, NotificationRef(reason="Got it.", notification_id="N9")),
@@ -231,12 +233,12 @@ def _started(state: CaseState) -> CaseState:
 
 
 def _answered(state: CaseState) -> CaseState:
-    take(state, rules.respond_to_measure, ANSWER)
+    take(state, measures.respond_to_measure, ANSWER)
     return state
 
 
 def _started_measure(state: CaseState) -> CaseState:
-    take(state, rules.change_measure, f.measure_update("M1", MeasureAction.START))
+    take(state, measures.change_measure, f.measure_update("M1", MeasureAction.START))
     return state
 
 

@@ -11,12 +11,13 @@ from tests.support import factories as f
 from workflows import case_guards as guards
 from workflows import case_rules as rules
 from workflows import case_size
+from workflows import measure_rules as measures
 from workflows import notify_rules as notify
-from workflows.case_rules import StepContext, StepRejected
 from workflows.state import (
     CaseState,
     Exit,
 )
+from workflows.step_rule import StepContext, StepRejected
 from workflows.steps import Provider
 from workflows.vocabulary import (
     ConsentGiver,
@@ -48,9 +49,9 @@ def settle_all(state: CaseState) -> None:
 def test_settled_records_beyond_the_newest_leave_and_ids_go_on_counting() -> None:
     state = admitted()
     for n in range(1, 31):
-        take(state, f.measure(), rules.add_measure)
-        take(state, f.measure_update(f"M{n}", MeasureAction.CANCEL), rules.change_measure)
-    take(state, f.measure(), rules.add_measure)  # M31, open
+        take(state, f.measure(), measures.add_measure)
+        take(state, f.measure_update(f"M{n}", MeasureAction.CANCEL), measures.change_measure)
+    take(state, f.measure(), measures.add_measure)  # M31, open
     before = state.model_copy(deep=True)
     settle_all(state)
 
@@ -71,7 +72,7 @@ def test_a_record_that_changed_after_it_was_chosen_stays() -> None:
     state = admitted()
     for _ in range(20):  # measures referred to a provider without consent: withheld
         take(state, f.measure().model_copy(update={"provider": Provider(
-            agency_type="ngo", organisation="VSF", agency_id="vsf")}), rules.add_measure)
+            agency_type="ngo", organisation="VSF", agency_id="vsf")}), measures.add_measure)
     assert {n.status for n in state.notifications} == {NotificationStatus.WITHHELD}
     # The newest five can be sent once consent is given; of the fifteen older (lapsed) ones
     # the newest ten stay.
@@ -107,7 +108,7 @@ def test_agencies_told_are_remembered_when_their_notifications_leave() -> None:
     take(state, f.consent(ConsentScope.SHARE_WITH_AGENCIES), rules.record_consent)
     for _ in range(12):  # referrals of measures to Victim Support Finland, acknowledged
         take(state, f.measure().model_copy(update={"provider": Provider(
-            agency_type="ngo", organisation="VSF", agency_id="vsf")}), rules.add_measure)
+            agency_type="ngo", organisation="VSF", agency_id="vsf")}), measures.add_measure)
         n = state.notifications[-1]
         n.status, n.agency_id = NotificationStatus.ACKNOWLEDGED, "vsf"
     settle_all(state)
@@ -144,14 +145,14 @@ def test_a_step_that_would_outgrow_the_budget_is_refused_but_an_exit_is_not() ->
     state = admitted()
     reason = "ä" * 4000  # the longest reason there is
     while case_size.size(state) < case_size.BUDGET - 60_000:
-        take(state, f.measure().model_copy(update={"reason": reason}), rules.add_measure)
-        take(state, rules_answer(state.measures[-1].id, reason), rules.respond_to_measure)
+        take(state, f.measure().model_copy(update={"reason": reason}), measures.add_measure)
+        take(state, rules_answer(state.measures[-1].id, reason), measures.respond_to_measure)
     after = state.model_copy(deep=True)
     for _ in range(20):
-        take(after, f.measure().model_copy(update={"reason": reason}), rules.add_measure)
-        take(after, rules_answer(after.measures[-1].id, reason), rules.respond_to_measure)
+        take(after, f.measure().model_copy(update={"reason": reason}), measures.add_measure)
+        take(after, rules_answer(after.measures[-1].id, reason), measures.respond_to_measure)
     with pytest.raises(StepRejected) as caught:
-        guards.fits(after, rules.add_measure)
+        guards.fits(after, measures.add_measure)
     assert caught.value.type == "CaseLimitReached" and "KiB" in caught.value.message
     guards.fits(after, rules.exit_case)  # closing is never refused for size
     assert all(m.status is MeasureStatus.PLANNED for m in after.measures)  # all open work
@@ -168,11 +169,11 @@ def test_the_state_of_a_long_case_stays_small() -> None:
     state, sizes = admitted(), []
     for day in range(700):
         at = NOW + timedelta(days=day)
-        take(state, f.measure(), rules.add_measure, at)
+        take(state, f.measure(), measures.add_measure, at)
         take(state, f.measure_update(state.measures[-1].id, MeasureAction.START),
-             rules.change_measure, at)
+             measures.change_measure, at)
         take(state, f.measure_update(state.measures[-1].id, MeasureAction.COMPLETE),
-             rules.change_measure, at)
+             measures.change_measure, at)
         take(state, f.consent(given=day % 2 == 0), rules.record_consent, at)
         for n in state.notifications:  # delivered, and the police acknowledge
             if n.status is NotificationStatus.PENDING:

@@ -10,9 +10,11 @@ import pytest
 
 from tests.support import factories as f
 from tests.support.states import NOW, TODAY, admitted, referred
+from workflows import case_deadlines as deadlines
 from workflows import case_guards as guards
 from workflows import case_rules as rules
-from workflows.case_rules import StepContext, StepRejected
+from workflows import measure_rules as measures
+from workflows.step_rule import StepContext, StepRejected
 from workflows.steps import (
     Actor,
     DeadlineExtension,
@@ -68,17 +70,17 @@ def test_only_the_provider_answers_its_measure_and_only_the_notified_agency_ackn
                StepContext(NOW, f.CASEWORKER), notify=True)
     rules.take(state, f.measure().model_copy(update={"provider": Provider(
         agency_type="ngo", organisation="Victim Support Finland", agency_id="vsf")}),
-        rules.add_measure, StepContext(NOW, f.CASEWORKER), notify=True)
+        measures.add_measure, StepContext(NOW, f.CASEWORKER), notify=True)
     answer = MeasureAnswer(reason="We take it.", measure_id="M1", accepted=True)
     vsf = Actor(user_id="ngo-1", role=Role.NGO, agency="vsf")
-    guards.authorize(state, meta(vsf), rules.respond_to_measure, answer)
-    guards.authorize(state, meta(f.CASEWORKER), rules.respond_to_measure, answer)  # staff record
+    guards.authorize(state, meta(vsf), measures.respond_to_measure, answer)
+    guards.authorize(state, meta(f.CASEWORKER), measures.respond_to_measure, answer)  # staff record
     for other in (Actor(user_id="bg-1", role=Role.BORDER_GUARD, agency="border-guard"),
                   Actor(user_id="ngo-2", role=Role.NGO)):  # another agency; none named
-        err = refused(guards.authorize, state, meta(other), rules.respond_to_measure, answer)
+        err = refused(guards.authorize, state, meta(other), measures.respond_to_measure, answer)
         assert err.type == "Forbidden"
     missing = answer.model_copy(update={"measure_id": "M9"})  # no telling what exists
-    assert refused(guards.authorize, state, meta(vsf), rules.respond_to_measure,
+    assert refused(guards.authorize, state, meta(vsf), measures.respond_to_measure,
                    missing).type == "Forbidden"
     ack = NotificationRef(reason="Got it.", notification_id="N1")  # the referral to vsf
     guards.authorize(state, meta(vsf), rules.acknowledge_notification, ack)
@@ -118,7 +120,7 @@ DATES = [
     ("reflection period granted in 2020", rules.grant_reflection_period,
      ReflectionPeriodGrant(reason="x", granted_on=date(2020, 1, 1), length=Length(days=30),
                            granted_by="police"), referred, "granted_on"),
-    ("an extension of nothing", rules.extend_deadline,
+    ("an extension of nothing", deadlines.extend_deadline,
      DeadlineExtension(reason="x", deadline_id="D1", extension=Length()), admitted, "extension"),
 ]
 

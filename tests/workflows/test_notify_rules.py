@@ -12,9 +12,10 @@ import pytest
 from tests.support import factories as f
 from tests.support.states import NOW, in_phase, notified, referred, take
 from workflows import case_rules as rules
+from workflows import measure_rules as measures
 from workflows import notify_rules
-from workflows.case_rules import Rule
 from workflows.state import Alert, CaseState, Notification, Selector
+from workflows.step_rule import Rule
 from workflows.steps import Provider, Referrer, Step
 from workflows.vocabulary import (
     Action,
@@ -86,15 +87,15 @@ MATRIX: list[tuple[str, Any, tuple[Rule[Any], Step], list[tuple[Any, ...]]]] = [
     ("assessment without the reception centre", lambda: in_phase(Phase.ADMITTED),
      (rules.assess_needs, f.assessment().model_copy(update={"agencies": []})), []),
     ("a measure: its provider is asked", in_phase_sharing(Phase.ASSISTANCE),
-     (rules.add_measure, measure(PROVIDER)),
+     (measures.add_measure, measure(PROVIDER)),
      [("measure_referral", Selector(agency_id="vsf"), SHARE, PENDING,
        {"case_id", "measure_id", "measure", "person"})]),
     ("a measure, no consent to share: withheld", lambda: in_phase(Phase.ASSISTANCE),
-     (rules.add_measure, measure(PROVIDER)),
+     (measures.add_measure, measure(PROVIDER)),
      [("measure_referral", Selector(agency_id="vsf"), SHARE, WITHHELD,
        {"case_id", "measure_id", "measure", "person"})]),
     ("a measure by a provider outside the directory", in_phase_sharing(Phase.ASSISTANCE),
-     (rules.add_measure, measure(None)), []),
+     (measures.add_measure, measure(None)), []),
     ("transition: social services of the home municipality",
      in_phase_sharing(Phase.ASSISTANCE), (rules.transition_to_municipality, f.transition()),
      [("handover", Selector(agency_type=AgencyType.SOCIAL_SERVICES, municipality="Tampere"),

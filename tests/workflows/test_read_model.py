@@ -87,13 +87,14 @@ def test_settled_records_are_archived_even_by_a_projection_older_than_the_rows(
     from store.projection import project
     from store.tables import CaseRecord
     from workflows import case_rules as rules
+    from workflows.step_rule import StepContext
     from workflows.vocabulary import Action
 
     engine, keys = engine_for(settings.database), case_keys(settings)
     now = datetime.now(UTC)
-    state = rules.open_case("case-" + "r" * 20, f.referral(), rules.StepContext(now, f.CASEWORKER))
+    state = rules.open_case("case-" + "r" * 20, f.referral(), StepContext(now, f.CASEWORKER))
     for n in range(12):
-        rules.record(state, Action.REASSIGNED, rules.StepContext(now, f.CASEWORKER), f"x{n}")
+        rules.record(state, Action.REASSIGNED, StepContext(now, f.CASEWORKER), f"x{n}")
     ahead = state.model_copy(update={"revision": 99, "steps": state.steps[:1]})
     assert project(engine, keys, ahead)
     older = state.model_copy(update={"revision": 3})

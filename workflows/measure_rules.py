@@ -1,0 +1,74 @@
+"""The rules of a case's assistance measures: added while the client is assisted, then started,
+completed or cancelled; the provider asked, answering, and replaced by another."""
+
+from __future__ import annotations
+
+from workflows.state import CaseState, Measure
+from workflows.step_rule import OPEN_PHASES, StepContext, StepRejected, find, require_phase
+from workflows.steps import MeasureAnswer, MeasureProviderChange, MeasureUpdate, NewMeasure
+from workflows.vocabulary import Action, MeasureAction, MeasureStatus, Refusal
+
+# A measure is planned, started, completed; it may be cancelled until it is completed.
+MEASURE_NEXT: dict[MeasureAction, tuple[frozenset[MeasureStatus], MeasureStatus]] = {
+    MeasureAction.START: (frozenset({MeasureStatus.PLANNED}), MeasureStatus.STARTED),
+    MeasureAction.COMPLETE: (frozenset({MeasureStatus.STARTED}), MeasureStatus.COMPLETED),
+    MeasureAction.CANCEL: (
+        frozenset({MeasureStatus.PLANNED, MeasureStatus.STARTED}),
+        MeasureStatus.CANCELLED,
+    ),
+}
+
+# The action each change records.
+MEASURE_CHANGED = {MeasureStatus.STARTED: Action.MEASURE_STARTED,
+                   MeasureStatus.COMPLETED: Action.MEASURE_COMPLETED,
+                   MeasureStatus.CANCELLED: Action.MEASURE_CANCELLED}
+
+
+def _measure(state: CaseState, measure_id: str) -> Measure:
+    return find(state.measures, measure_id, Refusal.UNKNOWN_MEASURE, "measure")
+
+
+def add_measure(state: CaseState, step: NewMeasure, ctx: StepContext) -> Action:
+    require_phase(state, "assistance measure", *OPEN_PHASES)
+    state.measures.append(
+        Measure(id=state.next_measure_id(), type=step.type, provider=step.provider,
+                added_at=ctx.now, changed_at=ctx.now)
+    )
+    return Action.MEASURE_ADDED
+
+
+def change_measure(state: CaseState, step: MeasureUpdate, ctx: StepContext) -> Action:
+    require_phase(state, f"{step.action} measure", *OPEN_PHASES)
+    measure = _measure(state, step.measure_id)
+    allowed_from, to = MEASURE_NEXT[step.action]
+    if measure.status not in allowed_from:
+        raise StepRejected(
+            Refusal.INVALID_TRANSITION,
+            f"cannot {step.action} measure '{step.measure_id}' in status '{measure.status}'",
+            measure_id=step.measure_id,
+            measure_status=str(measure.status),
+        )
+    measure.status, measure.changed_at = to, ctx.now
+    return MEASURE_CHANGED[to]
+
+
+def respond_to_measure(state: CaseState, step: MeasureAnswer, ctx: StepContext) -> Action:
+    require_phase(state, "answer to a measure referral", *OPEN_PHASES)
+    measure = _measure(state, step.measure_id)
+    if measure.status is not MeasureStatus.PLANNED or measure.provider_accepted is not None:
+        raise StepRejected(Refusal.INVALID_TRANSITION, f"measure '{measure.id}' is not awaiting an "
+                           "answer", measure_id=measure.id)
+    measure.provider_accepted, measure.provider_reason = step.accepted, step.reason
+    measure.changed_at = ctx.now
+    return Action.MEASURE_ACCEPTED if step.accepted else Action.MEASURE_DECLINED
+
+
+def change_provider(state: CaseState, step: MeasureProviderChange, ctx: StepContext) -> Action:
+    require_phase(state, "change of provider", *OPEN_PHASES)
+    measure = _measure(state, step.measure_id)
+    if measure.status is not MeasureStatus.PLANNED:
+        raise StepRejected(Refusal.INVALID_TRANSITION,
+                           f"measure '{measure.id}' is {measure.status}", measure_id=measure.id)
+    measure.provider, measure.changed_at = step.provider, ctx.now
+    measure.provider_accepted = measure.provider_reason = None
+    return Action.PROVIDER_CHANGED

@@ -1,0 +1,62 @@
+"""What a rule is: a pure function of the case's state, a step and the step's context that changes
+the state in place and returns the action it records, or refuses the step with `StepRejected`.
+The rules themselves are in `case_rules`, `measure_rules` and `case_deadlines`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
+
+from temporalio.exceptions import ApplicationError
+
+from workflows.state import CaseState, Deadline, Measure, Notification
+from workflows.steps import Actor, Step
+from workflows.vocabulary import Action, Phase, Refusal
+
+
+class StepRejected(ApplicationError):
+    """A step that the case's rules refuse. `code` becomes the error type the API maps to HTTP.
+
+    Messages name fields and states, never personal data: they reach logs and clients.
+    """
+
+    def __init__(self, code: str, message: str, **details: Any) -> None:
+        super().__init__(message, details, type=code, non_retryable=True)
+
+
+@dataclass(frozen=True)
+class StepContext:
+    now: datetime
+    actor: Actor
+
+
+S = TypeVar("S", bound=Step)
+Rule = Callable[[CaseState, S, StepContext], Action]
+
+# The phases in which the client is being assisted: admitted, until the exit.
+OPEN_PHASES = (Phase.ADMITTED, Phase.ASSISTANCE, Phase.MUNICIPALITY)
+
+
+def require_phase(state: CaseState, step: str, *allowed: Phase) -> None:
+    if state.phase.closed and state.phase not in allowed:
+        raise StepRejected(Refusal.CASE_CLOSED, f"the case is closed ({state.phase}); no '{step}'",
+                           phase=str(state.phase))
+    if state.phase not in allowed:
+        raise StepRejected(
+            Refusal.INVALID_TRANSITION,
+            f"'{step}' is not allowed in phase '{state.phase}'",
+            phase=str(state.phase),
+            allowed_phases=[str(p) for p in allowed],
+        )
+
+
+Item = TypeVar("Item", Measure, Deadline, Notification)
+
+
+def find(items: list[Item], item_id: str, code: str, noun: str) -> Item:
+    found = next((item for item in items if item.id == item_id), None)
+    if found is None:
+        raise StepRejected(code, f"no {noun} '{item_id}' in this case", **{f"{noun}_id": item_id})
+    return found
