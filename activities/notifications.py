@@ -1,5 +1,10 @@
 """Delivering a notification to an agency over its channels: signed HTTPS webhooks and e-mail.
 
+Webhooks follow Standard Webhooks (https://www.standardwebhooks.com): `webhook-id` (the
+delivery's idempotency key, the same on every retry), `webhook-timestamp` and
+`webhook-signature` (`v1,<base64 HMAC-SHA256 of "id.timestamp.body">` under the agency's
+`whsec_` secret), so an agency verifies with any of that scheme's libraries.
+
 One activity per notification, with a stable idempotency key (case, step, agency) that every
 channel carries, so a receiver deduplicates whatever Temporal retries. Network errors, 5xx, 408
 and 429 raise a retryable error; any other 4xx (or a permanent SMTP refusal) a non-retryable one.
@@ -14,15 +19,16 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import binascii
 import hashlib
-import hmac
 import json
 import smtplib
-import time
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
 
 import httpx
+import standardwebhooks
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -33,13 +39,19 @@ from workflows.contracts import PERMANENT, Delivered, Delivery
 from workflows.state import Selector
 
 RETRYABLE_STATUS = frozenset({408, 429})
-SIGNATURE_HEADER = "X-Casework-Signature"
-TIMESTAMP_HEADER = "X-Casework-Timestamp"
 
 
-def sign(secret: bytes, timestamp: str, body: bytes) -> str:
-    """HMAC-SHA256 over "<timestamp>.<body>": a receiver checks both, so a replay is stale."""
-    return "v1=" + hmac.new(secret, timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+def signed_headers(secret: str, message_id: str, body: bytes) -> dict[str, str]:
+    """The Standard Webhooks headers for `body`, signed now under a `whsec_…` secret."""
+    if not secret.startswith("whsec_"):
+        raise ValueError("not a whsec_ secret")
+    try:
+        signer = standardwebhooks.Webhook(secret)
+    except (binascii.Error, ValueError, standardwebhooks.webhooks.EmptyWebhookSecretError):
+        raise ValueError("not a whsec_ secret") from None
+    now = datetime.now(UTC)
+    return {"webhook-id": message_id, "webhook-timestamp": str(int(now.timestamp())),
+            "webhook-signature": signer.sign(message_id, now, body.decode())}
 
 
 def content_digest(body: bytes) -> str:
@@ -92,10 +104,14 @@ class NotificationActivities:
         if secret is None:
             raise ApplicationError(f"webhook secret {channel.secret_env} is not configured",
                                    type=PERMANENT, non_retryable=True)
-        timestamp = str(int(time.time()))
+        try:
+            signature = signed_headers(secret, delivery.key, body)
+        except ValueError:
+            raise ApplicationError(f"webhook secret {channel.secret_env} is not a Standard "
+                                   "Webhooks secret (whsec_<base64>; `casework webhook-secret` "
+                                   "makes one)", type=PERMANENT, non_retryable=True) from None
         headers = {"Content-Type": "application/json", "Idempotency-Key": delivery.key,
-                   "Content-Digest": content_digest(body),
-                   TIMESTAMP_HEADER: timestamp, SIGNATURE_HEADER: sign(secret, timestamp, body)}
+                   "Content-Digest": content_digest(body), **signature}
         try:
             response = await self._http.post(str(channel.url), content=body, headers=headers)
         except httpx.HTTPError as err:

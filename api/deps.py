@@ -8,9 +8,12 @@ per dependency per request that measurably slowed every step.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, Header, Query, Request
+from fastapi.dependencies.models import Dependant
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
 from temporalio.client import Client
@@ -107,6 +110,35 @@ IdempotencyKey = Annotated[
     Header(alias="Idempotency-Key", min_length=1, max_length=200,
            description="Makes a retried POST have one effect."),
 ]
+
+
+async def known_query(request: Request) -> None:
+    """A query parameter the operation does not take is refused, not ignored: a misspelt filter
+    (`?ofice=oulu`) would otherwise answer with the whole unfiltered list."""
+    route = request.scope["route"]
+    names = _QUERY_NAMES.get(route.unique_id)
+    if names is None:
+        names = _QUERY_NAMES[route.unique_id] = frozenset(_query_names(route.dependant))
+    unknown = set(request.query_params) - names
+    if unknown:
+        errors = [{"field": f"query.{n}" if PLAIN_NAME.match(n) else "query",
+                   "message": "not a parameter of this operation", "type": "unknown_parameter"}
+                  for n in sorted(unknown)]
+        raise Problem(Code.INVALID_REQUEST, f"{len(unknown)} unknown query parameter(s)",
+                      errors=errors)
+
+
+_QUERY_NAMES: dict[str, frozenset[str]] = {}
+
+
+def _query_names(dependant: Dependant) -> Iterator[str]:
+    yield from (field.alias for field in dependant.query_params)
+    for sub in dependant.dependencies:
+        yield from _query_names(sub)
+
+
+# A name repeated in an error only if it cannot be anything but a name.
+PLAIN_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]{0,39}$")
 
 
 def etag(version: int) -> str:

@@ -9,17 +9,18 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import structlog
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from temporalio.client import Client
 
-from api import problems
+from api import contract, docs, problems
 from api.audit_trail import AuditWriter
 from api.auth import TokenVerifier
 from api.budget import BudgetMiddleware
+from api.deps import known_query
 from api.limits import RequestLimits
 from api.routes import ROUTERS, health
 from infra.codec import EnvelopeCodec
@@ -56,10 +57,15 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
         description="Errors are RFC 9457 problem details with a machine-readable `code`. "
                     "Steps need `If-Match` (the case ETag); POSTs take `Idempotency-Key`.",
         lifespan=lifespan,
+        generate_unique_id_function=contract.operation_id,
+        docs_url=None, redoc_url=None,  # served from our own files (`api.docs`)
+        dependencies=[Depends(known_query)],
     )
     problems.install(app)
     for router in (*ROUTERS, health.router):
         app.include_router(router)
+    contract.install(app, (*ROUTERS, health.router))
+    docs.install(app)
 
     # Outermost last: request id, then the catch-all, CORS, size limits, the time budget.
     app.add_middleware(BudgetMiddleware, seconds=settings.api_request_budget_seconds)

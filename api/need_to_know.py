@@ -65,6 +65,7 @@ def operations_view(state: CaseState) -> OperationsCaseView:
 
 
 async def access_reason(x_access_reason: Annotated[str | None, Header(
+        alias="X-Access-Reason",
         description="Why a member of staff reaches a case outside their office and assignment "
                     "(break the glass); recorded for auditors and the office's lead. "
                     "Percent-encode characters outside Latin-1.",

@@ -10,6 +10,7 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -75,6 +76,34 @@ CODES: dict[Refusal | Code, tuple[int, str]] = {
 RETRY_AFTER = {"Retry-After": "5"}
 
 
+class FieldError(BaseModel):
+    field: str = Field(description="Where: `body.person.surname`, `query.page_size`, "
+                       "`header.If-Match`; `body` for a body that is not JSON at all.")
+    message: str
+    type: str | None = Field(default=None, description="The rule it broke, e.g. `string_too_long`.")
+
+
+class ProblemDetails(BaseModel):
+    """Every error the API answers: RFC 9457 problem details (`application/problem+json`) with a
+    stable `code`. Some codes carry more members (e.g. `current_version` with `StaleVersion`,
+    `allowed_roles` with `Forbidden`); input is never echoed back."""
+
+    model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [{
+        "type": "urn:casework:problem:StaleVersion", "title": CODES[Refusal.STALE_VERSION][1],
+        "status": 409, "detail": "the case is at version 4, not 3", "instance":
+        "/v1/cases/case-01hx2v9k3m4n5p6q7r8s/admission", "code": "StaleVersion",
+        "current_version": 4}]})
+
+    type: str = Field(description="`urn:casework:problem:<code>`.")
+    title: str
+    status: int
+    detail: str = Field(description="What went wrong and what to do, in plain words.")
+    instance: str = Field(description="The request's path.")
+    code: str = Field(json_schema_extra={"enum": sorted(c.value for c in CODES)})
+    errors: list[FieldError] | None = Field(
+        default=None, description="With `InvalidRequest`: each field that is not valid.")
+
+
 class Problem(Exception):
     def __init__(self, code: Refusal | Code, detail: str, *,
                  headers: dict[str, str] | None = None,
@@ -106,8 +135,7 @@ def known(err: Exception) -> Problem | None:
     if isinstance(err, ApplicationError):
         return from_application_error(err)
     if isinstance(err, RequestValidationError):
-        errors = [{"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"],
-                   "type": e["type"]} for e in err.errors()]
+        errors = [_field_error(e) for e in err.errors()]
         # Name the field and the rule, never echo the input: it may be personal data.
         fields = ", ".join(e["field"] for e in errors)
         return Problem(Code.INVALID_REQUEST, f"invalid fields: {fields}", errors=errors)
@@ -128,6 +156,15 @@ def known(err: Exception) -> Problem | None:
                        f"'{err.master_key_id}', which the service does not hold: an operator "
                        "must restore it; retrying will not help")
     return None
+
+
+def _field_error(error: dict[str, Any]) -> dict[str, Any]:
+    if error["type"] == "json_invalid":  # its location is ("body", <character offset>)
+        where = error["loc"][-1]
+        return {"field": "body", "type": "json_invalid", "message": f"not valid JSON at "
+                f"character {where}: {error.get('ctx', {}).get('error', 'malformed')}"}
+    return {"field": ".".join(str(p) for p in error["loc"]), "message": error["msg"],
+            "type": error["type"]}
 
 
 def install(app: FastAPI) -> None:

@@ -18,6 +18,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Annotated
 
 import typer
 from sqlalchemy import make_url
@@ -54,6 +55,30 @@ def api() -> None:
     uvicorn.run("api.main:create_app", factory=True, host=settings.api_host,
                 port=settings.api_port, log_config=None, proxy_headers=True)
     exit_skipping_teardown()
+
+
+@app.command()
+def openapi(out: Annotated[Path | None, typer.Option(help="Write here, not to stdout.")] = None,
+            ) -> None:
+    """Print the API's contract (the committed `openapi.json` is its output)."""
+    from api.contract import render
+    from api.main import create_app
+
+    text = render(create_app())
+    if out is None:
+        typer.echo(text, nl=False)
+    else:
+        out.write_text(text, encoding="utf-8")
+
+
+@app.command("webhook-secret")
+def webhook_secret() -> None:
+    """Print a new webhook secret (Standard Webhooks' `whsec_<base64>`): set it as the
+    CASEWORK_SECRET_* variable the directory names, and give it to the agency."""
+    import base64
+    import secrets
+
+    typer.echo("whsec_" + base64.b64encode(secrets.token_bytes(32)).decode())
 
 
 @app.command()

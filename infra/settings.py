@@ -108,13 +108,13 @@ class Settings(BaseSettings):
         return self
 
     @staticmethod
-    def secret(name: str) -> bytes | None:
+    def secret(name: str) -> str | None:
         """A webhook secret the directory names. Only CASEWORK_SECRET_* variables: a directory
         entry must not be able to send any other variable of the process to an agency."""
         if not name.startswith("CASEWORK_SECRET_"):
             return None
         value = os.environ.get(name)
-        return value.encode() if value else None
+        return value or None
 
     @property
     def embedded(self) -> bool:

@@ -78,7 +78,7 @@ def list_cases(engine: Engine, *, phase: Phase | None, office: Office | None,
     # Newest first: the sort key negated would defeat the index, so this one runs descending.
     rows, token = _page(engine, query, [CaseRow.referred_at, CaseRow.case_id], page_size,
                         page_token, descending=True)
-    return CasePage(cases=[CaseSummary(case_id=r.case_id, phase=Phase(r.phase),
+    return CasePage(items=[CaseSummary(case_id=r.case_id, phase=Phase(r.phase),
                                        office=Office(r.office), caseworker_id=r.caseworker_id,
                                        referred_at=r.referred_at, closed=r.closed)
                            for r in rows], next_page_token=token)
@@ -101,7 +101,7 @@ def list_due(engine: Engine, *, office: Office | None, overdue: bool,
     next_at = func.coalesce(CaseRow.next_deadline_at, literal(FAR, UTCDateTime()))
     rows, token = _page(engine, query, [-CaseRow.overdue, next_at, CaseRow.case_id], page_size,
                         page_token)
-    return DuePage(rows=[DueRow(case_id=r.case_id, office=Office(r.office),
+    return DuePage(items=[DueRow(case_id=r.case_id, office=Office(r.office),
                                 caseworker_id=r.caseworker_id,
                                 next_deadline_kind=(DeadlineKind(r.next_deadline_kind)
                                                     if r.next_deadline_kind else None),
@@ -121,7 +121,7 @@ def list_deliveries(engine: Engine, *, office: Office | None, failed_only: bool,
     rows, token = _page(engine, query, [-CaseRow.failed_notifications,
                                         -CaseRow.pending_notifications, CaseRow.case_id],
                         page_size, page_token)
-    return DeliveryPage(rows=[DeliveryRow(case_id=r.case_id, office=Office(r.office),
+    return DeliveryPage(items=[DeliveryRow(case_id=r.case_id, office=Office(r.office),
                                           caseworker_id=r.caseworker_id,
                                           failed=r.failed_notifications,
                                           pending=r.pending_notifications) for r in rows],
@@ -142,7 +142,7 @@ def list_agency_cases(engine: Engine, *, agency_id: str, page_size: int,
         rows = session.execute(query.order_by(AgencyRow.case_id).limit(page_size + 1)).all()
     cases = [AgencyCaseRow(case_id=case_id, involvement=involvement.split(","))
              for case_id, involvement in rows[:page_size]]
-    return AgencyCasePage(cases=cases, next_page_token=_encode((cases[-1].case_id,))
+    return AgencyCasePage(items=cases, next_page_token=_encode((cases[-1].case_id,))
                           if len(rows) > page_size else None)
 
 
@@ -193,7 +193,7 @@ def case_steps(engine: Engine, keys: CaseKeys, state: CaseState, *, page_size: i
     steps += [s for s in state.steps if s.seq > after][:page_size + 1 - len(steps)]
     more = len(steps) > page_size
     steps = steps[:page_size]
-    return StepPage(steps=steps, next_page_token=token_for(steps[-1].seq) if more else None)
+    return StepPage(items=steps, next_page_token=token_for(steps[-1].seq) if more else None)
 
 
 def whole_case(engine: Engine, keys: CaseKeys, state: CaseState) -> CaseState:

@@ -16,6 +16,8 @@ from temporalio.converter import DataConverter
 from store.audit import reason_of
 from store.keys import CaseKeys
 from store.tables import AuditEntry
+from store.views import Page
+from workflows.vocabulary import Action
 
 # Plumbing, not case events: projections into the read model.
 QUIET_ACTIVITIES = {"project_case"}
@@ -35,6 +37,10 @@ class TimelineEntry(BaseModel):
     run: int | None = None  # which run of the workflow (1, 2, … across continue-as-new)
     event_id: int | None = None
     audit_seq: int | None = None
+
+
+class TimelineList(Page[TimelineEntry]):
+    """A case's timeline (or its access log), whole (one page)."""
 
 
 async def engine_entries(runs: list[list[Event]], converter: DataConverter) -> list[TimelineEntry]:
@@ -57,7 +63,7 @@ async def _entry(event: Event, converter: DataConverter,
         (inp,) = await converter.decode(attrs.input.payloads) or [{}]
         opening = (inp or {}).get("opening")
         if opening:
-            return _step(at, "referred", opening["meta"], opening["referral"])
+            return _step(at, Action.REFERRED.value, opening["meta"], opening["referral"])
         return TimelineEntry(at=at, source="engine", kind="run", action="run continued",
                              detail="state carried over from the previous run")
     if kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:

@@ -7,11 +7,11 @@ carries the notifications it was sent (as far as the client's consent allows).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import Field
 
-from workflows.state import StepRecord
+from workflows.state import Deadline, Notification, StepRecord
 from workflows.vocabulary import (
     DeadlineKind,
     MeasureStatus,
@@ -21,6 +21,17 @@ from workflows.vocabulary import (
     Office,
     Phase,
 )
+
+T = TypeVar("T")
+
+
+class Page(Model, Generic[T]):
+    """Every list the API answers: its items, and the token of the next page (null on the
+    last). A client pages by passing `page_token` until no token comes back."""
+
+    items: list[T]
+    next_page_token: str | None = Field(
+        default=None, description="Pass as `page_token` for the next page; null on the last.")
 
 
 class CaseSummary(Model):
@@ -34,9 +45,8 @@ class CaseSummary(Model):
     closed: bool
 
 
-class CasePage(Model):
-    cases: list[CaseSummary]
-    next_page_token: str | None = None
+class CasePage(Page[CaseSummary]):
+    """Cases from the read model, newest first."""
 
 
 class DueRow(Model):
@@ -50,9 +60,8 @@ class DueRow(Model):
     overdue: int
 
 
-class DuePage(Model):
-    rows: list[DueRow]
-    next_page_token: str | None = None
+class DuePage(Page[DueRow]):
+    """Cases with deadlines due or overdue, most overdue first."""
 
 
 class DeliveryRow(Model):
@@ -65,9 +74,8 @@ class DeliveryRow(Model):
     pending: int
 
 
-class DeliveryPage(Model):
-    rows: list[DeliveryRow]
-    next_page_token: str | None = None
+class DeliveryPage(Page[DeliveryRow]):
+    """Cases with failed or retrying notifications, most failures first."""
 
 
 class AgencyNotice(Model):
@@ -104,9 +112,8 @@ class AgencyCaseRow(Model):
     involvement: list[Literal["notified", "provider"]]
 
 
-class AgencyCasePage(Model):
-    cases: list[AgencyCaseRow]
-    next_page_token: str | None = None
+class AgencyCasePage(Page[AgencyCaseRow]):
+    """The cases an agency is involved in."""
 
 
 class OperationsNotice(Model):
@@ -133,9 +140,14 @@ class OperationsCaseView(Model):
     notifications: list[OperationsNotice]
 
 
-class StepPage(Model):
+class StepPage(Page[StepRecord]):
     """A case's steps, oldest first: the recent ones from the case, older ones from the read
     model."""
 
-    steps: list[StepRecord]
-    next_page_token: str | None = None
+
+class DeadlineList(Page[Deadline]):
+    """A case's deadlines, whole (one page)."""
+
+
+class NotificationList(Page[Notification]):
+    """A case's notifications, whole (one page)."""

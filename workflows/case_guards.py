@@ -199,7 +199,7 @@ def fits(after: CaseState, rule: Callable[..., str]) -> None:
 
 
 def _choices(items: list[Any], field: str, most: int) -> None:
-    """A list of choices: each at most once, at most `most` of them (see `case_model.choices`)."""
+    """A list of choices: each at most once, at most `most` of them (see `vocabulary.choices`)."""
     if len(items) > most or len(set(items)) != len(items):
         raise StepRejected(Refusal.INVALID_STEP, f"{field} lists each choice at most once, "
                            f"at most {most} of them", field=field)

@@ -1,9 +1,9 @@
 """Which step notifies whom, with which data, on what basis: the notification matrix.
 
-Pure, like the other rules: `plan` turns a step (or a deadline alert) into planned notifications;
-the workflow checks consent, resolves recipients from the agency directory (an activity) and
-delivers. Messages carry the minimum each recipient needs; names only where the recipient must
-know whom it is about.
+Pure, like the other rules: `plan_step` turns a step (or a deadline alert) into planned
+notifications; the workflow checks consent, resolves recipients from the agency directory (an
+activity) and delivers. Messages carry the minimum each recipient needs; names only where the
+recipient must know whom it is about.
 
 | step | recipient | basis | data |
 |---|---|---|---|

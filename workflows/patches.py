@@ -8,9 +8,9 @@ every change. Retiring a marker, when no run older than it can exist any more (c
 continued as new since, or closed and passed retention):
 
 1. `workflow.deprecate_patch(NAME)` in place of `workflow.patched(NAME)`, the old branch
-   removed, and a history recorded under it kept while runs still carry the marker;
-2. a release later, the call removed altogether; the histories recorded before the marker
-   move out of `tests/histories/`, since the code no longer replays them.
+   removed; the histories recorded before the marker leave `tests/histories/` (the code no
+   longer replays them), and one recorded under the deprecation joins it;
+2. a release later, the call removed altogether.
 
 The markers chain: each assumes the ones before it.
 """

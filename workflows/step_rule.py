@@ -22,7 +22,7 @@ class StepRejected(ApplicationError):
     Messages name fields and states, never personal data: they reach logs and clients.
     """
 
-    def __init__(self, code: str, message: str, **details: Any) -> None:
+    def __init__(self, code: Refusal, message: str, **details: Any) -> None:
         super().__init__(message, details, type=code, non_retryable=True)
 
 
@@ -55,7 +55,7 @@ def require_phase(state: CaseState, step: str, *allowed: Phase) -> None:
 Item = TypeVar("Item", Measure, Deadline, Notification)
 
 
-def find(items: list[Item], item_id: str, code: str, noun: str) -> Item:
+def find(items: list[Item], item_id: str, code: Refusal, noun: str) -> Item:
     found = next((item for item in items if item.id == item_id), None)
     if found is None:
         raise StepRejected(code, f"no {noun} '{item_id}' in this case", **{f"{noun}_id": item_id})

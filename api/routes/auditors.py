@@ -30,7 +30,8 @@ from api.problems import Code, Problem, store_unavailable
 from api.reads import read
 from api.timeline_picture import render
 from store import audit, history, queries, timeline
-from store.timeline import TimelineEntry
+from store.timeline import TimelineEntry, TimelineList
+from store.views import Page
 from workflows.vocabulary import (
     Office,
     Refusal,
@@ -41,6 +42,8 @@ router = APIRouter(prefix="/v1", tags=["audit"], route_class=AuditedRoute,
                    dependencies=[Depends(permitted)])
 
 Format = Annotated[Literal["json", "csv"], Query(alias="format")]
+# JSON by default, CSV with ?format=csv.
+OR_CSV: dict[int | str, dict] = {200: {"content": {"text/csv": {"schema": {"type": "string"}}}}}
 
 
 class BreakGlass(BaseModel):
@@ -57,9 +60,8 @@ class BreakGlass(BaseModel):
     audit_seq: int
 
 
-class BreakGlassPage(BaseModel):
-    entries: list[BreakGlass]
-    next_page_token: str | None = None
+class BreakGlassPage(Page[BreakGlass]):
+    """Accesses that broke the glass, newest first."""
 
 
 class Verification(BaseModel):
@@ -88,17 +90,17 @@ async def case_timeline(case_id: str, reader: ReaderDep, gateway: Gateway,
 Timeline = Annotated[list[TimelineEntry], Depends(case_timeline)]
 
 
-@router.get("/cases/{case_id}/timeline", response_model=list[TimelineEntry],
+@router.get("/cases/{case_id}/timeline", response_model=TimelineList, responses=OR_CSV,
             summary="The case's complete timeline: engine history and audit log, in order")
 async def get_timeline(case_id: str, entries: Timeline,
-                       fmt: Format = "json") -> list[TimelineEntry] | Response:
+                       fmt: Format = "json") -> TimelineList | Response:
     if fmt == "csv":
         return csv_response(timeline.to_csv(entries), f"{case_id}-timeline.csv")
-    return entries
+    return TimelineList(items=entries)
 
 
 @router.get("/cases/{case_id}/timeline.svg", response_class=Response,
-            responses={200: {"content": {"image/svg+xml": {}}}},
+            responses={200: {"content": {"image/svg+xml": {"schema": {"type": "string"}}}}},
             summary="The case's life as a picture: phases, deadlines, notifications, "
                     "criminal process")
 async def get_timeline_picture(case_id: str, reader: ReaderDep, gateway: Gateway,
@@ -108,18 +110,18 @@ async def get_timeline_picture(case_id: str, reader: ReaderDep, gateway: Gateway
     return Response(render(whole, datetime.now(UTC)), media_type="image/svg+xml")
 
 
-@router.get("/cases/{case_id}/access-log", response_model=list[TimelineEntry],
+@router.get("/cases/{case_id}/access-log", response_model=TimelineList, responses=OR_CSV,
             summary="Who has read this case's data, when, in which role (for data-subject "
                     "access requests)")
 async def get_access_log(case_id: str, gateway: Gateway,
                          audit_engine: AuditEngineDep, keys: KeysDep,
-                         fmt: Format = "json") -> list[TimelineEntry] | Response:
+                         fmt: Format = "json") -> TimelineList | Response:
     gateway.check_id(case_id)
     reads = timeline.audit_entries(await read(
         audit.entries_for, audit_engine, case_id, kinds=("read", "access")), keys)
     if fmt == "csv":
         return csv_response(timeline.to_csv(reads), f"{case_id}-access-log.csv")
-    return reads
+    return TimelineList(items=reads)
 
 
 @router.get("/audit/break-glass", response_model=BreakGlassPage,
@@ -135,7 +137,7 @@ async def list_break_glass(actor: Permitted, audit_engine: AuditEngineDep, keys:
         office = actor.office
     entries, token = await read(audit.break_glass, audit_engine, office=office,
                                 page_size=page_size, page_token=page_token)
-    return BreakGlassPage(entries=[BreakGlass(
+    return BreakGlassPage(items=[BreakGlass(
         at=e.at, actor_id=e.actor_id, role=e.role, case_id=e.case_id, office=e.office,
         action=e.action, reason=audit.reason_of(keys, e), request_id=e.request_id,
         audit_seq=e.seq) for e in entries], next_page_token=token)

@@ -27,14 +27,12 @@ from api.reads import read
 from store import queries
 from store.views import (
     CasePage,
+    DeadlineList,
+    NotificationList,
     StepPage,
 )
 from workflows.case_workflow import CaseWorkflow
-from workflows.state import (
-    CaseState,
-    Deadline,
-    Notification,
-)
+from workflows.state import CaseState
 from workflows.steps import (
     AdmissionDecision,
     Assessment,
@@ -71,7 +69,8 @@ from workflows.vocabulary import (
 router = APIRouter(prefix="/v1/cases", tags=["cases"], route_class=AuditedRoute,
                    dependencies=[Depends(permitted)])
 
-ETAG = re.compile(r'^(?:W/)?"?(\d{1,12})"?$')
+ETAG_PATTERN = r'^(?:W/)?"?(\d{1,12})"?$'
+ETAG = re.compile(ETAG_PATTERN)
 
 
 class Stepper:
@@ -116,7 +115,9 @@ StepDep = Annotated[Stepper, Depends(get_stepper)]
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=CaseState,
-             summary="Referral: open a case")
+             summary="Referral: open a case",
+             responses={200: {"model": CaseState, "description": "The case this "
+                              "`Idempotency-Key` opened before (a retried referral)."}})
 async def open_case(referral: Referral, actor: Permitted, gateway: Gateway, audit: AuditDep,
                     request: Request, response: Response,
                     idempotency_key: IdempotencyKey = None) -> CaseState:
@@ -239,13 +240,13 @@ async def grant_reflection_period(case_id: str, body: ReflectionPeriodGrant,
     return await step(case_id, CaseWorkflow.grant_reflection_period, body)
 
 
-@router.get("/{case_id}/deadlines", response_model=list[Deadline],
+@router.get("/{case_id}/deadlines", response_model=DeadlineList,
             summary="The case's deadlines with their rules, due times and history")
 async def get_deadlines(case_id: str, reader: ReaderDep, gateway: Gateway,
-                        response: Response) -> list[Deadline]:
+                        response: Response) -> DeadlineList:
     state = await reader.whole(await gateway.get(case_id))
     response.headers["ETag"] = etag(state.version)
-    return state.deadlines
+    return DeadlineList(items=state.deadlines)
 
 
 @router.post("/{case_id}/deadlines/{deadline_id}/extension",
@@ -263,14 +264,15 @@ async def change_deadline(case_id: str, deadline_id: Ident, action: DeadlineActi
     return await step(case_id, CaseWorkflow.change_deadline, change)
 
 
-@router.get("/{case_id}/notifications", response_model=list[Notification],
+@router.get("/{case_id}/notifications", response_model=NotificationList,
             summary="The case's notifications, with live attempts and errors of those retrying")
 async def get_notifications(case_id: str, reader: ReaderDep, gateway: Gateway,
-                            response: Response) -> list[Notification]:
+                            response: Response) -> NotificationList:
     state, retrying = await gateway.notifications(case_id)
     await reader.whole(state)
     response.headers["ETag"] = etag(state.version)
-    return [n.model_copy(update=retrying.get(n.id, {})) for n in state.notifications]
+    return NotificationList(items=[n.model_copy(update=retrying.get(n.id, {}))
+                                   for n in state.notifications])
 
 
 @router.post("/{case_id}/notifications",

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
@@ -26,11 +27,17 @@ async def temporal(dev_env: WorkflowEnvironment, settings: Settings) -> Client:
 
 
 @pytest.fixture
-async def http(temporal: Client, settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    """The API over HTTP, with a real worker behind it on this test's task queue."""
+async def api_app(temporal: Client, settings: Settings) -> AsyncIterator[FastAPI]:
+    """The API, started, with a real worker behind it on this test's task queue."""
     settings = settings.model_copy(update={"codec_cors_origins": ["http://127.0.0.1:8233"]})
     app = create_app(settings, temporal)
     async with build_worker(temporal, settings), app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
-            yield client
+        yield app
+
+
+@pytest.fixture
+async def http(api_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """The API over HTTP."""
+    transport = httpx.ASGITransport(app=api_app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
+        yield client

@@ -127,13 +127,13 @@ async def test_over_http(http: httpx.AsyncClient) -> None:
 
     async def listed() -> list | None:
         r = await http.get("/v1/agency/cases", headers=child_protection)
-        cases = r.json()["cases"]
+        cases = r.json()["items"]
         return cases if any(c["case_id"] == minor["case_id"] for c in cases) else None
 
     assert {"case_id": minor["case_id"], "involvement": ["notified"]} in await eventually(listed)
     r = await http.get("/v1/agency/cases", headers=bearer("o-1", "police",
                                                           "police-nbi-trafficking"))
-    assert minor["case_id"] not in {c["case_id"] for c in r.json()["cases"]}
+    assert minor["case_id"] not in {c["case_id"] for c in r.json()["items"]}
 
 
 async def test_withdrawn_consent_takes_the_case_out_of_the_police_view(
@@ -146,7 +146,7 @@ async def test_withdrawn_consent_takes_the_case_out_of_the_police_view(
 
     async def listed(want: bool) -> bool:
         r = await http.get("/v1/agency/cases", headers=police)
-        return (case["case_id"] in {c["case_id"] for c in r.json()["cases"]}) is want
+        return (case["case_id"] in {c["case_id"] for c in r.json()["items"]}) is want
 
     await eventually(lambda: listed(True))  # delivered, then projected
     view = (await http.get(f"/v1/agency/cases/{case['case_id']}", headers=police)).json()

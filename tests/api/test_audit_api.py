@@ -52,7 +52,7 @@ async def test_every_request_is_audited_and_the_timeline_tells_the_story(
 
     r = await http.get(f"{path}/timeline", headers=AUDITOR)
     assert r.status_code == 200, r.text
-    entries = r.json()
+    entries = r.json()["items"]
     assert [e["at"] for e in entries] == sorted(e["at"] for e in entries)
     steps = [(e["action"], e["actor_id"], e["role"], e["reason"]) for e in entries
              if e["source"] == "engine" and e["kind"] == "step"]
@@ -75,7 +75,7 @@ async def test_every_request_is_audited_and_the_timeline_tells_the_story(
     assert "Vasquez" not in r.text and "Maria" not in r.text
 
     r = await http.get(f"{path}/access-log", headers=AUDITOR)
-    reads = r.json()
+    reads = r.json()["items"]
     assert {e["kind"] for e in reads} == {"read"}
     assert [(e["actor_id"], e["action"], e["outcome"]) for e in reads] == [
         ("ops-1", "get_case", "403 Forbidden"), ("cw-anna", "get_case", "200"),

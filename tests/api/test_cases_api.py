@@ -79,7 +79,7 @@ async def all_steps(http: httpx.AsyncClient, case_id: str, expected: int) -> lis
         r = await http.get(f"/v1/cases/{case_id}/steps", headers=TAMPERE_CASEWORKER,
                            params={"page_size": 2, **({"page_token": token} if token else {})})
         assert r.status_code == 200, r.text
-        steps += r.json()["steps"]
+        steps += r.json()["items"]
         token = r.json()["next_page_token"]
         if not token:
             return steps if len(steps) == expected else None
@@ -99,7 +99,7 @@ async def test_operations_list_filters_by_phase_and_office(http: httpx.AsyncClie
             r = await http.get("/v1/cases", params=query, headers=OPERATOR)
             assert r.status_code == 200, r.text
             page = r.json()
-            for row in page["cases"]:
+            for row in page["items"]:
                 assert set(row) == {"case_id", "phase", "office", "caseworker_id",
                                     "referred_at", "closed"}  # no personal data in lists
                 seen.add(row["case_id"])

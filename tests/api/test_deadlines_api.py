@@ -19,7 +19,7 @@ async def test_a_case_shows_its_deadlines_and_operations_see_what_is_due(
     fresh = await open_case(http, office=office)
     r = await http.get(f"/v1/cases/{fresh['case_id']}/deadlines", headers=CASEWORKER)
     assert r.status_code == 200
-    (admission,) = r.json()
+    (admission,) = r.json()["items"]
     assert (admission["kind"], admission["status"], admission["rule_version"]) == (
         "admission_decision", "open", "2023-01-01")
     assert admission["reminders_at"] and "target" in admission["rule_source"]
@@ -38,7 +38,7 @@ async def test_a_case_shows_its_deadlines_and_operations_see_what_is_due(
         r = await http.get("/v1/deadlines", params={"office": office, **params},
                            headers=OPERATOR)
         assert r.status_code == 200, r.text
-        return {row["case_id"]: row for row in r.json()["rows"]}
+        return {row["case_id"]: row for row in r.json()["items"]}
 
     soon = (datetime.now(UTC) + timedelta(days=30)).isoformat()
     for _ in range(100):  # timers and visibility settle

@@ -244,7 +244,8 @@ async def test_a_codec_read_lands_in_the_case_access_log(http: httpx.AsyncClient
                               "data": base64.b64encode(sealed.data).decode()}]}
     r = await http.post("/codec/decode", json=payloads, headers=CASEWORKER)
     assert r.status_code == 200, r.text
-    log = (await http.get(f"/v1/cases/{case['case_id']}/access-log", headers=AUDITOR)).json()
+    r = await http.get(f"/v1/cases/{case['case_id']}/access-log", headers=AUDITOR)
+    log = r.json()["items"]
     assert ("cw-anna", "decode", "200") in {(e["actor_id"], e["action"], e["outcome"])
                                             for e in log}
 

@@ -34,7 +34,7 @@ def settings(settings: Settings, directory: Path) -> Settings:
 async def notifications(http: httpx.AsyncClient, case_id: str) -> list[dict]:
     r = await http.get(f"/v1/cases/{case_id}/notifications", headers=CASEWORKER)
     assert r.status_code == 200, r.text
-    return r.json()
+    return r.json()["items"]
 
 
 async def delivered(http: httpx.AsyncClient, case_id: str) -> list[dict]:
@@ -97,7 +97,7 @@ async def test_a_failed_notification_is_listed_and_resent_after_the_directory_is
     async def listed() -> dict | None:
         r = await http.get("/v1/notifications", params={"failed": "true", "office": "helsinki"},
                            headers=OPERATOR)
-        return {row["case_id"]: row for row in r.json()["rows"]}.get(cid)
+        return {row["case_id"]: row for row in r.json()["items"]}.get(cid)
     assert (await eventually(listed))["failed"] == 1
 
     entries = yaml.safe_load(directory.read_text())

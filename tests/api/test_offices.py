@@ -51,7 +51,7 @@ async def test_a_case_of_another_office_is_reached_only_by_breaking_the_glass(
     # Auditors see every access that broke the glass, with the reason given; Helsinki's lead
     # sees those to Helsinki's cases, and no other office's.
     r = await http.get("/v1/audit/break-glass", headers=AUDITOR)
-    mine = [e for e in r.json()["entries"] if e["actor_id"] in ("cw-olli", "lead-oona")]
+    mine = [e for e in r.json()["items"] if e["actor_id"] in ("cw-olli", "lead-oona")]
     assert [(e["actor_id"], e["action"], e["reason"], e["case_id"], e["office"])
             for e in mine] == [
         ("lead-oona", "get_timeline", "Päivystys: asiakas soitti yöllä", case["case_id"],
@@ -59,14 +59,14 @@ async def test_a_case_of_another_office_is_reached_only_by_breaking_the_glass(
         ("cw-olli", "decide_admission", WHY, case["case_id"], "helsinki"),
         ("cw-olli", "get_case", WHY, case["case_id"], "helsinki")]
     r = await http.get("/v1/audit/break-glass", headers=HELSINKI_LEAD)
-    assert {e["actor_id"] for e in r.json()["entries"]} >= {"cw-olli", "lead-oona"}
+    assert {e["actor_id"] for e in r.json()["items"]} >= {"cw-olli", "lead-oona"}
     r = await http.get("/v1/audit/break-glass", params={"office": "helsinki"}, headers=OULU_LEAD)
     assert_problem(r, 403, "Forbidden")
     r = await http.get("/v1/audit/break-glass", headers=OULU_LEAD)
-    assert all(e["actor_id"] not in ("cw-olli", "lead-oona") for e in r.json()["entries"])
+    assert all(e["actor_id"] not in ("cw-olli", "lead-oona") for e in r.json()["items"])
 
     # The case's access log flags the break beside the read it allowed.
-    log = (await http.get(f"{path}/access-log", headers=AUDITOR)).json()
+    log = (await http.get(f"{path}/access-log", headers=AUDITOR)).json()["items"]
     olli = [(e["kind"], e["outcome"]) for e in log if e["actor_id"] == "cw-olli"]
     assert olli[:6] == [("read", "403 OutsideOffice")] * 4 + [
         ("access", "break the glass"), ("read", "200")]
@@ -84,7 +84,7 @@ async def test_a_case_assigned_to_someone_is_theirs_wherever_they_sit(
     r = await http.get(f"/v1/cases/{case['case_id']}", headers={**OULU, "X-Access-Reason": WHY})
     assert r.status_code == 200
     r = await http.get("/v1/audit/break-glass", headers=AUDITOR)
-    assert case["case_id"] not in {e["case_id"] for e in r.json()["entries"]}
+    assert case["case_id"] not in {e["case_id"] for e in r.json()["items"]}
     # And the office's own staff reach it as ever.
     assert (await http.get(f"/v1/cases/{case['case_id']}", headers=CASEWORKER)).status_code == 200
 

@@ -48,7 +48,7 @@ async def test_a_timeline_spans_every_run(http: httpx.AsyncClient, temporal: Cli
 
     r = await http.get(f"/v1/cases/{case['case_id']}/timeline", headers=AUDITOR)
     assert r.status_code == 200, r.text
-    entries = r.json()
+    entries = r.json()["items"]
     steps = [e for e in entries if e["source"] == "engine" and e["kind"] == "step"]
     assert [e["action"] for e in steps] == ["referred", "decide_admission", *["add_measure"] * 8]
     assert [e["reason"] for e in steps][-1] == f.measure().reason

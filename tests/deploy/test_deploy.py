@@ -54,6 +54,17 @@ def test_the_image_holds_every_package() -> None:
     assert packages <= copied, f"not copied into the image: {packages - copied}"
 
 
+def test_the_image_installs_from_the_lock_as_dev_does() -> None:
+    dockerfile = (ROOT / "deploy" / "Dockerfile").read_text()
+    dev = (ROOT / "dev").read_text()
+    (version,) = re.findall(r"^UV_VERSION=(\S+)$", dev, re.MULTILINE)
+    assert f"ghcr.io/astral-sh/uv:{version} " in dockerfile
+    installs = re.findall(r"^RUN .*", dockerfile, re.MULTILINE)
+    assert all("uv sync --locked" in line for line in installs if "install" in line
+               or "sync" in line) and "pip install" not in dockerfile
+    assert "uv sync --quiet --locked" in dev
+
+
 def test_production_refuses_the_embedded_server(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CASEWORK_ENVIRONMENT", "production")
     monkeypatch.delenv("CASEWORK_TEMPORAL_ADDRESS", raising=False)

@@ -83,7 +83,7 @@ def test_run_stop_and_resume(tmp_path: Path) -> None:
             assert resumed["version"] == 4 and resumed["phase"] == "assistance"
             for _ in range(100):
                 rows = http.get("/v1/cases", params={"office": "helsinki"},
-                                headers=OPERATOR).json()["cases"]
+                                headers=OPERATOR).json()["items"]
                 if {c, o} <= {r["case_id"] for r in rows}:
                     break
                 time.sleep(0.1)

@@ -137,7 +137,7 @@ async def test_thousands_of_steps_over_seven_years_stay_bounded(
     seqs, token = [], None
     while True:
         page = queries.case_steps(engine, keys, final, page_size=500, page_token=token)
-        seqs += [st.seq for st in page.steps]
+        seqs += [st.seq for st in page.items]
         if not (token := page.next_page_token):
             break
     assert seqs == list(range(1, final.version + 1))

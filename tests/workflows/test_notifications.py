@@ -4,6 +4,7 @@ SMTP server and a webhook endpoint that checks signatures and deduplicates on th
 from __future__ import annotations
 
 import asyncio
+import base64
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -44,7 +45,7 @@ from workflows.vocabulary import (
     Role,
 )
 
-SECRET = "test-webhook-secret"
+SECRET = "whsec_" + base64.b64encode(b"test-webhook-secret-of-32-bytes!").decode()
 POLICE = Actor(user_id="police-officer-1", role=Role.POLICE, agency="police-test")
 
 
@@ -58,7 +59,7 @@ def mail(address: str) -> dict[str, str]:
 
 @pytest.fixture
 def receiver() -> Iterator[WebhookReceiver]:
-    r = WebhookReceiver(secret=SECRET.encode()).start()
+    r = WebhookReceiver(secret=SECRET).start()
     yield r
     r.stop()
 
@@ -201,7 +202,7 @@ async def test_a_permanent_refusal_fails_at_once_and_resends_after_a_fix(
         assert (n.status, n.last_error) == (NotificationStatus.FAILED, "webhook answered 400")
         assert receiver.seen == [n.key]  # a 400 is not retried
 
-        fixed = WebhookReceiver(secret=SECRET.encode()).start()
+        fixed = WebhookReceiver(secret=SECRET).start()
         try:
             write_directory(directory, fixed)  # the operator corrects the address
             s = await step(h, CaseWorkflow.resend_notification,

@@ -16,7 +16,7 @@ from workflows import measure_rules as measures
 from workflows import notify_rules
 from workflows.state import Alert, CaseState, Notification, Selector
 from workflows.step_rule import Rule
-from workflows.steps import Provider, Referrer, Step
+from workflows.steps import MeasureProviderChange, Provider, Referrer, Step
 from workflows.vocabulary import (
     Action,
     AgencyType,
@@ -48,6 +48,13 @@ def in_phase_sharing(phase: Phase) -> Any:
 
 def measure(provider: Provider | None) -> Step:
     return f.measure().model_copy(update={"provider": provider or f.measure().provider})
+
+
+def with_a_measure() -> CaseState:
+    """Sharing, with measure M1 planned at a provider outside the directory."""
+    state = sharing(in_phase(Phase.ASSISTANCE))
+    take(state, measures.add_measure, measure(None))
+    return state
 
 
 # (the row, the case, the step, what it plans: [(purpose, selector, basis, status, data)])
@@ -96,6 +103,11 @@ MATRIX: list[tuple[str, Any, tuple[Rule[Any], Step], list[tuple[Any, ...]]]] = [
        {"case_id", "measure_id", "measure", "person"})]),
     ("a measure by a provider outside the directory", in_phase_sharing(Phase.ASSISTANCE),
      (measures.add_measure, measure(None)), []),
+    ("a measure referred to another provider: that provider is asked", with_a_measure,
+     (measures.change_provider, MeasureProviderChange(
+         measure_id="M1", provider=PROVIDER, reason="The first had no room.")),
+     [("measure_referral", Selector(agency_id="vsf"), SHARE, PENDING,
+       {"case_id", "measure_id", "measure", "person"})]),
     ("transition: social services of the home municipality",
      in_phase_sharing(Phase.ASSISTANCE), (rules.transition_to_municipality, f.transition()),
      [("handover", Selector(agency_type=AgencyType.SOCIAL_SERVICES, municipality="Tampere"),
@@ -110,6 +122,19 @@ MATRIX: list[tuple[str, Any, tuple[Rule[Any], Step], list[tuple[Any, ...]]]] = [
      (rules.notify_by_hand, f.manual_notification("police-1", basis=None)),
      [("by_hand", Selector(agency_id="police-1"), SHARE, PENDING, {"case_id", "office"})]),
 ]
+
+
+def test_every_action_of_the_matrix_has_a_row() -> None:
+    """A planner added to `notify_rules.MATRIX` without a row here fails this test (a referral
+    opens the case, so it has tests of its own below)."""
+    rows = {notified_action(make, *taken) for _, make, taken, _ in MATRIX}
+    assert set(notify_rules.MATRIX) - {Action.REFERRED} <= rows
+
+
+def notified_action(make: Any, rule: Rule[Any], step: Step) -> Action:
+    state = make()
+    take(state, rule, step)
+    return state.steps[-1].action
 
 
 def basis(n: Notification) -> Any:
