@@ -40,6 +40,7 @@ class Code(StrEnum):
     PAYLOAD_TOO_LARGE = "PayloadTooLarge"
     HEADER_TOO_LARGE = "HeaderTooLarge"
     KEY_UNAVAILABLE = "KeyUnavailable"
+    IDENTITY_UNAVAILABLE = "IdentityProviderUnavailable"
     INTERNAL_ERROR = "InternalError"
 
 
@@ -71,6 +72,7 @@ CODES: dict[Refusal | Code, tuple[int, str]] = {
     Code.PAYLOAD_TOO_LARGE: (413, "Request body too large"),
     Code.HEADER_TOO_LARGE: (431, "Request headers too large"),
     Code.KEY_UNAVAILABLE: (500, "The case's key cannot be opened"),
+    Code.IDENTITY_UNAVAILABLE: (503, "The identity provider is unavailable"),
     Code.INTERNAL_ERROR: (500, "Internal error"),
 }
 RETRY_AFTER = {"Retry-After": "5"}

@@ -43,7 +43,7 @@ def worker() -> None:
 
 @app.command()
 def api() -> None:
-    """Run the HTTP API against the configured Temporal."""
+    """Run the HTTP API and the console against the configured Temporal."""
     import uvicorn
 
     from infra.logs import configure_logging
@@ -52,7 +52,7 @@ def api() -> None:
     settings = get_settings()
     configure_logging(settings)
     configure_telemetry(settings, "api")
-    uvicorn.run("api.main:create_app", factory=True, host=settings.api_host,
+    uvicorn.run("console.app:create_app", factory=True, host=settings.api_host,
                 port=settings.api_port, log_config=None, proxy_headers=True)
     exit_skipping_teardown()
 
@@ -318,7 +318,8 @@ async def _register_search_attributes(settings: Settings) -> list[str]:
 
 def _announce(settings: Settings) -> None:
     api = f"http://{settings.api_host}:{settings.api_port}"
-    lines = [f"API            {api}", f"OpenAPI docs   {api}/docs",
+    lines = [f"Console        {api}/  (sign in as anyone on the embedded defaults)",
+             f"API            {api}", f"OpenAPI docs   {api}/docs",
              "A token        .venv/bin/casework token cw-1 --role caseworker --office helsinki"]
     if settings.embedded:
         lines.append(f"Temporal UI    http://127.0.0.1:{settings.dev_server_ui_port}")

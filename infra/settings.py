@@ -73,6 +73,11 @@ class Settings(BaseSettings):
     auth_office_claim: str = "casework_office"
     # The longest a token may be valid (exp - iat): a token minted to last for ever is refused.
     auth_max_token_hours: float = Field(default=24.0, gt=0)
+    # The console signs people in with OpenID Connect (authorization code with PKCE) at the same
+    # provider, as a client whose id is the API's audience (so its ID tokens verify like bearer
+    # tokens); discovery defaults to `<issuer>/.well-known/openid-configuration`.
+    console_oidc_discovery_url: str | None = None
+    console_oidc_client_secret: str | None = Field(default=None, repr=False)
 
     # Master keys of payload encryption, `kid:base64url(32 bytes)`, newest first. Unset
     # (development only): a key file created in the data folder.

@@ -42,6 +42,7 @@ from store.views import (
     DuePage,
     DueRow,
     StepPage,
+    WorkRow,
 )
 from workflows import case_size
 from workflows.state import (
@@ -107,6 +108,28 @@ def list_due(engine: Engine, *, office: Office | None, overdue: bool,
                                                     if r.next_deadline_kind else None),
                                 next_due_at=r.next_deadline_at, overdue=r.overdue)
                          for r in rows], next_page_token=token)
+
+
+def work_list(engine: Engine, *, caseworker_id: str | None, office: Office | None,
+              limit: int = 200) -> list[WorkRow]:
+    """The open cases assigned to a caseworker (or, for an office lead, the office's), the most
+    overdue first, then by their next deadline."""
+    query = select(CaseRow).where(CaseRow.closed == False)  # noqa: E712 - SQL, not Python
+    if caseworker_id is not None:
+        query = query.where(CaseRow.caseworker_id == caseworker_id)
+    if office is not None:
+        query = query.where(CaseRow.office == str(office))
+    next_at = func.coalesce(CaseRow.next_deadline_at, literal(FAR, UTCDateTime()))
+    query = query.order_by(-CaseRow.overdue, next_at, CaseRow.case_id).limit(limit)
+    with Session(engine) as db:
+        rows = db.scalars(query).all()
+    return [WorkRow(case_id=r.case_id, phase=Phase(r.phase), office=Office(r.office),
+                    caseworker_id=r.caseworker_id,
+                    next_deadline_kind=(DeadlineKind(r.next_deadline_kind)
+                                        if r.next_deadline_kind else None),
+                    next_due_at=r.next_deadline_at, overdue=r.overdue,
+                    pending=r.pending_notifications, failed=r.failed_notifications)
+            for r in rows]
 
 
 def list_deliveries(engine: Engine, *, office: Office | None, failed_only: bool,

@@ -214,3 +214,16 @@ class CaseKey(SQLModel, table=True):
     master_key_id: str = Field(max_length=40)
     wrapped: bytes
     created_at: datetime = instant()
+
+
+class ConsoleSession(SQLModel, table=True):
+    """A signed-in console user: the cookie holds a random token, this row its hash, the person
+    the sign-in verified, the form token (CSRF) and the language. No personal data of a case."""
+
+    __tablename__ = "console_session"
+
+    token_hash: str = Field(primary_key=True, max_length=64)
+    actor: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    csrf: str = Field(max_length=64)
+    language: str = Field(max_length=8)
+    expires_at: datetime = instant()

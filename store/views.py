@@ -60,6 +60,20 @@ class DueRow(Model):
     overdue: int
 
 
+class WorkRow(Model):
+    """A case on someone's desk: where it stands and what is next. No personal data."""
+
+    case_id: str
+    phase: Phase
+    office: Office
+    caseworker_id: str | None
+    next_deadline_kind: DeadlineKind | None
+    next_due_at: datetime | None
+    overdue: int
+    pending: int
+    failed: int
+
+
 class DuePage(Page[DueRow]):
     """Cases with deadlines due or overdue, most overdue first."""
 
@@ -86,6 +100,7 @@ class AgencyNotice(Model):
     status: NotificationStatus
     sent_at: datetime
     message: dict[str, Any]
+    expects_ack: bool = Field(default=True, description="Whether the agency is to acknowledge it.")
 
 
 class AgencyMeasure(Model):

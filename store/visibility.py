@@ -35,7 +35,8 @@ def agency_view(state: CaseState, agency: str | None) -> AgencyCaseView | None:
         case_id=state.case_id, version=state.version, involvement=involvement,
         admitted=state.admission.admitted if state.admission else None,
         notifications=[AgencyNotice(id=n.id, purpose=n.purpose, status=n.status,
-                                    sent_at=n.created_at, message=n.message)
+                                    sent_at=n.created_at, message=n.message,
+                                    expects_ack=n.expects_ack)
                        for n in notices if covered(state, n.consent, n.legal_basis)],
         measures=[AgencyMeasure(id=m.id, type=m.type, status=m.status,
                                 provider_accepted=m.provider_accepted)

@@ -31,7 +31,6 @@ from workflows.state import (
     StepRecord,
 )
 from workflows.step_rule import (
-    OPEN_PHASES,
     Rule,
     S,
     StepContext,
@@ -183,7 +182,7 @@ def open_case(case_id: str, referral: Referral, ctx: StepContext) -> CaseState:
 
 
 def decide_admission(state: CaseState, step: AdmissionDecision, ctx: StepContext) -> Action:
-    require_phase(state, "admission decision", Phase.REFERRED)
+    require_phase(state, "admission decision", "decide_admission")
     state.admission = Admission(
         admitted=step.admitted,
         decision_maker_id=step.decision_maker_id,
@@ -203,7 +202,7 @@ def decide_admission(state: CaseState, step: AdmissionDecision, ctx: StepContext
 
 
 def begin_assessment(state: CaseState, step: AssessmentStart, ctx: StepContext) -> Action:
-    require_phase(state, "start of the assessment", Phase.ADMITTED)
+    require_phase(state, "start of the assessment", "begin_assessment")
     if state.assessment_started_on is not None:
         raise StepRejected(Refusal.INVALID_TRANSITION, "the assessment has already started")
     state.assessment_started_on = step.started_on
@@ -212,7 +211,7 @@ def begin_assessment(state: CaseState, step: AssessmentStart, ctx: StepContext) 
 
 
 def assess_needs(state: CaseState, step: Assessment, ctx: StepContext) -> Action:
-    require_phase(state, "assessment of assistance needs", Phase.ADMITTED)
+    require_phase(state, "assessment of assistance needs", "assess_needs")
     state.needs = Needs(**step.model_dump(exclude={"reason"}))
     state.phase = Phase.ASSISTANCE
     deadlines.settle(state, [K.ASSESSMENT_START, K.ASSESSMENT_COMPLETION], DeadlineStatus.MET,
@@ -222,7 +221,7 @@ def assess_needs(state: CaseState, step: Assessment, ctx: StepContext) -> Action
 
 def record_criminal_stage(state: CaseState, step: CriminalEvent, _ctx: StepContext) -> Action:
     # Alongside assistance from referral on, whatever the assistance phase.
-    require_phase(state, "criminal process", Phase.REFERRED, *OPEN_PHASES)
+    require_phase(state, "criminal process", "record_criminal_stage")
     current = state.criminal_process.stage
     if step.stage not in CRIMINAL_NEXT[current]:
         raise StepRejected(
@@ -239,7 +238,7 @@ def record_criminal_stage(state: CaseState, step: CriminalEvent, _ctx: StepConte
 
 
 def record_consent(state: CaseState, step: ConsentChange, ctx: StepContext) -> Action:
-    require_phase(state, "consent", Phase.REFERRED, *OPEN_PHASES)
+    require_phase(state, "consent", "record_consent")
     if step.given_by is ConsentGiver.GUARDIAN and not state.minor:
         raise StepRejected(Refusal.INVALID_STEP, "a guardian's consent applies to a minor only",
                            field="given_by")
@@ -251,7 +250,8 @@ def record_consent(state: CaseState, step: ConsentChange, ctx: StepContext) -> A
 
 def transition_to_municipality(state: CaseState, step: MunicipalityTransition,
                                ctx: StepContext) -> Action:
-    require_phase(state, "transition to the home municipality", Phase.ASSISTANCE)
+    require_phase(state, "transition to the home municipality",
+                  "transition_to_municipality")
     if step.handover_on < step.home_municipality_since:
         raise StepRejected(Refusal.INVALID_STEP, "handover cannot precede the home "
                            "municipality date", field="handover_on")
@@ -263,7 +263,7 @@ def transition_to_municipality(state: CaseState, step: MunicipalityTransition,
 
 
 def exit_case(state: CaseState, step: ExitDecision, ctx: StepContext) -> Action:
-    require_phase(state, "exit", *OPEN_PHASES)
+    require_phase(state, "exit", "exit_case")
     state.exit = Exit(ground=step.ground, decision_maker_id=step.decision_maker_id,
                       decided_on=step.decided_on, reasons=step.reason)
     state.phase = Phase.EXITED
@@ -273,13 +273,13 @@ def exit_case(state: CaseState, step: ExitDecision, ctx: StepContext) -> Action:
 
 def grant_reflection_period(state: CaseState, step: ReflectionPeriodGrant,
                             ctx: StepContext) -> Action:
-    require_phase(state, "reflection period", Phase.REFERRED, *OPEN_PHASES)
+    require_phase(state, "reflection period", "grant_reflection_period")
     _open_deadline(state, K.REFLECTION_PERIOD, step.granted_on, ctx, length=step.length)
     return Action.REFLECTION_PERIOD_GRANTED
 
 
 def reassign(state: CaseState, step: Reassignment, _ctx: StepContext) -> Action:
-    require_phase(state, "reassignment", Phase.REFERRED, *OPEN_PHASES)
+    require_phase(state, "reassignment", "reassign")
     if step.caseworker_id == state.assignment.caseworker_id:
         raise StepRejected(Refusal.INVALID_STEP, "the case is already assigned to that caseworker",
                            field="caseworker_id")
@@ -288,7 +288,7 @@ def reassign(state: CaseState, step: Reassignment, _ctx: StepContext) -> Action:
 
 
 def transfer_office(state: CaseState, step: OfficeTransfer, _ctx: StepContext) -> Action:
-    require_phase(state, "office transfer", Phase.REFERRED, *OPEN_PHASES)
+    require_phase(state, "office transfer", "transfer_office")
     if step.office == state.assignment.office:
         raise StepRejected(Refusal.INVALID_STEP, "the case is already at that office",
                            field="office")
@@ -330,7 +330,7 @@ def resend_notification(state: CaseState, step: NotificationRef, ctx: StepContex
 
 
 def notify_by_hand(state: CaseState, step: ManualNotification, _ctx: StepContext) -> Action:
-    require_phase(state, "notification", Phase.REFERRED, *OPEN_PHASES)
+    require_phase(state, "notification", "notify_by_hand")
     if step.legal_basis is None and not notify_rules.consent_in_force(
             state, ConsentScope.SHARE_WITH_AGENCIES):
         raise StepRejected(Refusal.CONSENT_MISSING, "no consent to share with agencies: give the "

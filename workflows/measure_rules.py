@@ -4,7 +4,7 @@ completed or cancelled; the provider asked, answering, and replaced by another."
 from __future__ import annotations
 
 from workflows.state import CaseState, Measure
-from workflows.step_rule import OPEN_PHASES, StepContext, StepRejected, find, require_phase
+from workflows.step_rule import StepContext, StepRejected, find, require_phase
 from workflows.steps import MeasureAnswer, MeasureProviderChange, MeasureUpdate, NewMeasure
 from workflows.vocabulary import Action, MeasureAction, MeasureStatus, Refusal
 
@@ -29,7 +29,7 @@ def _measure(state: CaseState, measure_id: str) -> Measure:
 
 
 def add_measure(state: CaseState, step: NewMeasure, ctx: StepContext) -> Action:
-    require_phase(state, "assistance measure", *OPEN_PHASES)
+    require_phase(state, "assistance measure", "add_measure")
     state.measures.append(
         Measure(id=state.next_measure_id(), type=step.type, provider=step.provider,
                 added_at=ctx.now, changed_at=ctx.now)
@@ -38,7 +38,7 @@ def add_measure(state: CaseState, step: NewMeasure, ctx: StepContext) -> Action:
 
 
 def change_measure(state: CaseState, step: MeasureUpdate, ctx: StepContext) -> Action:
-    require_phase(state, f"{step.action} measure", *OPEN_PHASES)
+    require_phase(state, f"{step.action} measure", "change_measure")
     measure = _measure(state, step.measure_id)
     allowed_from, to = MEASURE_NEXT[step.action]
     if measure.status not in allowed_from:
@@ -53,7 +53,7 @@ def change_measure(state: CaseState, step: MeasureUpdate, ctx: StepContext) -> A
 
 
 def respond_to_measure(state: CaseState, step: MeasureAnswer, ctx: StepContext) -> Action:
-    require_phase(state, "answer to a measure referral", *OPEN_PHASES)
+    require_phase(state, "answer to a measure referral", "respond_to_measure")
     measure = _measure(state, step.measure_id)
     if measure.status is not MeasureStatus.PLANNED or measure.provider_accepted is not None:
         raise StepRejected(Refusal.INVALID_TRANSITION, f"measure '{measure.id}' is not awaiting an "
@@ -64,7 +64,7 @@ def respond_to_measure(state: CaseState, step: MeasureAnswer, ctx: StepContext) 
 
 
 def change_provider(state: CaseState, step: MeasureProviderChange, ctx: StepContext) -> Action:
-    require_phase(state, "change of provider", *OPEN_PHASES)
+    require_phase(state, "change of provider", "change_provider")
     measure = _measure(state, step.measure_id)
     if measure.status is not MeasureStatus.PLANNED:
         raise StepRejected(Refusal.INVALID_TRANSITION,

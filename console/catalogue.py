@@ -1,0 +1,60 @@
+"""The messages the console shows, and the catalogues that translate them.
+
+`python -m console.catalogue` adds every message not yet in `locales/{fi,sv}` (with an empty
+translation for a translator to fill); tests/console/test_languages.py fails while any is
+empty. The messages are the templates' `_()` calls, every enum label, every form field's label,
+every step's title and every problem's title."""
+
+from __future__ import annotations
+
+from importlib.resources import files
+from pathlib import Path
+
+from babel.messages.catalog import Catalog
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po, write_po
+
+from api.problems import CODES
+from console.labels import LABELS
+from console.steps import REFERRAL, STEPS
+
+TRANSLATED = ("fi", "sv")
+
+
+def messages() -> set[str]:
+    folder = str(files("console") / "templates")
+    found = {message for _, _, message, *_ in extract_from_dir(folder, [("**.html", "jinja2")])
+             if isinstance(message, str)}
+    found |= {text for labels in LABELS.values() for text in labels.values()}
+    for step in (*STEPS.values(), REFERRAL):
+        found.add(step.title)
+        found |= {f.label for f in step.fields}
+    found |= {title for _, title in CODES.values()}
+    return found
+
+
+def po_path(language: str) -> Path:
+    return Path(str(files("console"))) / "locales" / language / "LC_MESSAGES" / "messages.po"
+
+
+def update() -> None:
+    wanted = messages()
+    for language in TRANSLATED:
+        path = po_path(language)
+        if path.exists():
+            with path.open("rb") as source:
+                catalog = read_po(source, locale=language)
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            catalog = Catalog(locale=language, project="casework")
+        for message in sorted(wanted):
+            if message not in catalog:
+                catalog.add(message, "")
+        for message in [m.id for m in catalog if m.id and m.id not in wanted]:
+            del catalog[message]
+        with path.open("wb") as target:
+            write_po(target, catalog, width=100, sort_output=True, omit_header=False)
+
+
+if __name__ == "__main__":
+    update()

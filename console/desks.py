@@ -1,0 +1,120 @@
+"""The other desks: an agency's (its cases as consent allows, acknowledging and answering),
+operations' (overdue deadlines and failed deliveries across offices, with re-send; no personal
+data), and the auditors' (a case's timeline, its access log, the chain check)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from markupsafe import Markup
+from starlette.concurrency import run_in_threadpool
+
+from api import budget
+from api.deps import AuditEngineDep, EngineDep, KeysDep, TemporalDep
+from api.gateway import translate_errors
+from api.need_to_know import not_involved
+from api.reads import read
+from api.routes.cases import Stepper
+from api.timeline_picture import render as picture
+from console.pages import _key, _reason, _version
+from console.web import ConsoleDep, ConsoleRoute
+from store import audit, history, queries, timeline
+from store.visibility import agency_view
+from workflows.case_workflow import CaseWorkflow
+from workflows.steps import MeasureAnswer, NotificationRef
+from workflows.vocabulary import Ident, Office
+
+router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
+
+
+@router.get("/agency", name="console_agency")
+async def agency_cases(console: ConsoleDep, engine: EngineDep,
+                       page_token: Annotated[str | None, Query(max_length=200)] = None,
+                       ) -> HTMLResponse:
+    console.require("list_agency_cases")
+    page = await read(queries.list_agency_cases, engine, agency_id=console.actor.agency,
+                      page_size=25, page_token=page_token)
+    return console.page("agency.html", page=page)
+
+
+@router.get("/agency/cases/{case_id}", name="console_agency_case")
+async def agency_case(case_id: str, console: ConsoleDep,
+                      done: Annotated[str | None, Query(max_length=40)] = None) -> HTMLResponse:
+    console.require("get_agency_case")
+    async with console.reader.opaque():
+        view = agency_view(await console.gateway.get(case_id), console.actor.agency)
+    if view is None:
+        raise not_involved()
+    return console.page("agency_case.html", view=view, done=done)
+
+
+@router.post("/agency/cases/{case_id}/notifications/{notification_id}/ack",
+             name="console_acknowledge")
+async def acknowledge(case_id: str, notification_id: Ident, console: ConsoleDep) -> Response:
+    console.require("acknowledge_notification")
+    form = await console.form()
+    body = NotificationRef(notification_id=notification_id, reason=_reason(form))
+    await Stepper(console.gateway, console.reader, Response(), _version(form), _key(form))(
+        case_id, CaseWorkflow.acknowledge_notification, body)
+    return RedirectResponse(f"/agency/cases/{case_id}?done=acknowledged", status_code=303)
+
+
+@router.post("/agency/cases/{case_id}/measures/{measure_id}/answer", name="console_answer")
+async def answer_measure(case_id: str, measure_id: Ident, console: ConsoleDep) -> Response:
+    console.require("respond_to_measure")
+    form = await console.form()
+    body = MeasureAnswer(measure_id=measure_id, accepted=form.get("accepted") == "yes",
+                         reason=_reason(form))
+    await Stepper(console.gateway, console.reader, Response(), _version(form), _key(form))(
+        case_id, CaseWorkflow.respond_to_measure, body)
+    return RedirectResponse(f"/agency/cases/{case_id}?done=answered", status_code=303)
+
+
+@router.get("/operations", name="console_operations")
+async def operations(console: ConsoleDep, engine: EngineDep, office: Office | None = None,
+                     done: Annotated[str | None, Query(max_length=40)] = None) -> HTMLResponse:
+    console.require("list_deliveries")
+    due = await read(queries.list_due, engine, office=office, overdue=True, due_before=None,
+                     page_size=100, page_token=None)
+    deliveries = await read(queries.list_deliveries, engine, office=office, failed_only=False,
+                            page_size=100, page_token=None)
+    failed = {}
+    if console.may("resend_notification"):  # the failed notifications themselves, no content
+        for row in deliveries.items:
+            if row.failed:
+                state = await console.gateway.get(row.case_id)
+                failed[row.case_id] = (state.version, [n for n in state.notifications
+                                                       if n.status == "failed"])
+    return console.page("operations.html", due=due.items, deliveries=deliveries.items,
+                        failed=failed, offices=list(Office), office=office, done=done)
+
+
+@router.get("/audit/cases/{case_id}", name="console_audit_case")
+async def audit_case(case_id: str, console: ConsoleDep, engine: EngineDep,
+                     audit_engine: AuditEngineDep, client: TemporalDep,
+                     keys: KeysDep) -> HTMLResponse:
+    console.require("get_timeline")
+    gateway = console.gateway
+    gateway.check_id(case_id)
+    state = await console.reader.whole(await gateway.get(case_id))
+    whole = await read(queries.whole_case, engine, keys, state)
+    async with translate_errors():
+        runs = await budget.within(history.case_runs(client, engine, case_id))
+    audited = await read(audit.entries_for, audit_engine, case_id)
+    entries = timeline.merged(await timeline.engine_entries(runs, client.data_converter),
+                              timeline.audit_entries(audited, keys))
+    reads = [e for e in entries if e.kind in ("read", "access")] \
+        if console.may("get_access_log") else []
+    return console.page("audit_case.html", case=state, entries=entries, reads=reads,
+                        picture=Markup(picture(whole, datetime.now(UTC))))
+
+
+@router.get("/audit/verify", name="console_verify")
+async def verify(console: ConsoleDep, audit_engine: AuditEngineDep,
+                 engine: EngineDep) -> HTMLResponse:
+    console.require("verify_audit_log")
+    verdict = await budget.within(run_in_threadpool(audit.verify, audit_engine, engine))
+    return console.page("verify.html", verdict=verdict)

@@ -1,0 +1,125 @@
+"""A step's form, made from the step's own model: one field per field of the body (nested ones
+as `provider.organisation`), and the submitted form turned back into that model, with each
+error tied to its field. What the API validates is what the form validates: the same model."""
+
+from __future__ import annotations
+
+import types
+import typing
+from dataclasses import dataclass, field
+from datetime import date
+from enum import Enum
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from starlette.datastructures import FormData
+
+LONG_TEXT = {"reason", "client_view"}
+
+
+@dataclass
+class Field:
+    name: str  # dotted: `provider.organisation`
+    label: str  # English; the template translates it
+    kind: str  # text | textarea | date | number | checkbox | select | choices | list
+    required: bool
+    options: list[Enum] = field(default_factory=list)
+    hint: str | None = None
+
+    @property
+    def id(self) -> str:
+        return "f-" + self.name.replace(".", "-")
+
+
+def humanize(name: str) -> str:
+    words = name.rsplit(".", 1)[-1].replace("_id", "").replace("_", " ")
+    return words[:1].upper() + words[1:]
+
+
+def _unwrap(annotation: Any) -> tuple[Any, bool]:
+    """The type inside Optional/Annotated, and whether None is allowed."""
+    optional = False
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin is typing.Annotated:
+            annotation = typing.get_args(annotation)[0]
+        elif origin in (typing.Union, types.UnionType):
+            args = [a for a in typing.get_args(annotation) if a is not type(None)]
+            optional = optional or len(args) < len(typing.get_args(annotation))
+            annotation = args[0]
+        else:
+            return annotation, optional
+
+
+def fields_of(model: type[BaseModel], prefix: str = "", skip: frozenset[str] = frozenset(),
+              ) -> list[Field]:
+    found: list[Field] = []
+    for name, info in model.model_fields.items():
+        if name in skip:
+            continue
+        dotted = f"{prefix}{name}"
+        kind, optional = _unwrap(info.annotation)
+        required = info.is_required() and not optional
+        hint = info.description
+        if isinstance(kind, type) and issubclass(kind, BaseModel):
+            found += fields_of(kind, f"{dotted}.")
+        elif typing.get_origin(kind) is list:
+            inner, _ = _unwrap(typing.get_args(kind)[0])
+            if isinstance(inner, type) and issubclass(inner, Enum):
+                found.append(Field(dotted, humanize(dotted), "choices", required, list(inner),
+                                   hint))
+            else:
+                found.append(Field(dotted, humanize(dotted), "list", required, hint=hint))
+        elif isinstance(kind, type) and issubclass(kind, Enum):
+            found.append(Field(dotted, humanize(dotted), "select", required, list(kind), hint))
+        elif kind is bool:  # unticked: False, or left out where the model allows None
+            found.append(Field(dotted, humanize(dotted), "checkbox", not optional, hint=hint))
+        elif kind is date:
+            found.append(Field(dotted, humanize(dotted), "date", required, hint=hint))
+        elif kind is int:
+            found.append(Field(dotted, humanize(dotted), "number", required, hint=hint))
+        else:
+            found.append(Field(dotted, humanize(dotted),
+                               "textarea" if name in LONG_TEXT else "text", required, hint=hint))
+    return found
+
+
+def values_of(fields: list[Field], form: FormData) -> dict[str, Any]:
+    """What the person entered, by field name (for the model, and to show the form again)."""
+    values: dict[str, Any] = {}
+    for f in fields:
+        if f.kind == "checkbox":
+            if form.get(f.name) == "on" or f.required:
+                values[f.name] = form.get(f.name) == "on"
+        elif f.kind == "choices":
+            values[f.name] = [v for v in form.getlist(f.name) if isinstance(v, str)]
+        else:
+            raw = form.get(f.name)
+            text = raw.strip() if isinstance(raw, str) else ""
+            if f.kind == "list":
+                values[f.name] = [part.strip() for part in text.split(",") if part.strip()]
+            elif text:
+                values[f.name] = text
+    return values
+
+
+def parse(model: type[BaseModel], fields: list[Field], values: dict[str, Any],
+          **fixed: Any) -> tuple[BaseModel | None, dict[str, str]]:
+    """The model from the form, or the errors by field name (never echoing what was entered)."""
+    nested: dict[str, Any] = dict(fixed)
+    for f in fields:
+        if f.name not in values:
+            continue
+        *parents, leaf = f.name.split(".")
+        target = nested
+        for part in parents:
+            target = target.setdefault(part, {})
+        target[leaf] = values[f.name]
+    try:
+        return model.model_validate(nested), {}
+    except ValidationError as err:
+        errors: dict[str, str] = {}
+        for e in err.errors():
+            where = ".".join(str(p) for p in e["loc"] if not isinstance(p, int))
+            errors.setdefault(where or "__all__", e["msg"])
+        return None, errors

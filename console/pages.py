@@ -1,0 +1,316 @@
+"""The caseworker's pages: sign-in, my work, the cases, a case with a form for every step it
+allows now, and the referral that opens one. Each page reads and acts through the same
+gateway, role table and need-to-know reader as the API."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+
+from api.audit_trail import AuditDep
+from api.deps import EngineDep, SettingsDep
+from api.problems import Code, Problem, known
+from api.reads import read
+from api.routes.cases import Stepper
+from console import oidc
+from console import session as sessions
+from console.forms import parse, values_of
+from console.i18n import DEFAULT, LANGUAGES, Language
+from console.steps import REFERRAL, STEPS, StepForm, allowed_now, measure_actions
+from console.web import Console, ConsoleDep, ConsoleRoute, render
+from store import queries
+from workflows.case_guards import AGENCIES, STAFF
+from workflows.case_rules import CRIMINAL_NEXT
+from workflows.case_workflow import CaseWorkflow
+from workflows.state import CaseState
+from workflows.steps import Actor, MeasureUpdate, NotificationRef, Step
+from workflows.vocabulary import Ident, MeasureAction, Office, Phase, Refusal, Role
+
+router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
+LANGUAGE_COOKIE = "casework_language"
+
+
+def dev_sign_in_allowed(settings: Any) -> bool:
+    """Like `casework token`: only where no identity provider is configured, never in
+    production (production refuses to start without one)."""
+    return settings.auth_jwks_url is None and settings.environment != "production"
+
+
+def home_of(actor: Actor) -> str:
+    if actor.role in AGENCIES:
+        return "/agency"
+    if actor.role is Role.OPERATOR:
+        return "/operations"
+    if actor.role is Role.AUDITOR:
+        return "/cases"
+    return "/work"
+
+
+@router.get("/", name="console_home")
+async def home(console: ConsoleDep) -> Response:
+    return RedirectResponse(home_of(console.actor), status_code=303)
+
+
+@router.get("/sign-in", name="console_sign_in_page")
+async def sign_in_page(request: Request, settings: SettingsDep) -> HTMLResponse:
+    language = Language(request.cookies.get(LANGUAGE_COOKIE, DEFAULT))
+    return render(request, "sign_in.html", language, None, dev=dev_sign_in_allowed(settings),
+                  roles=list(Role), offices=list(Office))
+
+
+@router.post("/sign-in", name="console_sign_in")
+async def sign_in(request: Request, settings: SettingsDep, engine: EngineDep,
+                  user_id: Annotated[str, Form(max_length=64)],
+                  role: Annotated[Role, Form()],
+                  office: Annotated[str, Form(max_length=30)] = "",
+                  agency: Annotated[str, Form(max_length=64)] = "") -> Response:
+    if not dev_sign_in_allowed(settings):
+        raise Problem(Refusal.FORBIDDEN, "sign in with the identity provider")
+    try:
+        actor = Actor(user_id=user_id.strip(), role=role,
+                      office=office or None if role in STAFF else None,
+                      agency=agency.strip() or None if role in AGENCIES else None)
+    except ValidationError:
+        raise Problem(Code.INVALID_REQUEST, "a person needs an id of letters, digits and "
+                      "dashes") from None
+    if (role in STAFF and actor.office is None) or (role in AGENCIES and actor.agency is None):
+        raise Problem(Code.INVALID_REQUEST, "staff sign in to an office, an agency's people to "
+                      "their agency")
+    language = request.cookies.get(LANGUAGE_COOKIE, DEFAULT)
+    token = await read(sessions.create, engine, actor, language)
+    response = RedirectResponse(home_of(actor), status_code=303)
+    sessions.set_cookie(response, request, token)
+    return response
+
+
+@router.get("/auth/start", name="console_oidc_start")
+async def oidc_start(request: Request, settings: SettingsDep, engine: EngineDep) -> Response:
+    """Off to the identity provider, with a state, a nonce and a PKCE challenge."""
+    if dev_sign_in_allowed(settings):
+        return RedirectResponse("/sign-in", status_code=303)
+    url, pending = await request.app.state.oidc.start(str(request.url_for("console_oidc_back")))
+    token = await read(sessions.create_pending, engine, pending,
+                       request.cookies.get(LANGUAGE_COOKIE, DEFAULT))
+    response = RedirectResponse(url, status_code=303)
+    response.set_cookie(sessions.PENDING_COOKIE, token, max_age=600, httponly=True,
+                        samesite="lax", secure=request.url.scheme == "https", path="/auth")
+    return response
+
+
+@router.get("/auth/callback", name="console_oidc_back")
+async def oidc_back(request: Request, engine: EngineDep, audit: AuditDep,
+                    code: Annotated[str, Query(max_length=2048)],
+                    state: Annotated[str, Query(max_length=200)]) -> Response:
+    """Back from the identity provider: the code for an ID token, verified as a bearer token
+    is, its nonce checked; then a session."""
+    token = request.cookies.get(sessions.PENDING_COOKIE)
+    taken = await read(sessions.take_pending, engine, token) if token and len(token) < 100 \
+        else None
+    if taken is None:
+        raise Problem(Code.UNAUTHENTICATED, "no sign-in is under way here: start again")
+    pending, language = taken
+    id_token = await request.app.state.oidc.finish(
+        str(request.url_for("console_oidc_back")), pending, code, state)
+    actor = await request.app.state.verifier.actor(id_token)
+    if oidc.nonce_of(id_token) != pending["nonce"]:
+        raise Problem(Code.UNAUTHENTICATED, "the ID token is not the answer to this sign-in")
+    audit.actor = actor
+    session_token = await read(sessions.create, engine, actor, language)
+    response = RedirectResponse(home_of(actor), status_code=303)
+    response.delete_cookie(sessions.PENDING_COOKIE, path="/auth")
+    sessions.set_cookie(response, request, session_token)
+    return response
+
+
+@router.post("/sign-out", name="console_sign_out")
+async def sign_out(request: Request, console: ConsoleDep, engine: EngineDep) -> Response:
+    await console.form()
+    await read(sessions.end, engine, request.cookies[sessions.COOKIE])
+    response = RedirectResponse("/sign-in", status_code=303)
+    response.delete_cookie(sessions.COOKIE, path="/")
+    return response
+
+
+@router.post("/language", name="console_language")
+async def choose_language(request: Request, language: Annotated[str, Form(max_length=8)],
+                          engine: EngineDep, back: Annotated[str, Form(max_length=200)] = "/",
+                          ) -> Response:
+    """The language, for this browser (and this session, when signed in)."""
+    code = language if language in LANGUAGES else DEFAULT
+    token = request.cookies.get(sessions.COOKIE)
+    if token and len(token) < 100:
+        await read(sessions.set_language, engine, token, code)
+    response = RedirectResponse(back if back.startswith("/") and not back.startswith("//")
+                                else "/", status_code=303)
+    response.set_cookie(LANGUAGE_COOKIE, code, max_age=365 * 86400, samesite="lax",
+                        httponly=True, secure=request.url.scheme == "https")
+    return response
+
+
+@router.get("/work", name="console_work")
+async def my_work(console: ConsoleDep, engine: EngineDep) -> HTMLResponse:
+    console.require("list_cases")
+    actor = console.actor
+    lead = actor.role is Role.OFFICE_LEAD
+    rows = await read(queries.work_list, engine, office=actor.office if lead else None,
+                      caseworker_id=None if lead else actor.user_id)
+    due = await read(queries.list_due, engine, office=actor.office, overdue=True,
+                     due_before=None, page_size=50, page_token=None)
+    deliveries = await read(queries.list_deliveries, engine, office=actor.office,
+                            failed_only=False, page_size=50, page_token=None)
+    return console.page("work.html", rows=rows, due=due.items, deliveries=deliveries.items,
+                        lead=lead)
+
+
+@router.get("/cases", name="console_cases")
+async def cases(console: ConsoleDep, engine: EngineDep, phase: Phase | None = None,
+                office: Office | None = None,
+                caseworker_id: Annotated[Ident | None, Query()] = None,
+                page_token: Annotated[str | None, Query(max_length=200)] = None,
+                ) -> HTMLResponse:
+    console.require("list_cases")
+    page = await read(queries.list_cases, engine, phase=phase, office=office,
+                      caseworker_id=caseworker_id or None, page_size=25, page_token=page_token)
+    return console.page("cases.html", page=page, phases=list(Phase), offices=list(Office),
+                        chosen={"phase": phase, "office": office,
+                                "caseworker_id": caseworker_id or ""})
+
+
+@router.get("/cases/new", name="console_new_case")
+async def new_case(console: ConsoleDep) -> HTMLResponse:
+    console.require("open_case")
+    return console.page("referral.html", step=REFERRAL, values={"office": console.actor.office},
+                        errors={})
+
+
+@router.post("/cases/new", name="console_open_case")
+async def open_case(console: ConsoleDep) -> Response:
+    console.require("open_case")
+    form = await console.form()
+    fields = REFERRAL.fields
+    values = values_of(fields, form)
+    referral, errors = parse(REFERRAL.model, fields, values)
+    key = _key(form)
+    if referral is None:
+        return console.page("referral.html", 422, step=REFERRAL, values=values, errors=errors)
+    gateway = console.gateway
+    case_id = await gateway.new_case(referral, console.actor, key)  # type: ignore[arg-type]
+    await console.reader.audit.intent(case_id, referral.reason)  # type: ignore[attr-defined]
+    state, _ = await gateway.open(case_id, referral, console.actor, key)  # type: ignore[arg-type]
+    return RedirectResponse(f"/cases/{state.case_id}?done=open_case", status_code=303)
+
+
+@router.get("/cases/{case_id}", name="console_case")
+async def case_page(case_id: str, console: ConsoleDep,
+                    done: Annotated[str | None, Query(max_length=40)] = None) -> HTMLResponse:
+    console.require("get_case")
+    state = await console.reader.whole(await console.gateway.get(case_id))
+    return case_view(console, state, done=done if done in STEPS or done == "open_case"
+                     else None)
+
+
+def case_view(console: Console, state: CaseState, status: int = 200, **extra: Any,
+              ) -> HTMLResponse:
+    steps = [s for s in allowed_now(state) if console.may(s.name)]
+    return console.page(
+        "case.html", status, case=state, steps=steps,
+        measure_actions={m.id: measure_actions(state, m) for m in state.measures}
+        if console.may("change_measure") else {},
+        options={"stage": sorted(CRIMINAL_NEXT.get(state.criminal_process.stage, ()),
+                                 key=list(type(state.criminal_process.stage)).index)},
+        values=extra.pop("values", {}), errors=extra.pop("errors", {}),
+        open_form=extra.pop("open_form", None), **extra)
+
+
+@router.post("/cases/{case_id}/steps/{name}", name="console_step")
+async def take_step(case_id: str, name: str, console: ConsoleDep) -> Response:
+    form_step = STEPS.get(name)
+    if form_step is None:
+        raise Problem(Code.NOT_FOUND, "no such step")
+    console.require(name)
+    form = await console.form()
+    values = values_of(form_step.fields, form)
+    body, errors = parse(form_step.model, form_step.fields, values)
+    version = _version(form)
+    if body is None:
+        state = await console.reader.whole(await console.gateway.get(case_id))
+        return case_view(console, state, 422, values=values, errors=errors, open_form=name)
+    return await _run(console, case_id, form_step, body, version, _key(form), values)
+
+
+async def _run(console: Console, case_id: str, step: StepForm, body: Any, version: int,
+               key: str, values: dict[str, Any]) -> Response:
+    """Take the step as the API does; on a conflict show what changed and keep the form."""
+    try:
+        await Stepper(console.gateway, console.reader, Response(), version, key)(
+            case_id, step.update, body)
+    except Exception as err:
+        problem = known(err)
+        if problem is None or problem.code not in _SHOWN_ON_THE_CASE:
+            raise
+        state = await console.reader.whole(await console.gateway.get(case_id))
+        changed = [s for s in state.steps if s.version > version] \
+            if problem.code is Refusal.STALE_VERSION else []
+        return case_view(console, state, 409 if problem.code is Refusal.STALE_VERSION else 422,
+                         values=values, errors={"__all__": problem.detail}, open_form=step.name,
+                         conflict=problem.code is Refusal.STALE_VERSION, changed=changed,
+                         refused=problem)
+    return RedirectResponse(f"/cases/{case_id}?done={step.name}", status_code=303)
+
+
+_SHOWN_ON_THE_CASE = {Refusal.STALE_VERSION, Refusal.INVALID_STEP, Refusal.CONSENT_MISSING,
+                      Refusal.INVALID_TRANSITION, Refusal.RULE_REFUSED, Refusal.CASE_LIMIT}
+
+
+@router.post("/cases/{case_id}/measures/{measure_id}/{action}", name="console_measure")
+async def change_measure(case_id: str, measure_id: Ident, action: MeasureAction,
+                         console: ConsoleDep) -> Response:
+    console.require("change_measure")
+    form = await console.form()
+    body = MeasureUpdate(measure_id=measure_id, action=action, reason=_reason(form))
+    step = StepForm("change_measure", "Measure", MeasureUpdate, CaseWorkflow.change_measure)
+    return await _run(console, case_id, step, body, _version(form), _key(form), {})
+
+
+@router.post("/cases/{case_id}/notifications/{notification_id}/resend", name="console_resend")
+async def resend(case_id: str, notification_id: Ident, console: ConsoleDep) -> Response:
+    console.require("resend_notification")
+    form = await console.form()
+    body = NotificationRef(notification_id=notification_id, reason=_reason(form))
+    step = StepForm("resend_notification", "Send again", NotificationRef,
+                    CaseWorkflow.resend_notification)
+    await Stepper(console.gateway, console.reader, Response(), _version(form), _key(form))(
+        case_id, step.update, body)
+    back = "/operations" if console.actor.role is Role.OPERATOR else f"/cases/{case_id}"
+    return RedirectResponse(f"{back}?done=resend_notification", status_code=303)
+
+
+def _reason(form: Any) -> str:
+    raw = form.get("reason")
+    reason = raw.strip() if isinstance(raw, str) else ""
+    try:
+        return Step(reason=reason).reason
+    except ValidationError:
+        raise Problem(Code.INVALID_REQUEST, "say why (a reason of 1 to 4000 characters)",
+                      errors=[{"field": "reason", "message": "required"}]) from None
+
+
+def _version(form: Any) -> int:
+    raw = form.get("version")
+    if not isinstance(raw, str) or not raw.isdigit() or len(raw) > 12:
+        raise Problem(Code.INVALID_REQUEST, "the form lost the case's version: reload the page")
+    return int(raw)
+
+
+def _key(form: Any) -> str:
+    """The form's idempotency key: made when the form was drawn, so a double submit is one."""
+    raw = form.get("key")
+    try:
+        return str(uuid.UUID(raw)) if isinstance(raw, str) else str(uuid.uuid4())
+    except ValueError:
+        return str(uuid.uuid4())
+

@@ -1,0 +1,126 @@
+"""What every console page shares: the signed-in person (from the session), their language,
+the role table's word on the API operation a page stands for, the need-to-know reader, the
+templates, and the route class that audits each page like an API call and shows a problem
+as a page of its own."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from jinja2 import Environment, PackageLoader, select_autoescape
+from starlette.datastructures import FormData
+
+from api.access import ALLOWED
+from api.audit_trail import AuditDep, AuditedRoute
+from api.deps import EngineDep, Gateway
+from api.gateway import CaseGateway
+from api.need_to_know import Reader
+from api.problems import CODES, Code, Problem, known
+from api.reads import read
+from console import session as sessions
+from console.i18n import LANGUAGES, Language
+from store.tables import ConsoleSession
+from workflows.steps import Actor
+from workflows.vocabulary import Refusal
+
+TEMPLATES = Environment(loader=PackageLoader("console"), autoescape=select_autoescape(),
+                        trim_blocks=True, lstrip_blocks=True)
+# The most a form may hold (the API's own body limit is 64 KiB).
+FORM_BYTES = 64 * 1024
+
+
+class Console:
+    """One request of a signed-in person: who they are, in which language, and what the
+    role table lets them do."""
+
+    def __init__(self, request: Request, session: ConsoleSession, reader: Reader,
+                 gateway: CaseGateway) -> None:
+        self.request, self.session, self.reader, self.gateway = request, session, reader, gateway
+        self.actor: Actor = reader.actor
+        self.language = Language(session.language)
+
+    def may(self, operation: str) -> bool:
+        """The API's role table, for the operation a page or form stands for."""
+        return self.actor.role in ALLOWED[operation]
+
+    def require(self, operation: str) -> None:
+        if not self.may(operation):
+            raise Problem(Refusal.FORBIDDEN, f"role '{self.actor.role}' may not do this")
+
+    async def form(self) -> FormData:
+        """The submitted form, bounded, with its form token checked (else 403)."""
+        if int(self.request.headers.get("content-length") or 0) > FORM_BYTES:
+            raise Problem(Code.PAYLOAD_TOO_LARGE, "the form is too large")
+        form = await self.request.form(max_files=0, max_fields=200)
+        token = form.get("csrf")
+        if not sessions.same_form_token(self.session, token if isinstance(token, str) else None):
+            raise Problem(Refusal.FORBIDDEN, "the form is stale or not from this console: "
+                          "reload the page and try again")
+        return form
+
+    def page(self, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+        return render(self.request, template, self.language, self.session, status, **context)
+
+
+def render(request: Request, template: str, language: Language,
+           session: ConsoleSession | None, status: int = 200, **context: Any) -> HTMLResponse:
+    actor = sessions.actor_of(session) if session else None
+    html = TEMPLATES.get_template(template).render(
+        _=language.gettext, label=language.label, day=language.day, when=language.when,
+        number=language.number, lang=language.code, languages=LANGUAGES, actor=actor,
+        csrf=session.csrf if session else "", path=request.url.path,
+        may=(lambda op: actor is not None and actor.role in ALLOWED[op]),
+        # Each form its own idempotency key: a double submit of it has one effect.
+        new_key=lambda: str(uuid.uuid4()), **context)
+    return HTMLResponse(html, status_code=status, headers={
+        "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; "
+                                   "style-src 'self'; script-src 'self'; frame-ancestors 'none'; "
+                                   "form-action 'self'",
+        "Cache-Control": "no-store", "Referrer-Policy": "same-origin"})
+
+
+async def current_session(request: Request, engine: EngineDep) -> ConsoleSession:
+    token = request.cookies.get(sessions.COOKIE)
+    found = await read(sessions.find, engine, token) if token and len(token) < 100 else None
+    if found is None:
+        raise Problem(Code.UNAUTHENTICATED, "sign in to use the console")
+    return found
+
+
+SessionDep = Annotated[ConsoleSession, Depends(current_session)]
+
+
+async def get_console(request: Request, session: SessionDep, audit: AuditDep,
+                      engine: EngineDep, gateway: Gateway) -> Console:
+    actor = audit.actor = sessions.actor_of(session)
+    return Console(request, session, Reader(audit, actor, None, engine), gateway)
+
+
+ConsoleDep = Annotated[Console, Depends(get_console)]
+
+
+class ConsoleRoute(AuditedRoute):
+    """Audited like an API route; a problem becomes a page (sign-in for a missing session)."""
+
+    def get_route_handler(self) -> Callable[[Request], Any]:
+        handle = super().get_route_handler()
+
+        async def page(request: Request) -> Response:
+            try:
+                return await handle(request)
+            except Exception as err:
+                problem = known(err)
+                if problem is None:
+                    raise
+                if problem.code is Code.UNAUTHENTICATED:
+                    return RedirectResponse("/sign-in", status_code=303)
+                status, title = CODES[problem.code]
+                code = request.cookies.get("casework_language", "")
+                return render(request, "problem.html", Language(code), None, status,
+                              title=title, problem=problem)
+
+        return page

@@ -1,0 +1,43 @@
+"""A step's form is made from the step's model, and read back into it, with each error tied to
+the field it is about and nothing the person entered repeated in the message."""
+
+from __future__ import annotations
+
+from starlette.datastructures import FormData
+
+from console.forms import fields_of, parse, values_of
+from workflows.steps import NewMeasure, Referral
+
+
+def read(model: type, pairs: list[tuple[str, str]]) -> tuple[object, dict[str, str]]:
+    fields = fields_of(model)
+    return parse(model, fields, values_of(fields, FormData(pairs)))
+
+
+def test_nested_fields_lists_and_checkboxes_become_the_model() -> None:
+    referral, errors = read(Referral, [
+        ("reason", " Referred by the police. "), ("referrer.agency_type", "police"),
+        ("office", "helsinki"), ("exploitation", "forced_labour"), ("exploitation", "begging"),
+        ("client_consent", "on"), ("person.given_names", "Aino"),
+        ("person.surname", "Testinen"), ("person.languages", "fi, en"),
+        ("person.date_of_birth", "1994-03-17")])
+    assert errors == {}
+    assert referral.reason == "Referred by the police."  # type: ignore[attr-defined]
+    assert [str(e) for e in referral.exploitation] == ["forced_labour", "begging"]  # type: ignore
+    assert referral.client_consent is True and referral.minor is False  # type: ignore
+    assert referral.guardian_consent is None  # type: ignore[attr-defined] - left out, not no
+    assert referral.person.languages == ["fi", "en"]  # type: ignore[attr-defined]
+
+
+def test_errors_are_tied_to_their_fields_and_echo_nothing() -> None:
+    measure, errors = read(NewMeasure, [("reason", ""), ("type", "castle"),
+                                        ("provider.agency_type", "police")])
+    assert measure is None
+    assert set(errors) == {"reason", "type", "provider.organisation"}
+    assert "castle" not in " ".join(errors.values())
+
+
+def test_every_field_gets_a_unique_id_and_a_label() -> None:
+    fields = fields_of(Referral)
+    assert len({f.id for f in fields}) == len(fields)
+    assert all(f.label for f in fields)
