@@ -1,5 +1,7 @@
 """A case's life as an SVG: phases, deadlines (met, met late, missed, open), notifications and
-the criminal process on one time axis. Only ids, kinds and dates: no personal data."""
+the criminal process on one time axis, with a legend. A label is drawn only where it fits (every
+mark also names itself in a tooltip), and the picture describes itself in words for those who
+cannot see it. Only ids, kinds and dates: no personal data."""
 
 from __future__ import annotations
 
@@ -23,6 +25,11 @@ NOTIFICATION_COLOUR = {NotificationStatus.ACKNOWLEDGED: "#238b45",
                        NotificationStatus.PENDING: "#fd8d3c", NotificationStatus.FAILED: "#cb181d",
                        NotificationStatus.WITHHELD: "#969696"}
 LANES = ("Phase", "Deadlines", "Notifications", "Criminal process")
+DEADLINE_OUTCOMES = {"met": "#238b45", "met late": "#fd8d3c", "missed": "#cb181d",
+                     "cancelled": "#bdbdbd", "open": "#6baed6"}
+CRIMINAL_COLOUR = "#6a51a3"
+CHAR_WIDTH = 6.2  # of a 10-12 px sans-serif label, generously: labels that would touch are left out
+LEGEND = 46
 
 
 def render(state: CaseState, now: datetime) -> str:
@@ -39,10 +46,12 @@ def render(state: CaseState, now: datetime) -> str:
 
     top = 40
     lane_y = {name: top + i * LANE for i, name in enumerate(LANES)}
-    height = top + len(LANES) * LANE + 40
+    height = top + len(LANES) * LANE + 40 + LEGEND
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" '
-           f'viewBox="0 0 {WIDTH} {height}" font-family="sans-serif" font-size="12">',
-           f'<title>Case {escape(state.case_id)}: timeline</title>',
+           f'viewBox="0 0 {WIDTH} {height}" font-family="sans-serif" font-size="12" '
+           f'role="img" aria-labelledby="t d">',
+           f'<title id="t">Case {escape(state.case_id)}: timeline</title>',
+           f'<desc id="d">{escape(describe(state))}</desc>',
            f'<text x="{LEFT}" y="20" font-size="14" font-weight="bold">'
            f'{escape(state.case_id)} · {escape(str(state.phase))}</text>']
     for name, y in lane_y.items():
@@ -54,21 +63,23 @@ def render(state: CaseState, now: datetime) -> str:
     changes = [(s.at, PHASE_AFTER[s.action]) for s in state.steps if s.action in PHASE_AFTER]
     ends = [at for at, _ in changes[1:]] + [changes[-1][0] if state.phase.closed else now]
     y = lane_y["Phase"] + 8
+    labels = []  # drawn over all the bands; each only inside its own band, so none overlap
     for (at, phase), until in zip(changes, ends, strict=True):
         x0, x1 = x(at), max(x(until), x(at) + 3)
         out.append(f'<rect x="{x0:.1f}" y="{y}" width="{x1 - x0:.1f}" height="{LANE - 16}" '
                    f'fill="{PHASE_COLOUR[phase]}"><title>{phase} from {at:%Y-%m-%d}</title></rect>')
-        out.append(f'<text x="{x0 + 3:.1f}" y="{y + 19}" font-size="10">{phase}</text>')
+        if len(str(phase)) * CHAR_WIDTH + 6 <= x1 - x0:
+            labels.append(f'<text x="{x0 + 3:.1f}" y="{y + 19}" font-size="10">{phase}</text>')
+    out += labels
 
     # Deadlines: a line from the start of the period to its due time, a dot for the outcome.
     y = lane_y["Deadlines"] + LANE / 2
     for d in state.deadlines:
         late = any(e.what == "overdue" for e in d.events)
-        outcome, colour = {
-            DeadlineStatus.MET: ("met late", "#fd8d3c") if late else ("met", "#238b45"),
-            DeadlineStatus.OVERDUE: ("missed", "#cb181d"),
-            DeadlineStatus.CANCELLED: ("cancelled", "#bdbdbd"),
-        }.get(d.status, ("open", "#6baed6"))
+        outcome = {DeadlineStatus.MET: "met late" if late else "met",
+                   DeadlineStatus.OVERDUE: "missed",
+                   DeadlineStatus.CANCELLED: "cancelled"}.get(d.status, "open")
+        colour = DEADLINE_OUTCOMES[outcome]
         out.append(f'<line x1="{x(d.begins_on):.1f}" y1="{y}" x2="{x(d.due_at):.1f}" y2="{y}" '
                    f'stroke="{colour}" stroke-width="2" opacity="0.5"/>')
         out.append(f'<circle cx="{x(d.due_at):.1f}" cy="{y}" r="5" fill="{colour}"><title>'
@@ -83,16 +94,51 @@ def render(state: CaseState, now: datetime) -> str:
 
     y = lane_y["Criminal process"] + LANE / 2
     for record in state.criminal_process.history:
-        out.append(f'<path d="M{x(record.on):.1f},{y - 6} l6,6 l-6,6 l-6,-6 z" fill="#6a51a3">'
+        out.append(f'<path d="M{x(record.on):.1f},{y - 6} l6,6 l-6,6 l-6,-6 z" '
+                   f'fill="{CRIMINAL_COLOUR}">'
                    f'<title>{record.stage} on {record.on}</title></path>')
 
     # The time axis: about six dated ticks.
     axis = top + len(LANES) * LANE + 10
     out.append(f'<line x1="{LEFT}" y1="{axis}" x2="{WIDTH - RIGHT}" y2="{axis}" stroke="#333"/>')
-    for i in range(7):
+    for i in range(7):  # the first label starts at its tick, the last ends at it: none is cut
         at = start + (end - start) * i / 6
+        anchor = "start" if i == 0 else "end" if i == 6 else "middle"
         out.append(f'<line x1="{x(at):.1f}" y1="{axis}" x2="{x(at):.1f}" y2="{axis + 5}" '
-                   f'stroke="#333"/><text x="{x(at):.1f}" y="{axis + 18}" text-anchor="middle" '
+                   f'stroke="#333"/><text x="{x(at):.1f}" y="{axis + 18}" text-anchor="{anchor}" '
                    f'font-size="10">{at:%Y-%m-%d}</text>')
+    out += legend(axis + 40)
     out.append("</svg>")
     return "\n".join(out)
+
+
+def legend(y: float) -> list[str]:
+    """What each colour and mark means, in two rows under the axis."""
+    rows = [[("circle", colour, f"deadline {name}") for name, colour in
+             DEADLINE_OUTCOMES.items()],
+            [*(("rect", NOTIFICATION_COLOUR[s], f"notification {s}") for s in
+               (NotificationStatus.DELIVERED, NotificationStatus.ACKNOWLEDGED,
+                NotificationStatus.PENDING, NotificationStatus.FAILED)),
+             ("path", CRIMINAL_COLOUR, "criminal process")]]
+    out = ['<g font-size="10">']
+    for row, keys in enumerate(rows):
+        at, base = float(LEFT), y + row * 20
+        for shape, colour, name in keys:
+            out.append({
+                "circle": f'<circle cx="{at + 5}" cy="{base - 4}" r="5" fill="{colour}"/>',
+                "rect": f'<rect x="{at + 3}" y="{base - 12}" width="4" height="14" '
+                        f'fill="{colour}"/>',
+                "path": f'<path d="M{at + 5},{base - 10} l6,6 l-6,6 l-6,-6 z" '
+                        f'fill="{colour}"/>'}[shape])
+            out.append(f'<text x="{at + 14}" y="{base}">{name}</text>')
+            at += 14 + len(name) * CHAR_WIDTH + 16
+    return [*out, "</g>"]
+
+
+def describe(state: CaseState) -> str:
+    """The picture in words."""
+    phases = [str(PHASE_AFTER[s.action]) for s in state.steps if s.action in PHASE_AFTER]
+    overdue = sum(d.status is DeadlineStatus.OVERDUE for d in state.deadlines)
+    return (f"Phases so far: {', '.join(phases) or 'none'}. {len(state.deadlines)} deadlines, "
+            f"{overdue} of them missed; {len(state.notifications)} notifications; criminal "
+            f"process: {state.criminal_process.stage}.")

@@ -11,7 +11,7 @@ from fastapi.staticfiles import StaticFiles
 from temporalio.client import Client
 
 from api.main import create_app as create_api
-from console import desks, pages
+from console import actions, desks, pages
 from console.oidc import Provider
 from infra.settings import Settings, get_settings
 
@@ -20,6 +20,7 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
     app = create_api(settings, client)
     app.state.oidc = Provider(settings or get_settings())
     app.include_router(pages.router)
+    app.include_router(actions.router)
     app.include_router(desks.router)
     app.mount("/static", StaticFiles(directory=str(files("console") / "static")),
               name="console-static")

@@ -13,24 +13,27 @@ from pydantic import ValidationError
 
 from api.audit_trail import AuditDep
 from api.deps import EngineDep, SettingsDep
+from api.need_to_know import ACCESS_REASON_CHARS
 from api.problems import Code, Problem, known
 from api.reads import read
 from api.routes.cases import Stepper
 from console import oidc
 from console import session as sessions
-from console.forms import parse, values_of
+from console.forms import fields_of, parse, values_of
 from console.i18n import DEFAULT, LANGUAGES, Language
 from console.steps import REFERRAL, STEPS, StepForm, allowed_now, measure_actions
 from console.web import Console, ConsoleDep, ConsoleRoute, render
 from store import queries
 from workflows.case_guards import AGENCIES, STAFF
 from workflows.case_rules import CRIMINAL_NEXT
-from workflows.case_workflow import CaseWorkflow
 from workflows.state import CaseState
-from workflows.steps import Actor, MeasureUpdate, NotificationRef, Step
-from workflows.vocabulary import Ident, MeasureAction, Office, Phase, Refusal, Role
+from workflows.steps import Actor, Length, Provider, Step
+from workflows.vocabulary import Ident, Office, Phase, Refusal, Role
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
+# The forms of the case page's item actions: another provider, a deadline's extension.
+PROVIDER_FIELDS = fields_of(Provider, "provider.")
+LENGTH_FIELDS = fields_of(Length, "extension.")
 LANGUAGE_COOKIE = "casework_language"
 
 
@@ -169,14 +172,15 @@ async def my_work(console: ConsoleDep, engine: EngineDep) -> HTMLResponse:
 @router.get("/cases", name="console_cases")
 async def cases(console: ConsoleDep, engine: EngineDep, phase: Phase | None = None,
                 office: Office | None = None,
-                caseworker_id: Annotated[Ident | None, Query()] = None,
+                caseworker_id: Annotated[Ident | None, Query()] = None, overdue: bool = False,
                 page_token: Annotated[str | None, Query(max_length=200)] = None,
                 ) -> HTMLResponse:
     console.require("list_cases")
     page = await read(queries.list_cases, engine, phase=phase, office=office,
-                      caseworker_id=caseworker_id or None, page_size=25, page_token=page_token)
+                      caseworker_id=caseworker_id or None, page_size=25, page_token=page_token,
+                      overdue=overdue)
     return console.page("cases.html", page=page, phases=list(Phase), offices=list(Office),
-                        chosen={"phase": phase, "office": office,
+                        chosen={"phase": phase, "office": office, "overdue": overdue,
                                 "caseworker_id": caseworker_id or ""})
 
 
@@ -208,9 +212,31 @@ async def open_case(console: ConsoleDep) -> Response:
 async def case_page(case_id: str, console: ConsoleDep,
                     done: Annotated[str | None, Query(max_length=40)] = None) -> HTMLResponse:
     console.require("get_case")
-    state = await console.reader.whole(await console.gateway.get(case_id))
+    try:
+        state = await console.reader.whole(await console.gateway.get(case_id))
+    except Problem as problem:
+        if problem.code is not Refusal.OUTSIDE_OFFICE:
+            raise
+        return console.page("reach.html", 403, case_id=case_id)
     return case_view(console, state, done=done if done in STEPS or done == "open_case"
                      else None)
+
+
+@router.post("/cases/{case_id}/reach", name="console_reach")
+async def reach(request: Request, case_id: str, console: ConsoleDep,
+                engine: EngineDep) -> Response:
+    """Staff reaching a case outside their office and assignment say why; the reader then
+    lets them in, and the audit log flags it for auditors and the case's office lead."""
+    console.require("get_case")
+    console.gateway.check_id(case_id)
+    form = await console.form()
+    raw = form.get("reason")
+    reason = raw.strip() if isinstance(raw, str) else ""
+    if not 0 < len(reason) <= ACCESS_REASON_CHARS:
+        return console.page("reach.html", 422, case_id=case_id,
+                            error=f"1–{ACCESS_REASON_CHARS}")
+    await read(sessions.give_reason, engine, request.cookies[sessions.COOKIE], case_id, reason)
+    return RedirectResponse(f"/cases/{case_id}", status_code=303)
 
 
 def case_view(console: Console, state: CaseState, status: int = 200, **extra: Any,
@@ -222,6 +248,7 @@ def case_view(console: Console, state: CaseState, status: int = 200, **extra: An
         if console.may("change_measure") else {},
         options={"stage": sorted(CRIMINAL_NEXT.get(state.criminal_process.stage, ()),
                                  key=list(type(state.criminal_process.stage)).index)},
+        provider_fields=PROVIDER_FIELDS, length_fields=LENGTH_FIELDS,
         values=extra.pop("values", {}), errors=extra.pop("errors", {}),
         open_form=extra.pop("open_form", None), **extra)
 
@@ -264,29 +291,6 @@ async def _run(console: Console, case_id: str, step: StepForm, body: Any, versio
 
 _SHOWN_ON_THE_CASE = {Refusal.STALE_VERSION, Refusal.INVALID_STEP, Refusal.CONSENT_MISSING,
                       Refusal.INVALID_TRANSITION, Refusal.RULE_REFUSED, Refusal.CASE_LIMIT}
-
-
-@router.post("/cases/{case_id}/measures/{measure_id}/{action}", name="console_measure")
-async def change_measure(case_id: str, measure_id: Ident, action: MeasureAction,
-                         console: ConsoleDep) -> Response:
-    console.require("change_measure")
-    form = await console.form()
-    body = MeasureUpdate(measure_id=measure_id, action=action, reason=_reason(form))
-    step = StepForm("change_measure", "Measure", MeasureUpdate, CaseWorkflow.change_measure)
-    return await _run(console, case_id, step, body, _version(form), _key(form), {})
-
-
-@router.post("/cases/{case_id}/notifications/{notification_id}/resend", name="console_resend")
-async def resend(case_id: str, notification_id: Ident, console: ConsoleDep) -> Response:
-    console.require("resend_notification")
-    form = await console.form()
-    body = NotificationRef(notification_id=notification_id, reason=_reason(form))
-    step = StepForm("resend_notification", "Send again", NotificationRef,
-                    CaseWorkflow.resend_notification)
-    await Stepper(console.gateway, console.reader, Response(), _version(form), _key(form))(
-        case_id, step.update, body)
-    back = "/operations" if console.actor.role is Role.OPERATOR else f"/cases/{case_id}"
-    return RedirectResponse(f"{back}?done=resend_notification", status_code=303)
 
 
 def _reason(form: Any) -> str:

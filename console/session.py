@@ -84,6 +84,16 @@ def set_language(engine: Engine, token: str, language: str) -> None:
             db.commit()
 
 
+def give_reason(engine: Engine, token: str, case_id: str, reason: str) -> None:
+    """The person reaches this case, outside their office, for this reason (this session)."""
+    with DB(engine) as db:
+        row = db.get(ConsoleSession, _hash(token))
+        if row is not None:
+            row.reasons = {**row.reasons, case_id: reason}
+            db.add(row)
+            db.commit()
+
+
 def end(engine: Engine, token: str) -> None:
     with DB(engine) as db:
         db.exec(delete(ConsoleSession).where(  # type: ignore[call-overload]

@@ -97,7 +97,8 @@ SessionDep = Annotated[ConsoleSession, Depends(current_session)]
 async def get_console(request: Request, session: SessionDep, audit: AuditDep,
                       engine: EngineDep, gateway: Gateway) -> Console:
     actor = audit.actor = sessions.actor_of(session)
-    return Console(request, session, Reader(audit, actor, None, engine), gateway)
+    reason = session.reasons.get(request.path_params.get("case_id", ""))
+    return Console(request, session, Reader(audit, actor, reason, engine), gateway)
 
 
 ConsoleDep = Annotated[Console, Depends(get_console)]

@@ -28,8 +28,10 @@ from workflows import case_size
 from workflows.notify_rules import consent_in_force
 from workflows.state import CaseState
 from workflows.vocabulary import (
+    AlertKind,
     ConsentScope,
     DeadlineStatus,
+    MeasureStatus,
     NotificationStatus,
 )
 
@@ -90,6 +92,7 @@ def _archived(session: Session, keys: CaseKeys, state: CaseState, *,
 
 def summary(state: CaseState) -> CaseRow:
     nxt = state.next_deadline()
+    open_deadlines = {d.id for d in state.deadlines if d.status.unsettled}
     return CaseRow(
         case_id=state.case_id, revision=state.revision, version=state.version,
         phase=str(state.phase), office=str(state.assignment.office),
@@ -103,6 +106,12 @@ def summary(state: CaseState) -> CaseRow:
         overdue=state.deadlines_in(DeadlineStatus.OVERDUE),
         pending_notifications=state.notifications_in(NotificationStatus.PENDING),
         failed_notifications=state.notifications_in(NotificationStatus.FAILED),
+        escalations=len({a.deadline_id for a in state.alerts if a.kind is AlertKind.ESCALATION
+                         and a.deadline_id in open_deadlines}),
+        declined_measures=sum(m.provider_accepted is False and m.status is MeasureStatus.PLANNED
+                              for m in state.measures),
+        awaiting_ack=sum(n.status is NotificationStatus.DELIVERED and n.expects_ack
+                         for n in state.notifications),
         shares_with_agencies=consent_in_force(state, ConsentScope.SHARE_WITH_AGENCIES),
         police_contact=consent_in_force(state, ConsentScope.CONTACT_POLICE),
         last_step_at=state.steps[-1].at)

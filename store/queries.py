@@ -70,8 +70,9 @@ class BadToken(ValueError):
 
 
 def list_cases(engine: Engine, *, phase: Phase | None, office: Office | None,
-               caseworker_id: str | None, page_size: int, page_token: str | None) -> CasePage:
-    query = select(CaseRow)
+               caseworker_id: str | None, page_size: int, page_token: str | None,
+               overdue: bool = False) -> CasePage:
+    query = select(CaseRow).where(CaseRow.overdue > 0) if overdue else select(CaseRow)
     for column, value in ((CaseRow.phase, phase), (CaseRow.office, office),
                           (CaseRow.caseworker_id, caseworker_id)):
         if value is not None:
@@ -128,7 +129,9 @@ def work_list(engine: Engine, *, caseworker_id: str | None, office: Office | Non
                     next_deadline_kind=(DeadlineKind(r.next_deadline_kind)
                                         if r.next_deadline_kind else None),
                     next_due_at=r.next_deadline_at, overdue=r.overdue,
-                    pending=r.pending_notifications, failed=r.failed_notifications)
+                    pending=r.pending_notifications, failed=r.failed_notifications,
+                    escalations=r.escalations, declined_measures=r.declined_measures,
+                    awaiting_ack=r.awaiting_ack)
             for r in rows]
 
 

@@ -59,6 +59,11 @@ class CaseRow(SQLModel, table=True):
     police_contact: bool = False
     pending_notifications: int = Field(index=True)
     failed_notifications: int = Field(index=True)
+    # What asks for the caseworker's attention, for their desk: escalated deadlines still open,
+    # measures a provider declined (to refer elsewhere), notifications awaiting acknowledgement.
+    escalations: int = 0
+    declined_measures: int = 0
+    awaiting_ack: int = 0
     last_step_at: datetime = instant()
 
 
@@ -226,4 +231,6 @@ class ConsoleSession(SQLModel, table=True):
     actor: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     csrf: str = Field(max_length=64)
     language: str = Field(max_length=8)
+    # Cases reached outside the person's office, and the reason given (break the glass).
+    reasons: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     expires_at: datetime = instant()

@@ -72,6 +72,9 @@ class WorkRow(Model):
     overdue: int
     pending: int
     failed: int
+    escalations: int = 0
+    declined_measures: int = 0
+    awaiting_ack: int = 0
 
 
 class DuePage(Page[DueRow]):

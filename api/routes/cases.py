@@ -135,10 +135,12 @@ async def open_case(referral: Referral, actor: Permitted, gateway: Gateway, audi
 async def list_cases(
     engine: EngineDep, phase: Phase | None = None,
     office: Office | None = None, caseworker_id: Ident | None = None,
+    overdue: Annotated[bool, Query(description="Only cases with an overdue deadline.")] = False,
     page_size: Annotated[int, Query(ge=1, le=500)] = 50, page_token: PageToken = None,
 ) -> CasePage:
     return await read(queries.list_cases, engine, phase=phase, office=office,
-                      caseworker_id=caseworker_id, page_size=page_size, page_token=page_token)
+                      caseworker_id=caseworker_id, page_size=page_size, page_token=page_token,
+                      overdue=overdue)
 
 
 @router.get("/{case_id}", response_model=CaseState, summary="The live state of a case")

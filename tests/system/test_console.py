@@ -7,10 +7,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import httpx
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 
 from tests.support.browser import accessibility_problems, chromium, local_only
+from tests.support.identities import AUDITOR
 from tests.support.stack import Stack
 
 pytestmark = pytest.mark.e2e
@@ -69,6 +71,7 @@ def test_a_case_from_referral_to_exit_in_the_console(running_stack: Stack,
 
         page = me.page
         page.get_by_role("link", name="New referral").click()
+        me.check("referral-form")
         page.get_by_label("Reason").fill("Referred by the police after a labour inspection.")
         page.locator("#f-referrer-agency_type").select_option("police")
         page.get_by_label("Forced labour").check()
@@ -139,6 +142,7 @@ def test_a_case_from_referral_to_exit_in_the_console(running_stack: Stack,
         # The police were told on the client's consent: they acknowledge in their console.
         police = Visit(browser, running_stack, shots)
         police.sign_in("officer-1", "police", agency="police-nbi-trafficking")
+        police.check("agency-list")
         police.page.get_by_role("link", name=case_url.rsplit("/", 1)[-1]).click()
         police.check("agency-case")
         police.page.get_by_role("button", name="Acknowledge receipt").click()
@@ -186,6 +190,10 @@ def test_an_operator_sends_a_failed_notification_again(running_stack: Stack,
             ops.page.reload()
         expect(row.get_by_role("button", name="Send again")).to_be_visible()
         ops.check("operations")
+        ops.page.goto(f"{running_stack.url}/cases/{case_id}")  # no case page for operations
+        expect(ops.page.locator("h1")).to_have_text("Not allowed")
+        ops.check("problem")
+        ops.page.goto(f"{running_stack.url}/operations")
         assert "Testinen" not in ops.page.content()  # no personal data on operations' pages
         row.get_by_role("button", name="Send again").click()
         expect(ops.page.locator(".ok")).to_have_text("Sent again.")
@@ -233,3 +241,80 @@ def test_an_auditor_traces_a_case(running_stack: Stack, shots: Path) -> None:
         auditor.page.get_by_role("link", name="Audit chain").click()
         expect(auditor.page.locator(".ok")).to_contain_text("intact")
         auditor.check("audit-verify")
+
+
+def test_a_declined_measure_a_deadline_and_another_office(running_stack: Stack,
+                                                          shots: Path) -> None:
+    """Set up through the API; then the console: the provider declines, the caseworker refers
+    the measure elsewhere and meets a deadline, and a caseworker of another office reaches the
+    case only by saying why."""
+    from tests.support import factories as f
+    from tests.support.http import body
+    from tests.support.identities import CASEWORKER
+    from workflows.steps import Provider
+    from workflows.vocabulary import AgencyType, ConsentScope
+
+    with httpx.Client(base_url=running_stack.url, headers=CASEWORKER, timeout=30) as http:
+        case = http.post("/v1/cases", json=body(f.referral())).json()
+        measure = f.measure().model_copy(update={"provider": Provider(
+            agency_type=AgencyType.RECEPTION_CENTRE, organisation="Joutseno reception centre",
+            agency_id="reception-joutseno")})
+        for path, payload in (("admission", f.admission()),
+                              ("consents", f.consent(ConsentScope.SHARE_WITH_AGENCIES)),
+                              ("measures", measure)):
+            r = http.post(f"/v1/cases/{case['case_id']}/{path}", json=body(payload),
+                          headers={"If-Match": f'"{case["version"]}"'})
+            assert r.status_code == 200, r.text
+            case = r.json()
+    case_id = case["case_id"]
+
+    with chromium() as browser:
+        centre = Visit(browser, running_stack, shots)
+        centre.sign_in("rc-1", "reception_centre", agency="reception-joutseno")
+        centre.page.get_by_role("link", name=case_id).click()
+        centre.page.get_by_label("We decline").check()
+        centre.page.locator("input[name='reason'][id^='why-']").fill("No room until spring.")
+        centre.page.get_by_role("button", name="Send the answer").click()
+        expect(centre.page.locator(".ok")).to_be_visible()
+        centre.check("agency-answered")
+
+        me = Visit(browser, running_stack, shots)
+        me.sign_in("cw-anna", "caseworker", office="helsinki")
+        page = me.page
+        row = page.locator("tr", has_text=case_id)  # my work: the read model follows
+        for _ in range(30):
+            if row.count() and "measure declined" in row.inner_text():
+                break
+            page.wait_for_timeout(300)
+            page.reload()
+        expect(row).to_contain_text("measure declined 1")
+        expect(row).to_contain_text("awaiting acknowledgement 1")
+        me.check("my-work-attention")
+        page.goto(f"{running_stack.url}/cases/{case_id}")
+        expect(page.locator(".tag.bad", has_text="declined")).to_be_visible()
+        page.locator("details.mini summary", has_text="Another provider").click()
+        provider = page.locator("details.mini[open] form")
+        provider.locator("input[name='reason']").fill("The first had no room.")
+        provider.locator("select[name='provider.agency_type']").select_option("ngo")
+        provider.locator("input[name='provider.organisation']").fill("Victim Support Finland")
+        provider.get_by_role("button", name="Refer").click()
+        expect(page.locator(".steps")).to_contain_text("Provider changed")
+        deadline = page.locator("tr", has_text="Start of the assessment")
+        deadline.get_by_placeholder("Reason").first.fill("Started by phone.")
+        deadline.get_by_role("button", name="Met").click()
+        expect(page.locator("tr", has_text="Start of the assessment")).to_contain_text("Met")
+        me.check("case-deadline-met")
+
+        tampere = Visit(browser, running_stack, shots)
+        tampere.sign_in("cw-tiina", "caseworker", office="tampere")
+        tampere.page.goto(f"{running_stack.url}/cases/{case_id}")
+        expect(tampere.page.locator("h1")).to_have_text("Another office's case")
+        tampere.check("reach")
+        tampere.page.get_by_label("Reason").fill("On call tonight: the client phoned.")
+        tampere.page.get_by_role("button", name="Open the case").click()
+        expect(tampere.page.locator(".case-head h1")).to_contain_text(case_id)
+
+    with httpx.Client(base_url=running_stack.url, timeout=30) as http:
+        log = http.get(f"/v1/cases/{case_id}/access-log", headers=AUDITOR).json()["items"]
+    assert ("cw-tiina", "break the glass", "On call tonight: the client phoned.") in {
+        (e["actor_id"], e["outcome"], e["reason"]) for e in log}

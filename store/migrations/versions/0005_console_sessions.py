@@ -1,4 +1,4 @@
-"""The console's server-side sessions.
+"""The console's server-side sessions, and the desk's counts of what asks for attention.
 
 Revision ID: 0005
 Revises: 0004
@@ -25,10 +25,18 @@ def upgrade() -> None:
     sa.Column('actor', sa.JSON(), nullable=False),
     sa.Column('csrf', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('language', sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
+    sa.Column('reasons', sa.JSON(), nullable=False),
     sa.Column('expires_at', store.tables.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('token_hash')
     )
+    with op.batch_alter_table('case_summary', schema=None) as batch_op:
+        for column in ('escalations', 'declined_measures', 'awaiting_ack'):
+            batch_op.add_column(sa.Column(column, sa.Integer(), nullable=False,
+                                          server_default='0'))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('case_summary', schema=None) as batch_op:
+        for column in ('escalations', 'declined_measures', 'awaiting_ack'):
+            batch_op.drop_column(column)
     op.drop_table('console_session')

@@ -1,0 +1,98 @@
+"""Actions on one item of a case, from the case page: a measure started, completed or
+cancelled, or referred to another provider; a deadline met, cancelled or extended; a
+notification sent again. Each is the API's step of the same name, with the version the page
+was drawn from and the form's own idempotency key."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import RedirectResponse, Response
+
+from api.problems import Problem
+from api.routes.cases import Stepper
+from console.forms import parse, values_of
+from console.pages import LENGTH_FIELDS, PROVIDER_FIELDS, _key, _reason, _run, _version, case_view
+from console.steps import StepForm
+from console.web import Console, ConsoleDep, ConsoleRoute
+from workflows.case_workflow import CaseWorkflow
+from workflows.steps import (
+    DeadlineChange,
+    DeadlineExtension,
+    MeasureProviderChange,
+    MeasureUpdate,
+    NotificationRef,
+)
+from workflows.vocabulary import DeadlineAction, Ident, MeasureAction, Refusal, Role
+
+router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
+
+CHANGE_MEASURE = StepForm("change_measure", "Measure", MeasureUpdate, CaseWorkflow.change_measure)
+CHANGE_PROVIDER = StepForm("change_provider", "Another provider", MeasureProviderChange,
+                           CaseWorkflow.change_provider)
+CHANGE_DEADLINE = StepForm("change_deadline", "Deadline", DeadlineChange,
+                           CaseWorkflow.change_deadline)
+EXTEND_DEADLINE = StepForm("extend_deadline", "Extend", DeadlineExtension,
+                           CaseWorkflow.extend_deadline)
+RESEND = StepForm("resend_notification", "Send again", NotificationRef,
+                  CaseWorkflow.resend_notification)
+
+
+@router.post("/cases/{case_id}/measures/{measure_id}/provider", name="console_provider")
+async def change_provider(case_id: str, measure_id: Ident, console: ConsoleDep) -> Response:
+    console.require(CHANGE_PROVIDER.name)
+    form = await console.form()
+    values = values_of(PROVIDER_FIELDS, form)
+    body, errors = parse(MeasureProviderChange, PROVIDER_FIELDS, values, measure_id=measure_id,
+                         reason=_reason(form))
+    if body is None:
+        return await _refused(console, case_id, errors)
+    return await _run(console, case_id, CHANGE_PROVIDER, body, _version(form), _key(form), {})
+
+
+@router.post("/cases/{case_id}/measures/{measure_id}/{action}", name="console_measure")
+async def change_measure(case_id: str, measure_id: Ident, action: MeasureAction,
+                         console: ConsoleDep) -> Response:
+    console.require(CHANGE_MEASURE.name)
+    form = await console.form()
+    body = MeasureUpdate(measure_id=measure_id, action=action, reason=_reason(form))
+    return await _run(console, case_id, CHANGE_MEASURE, body, _version(form), _key(form), {})
+
+
+@router.post("/cases/{case_id}/deadlines/{deadline_id}/extension", name="console_extend")
+async def extend_deadline(case_id: str, deadline_id: Ident, console: ConsoleDep) -> Response:
+    console.require(EXTEND_DEADLINE.name)
+    form = await console.form()
+    values = values_of(LENGTH_FIELDS, form)
+    body, errors = parse(DeadlineExtension, LENGTH_FIELDS, values, deadline_id=deadline_id,
+                         reason=_reason(form))
+    if body is None:
+        return await _refused(console, case_id, errors)
+    return await _run(console, case_id, EXTEND_DEADLINE, body, _version(form), _key(form), {})
+
+
+@router.post("/cases/{case_id}/deadlines/{deadline_id}/{action}", name="console_deadline")
+async def change_deadline(case_id: str, deadline_id: Ident, action: DeadlineAction,
+                          console: ConsoleDep) -> Response:
+    console.require(CHANGE_DEADLINE.name)
+    form = await console.form()
+    body = DeadlineChange(deadline_id=deadline_id, action=action, reason=_reason(form))
+    return await _run(console, case_id, CHANGE_DEADLINE, body, _version(form), _key(form), {})
+
+
+@router.post("/cases/{case_id}/notifications/{notification_id}/resend", name="console_resend")
+async def resend(case_id: str, notification_id: Ident, console: ConsoleDep) -> Response:
+    console.require(RESEND.name)
+    form = await console.form()
+    body = NotificationRef(notification_id=notification_id, reason=_reason(form))
+    if console.actor.role is not Role.OPERATOR:
+        return await _run(console, case_id, RESEND, body, _version(form), _key(form), {})
+    # Operations see no case page: the answer goes back to their list.
+    await Stepper(console.gateway, console.reader, Response(), _version(form), _key(form))(
+        case_id, RESEND.update, body)
+    return RedirectResponse("/operations?done=resend_notification", status_code=303)
+
+
+async def _refused(console: Console, case_id: str, errors: dict[str, str]) -> Response:
+    state = await console.reader.whole(await console.gateway.get(case_id))
+    detail = "; ".join(f"{name}: {message}" for name, message in errors.items())
+    return case_view(console, state, 422, refused=Problem(Refusal.INVALID_STEP, detail))
