@@ -7,6 +7,7 @@ import re
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import structlog
 from fastapi import Depends, FastAPI
@@ -71,7 +72,7 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
     app.add_middleware(BudgetMiddleware, seconds=settings.api_request_budget_seconds)
     app.add_middleware(RequestLimits)
     if settings.codec_cors_origins:  # the Web UI calls the codec endpoint from its own origin
-        app.add_middleware(CORSMiddleware, allow_origins=settings.codec_cors_origins,
+        app.add_middleware(CodecCORS, allow_origins=settings.codec_cors_origins,
                            allow_methods=["POST"], allow_credentials=True,
                            allow_headers=["Authorization", "Content-Type", "X-Namespace"])
     app.add_middleware(problems.CatchAll)
@@ -80,6 +81,19 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
     FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz",
                                        exclude_spans=["receive", "send"])
     return app
+
+
+class CodecCORS:
+    """Cross-origin calls for the codec endpoint only: the Web UI's origin must not read the
+    API's or the console's answers with the credentials of someone signed in."""
+
+    def __init__(self, app: ASGIApp, **options: Any) -> None:
+        self.app, self.cors = app, CORSMiddleware(app, **options)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith("/codec/"):
+            return await self.cors(scope, receive, send)
+        return await self.app(scope, receive, send)
 
 
 class RequestIdMiddleware:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import RedirectResponse, Response
 
-from api.problems import Problem
+from api.problems import Problem, known
 from api.routes.cases import Stepper
 from console.forms import parse, values_of
 from console.pages import LENGTH_FIELDS, PROVIDER_FIELDS, _key, _reason, _run, _version, case_view
@@ -87,8 +87,15 @@ async def resend(case_id: str, notification_id: Ident, console: ConsoleDep) -> R
     if console.actor.role is not Role.OPERATOR:
         return await _run(console, case_id, RESEND, body, _version(form), _key(form), {})
     # Operations see no case page: the answer goes back to their list.
-    await Stepper(console.gateway, console.reader, Response(), _version(form), _key(form))(
-        case_id, RESEND.update, body)
+    console.reader.audit.action = RESEND.name
+    try:
+        await Stepper(console.gateway, console.reader, Response(), _version(form), _key(form))(
+            case_id, RESEND.update, body)
+    except Exception as err:
+        problem = known(err)
+        if problem is None or problem.code is not Refusal.STALE_VERSION:
+            raise
+        return RedirectResponse("/operations?done=stale", status_code=303)
     return RedirectResponse("/operations?done=resend_notification", status_code=303)
 
 

@@ -16,12 +16,14 @@ from api import budget
 from api.deps import AuditEngineDep, EngineDep, KeysDep, TemporalDep
 from api.gateway import translate_errors
 from api.need_to_know import not_involved
+from api.problems import store_unavailable
 from api.reads import read
 from api.routes.cases import Stepper
 from api.timeline_picture import render as picture
 from console.pages import _key, _reason, _version
 from console.web import ConsoleDep, ConsoleRoute
 from store import audit, history, queries, timeline
+from store.views import FailedNotice
 from store.visibility import agency_view
 from workflows.case_workflow import CaseWorkflow
 from workflows.steps import MeasureAnswer, NotificationRef
@@ -76,18 +78,16 @@ async def answer_measure(case_id: str, measure_id: Ident, console: ConsoleDep) -
 @router.get("/operations", name="console_operations")
 async def operations(console: ConsoleDep, engine: EngineDep, office: Office | None = None,
                      done: Annotated[str | None, Query(max_length=40)] = None) -> HTMLResponse:
+    """No case state here: the read model's rows hold all operations may see."""
     console.require("list_deliveries")
     due = await read(queries.list_due, engine, office=office, overdue=True, due_before=None,
                      page_size=100, page_token=None)
     deliveries = await read(queries.list_deliveries, engine, office=office, failed_only=False,
                             page_size=100, page_token=None)
-    failed = {}
-    if console.may("resend_notification"):  # the failed notifications themselves, no content
-        for row in deliveries.items:
-            if row.failed:
-                state = await console.gateway.get(row.case_id)
-                failed[row.case_id] = (state.version, [n for n in state.notifications
-                                                       if n.status == "failed"])
+    failed: dict[str, list[FailedNotice]] = {}
+    if console.may("resend_notification"):  # the failed ones themselves, never their content
+        for notice in await read(queries.failed_notices, engine, office=office):
+            failed.setdefault(notice.case_id, []).append(notice)
     return console.page("operations.html", due=due.items, deliveries=deliveries.items,
                         failed=failed, offices=list(Office), office=office, done=done)
 
@@ -116,5 +116,8 @@ async def audit_case(case_id: str, console: ConsoleDep, engine: EngineDep,
 async def verify(console: ConsoleDep, audit_engine: AuditEngineDep,
                  engine: EngineDep) -> HTMLResponse:
     console.require("verify_audit_log")
-    verdict = await budget.within(run_in_threadpool(audit.verify, audit_engine, engine))
+    try:
+        verdict = await budget.within(run_in_threadpool(audit.verify, audit_engine, engine))
+    except TimeoutError:
+        raise store_unavailable() from None
     return console.page("verify.html", verdict=verdict)

@@ -24,7 +24,7 @@ from console.i18n import DEFAULT, LANGUAGES, Language
 from console.steps import REFERRAL, STEPS, StepForm, allowed_now, measure_actions
 from console.web import Console, ConsoleDep, ConsoleRoute, render
 from store import queries
-from workflows.case_guards import AGENCIES, STAFF
+from workflows.case_guards import AGENCIES, STAFF, reaches
 from workflows.case_rules import CRIMINAL_NEXT
 from workflows.state import CaseState
 from workflows.steps import Actor, Length, Provider, Step
@@ -100,7 +100,7 @@ async def oidc_start(request: Request, settings: SettingsDep, engine: EngineDep)
                        request.cookies.get(LANGUAGE_COOKIE, DEFAULT))
     response = RedirectResponse(url, status_code=303)
     response.set_cookie(sessions.PENDING_COOKIE, token, max_age=600, httponly=True,
-                        samesite="lax", secure=request.url.scheme == "https", path="/auth")
+                        samesite="lax", secure=sessions.secure(request), path="/auth")
     return response
 
 
@@ -150,7 +150,7 @@ async def choose_language(request: Request, language: Annotated[str, Form(max_le
     response = RedirectResponse(back if back.startswith("/") and not back.startswith("//")
                                 else "/", status_code=303)
     response.set_cookie(LANGUAGE_COOKIE, code, max_age=365 * 86400, samesite="lax",
-                        httponly=True, secure=request.url.scheme == "https")
+                        httponly=True, secure=sessions.secure(request))
     return response
 
 
@@ -235,7 +235,10 @@ async def reach(request: Request, case_id: str, console: ConsoleDep,
     if not 0 < len(reason) <= ACCESS_REASON_CHARS:
         return console.page("reach.html", 422, case_id=case_id,
                             error=f"1–{ACCESS_REASON_CHARS}")
-    await read(sessions.give_reason, engine, request.cookies[sessions.COOKIE], case_id, reason)
+    state = await console.gateway.get(case_id)
+    if not reaches(console.actor, str(state.assignment.office), state.assignment.caseworker_id):
+        await read(sessions.give_reason, engine, request.cookies[sessions.COOKIE], case_id,
+                   reason)  # kept only where it is needed, so no step is flagged for nothing
     return RedirectResponse(f"/cases/{case_id}", status_code=303)
 
 
@@ -272,6 +275,7 @@ async def take_step(case_id: str, name: str, console: ConsoleDep) -> Response:
 async def _run(console: Console, case_id: str, step: StepForm, body: Any, version: int,
                key: str, values: dict[str, Any]) -> Response:
     """Take the step as the API does; on a conflict show what changed and keep the form."""
+    console.reader.audit.action = step.name  # the audit log names the step, not the page
     try:
         await Stepper(console.gateway, console.reader, Response(), version, key)(
             case_id, step.update, body)
@@ -305,7 +309,7 @@ def _reason(form: Any) -> str:
 
 def _version(form: Any) -> int:
     raw = form.get("version")
-    if not isinstance(raw, str) or not raw.isdigit() or len(raw) > 12:
+    if not isinstance(raw, str) or not (raw.isascii() and raw.isdecimal()) or len(raw) > 12:
         raise Problem(Code.INVALID_REQUEST, "the form lost the case's version: reload the page")
     return int(raw)
 

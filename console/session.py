@@ -103,12 +103,18 @@ def end(engine: Engine, token: str) -> None:
 
 
 def same_form_token(session: ConsoleSession, given: str | None) -> bool:
-    return given is not None and hmac.compare_digest(session.csrf, given)
+    return given is not None and hmac.compare_digest(session.csrf.encode(), given.encode())
+
+
+def secure(request: Request) -> bool:
+    """HTTPS only, always in production (behind a proxy the request may look like HTTP)."""
+    return request.url.scheme == "https" or (
+        request.app.state.settings.environment == "production")
 
 
 def set_cookie(response: Response, request: Request, token: str) -> None:
     response.set_cookie(COOKIE, token, max_age=int(LIFETIME.total_seconds()), httponly=True,
-                        samesite="lax", secure=request.url.scheme == "https", path="/")
+                        samesite="lax", secure=secure(request), path="/")
 
 
 def actor_of(session: ConsoleSession) -> Actor:

@@ -117,7 +117,8 @@ class ConsoleRoute(AuditedRoute):
                 problem = known(err)
                 if problem is None:
                     raise
-                if problem.code is Code.UNAUTHENTICATED:
+                if problem.code is Code.UNAUTHENTICATED and not request.url.path.startswith(
+                        "/auth/"):  # a sign-in that failed says why; a page asks for one
                     return RedirectResponse("/sign-in", status_code=303)
                 status, title = CODES[problem.code]
                 code = request.cookies.get("casework_language", "")

@@ -30,6 +30,7 @@ from store.tables import (
     CaseDocument,
     CaseRecord,
     CaseRow,
+    NotificationRow,
     UTCDateTime,
 )
 from store.views import (
@@ -41,6 +42,7 @@ from store.views import (
     DeliveryRow,
     DuePage,
     DueRow,
+    FailedNotice,
     StepPage,
     WorkRow,
 )
@@ -58,6 +60,7 @@ from workflows.state import (
 )
 from workflows.vocabulary import (
     DeadlineKind,
+    NotificationStatus,
     Office,
     Phase,
 )
@@ -133,6 +136,23 @@ def work_list(engine: Engine, *, caseworker_id: str | None, office: Office | Non
                     escalations=r.escalations, declined_measures=r.declined_measures,
                     awaiting_ack=r.awaiting_ack)
             for r in rows]
+
+
+def failed_notices(engine: Engine, *, office: Office | None,
+                   limit: int = 200) -> list[FailedNotice]:
+    """The failed notifications, with the version of their case as the read model knows it (the
+    If-Match of a re-send)."""
+    query = (select(NotificationRow, CaseRow.version).join(
+        CaseRow, CaseRow.case_id == NotificationRow.case_id)
+        .where(NotificationRow.status == str(NotificationStatus.FAILED)))
+    if office is not None:
+        query = query.where(CaseRow.office == str(office))
+    query = query.order_by(NotificationRow.changed_at, NotificationRow.case_id).limit(limit)
+    with Session(engine) as db:
+        found = db.execute(query).all()
+    return [FailedNotice(case_id=n.case_id, version=version, notification_id=n.notification_id,
+                         purpose=n.purpose, agency_id=n.agency_id, last_error=n.last_error)
+            for n, version in found]
 
 
 def list_deliveries(engine: Engine, *, office: Office | None, failed_only: bool,

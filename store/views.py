@@ -77,6 +77,17 @@ class WorkRow(Model):
     awaiting_ack: int = 0
 
 
+class FailedNotice(Model):
+    """A notification that failed, as operations see it: where to, why, never what it says."""
+
+    case_id: str
+    version: int
+    notification_id: str
+    purpose: str
+    agency_id: str | None
+    last_error: str | None
+
+
 class DuePage(Page[DueRow]):
     """Cases with deadlines due or overdue, most overdue first."""
 

@@ -40,3 +40,6 @@ async def test_cross_origin_calls_only_from_the_web_ui(http: httpx.AsyncClient) 
     assert ui.headers.get("access-control-allow-origin") == "http://127.0.0.1:8233"
     other = await http.options("/codec/decode", headers=preflight("https://evil.example"))
     assert "access-control-allow-origin" not in other.headers
+    # Nothing but the codec: the UI's origin cannot read a case with someone's credentials.
+    case = await http.get("/v1/cases", headers={**AUDITOR, "Origin": "http://127.0.0.1:8233"})
+    assert case.status_code == 200 and "access-control-allow-origin" not in case.headers
