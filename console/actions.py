@@ -10,7 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from api.problems import Problem, known
 from api.routes.cases import Stepper
-from console.forms import parse, values_of
+from console.forms import Field, parse, values_of
 from console.pages import LENGTH_FIELDS, PROVIDER_FIELDS, _key, _reason, _run, _version, case_view
 from console.steps import StepForm
 from console.web import Console, ConsoleDep, ConsoleRoute
@@ -39,44 +39,38 @@ RESEND = StepForm("resend_notification", "Send again", NotificationRef,
 
 @router.post("/cases/{case_id}/measures/{measure_id}/provider", name="console_provider")
 async def change_provider(case_id: str, measure_id: Ident, console: ConsoleDep) -> Response:
-    console.require(CHANGE_PROVIDER.name)
-    form = await console.form()
-    values = values_of(PROVIDER_FIELDS, form)
-    body, errors = parse(MeasureProviderChange, PROVIDER_FIELDS, values, measure_id=measure_id,
-                         reason=_reason(form))
-    if body is None:
-        return await _refused(console, case_id, errors)
-    return await _run(console, case_id, CHANGE_PROVIDER, body, _version(form), _key(form), {})
+    return await _take(console, case_id, CHANGE_PROVIDER, PROVIDER_FIELDS, measure_id=measure_id)
 
 
 @router.post("/cases/{case_id}/measures/{measure_id}/{action}", name="console_measure")
 async def change_measure(case_id: str, measure_id: Ident, action: MeasureAction,
                          console: ConsoleDep) -> Response:
-    console.require(CHANGE_MEASURE.name)
-    form = await console.form()
-    body = MeasureUpdate(measure_id=measure_id, action=action, reason=_reason(form))
-    return await _run(console, case_id, CHANGE_MEASURE, body, _version(form), _key(form), {})
+    return await _take(console, case_id, CHANGE_MEASURE, [], measure_id=measure_id,
+                       action=action)
 
 
 @router.post("/cases/{case_id}/deadlines/{deadline_id}/extension", name="console_extend")
 async def extend_deadline(case_id: str, deadline_id: Ident, console: ConsoleDep) -> Response:
-    console.require(EXTEND_DEADLINE.name)
-    form = await console.form()
-    values = values_of(LENGTH_FIELDS, form)
-    body, errors = parse(DeadlineExtension, LENGTH_FIELDS, values, deadline_id=deadline_id,
-                         reason=_reason(form))
-    if body is None:
-        return await _refused(console, case_id, errors)
-    return await _run(console, case_id, EXTEND_DEADLINE, body, _version(form), _key(form), {})
+    return await _take(console, case_id, EXTEND_DEADLINE, LENGTH_FIELDS, deadline_id=deadline_id)
 
 
 @router.post("/cases/{case_id}/deadlines/{deadline_id}/{action}", name="console_deadline")
 async def change_deadline(case_id: str, deadline_id: Ident, action: DeadlineAction,
                           console: ConsoleDep) -> Response:
-    console.require(CHANGE_DEADLINE.name)
+    return await _take(console, case_id, CHANGE_DEADLINE, [], deadline_id=deadline_id,
+                       action=action)
+
+
+async def _take(console: Console, case_id: str, step: StepForm, fields: list[Field],
+                **fixed: object) -> Response:
+    """The step on the item the path names, with the form's reason and fields."""
+    console.require(step.name)
     form = await console.form()
-    body = DeadlineChange(deadline_id=deadline_id, action=action, reason=_reason(form))
-    return await _run(console, case_id, CHANGE_DEADLINE, body, _version(form), _key(form), {})
+    body, errors = parse(step.model, fields, values_of(fields, form), reason=_reason(form),
+                         **fixed)
+    if body is None:
+        return await _refused(console, case_id, errors)
+    return await _run(console, case_id, step, body, _version(form), _key(form), {})
 
 
 @router.post("/cases/{case_id}/notifications/{notification_id}/resend", name="console_resend")

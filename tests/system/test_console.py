@@ -47,6 +47,20 @@ class Visit:
         assert accessibility_problems(self.page) == [], name
         assert self.tried == [], name
 
+    def refer(self, reason: str, referrer: str, exploitation: str, check: str = "") -> None:
+        """A referral through the form, the client consenting."""
+        page = self.page
+        page.get_by_role("link", name="New referral").click()
+        if check:
+            self.check(check)
+        page.get_by_label("Reason").fill(reason)
+        page.locator("#f-referrer-agency_type").select_option(referrer)
+        page.get_by_label(exploitation).check()
+        page.get_by_label("Client consent").check()
+        page.get_by_label("Given names").fill("Aino")
+        page.get_by_label("Surname").fill("Testinen")
+        page.get_by_role("button", name="Open the case").click()
+
     def open_step(self, title: str) -> None:
         self.page.locator("summary", has_text=title).click()
 
@@ -70,15 +84,8 @@ def test_a_case_from_referral_to_exit_in_the_console(running_stack: Stack,
         me.check("my-work")
 
         page = me.page
-        page.get_by_role("link", name="New referral").click()
-        me.check("referral-form")
-        page.get_by_label("Reason").fill("Referred by the police after a labour inspection.")
-        page.locator("#f-referrer-agency_type").select_option("police")
-        page.get_by_label("Forced labour").check()
-        page.get_by_label("Client consent").check()
-        page.get_by_label("Given names").fill("Aino")
-        page.get_by_label("Surname").fill("Testinen")
-        page.get_by_role("button", name="Open the case").click()
+        me.refer("Referred by the police after a labour inspection.", "police", "Forced labour",
+                 check="referral-form")
         expect(page.locator(".tag").first).to_have_text("Referred")
         case_url = page.url.split("?")[0]
         me.check("case-referred")
@@ -165,14 +172,7 @@ def test_an_operator_sends_a_failed_notification_again(running_stack: Stack,
         me = Visit(browser, running_stack, shots)
         me.sign_in("cw-anna", "caseworker", office="helsinki")
         page = me.page
-        page.get_by_role("link", name="New referral").click()
-        page.get_by_label("Reason").fill("Referred by an NGO.")
-        page.locator("#f-referrer-agency_type").select_option("ngo")
-        page.get_by_label("Sexual exploitation").check()
-        page.get_by_label("Client consent").check()
-        page.get_by_label("Given names").fill("Aino")
-        page.get_by_label("Surname").fill("Testinen")
-        page.get_by_role("button", name="Open the case").click()
+        me.refer("Referred by an NGO.", "ngo", "Sexual exploitation")
         me.open_step("Notify an agency")
         step(page).get_by_label("Reason").fill("Acute danger: an agency must know now.")
         step(page).locator("[name='agency_id']").fill("agency-not-in-the-directory")
@@ -218,14 +218,7 @@ def test_an_auditor_traces_a_case(running_stack: Stack, shots: Path) -> None:
         me = Visit(browser, running_stack, shots)
         me.sign_in("cw-anna", "caseworker", office="helsinki")
         page = me.page
-        page.get_by_role("link", name="New referral").click()
-        page.get_by_label("Reason").fill("Referred by the border guard.")
-        page.locator("#f-referrer-agency_type").select_option("border_guard")
-        page.get_by_label("Forced criminality").check()
-        page.get_by_label("Client consent").check()
-        page.get_by_label("Given names").fill("Aino")
-        page.get_by_label("Surname").fill("Testinen")
-        page.get_by_role("button", name="Open the case").click()
+        me.refer("Referred by the border guard.", "border_guard", "Forced criminality")
         case_id = page.url.split("?")[0].rsplit("/", 1)[-1]
         me.check("referral-done")
         page.get_by_role("link", name="Cases").click()
