@@ -15,6 +15,17 @@ from pydantic import BaseModel, ValidationError
 from starlette.datastructures import FormData
 
 LONG_TEXT = {"reason", "client_view"}
+# Pydantic's error types in the person's words (translated by the catalogues); a rule of the
+# case's own (a date that makes no sense, say) keeps its message.
+MESSAGES = {
+    "missing": "Required.", "string_too_short": "Required.", "too_short": "Choose at least one.",
+    "string_too_long": "Too long.", "too_long": "Too many.", "enum": "Choose from the list.",
+    "literal_error": "Choose from the list.",
+    "string_pattern_mismatch": "Not in the expected form.",
+    "date_from_datetime_parsing": "Not a date.", "date_parsing": "Not a date.",
+    "date_type": "Not a date.", "int_parsing": "Not a whole number.",
+    "greater_than_equal": "Too small.", "less_than_equal": "Too large.",
+}
 
 
 @dataclass
@@ -29,6 +40,18 @@ class Field:
     @property
     def id(self) -> str:
         return "f-" + self.name.replace(".", "-")
+
+
+def groups(fields: list[Field]) -> list[tuple[str | None, list[Field]]]:
+    """Fields in runs: those of a nested model together, under its name as a legend."""
+    runs: list[tuple[str | None, list[Field]]] = []
+    for f in fields:
+        legend = humanize(f.name.split(".")[0]) if "." in f.name else None
+        if runs and runs[-1][0] == legend:
+            runs[-1][1].append(f)
+        else:
+            runs.append((legend, [f]))
+    return runs
 
 
 def humanize(name: str) -> str:
@@ -121,5 +144,6 @@ def parse(model: type[BaseModel], fields: list[Field], values: dict[str, Any],
         errors: dict[str, str] = {}
         for e in err.errors():
             where = ".".join(str(p) for p in e["loc"] if not isinstance(p, int))
-            errors.setdefault(where or "__all__", e["msg"])
+            message = MESSAGES.get(e["type"]) or str(e["msg"]).removeprefix("Value error, ")
+            errors.setdefault(where or "__all__", message)
         return None, errors

@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from console.forms import Field, fields_of
+from console.forms import Field, fields_of, groups
 from workflows.case_rules import CRIMINAL_NEXT
 from workflows.case_workflow import CaseWorkflow
 from workflows.measure_rules import MEASURE_NEXT
@@ -44,6 +44,10 @@ class StepForm:
     @property
     def fields(self) -> list[Field]:
         return fields_of(self.model)
+
+    @property
+    def groups(self) -> list[tuple[str | None, list[Field]]]:
+        return groups(self.fields)
 
 
 STEPS = {s.name: s for s in (

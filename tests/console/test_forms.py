@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from starlette.datastructures import FormData
 
-from console.forms import fields_of, parse, values_of
+from console.forms import fields_of, groups, parse, values_of
 from workflows.steps import NewMeasure, Referral
 
 
@@ -35,6 +35,13 @@ def test_errors_are_tied_to_their_fields_and_echo_nothing() -> None:
     assert measure is None
     assert set(errors) == {"reason", "type", "provider.organisation"}
     assert "castle" not in " ".join(errors.values())
+    # In words the catalogues translate.
+    assert (errors["reason"], errors["type"]) == ("Required.", "Choose from the list.")
+
+
+def test_nested_fields_come_in_groups_under_their_model() -> None:
+    legends = [legend for legend, _ in groups(fields_of(Referral))]
+    assert legends == [None, "Referrer", None, "Person", None]
 
 
 def test_every_field_gets_a_unique_id_and_a_label() -> None:
