@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 from api.audit_trail import AuditDep
 from api.deps import EngineDep, SettingsDep
+from api.gateway import CASE_ID
 from api.need_to_know import ACCESS_REASON_CHARS
 from api.problems import Code, Problem, known
 from api.reads import read
@@ -174,14 +175,19 @@ async def cases(console: ConsoleDep, engine: EngineDep, phase: Phase | None = No
                 office: Office | None = None,
                 caseworker_id: Annotated[Ident | None, Query()] = None, overdue: bool = False,
                 page_token: Annotated[str | None, Query(max_length=200)] = None,
-                ) -> HTMLResponse:
+                case: Annotated[str | None, Query(max_length=40)] = None,
+                ) -> Response:
     console.require("list_cases")
+    if case and CASE_ID.match(case.strip().lower()):  # straight to a case whose id is known
+        where = "/audit/cases/" if console.actor.role is Role.AUDITOR else "/cases/"
+        return RedirectResponse(where + case.strip().lower(), status_code=303)
     page = await read(queries.list_cases, engine, phase=phase, office=office,
                       caseworker_id=caseworker_id or None, page_size=25, page_token=page_token,
                       overdue=overdue)
     return console.page("cases.html", page=page, phases=list(Phase), offices=list(Office),
                         chosen={"phase": phase, "office": office, "overdue": overdue,
-                                "caseworker_id": caseworker_id or ""})
+                                "caseworker_id": caseworker_id or ""},
+                        unknown=bool(case))
 
 
 @router.get("/cases/new", name="console_new_case")

@@ -226,7 +226,8 @@ def test_an_auditor_traces_a_case(running_stack: Stack, shots: Path) -> None:
 
         auditor = Visit(browser, running_stack, shots)
         auditor.sign_in("aud-1", "auditor")
-        auditor.page.get_by_role("link", name=case_id).click()
+        auditor.page.get_by_label("Case id").fill(case_id.upper())  # as read out over the phone
+        auditor.page.get_by_role("button", name="Go to the case").click()
         expect(auditor.page.locator("figure svg")).to_be_visible()
         expect(auditor.page.get_by_role("cell", name="referred").first).to_be_visible()
         expect(auditor.page.locator("section", has_text="Access log")).to_contain_text("cw-anna")
