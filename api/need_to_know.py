@@ -19,7 +19,7 @@ Which routes a role may call at all is `api.access`'s table; this is what it see
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from typing import Annotated
 from urllib.parse import unquote
 
@@ -110,6 +110,14 @@ class Reader:
                 raise not_involved()
             return view
         return operations_view(state)
+
+    async def agency(self, case: Awaitable[CaseState]) -> AgencyCaseView:
+        """An agency's view of the case, or 403 if it is not involved (or cannot tell)."""
+        async with self.opaque():
+            view = agency_view(await case, self.actor.agency)
+        if view is None:
+            raise not_involved()
+        return view
 
     @contextlib.asynccontextmanager
     async def opaque(self) -> AsyncIterator[None]:

@@ -9,9 +9,8 @@ from fastapi import APIRouter
 from fastapi.responses import RedirectResponse, Response
 
 from api.problems import Problem, known
-from api.routes.cases import Stepper
-from console.forms import Field, parse, values_of
-from console.pages import LENGTH_FIELDS, PROVIDER_FIELDS, _key, _reason, _run, _version, case_view
+from console.forms import Field, parse, reason_in, values_of
+from console.pages import LENGTH_FIELDS, PROVIDER_FIELDS, case_view, run
 from console.steps import StepForm
 from console.web import Console, ConsoleDep, ConsoleRoute
 from workflows.case_workflow import CaseWorkflow
@@ -66,25 +65,23 @@ async def _take(console: Console, case_id: str, step: StepForm, fields: list[Fie
     """The step on the item the path names, with the form's reason and fields."""
     console.require(step.name)
     form = await console.form()
-    body, errors = parse(step.model, fields, values_of(fields, form), reason=_reason(form),
+    body, errors = parse(step.model, fields, values_of(fields, form), reason=reason_in(form),
                          **fixed)
     if body is None:
         return await _refused(console, case_id, errors)
-    return await _run(console, case_id, step, body, _version(form), _key(form), {})
+    return await run(console, case_id, step, body, form, {})
 
 
 @router.post("/cases/{case_id}/notifications/{notification_id}/resend", name="console_resend")
 async def resend(case_id: str, notification_id: Ident, console: ConsoleDep) -> Response:
     console.require(RESEND.name)
     form = await console.form()
-    body = NotificationRef(notification_id=notification_id, reason=_reason(form))
+    body = NotificationRef(notification_id=notification_id, reason=reason_in(form))
     if console.actor.role is not Role.OPERATOR:
-        return await _run(console, case_id, RESEND, body, _version(form), _key(form), {})
+        return await run(console, case_id, RESEND, body, form, {})
     # Operations see no case page: the answer goes back to their list.
-    console.reader.audit.action = RESEND.name
     try:
-        await Stepper(console.gateway, console.reader, Response(), _version(form), _key(form))(
-            case_id, RESEND.update, body)
+        await console.step(RESEND.name, RESEND.update, case_id, body, form)
     except Exception as err:
         problem = known(err)
         if problem is None or problem.code is not Refusal.STALE_VERSION:

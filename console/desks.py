@@ -10,21 +10,15 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
-from starlette.concurrency import run_in_threadpool
 
-from api import budget
 from api.deps import AuditEngineDep, EngineDep, KeysDep, TemporalDep
-from api.gateway import translate_errors
-from api.need_to_know import not_involved
-from api.problems import store_unavailable
 from api.reads import read
-from api.routes.cases import Stepper
+from api.routes.auditors import timeline_of, verify_audit_log
 from api.timeline_picture import render as picture
-from console.pages import _key, _reason, _version
+from console.forms import reason_in
 from console.web import ConsoleDep, ConsoleRoute
-from store import audit, history, queries, timeline
+from store import queries
 from store.views import FailedNotice
-from store.visibility import agency_view
 from workflows.case_workflow import CaseWorkflow
 from workflows.steps import MeasureAnswer, NotificationRef
 from workflows.vocabulary import Ident, Office
@@ -46,10 +40,7 @@ async def agency_cases(console: ConsoleDep, engine: EngineDep,
 async def agency_case(case_id: str, console: ConsoleDep,
                       done: Annotated[str | None, Query(max_length=40)] = None) -> HTMLResponse:
     console.require("get_agency_case")
-    async with console.reader.opaque():
-        view = agency_view(await console.gateway.get(case_id), console.actor.agency)
-    if view is None:
-        raise not_involved()
+    view = await console.reader.agency(console.gateway.get(case_id))
     return console.page("agency_case.html", view=view, done=done)
 
 
@@ -58,9 +49,9 @@ async def agency_case(case_id: str, console: ConsoleDep,
 async def acknowledge(case_id: str, notification_id: Ident, console: ConsoleDep) -> Response:
     console.require("acknowledge_notification")
     form = await console.form()
-    body = NotificationRef(notification_id=notification_id, reason=_reason(form))
-    await Stepper(console.gateway, console.reader, Response(), _version(form), _key(form))(
-        case_id, CaseWorkflow.acknowledge_notification, body)
+    body = NotificationRef(notification_id=notification_id, reason=reason_in(form))
+    await console.step("acknowledge_notification", CaseWorkflow.acknowledge_notification,
+                       case_id, body, form)
     return RedirectResponse(f"/agency/cases/{case_id}?done=acknowledged", status_code=303)
 
 
@@ -69,9 +60,9 @@ async def answer_measure(case_id: str, measure_id: Ident, console: ConsoleDep) -
     console.require("respond_to_measure")
     form = await console.form()
     body = MeasureAnswer(measure_id=measure_id, accepted=form.get("accepted") == "yes",
-                         reason=_reason(form))
-    await Stepper(console.gateway, console.reader, Response(), _version(form), _key(form))(
-        case_id, CaseWorkflow.respond_to_measure, body)
+                         reason=reason_in(form))
+    await console.step("respond_to_measure", CaseWorkflow.respond_to_measure, case_id, body,
+                       form)
     return RedirectResponse(f"/agency/cases/{case_id}?done=answered", status_code=303)
 
 
@@ -97,15 +88,10 @@ async def audit_case(case_id: str, console: ConsoleDep, engine: EngineDep,
                      audit_engine: AuditEngineDep, client: TemporalDep,
                      keys: KeysDep) -> HTMLResponse:
     console.require("get_timeline")
-    gateway = console.gateway
-    gateway.check_id(case_id)
-    state = await console.reader.whole(await gateway.get(case_id))
+    console.gateway.check_id(case_id)
+    state = await console.reader.whole(await console.gateway.get(case_id))  # for the picture
     whole = await read(queries.whole_case, engine, keys, state)
-    async with translate_errors():
-        runs = await budget.within(history.case_runs(client, engine, case_id))
-    audited = await read(audit.entries_for, audit_engine, case_id)
-    entries = timeline.merged(await timeline.engine_entries(runs, client.data_converter),
-                              timeline.audit_entries(audited, keys))
+    entries = await timeline_of(case_id, client, engine, audit_engine, keys)
     reads = [e for e in entries if e.kind in ("read", "access")] \
         if console.may("get_access_log") else []
     return console.page("audit_case.html", case=state, entries=entries, reads=reads,
@@ -116,8 +102,4 @@ async def audit_case(case_id: str, console: ConsoleDep, engine: EngineDep,
 async def verify(console: ConsoleDep, audit_engine: AuditEngineDep,
                  engine: EngineDep) -> HTMLResponse:
     console.require("verify_audit_log")
-    try:
-        verdict = await budget.within(run_in_threadpool(audit.verify, audit_engine, engine))
-    except TimeoutError:
-        raise store_unavailable() from None
-    return console.page("verify.html", verdict=verdict)
+    return console.page("verify.html", verdict=await verify_audit_log(audit_engine, engine))

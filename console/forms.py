@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import types
 import typing
+import uuid
 from dataclasses import dataclass, field
 from datetime import date
 from enum import Enum
@@ -13,6 +14,9 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 from starlette.datastructures import FormData
+
+from api.problems import Code, Problem
+from workflows.steps import Step
 
 LONG_TEXT = {"reason", "client_view"}
 # Pydantic's error types in the person's words (translated by the catalogues); a rule of the
@@ -147,3 +151,32 @@ def parse(model: type[BaseModel], fields: list[Field], values: dict[str, Any],
             message = MESSAGES.get(e["type"]) or str(e["msg"]).removeprefix("Value error, ")
             errors.setdefault(where or "__all__", message)
         return None, errors
+
+
+def reason_in(form: FormData) -> str:
+    """The reason a form gives for its step (1 to 4000 characters, else 422)."""
+    raw = form.get("reason")
+    reason = raw.strip() if isinstance(raw, str) else ""
+    try:
+        return Step(reason=reason).reason
+    except ValidationError:
+        raise Problem(Code.INVALID_REQUEST, "say why (a reason of 1 to 4000 characters)",
+                      errors=[{"field": "reason", "message": "required"}]) from None
+
+
+def version_in(form: FormData) -> int:
+    """The case version the form was drawn from: the If-Match of its step."""
+    raw = form.get("version")
+    if not isinstance(raw, str) or not (raw.isascii() and raw.isdecimal()) or len(raw) > 12:
+        raise Problem(Code.INVALID_REQUEST, "the form lost the case's version: reload the page")
+    return int(raw)
+
+
+def key_in(form: FormData) -> str:
+    """The form's idempotency key: made when the form was drawn, so a double submit is one."""
+    raw = form.get("key")
+    try:
+        return str(uuid.UUID(raw)) if isinstance(raw, str) else str(uuid.uuid4())
+    except ValueError:
+        return str(uuid.uuid4())
+

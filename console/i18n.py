@@ -21,6 +21,7 @@ from console.labels import english
 
 LANGUAGES = {"fi": "Suomi", "sv": "Svenska", "en": "English"}
 DEFAULT = "fi"
+LANGUAGE_COOKIE = "casework_language"
 LOCALES = {"fi": "fi_FI", "sv": "sv_FI", "en": "en_GB"}
 HELSINKI = ZoneInfo("Europe/Helsinki")
 

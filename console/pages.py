@@ -4,12 +4,12 @@ gateway, role table and need-to-know reader as the API."""
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
+from starlette.datastructures import FormData
 
 from api.audit_trail import AuditDep
 from api.deps import EngineDep, SettingsDep
@@ -17,25 +17,24 @@ from api.gateway import CASE_ID
 from api.need_to_know import ACCESS_REASON_CHARS
 from api.problems import Code, Problem, known
 from api.reads import read
-from api.routes.cases import Stepper
+from api.routes.cases import refer
 from console import oidc
 from console import session as sessions
-from console.forms import fields_of, parse, values_of
-from console.i18n import DEFAULT, LANGUAGES, Language
+from console.forms import fields_of, key_in, parse, values_of, version_in
+from console.i18n import DEFAULT, LANGUAGE_COOKIE, LANGUAGES, Language
 from console.steps import REFERRAL, STEPS, StepForm, allowed_now, measure_actions
 from console.web import Console, ConsoleDep, ConsoleRoute, render
 from store import queries
 from workflows.case_guards import AGENCIES, STAFF, reaches
 from workflows.case_rules import CRIMINAL_NEXT
 from workflows.state import CaseState
-from workflows.steps import Actor, Length, Provider, Step
+from workflows.steps import Actor, Length, Provider, Referral
 from workflows.vocabulary import Ident, Office, Phase, Refusal, Role
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
 # The forms of the case page's item actions: another provider, a deadline's extension.
 PROVIDER_FIELDS = fields_of(Provider, "provider.")
 LENGTH_FIELDS = fields_of(Length, "extension.")
-LANGUAGE_COOKIE = "casework_language"
 
 
 def dev_sign_in_allowed(settings: Any) -> bool:
@@ -111,9 +110,8 @@ async def oidc_back(request: Request, engine: EngineDep, audit: AuditDep,
                     state: Annotated[str, Query(max_length=200)]) -> Response:
     """Back from the identity provider: the code for an ID token, verified as a bearer token
     is, its nonce checked; then a session."""
-    token = request.cookies.get(sessions.PENDING_COOKIE)
-    taken = await read(sessions.take_pending, engine, token) if token and len(token) < 100 \
-        else None
+    token = sessions.token(request, sessions.PENDING_COOKIE)
+    taken = await read(sessions.take_pending, engine, token) if token else None
     if taken is None:
         raise Problem(Code.UNAUTHENTICATED, "no sign-in is under way here: start again")
     pending, language = taken
@@ -145,8 +143,8 @@ async def choose_language(request: Request, language: Annotated[str, Form(max_le
                           ) -> Response:
     """The language, for this browser (and this session, when signed in)."""
     code = language if language in LANGUAGES else DEFAULT
-    token = request.cookies.get(sessions.COOKIE)
-    if token and len(token) < 100:
+    token = sessions.token(request)
+    if token:
         await read(sessions.set_language, engine, token, code)
     response = RedirectResponse(back if back.startswith("/") and not back.startswith("//")
                                 else "/", status_code=303)
@@ -204,13 +202,10 @@ async def open_case(console: ConsoleDep) -> Response:
     fields = REFERRAL.fields
     values = values_of(fields, form)
     referral, errors = parse(REFERRAL.model, fields, values)
-    key = _key(form)
-    if referral is None:
+    if not isinstance(referral, Referral):
         return console.page("referral.html", 422, step=REFERRAL, values=values, errors=errors)
-    gateway = console.gateway
-    case_id = await gateway.new_case(referral, console.actor, key)  # type: ignore[arg-type]
-    await console.reader.audit.intent(case_id, referral.reason)  # type: ignore[attr-defined]
-    state, _ = await gateway.open(case_id, referral, console.actor, key)  # type: ignore[arg-type]
+    state, _ = await refer(console.gateway, console.reader.audit, referral, console.actor,
+                           key_in(form))
     return RedirectResponse(f"/cases/{state.case_id}?done=open_case", status_code=303)
 
 
@@ -271,20 +266,18 @@ async def take_step(case_id: str, name: str, console: ConsoleDep) -> Response:
     form = await console.form()
     values = values_of(form_step.fields, form)
     body, errors = parse(form_step.model, form_step.fields, values)
-    version = _version(form)
     if body is None:
         state = await console.reader.whole(await console.gateway.get(case_id))
         return case_view(console, state, 422, values=values, errors=errors, open_form=name)
-    return await _run(console, case_id, form_step, body, version, _key(form), values)
+    return await run(console, case_id, form_step, body, form, values)
 
 
-async def _run(console: Console, case_id: str, step: StepForm, body: Any, version: int,
-               key: str, values: dict[str, Any]) -> Response:
+async def run(console: Console, case_id: str, step: StepForm, body: Any, form: FormData,
+              values: dict[str, Any]) -> Response:
     """Take the step as the API does; on a conflict show what changed and keep the form."""
-    console.reader.audit.action = step.name  # the audit log names the step, not the page
+    version = version_in(form)
     try:
-        await Stepper(console.gateway, console.reader, Response(), version, key)(
-            case_id, step.update, body)
+        await console.step(step.name, step.update, case_id, body, form)
     except Exception as err:
         problem = known(err)
         if problem is None or problem.code not in _SHOWN_ON_THE_CASE:
@@ -301,30 +294,3 @@ async def _run(console: Console, case_id: str, step: StepForm, body: Any, versio
 
 _SHOWN_ON_THE_CASE = {Refusal.STALE_VERSION, Refusal.INVALID_STEP, Refusal.CONSENT_MISSING,
                       Refusal.INVALID_TRANSITION, Refusal.RULE_REFUSED, Refusal.CASE_LIMIT}
-
-
-def _reason(form: Any) -> str:
-    raw = form.get("reason")
-    reason = raw.strip() if isinstance(raw, str) else ""
-    try:
-        return Step(reason=reason).reason
-    except ValidationError:
-        raise Problem(Code.INVALID_REQUEST, "say why (a reason of 1 to 4000 characters)",
-                      errors=[{"field": "reason", "message": "required"}]) from None
-
-
-def _version(form: Any) -> int:
-    raw = form.get("version")
-    if not isinstance(raw, str) or not (raw.isascii() and raw.isdecimal()) or len(raw) > 12:
-        raise Problem(Code.INVALID_REQUEST, "the form lost the case's version: reload the page")
-    return int(raw)
-
-
-def _key(form: Any) -> str:
-    """The form's idempotency key: made when the form was drawn, so a double submit is one."""
-    raw = form.get("key")
-    try:
-        return str(uuid.UUID(raw)) if isinstance(raw, str) else str(uuid.uuid4())
-    except ValueError:
-        return str(uuid.uuid4())
-

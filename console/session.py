@@ -27,6 +27,12 @@ class SignInRequired(Exception):
     """No session, or an expired one: the console answers with the sign-in page."""
 
 
+def token(request: Request, cookie: str = COOKIE) -> str | None:
+    """The session's token from its cookie, if it can be one."""
+    found = request.cookies.get(cookie)
+    return found if found and len(found) < 100 else None
+
+
 def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 

@@ -21,16 +21,23 @@ from api.gateway import CaseGateway
 from api.need_to_know import Reader
 from api.problems import CODES, Code, Problem, known
 from api.reads import read
+from api.routes.cases import Stepper
 from console import session as sessions
-from console.i18n import LANGUAGES, Language
+from console.forms import key_in, version_in
+from console.i18n import LANGUAGE_COOKIE, LANGUAGES, Language
 from store.tables import ConsoleSession
-from workflows.steps import Actor
+from workflows.steps import Actor, Step
 from workflows.vocabulary import Refusal
 
 TEMPLATES = Environment(loader=PackageLoader("console"), autoescape=select_autoescape(),
                         trim_blocks=True, lstrip_blocks=True)
 # The most a form may hold (the API's own body limit is 64 KiB).
 FORM_BYTES = 64 * 1024
+
+
+def allowed(actor: Actor | None, operation: str) -> bool:
+    """The API's role table, for the operation a page or form stands for."""
+    return actor is not None and actor.role in ALLOWED[operation]
 
 
 class Console:
@@ -44,8 +51,7 @@ class Console:
         self.language = Language(session.language)
 
     def may(self, operation: str) -> bool:
-        """The API's role table, for the operation a page or form stands for."""
-        return self.actor.role in ALLOWED[operation]
+        return allowed(self.actor, operation)
 
     def require(self, operation: str) -> None:
         if not self.may(operation):
@@ -62,6 +68,14 @@ class Console:
                           "reload the page and try again")
         return form
 
+    async def step(self, name: str, update: Callable[..., Any], case_id: str, body: Step,
+                   form: FormData) -> None:
+        """The API's step `name`, with the form's version and idempotency key; the audit log
+        names the step, not the page."""
+        self.reader.audit.action = name
+        await Stepper(self.gateway, self.reader, Response(), version_in(form), key_in(form))(
+            case_id, update, body)
+
     def page(self, template: str, status: int = 200, **context: Any) -> HTMLResponse:
         return render(self.request, template, self.language, self.session, status, **context)
 
@@ -73,7 +87,7 @@ def render(request: Request, template: str, language: Language,
         _=language.gettext, label=language.label, day=language.day, when=language.when,
         number=language.number, lang=language.code, languages=LANGUAGES, actor=actor,
         csrf=session.csrf if session else "", path=request.url.path,
-        may=(lambda op: actor is not None and actor.role in ALLOWED[op]),
+        may=lambda operation: allowed(actor, operation),
         # Each form its own idempotency key: a double submit of it has one effect.
         new_key=lambda: str(uuid.uuid4()), **context)
     return HTMLResponse(html, status_code=status, headers={
@@ -84,8 +98,8 @@ def render(request: Request, template: str, language: Language,
 
 
 async def current_session(request: Request, engine: EngineDep) -> ConsoleSession:
-    token = request.cookies.get(sessions.COOKIE)
-    found = await read(sessions.find, engine, token) if token and len(token) < 100 else None
+    token = sessions.token(request)
+    found = await read(sessions.find, engine, token) if token else None
     if found is None:
         raise Problem(Code.UNAUTHENTICATED, "sign in to use the console")
     return found
@@ -121,7 +135,7 @@ class ConsoleRoute(AuditedRoute):
                         "/auth/"):  # a sign-in that failed says why; a page asks for one
                     return RedirectResponse("/sign-in", status_code=303)
                 status, title = CODES[problem.code]
-                code = request.cookies.get("casework_language", "")
+                code = request.cookies.get(LANGUAGE_COOKIE, "")
                 return render(request, "problem.html", Language(code), None, status,
                               title=title, problem=problem)
 

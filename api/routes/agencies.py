@@ -13,14 +13,12 @@ from fastapi import APIRouter, Depends, Query, Response
 
 from api.audit_trail import AuditedRoute
 from api.deps import EngineDep, Gateway, PageToken, Permitted, ReaderDep, etag, permitted
-from api.need_to_know import not_involved
 from api.reads import read
 from store import queries
 from store.views import (
     AgencyCasePage,
     AgencyCaseView,
 )
-from store.visibility import agency_view
 
 router = APIRouter(prefix="/v1/agency", tags=["agencies"], route_class=AuditedRoute,
                    dependencies=[Depends(permitted)])
@@ -41,9 +39,6 @@ async def list_agency_cases(
             summary="A case as the caller's agency may see it (its version is the ETag)")
 async def get_agency_case(case_id: str, reader: ReaderDep, gateway: Gateway,
                           response: Response) -> AgencyCaseView:
-    async with reader.opaque():
-        view = agency_view(await gateway.get(case_id), reader.actor.agency)
-    if view is None:
-        raise not_involved()
+    view = await reader.agency(gateway.get(case_id))
     response.headers["ETag"] = etag(view.version)
     return view

@@ -10,7 +10,9 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, Field
+from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
+from temporalio.client import Client
 
 from api import budget
 from api.audit_trail import AuditedRoute
@@ -30,6 +32,7 @@ from api.problems import Code, Problem, store_unavailable
 from api.reads import read
 from api.timeline_picture import render
 from store import audit, history, queries, timeline
+from store.keys import CaseKeys
 from store.timeline import TimelineEntry, TimelineList
 from store.views import Page
 from workflows.vocabulary import (
@@ -78,6 +81,12 @@ async def case_timeline(case_id: str, reader: ReaderDep, gateway: Gateway,
     gateway.check_id(case_id)
     if reader.actor.role is not Role.AUDITOR:  # an office lead: the office's cases
         await reader.whole(await gateway.get(case_id))
+    return await timeline_of(case_id, client, engine, audit_engine, keys)
+
+
+async def timeline_of(case_id: str, client: Client, engine: Engine, audit_engine: Engine,
+                      keys: CaseKeys) -> list[TimelineEntry]:
+    """The engine's history of every run and the audit log, merged; 404 if neither knows it."""
     async with translate_errors():
         runs = await budget.within(history.case_runs(client, engine, case_id))
     audited = await read(audit.entries_for, audit_engine, case_id)

@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 
-from api.audit_trail import AuditDep, AuditedRoute
+from api.audit_trail import AuditContext, AuditDep, AuditedRoute
 from api.deps import (
     EngineDep,
     Gateway,
@@ -34,6 +34,7 @@ from store.views import (
 from workflows.case_workflow import CaseWorkflow
 from workflows.state import CaseState
 from workflows.steps import (
+    Actor,
     AdmissionDecision,
     Assessment,
     AssessmentStart,
@@ -114,6 +115,14 @@ async def get_stepper(
 StepDep = Annotated[Stepper, Depends(get_stepper)]
 
 
+async def refer(gateway: CaseGateway, audit: AuditContext, referral: Referral, actor: Actor,
+                key: str | None) -> tuple[CaseState, bool]:
+    """Open a case (its intent audited first); False if this key opened it before."""
+    case_id = await gateway.new_case(referral, actor, key)
+    await audit.intent(case_id, referral.reason)
+    return await gateway.open(case_id, referral, actor, key)
+
+
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=CaseState,
              summary="Referral: open a case",
              responses={200: {"model": CaseState, "description": "The case this "
@@ -121,9 +130,7 @@ StepDep = Annotated[Stepper, Depends(get_stepper)]
 async def open_case(referral: Referral, actor: Permitted, gateway: Gateway, audit: AuditDep,
                     request: Request, response: Response,
                     idempotency_key: IdempotencyKey = None) -> CaseState:
-    case_id = await gateway.new_case(referral, actor, idempotency_key)
-    await audit.intent(case_id, referral.reason)
-    state, created = await gateway.open(case_id, referral, actor, idempotency_key)
+    state, created = await refer(gateway, audit, referral, actor, idempotency_key)
     response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
     response.headers["Location"] = str(request.url_for("get_case", case_id=state.case_id))
     response.headers["ETag"] = etag(state.version)
