@@ -8,21 +8,51 @@ import base64
 import email
 import hashlib
 import json
+import random
 import socket
 import threading
 from dataclasses import dataclass, field
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import standardwebhooks
 from aiosmtpd.controller import Controller
 
 
+def _ephemeral_ports() -> range:
+    try:
+        low, high = map(int, Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split())
+    except (OSError, ValueError):
+        low, high = 32768, 60999  # Linux's default
+    return range(low, high + 1)
+
+
+_EPHEMERAL = _ephemeral_ports()
+_HANDED_OUT: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A loopback port nobody holds, for a server a test starts later.
+
+    Never one from the kernel's ephemeral range: a port asked of the kernel (bind to 0) is free
+    only until someone else asks, and the Temporal dev server's internal services, outgoing
+    connections and other test servers all ask it, so between this call and our server's bind one
+    of them could take it (a CI run failed that way). Ports below the range are handed out only
+    here, once each."""
+    rng = random.Random()
+    while True:
+        port = rng.randrange(20000, _EPHEMERAL.start)
+        if port in _HANDED_OUT or port in _EPHEMERAL:
+            continue
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue  # in use, or lingering after a previous test's server
+        _HANDED_OUT.add(port)
+        return port
 
 
 @dataclass
