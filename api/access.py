@@ -16,7 +16,8 @@ CASE_STEPS = ("open_case", "decide_admission", "begin_assessment", "assess_needs
               "add_measure", "change_provider", "change_measure", "record_criminal_stage",
               "record_consent", "transition_to_municipality", "exit_case", "reassign",
               "transfer_office", "grant_reflection_period", "extend_deadline", "change_deadline",
-              "notify_by_hand")
+              "notify_by_hand", "end_measure", "revise_plan", "record_contact", "join_network",
+              "leave_network")
 
 ALLOWED: dict[str, frozenset[Role]] = {
     # The assistance system's staff take every step of a case.
@@ -26,6 +27,9 @@ ALLOWED: dict[str, frozenset[Role]] = {
     "get_steps": STAFF | AUDITOR,
     "get_deadlines": STAFF | AUDITOR,
     "get_notifications": STAFF | AUDITOR,
+    "get_contacts": STAFF | AUDITOR,
+    # A plan comes into force with the approval of the lead of the case's office.
+    "approve_plan": frozenset({Role.OFFICE_LEAD}),
     # Lists without personal data: operations too.
     "list_cases": STAFF | OPERATOR | AUDITOR,
     "list_due": STAFF | OPERATOR | AUDITOR,

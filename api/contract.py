@@ -21,7 +21,7 @@ from api.deps import current_actor, get_reader
 from api.examples import EXAMPLES
 from api.gateway import CASE_ID
 from api.problems import CODES, MEDIA_TYPE, Code, ProblemDetails
-from api.routes.cases import ETAG_PATTERN, get_stepper
+from api.stepper import ETAG_PATTERN, get_stepper
 from workflows.vocabulary import Refusal
 
 HEADERS: dict[str, dict[str, Any]] = {

@@ -143,7 +143,8 @@ class CaseGateway:
         fp = fingerprint(case_id, update.__name__, body, actor)
         meta = StepMeta(actor=actor, expected_version=expected_version,
                         idempotency_key=idempotency_key or str(uuid.uuid4()), fingerprint=fp,
-                        access_reason=access_reason)
+                        access_reason=access_reason,
+                        approval_required=self._settings.plan_approval_required)
         async with translate_errors(handle):
             return await budget.within(handle.execute_update(
                 update, args=[meta, body], id=f"{meta.idempotency_key}:{fp[:16]}",

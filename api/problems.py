@@ -54,6 +54,7 @@ CODES: dict[Refusal | Code, tuple[int, str]] = {
     Refusal.UNKNOWN_MEASURE: (404, "No such measure"),
     Refusal.UNKNOWN_DEADLINE: (404, "No such deadline"),
     Refusal.UNKNOWN_NOTIFICATION: (404, "No such notification"),
+    Refusal.UNKNOWN_ITEM: (404, "No such plan, contact or network member"),
     Refusal.RULE_REFUSED: (422, "The deadline rule does not allow this"),
     Refusal.CASE_CLOSED: (409, "The case is closed"),
     Refusal.CASE_LIMIT: (409, "The case cannot hold more open work"),

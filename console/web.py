@@ -21,7 +21,7 @@ from api.gateway import CaseGateway
 from api.need_to_know import Reader
 from api.problems import CODES, Code, Problem, known
 from api.reads import read
-from api.routes.cases import Stepper
+from api.stepper import Stepper
 from console import session as sessions
 from console.forms import key_in, version_in
 from console.i18n import LANGUAGE_COOKIE, LANGUAGES, Language

@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     delivery_timeout_seconds: float = 30.0
     # How long a notification is retried before it shows as failed.
     delivery_give_up_days: float = 7.0
+    # A client plan comes into force only when the lead of the case's office approves it.
+    plan_approval_required: bool = False
 
     # The read model and audit log. Unset: a SQLite file in the data folder. Production:
     # postgresql+psycopg://user:password@host/db

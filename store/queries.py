@@ -38,6 +38,7 @@ from store.views import (
     AgencyCaseRow,
     CasePage,
     CaseSummary,
+    ContactPage,
     DeliveryPage,
     DeliveryRow,
     DuePage,
@@ -52,6 +53,7 @@ from workflows.state import (
     Archived,
     CaseState,
     Consent,
+    Contact,
     CriminalRecord,
     Deadline,
     Measure,
@@ -212,7 +214,8 @@ def case_document(engine: Engine, keys: CaseKeys, case_id: str) -> CaseState | N
 
 RECORD_MODELS: dict[str, type[Any]] = {
     "steps": StepRecord, "alerts": Alert, "criminal": CriminalRecord, "consents": Consent,
-    "measures": Measure, "deadlines": Deadline, "notifications": Notification}
+    "measures": Measure, "deadlines": Deadline, "notifications": Notification,
+    "contacts": Contact}
 
 
 def archived(engine: Engine, keys: CaseKeys, case_id: str, kind: str, *, after: int = 0,
@@ -232,14 +235,31 @@ def archived(engine: Engine, keys: CaseKeys, case_id: str, kind: str, *, after: 
 def case_steps(engine: Engine, keys: CaseKeys, state: CaseState, *, page_size: int,
                page_token: str | None) -> StepPage:
     """Every step of a case, oldest first: the archived ones, then those the state keeps."""
+    items, token = case_records(engine, keys, state, "steps", page_size, page_token)
+    return StepPage(items=items, next_page_token=token)
+
+
+def case_contacts(engine: Engine, keys: CaseKeys, state: CaseState, *, page_size: int,
+                  page_token: str | None) -> ContactPage:
+    """The case's whole contact log, oldest first (planned appointments included)."""
+    items, token = case_records(engine, keys, state, "contacts", page_size, page_token)
+    return ContactPage(items=items, next_page_token=token)
+
+
+def case_records(engine: Engine, keys: CaseKeys, state: CaseState, kind: str, page_size: int,
+                 page_token: str | None) -> tuple[list[Any], str | None]:
+    """A page of a case's records of one kind by position: the archive's and the state's
+    (whose copy wins), merged; each source read no further than the page needs."""
     after = position_after(page_token)
-    first_kept = state.steps[0].seq if state.steps else state.version + 1
-    steps = [s for _, s in archived(engine, keys, state.case_id, "steps", after=after,
-                                    before=first_kept, limit=page_size + 1)]
-    steps += [s for s in state.steps if s.seq > after][:page_size + 1 - len(steps)]
-    more = len(steps) > page_size
-    steps = steps[:page_size]
-    return StepPage(items=steps, next_page_token=token_for(steps[-1].seq) if more else None)
+    items_of, position_of = case_size.LISTS[kind]
+    merged = dict(archived(engine, keys, state.case_id, kind, after=after, limit=page_size + 1))
+    kept = items_of(state)
+    merged.update({p: item for p, item in ((position_of(state, i), item)
+                                           for i, item in enumerate(kept)) if p > after})
+    positions = sorted(merged)[:page_size + 1]
+    more = len(positions) > page_size
+    positions = positions[:page_size]
+    return [merged[p] for p in positions], token_for(positions[-1]) if more else None
 
 
 def whole_case(engine: Engine, keys: CaseKeys, state: CaseState) -> CaseState:

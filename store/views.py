@@ -1,17 +1,18 @@
 """What the API answers from the read model, and the views of a case built for a reader who
 may not see the whole of it: list rows and pages for operations and agencies, an agency's view
 of a case, the operations view. None of them carries personal data, but an agency's view
-carries the notifications it was sent (as far as the client's consent allows).
+carries the notifications it was sent and, to a member of the support network, the client
+plan's goals (as far as the client's consent allows).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import Field
 
-from workflows.state import Deadline, Notification, StepRecord
+from workflows.state import Contact, Deadline, Notification, StepRecord
 from workflows.vocabulary import (
     DeadlineKind,
     MeasureStatus,
@@ -124,21 +125,36 @@ class AgencyMeasure(Model):
     provider_accepted: bool | None
 
 
+class AgencyGoal(Model):
+    goal: str
+    responsible: str
+
+
+class AgencyPlan(Model):
+    """The client plan in force as a member of the support network sees it, with the client's
+    consent to share it: the goals and who answers for each, and when it is reviewed."""
+
+    number: int
+    goals: list[AgencyGoal]
+    review_on: list[date]
+
+
 class AgencyCaseView(Model):
     """What one agency may know of a case: need to know, as far as the client's consent (or a
     recorded legal basis) allows. A referrer alone learns only whether the person was admitted."""
 
     case_id: str
     version: int = Field(description="The case's version: send it as If-Match with a step.")
-    involvement: list[Literal["referrer", "notified", "provider"]]
+    involvement: list[Literal["referrer", "notified", "provider", "network"]]
     admitted: bool | None
     notifications: list[AgencyNotice] = []
     measures: list[AgencyMeasure] = []
+    plan: AgencyPlan | None = None
 
 
 class AgencyCaseRow(Model):
     case_id: str
-    involvement: list[Literal["notified", "provider"]]
+    involvement: list[Literal["notified", "provider", "network"]]
 
 
 class AgencyCasePage(Page[AgencyCaseRow]):
@@ -172,6 +188,11 @@ class OperationsCaseView(Model):
 class StepPage(Page[StepRecord]):
     """A case's steps, oldest first: the recent ones from the case, older ones from the read
     model."""
+
+
+class ContactPage(Page[Contact]):
+    """A case's contacts and appointments, oldest first: the recent ones from the case, older
+    ones from the read model. Notes are personal data: every read is in the access log."""
 
 
 class DeadlineList(Page[Deadline]):

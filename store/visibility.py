@@ -2,20 +2,35 @@
 (`api.need_to_know`) and, through the rows the projection writes (`case_agency`), for the list
 of the cases it may see.
 
-An agency is involved in a case when it referred the person, was delivered a notification, or
-provides a measure. What it sees follows the client's consent as it stands now: a notification
-sent on consent disappears from its view when that consent is withdrawn; one sent on a recorded
-legal basis (a child's welfare, the outcome of its own referral) stays. It sees the measures it
-provides only while the client consents to sharing. A referrer alone learns only whether the
-person was admitted.
+An agency is involved in a case when it referred the person, was delivered a notification,
+provides a measure, or is a member of the client's support network. What it sees follows the
+client's consent as it stands now, for that agency and purpose: a notification sent on consent
+disappears from its view when that consent is withdrawn; one sent on a recorded legal basis (a
+child's welfare, the outcome of its own referral) stays. It sees the measures it provides only
+while the client consents to sharing them with it, and, as a member of the network, the client
+plan's goals only while the client consents to sharing the plan with it. A referrer alone
+learns only whether the person was admitted.
 """
 
 from __future__ import annotations
 
-from store.views import AgencyCaseView, AgencyMeasure, AgencyNotice
+from store.views import AgencyCaseView, AgencyGoal, AgencyMeasure, AgencyNotice, AgencyPlan
 from workflows.notify_rules import SENT, consent_in_force, covered
 from workflows.state import CaseState
-from workflows.vocabulary import ConsentScope
+from workflows.vocabulary import ConsentScope, Purpose
+
+SHARE = ConsentScope.SHARE_WITH_AGENCIES
+
+
+def _plan(state: CaseState, agency: str) -> AgencyPlan | None:
+    """The plan in force, to an active member of the network the client shares it with."""
+    plan = state.plan_in_force()
+    member = any(m.agency_id == agency and m.left_at is None for m in state.network)
+    if plan is None or not member or not consent_in_force(state, SHARE, agency, Purpose.PLAN):
+        return None
+    return AgencyPlan(number=plan.number, review_on=plan.review_on,
+                      goals=[AgencyGoal(goal=g.goal, responsible=g.responsible)
+                             for g in plan.goals])
 
 
 def agency_view(state: CaseState, agency: str | None) -> AgencyCaseView | None:
@@ -25,22 +40,26 @@ def agency_view(state: CaseState, agency: str | None) -> AgencyCaseView | None:
     notices = [n for n in state.notifications if n.agency_id == agency and n.status in SENT]
     told = [t for t in state.informed if t.agency_id == agency]  # notices that left the state
     measures = [m for m in state.measures if m.provider.agency_id == agency]
+    plan = _plan(state, agency)
     involvement = [kind for kind, yes in (
         ("referrer", state.referrer.agency_id == agency),
-        ("notified", bool(notices or told)), ("provider", bool(measures))) if yes]
+        ("notified", bool(notices or told)), ("provider", bool(measures)),
+        ("network", plan is not None)) if yes]
     if not involvement:
         return None
-    shared = consent_in_force(state, ConsentScope.SHARE_WITH_AGENCIES)
+    shared = consent_in_force(state, SHARE, agency, Purpose.MEASURES)
     return AgencyCaseView(
         case_id=state.case_id, version=state.version, involvement=involvement,
         admitted=state.admission.admitted if state.admission else None,
         notifications=[AgencyNotice(id=n.id, purpose=n.purpose, status=n.status,
                                     sent_at=n.created_at, message=n.message,
                                     expects_ack=n.expects_ack)
-                       for n in notices if covered(state, n.consent, n.legal_basis)],
+                       for n in notices
+                       if covered(state, n.consent, n.legal_basis, agency, n.covers)],
         measures=[AgencyMeasure(id=m.id, type=m.type, status=m.status,
                                 provider_accepted=m.provider_accepted)
-                  for m in measures] if shared else [])
+                  for m in measures] if shared else [],
+        plan=plan)
 
 
 def listed(state: CaseState) -> dict[str, list[str]]:
@@ -48,16 +67,18 @@ def listed(state: CaseState) -> dict[str, list[str]]:
     something to show now (a notification, even one that has left the state, or a measure)."""
     agencies = {state.referrer.agency_id, *(n.agency_id for n in state.notifications),
                 *(t.agency_id for t in state.informed),
-                *(m.provider.agency_id for m in state.measures)} - {None}
+                *(m.provider.agency_id for m in state.measures),
+                *(m.agency_id for m in state.network)} - {None}
     shown = {}
     for agency in sorted(a for a in agencies if a):
         view = agency_view(state, agency)
         if view is None:
             continue
-        told_before = any(covered(state, t.consent, t.legal_basis)
+        told_before = any(covered(state, t.consent, t.legal_basis, agency, t.covers)
                           for t in state.informed if t.agency_id == agency)
         kinds = [kind for kind, yes in (("notified", bool(view.notifications) or told_before),
-                                        ("provider", bool(view.measures))) if yes]
+                                        ("provider", bool(view.measures)),
+                                        ("network", view.plan is not None)) if yes]
         if kinds:
             shown[agency] = kinds
     return shown

@@ -18,7 +18,9 @@ from dateutil.relativedelta import relativedelta
 from workflows import case_deadlines as deadlines
 from workflows import case_rules as rules
 from workflows import case_size
+from workflows import client_work as work
 from workflows import measure_rules as measures
+from workflows.deadline_rules import helsinki_date
 from workflows.state import CaseState
 from workflows.step_rule import StepRejected
 from workflows.steps import (
@@ -26,19 +28,24 @@ from workflows.steps import (
     AdmissionDecision,
     Assessment,
     AssessmentStart,
+    ContactRecord,
     CriminalEvent,
     DeadlineExtension,
     ExitDecision,
     Length,
     MeasureAnswer,
     MunicipalityTransition,
+    NetworkJoin,
     NotificationRef,
+    PlanApproval,
+    PlanRevision,
     Referral,
     ReflectionPeriodGrant,
     StepMeta,
 )
 from workflows.vocabulary import (
     AgencyType,
+    ContactStatus,
     Exploitation,
     NotificationStatus,
     Refusal,
@@ -60,6 +67,7 @@ PLAN_BEFORE_REFERRAL = relativedelta(years=5)
 LATE_ENTRY = timedelta(days=365)
 OLDEST_BIRTH = date(1900, 1, 1)
 LANGUAGES = 10  # a person's languages, at most
+NETWORK = 30  # members of a support network at a time, at most
 ADULT = relativedelta(years=18)
 
 
@@ -136,6 +144,29 @@ def _reflection(state: CaseState, step: ReflectionPeriodGrant, today: date) -> N
     _before_referral(step.granted_on, "granted_on", state, today)
 
 
+def _plan(_state: CaseState, step: PlanRevision, today: date) -> None:
+    if len(set(step.review_on)) != len(step.review_on):
+        raise StepRejected(Refusal.INVALID_STEP, "each review date once", field="review_on")
+    for day in step.review_on:
+        _between(day, "review_on", today, today + PLANNED_AHEAD, "today")
+    for goal in step.goals:
+        _choices(goal.measure_ids, "goals.measure_ids", 10)
+
+
+def _contact(state: CaseState, step: ContactRecord, today: date) -> None:
+    day = helsinki_date(step.at)
+    if step.status is ContactStatus.PLANNED:
+        _between(day, "at", today, today + PLANNED_AHEAD, "today")
+    else:
+        _between(day, "at", state.began_on, today, "the referral")
+
+
+def _network(state: CaseState, _step: NetworkJoin, _today: date) -> None:
+    if sum(m.left_at is None for m in state.network) >= NETWORK:
+        raise StepRejected(Refusal.INVALID_STEP, f"a support network has at most {NETWORK} "
+                           "members at a time: record someone leaving first")
+
+
 def _extension(_state: CaseState, step: DeadlineExtension, _today: date) -> None:
     if step.extension == Length():
         raise StepRejected(Refusal.INVALID_STEP, "an extension must add some time",
@@ -150,6 +181,11 @@ def _acknowledgement(state: CaseState, step: NotificationRef, meta: StepMeta) ->
                 or n.status is NotificationStatus.WITHHELD):
             raise StepRejected(Refusal.FORBIDDEN, "only the notified agency acknowledges a "
                                "notification", notification_id=step.notification_id)
+
+
+def _approval(state: CaseState, _step: PlanApproval, meta: StepMeta) -> None:
+    if meta.actor.role is not Role.OFFICE_LEAD or meta.actor.office != state.assignment.office:
+        raise StepRejected(Refusal.FORBIDDEN, "the lead of the case's office approves its plan")
 
 
 def _answer(state: CaseState, step: MeasureAnswer, meta: StepMeta) -> None:
@@ -167,9 +203,11 @@ DATES: dict[Callable[..., str], Dates] = {
     rules.assess_needs: _assessment, rules.record_criminal_stage: _criminal,
     rules.transition_to_municipality: _transition, rules.exit_case: _exit,
     rules.grant_reflection_period: _reflection, deadlines.extend_deadline: _extension,
+    work.revise_plan: _plan, work.record_contact: _contact, work.join_network: _network,
 }
 WHO: dict[Callable[..., str], Who] = {
     rules.acknowledge_notification: _acknowledgement, measures.respond_to_measure: _answer,
+    work.approve_plan: _approval,
 }
 # Decisions that close a case: never refused for its size.
 CLOSING = frozenset({rules.exit_case, rules.decide_admission})

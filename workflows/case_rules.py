@@ -25,6 +25,7 @@ from workflows.state import (
     Consent,
     CriminalRecord,
     Exit,
+    Handover,
     Municipality,
     Needs,
     Notification,
@@ -60,10 +61,13 @@ from workflows.vocabulary import (
     ConsentScope,
     CriminalStage,
     DeadlineStatus,
+    LegalBasis,
     NotificationStatus,
     Phase,
+    Purpose,
     Refusal,
     Role,
+    ThreatLevel,
 )
 
 K = dr.DeadlineKind
@@ -211,7 +215,18 @@ def begin_assessment(state: CaseState, step: AssessmentStart, ctx: StepContext) 
 
 
 def assess_needs(state: CaseState, step: Assessment, ctx: StepContext) -> Action:
+    """The assessment of needs; repeated while the client is assisted when their safety, health
+    or status changes (the earlier ones stay, numbered)."""
     require_phase(state, "assessment of assistance needs", "assess_needs")
+    earlier = state.needs
+    if earlier is None and state.phase is not Phase.ADMITTED:
+        raise StepRejected(Refusal.INVALID_TRANSITION, "the first assessment follows admission")
+    if ctx.work and step.safety_threat is ThreatLevel.ACUTE:
+        state.acute_danger_at = ctx.now
+    if earlier is not None:
+        state.past_needs.append(earlier)
+        state.needs = Needs(**step.model_dump(exclude={"reason"}), number=earlier.number + 1)
+        return Action.NEEDS_REASSESSED
     state.needs = Needs(**step.model_dump(exclude={"reason"}))
     state.phase = Phase.ASSISTANCE
     deadlines.settle(state, [K.ASSESSMENT_START, K.ASSESSMENT_COMPLETION], DeadlineStatus.MET,
@@ -242,9 +257,13 @@ def record_consent(state: CaseState, step: ConsentChange, ctx: StepContext) -> A
     if step.given_by is ConsentGiver.GUARDIAN and not state.minor:
         raise StepRejected(Refusal.INVALID_STEP, "a guardian's consent applies to a minor only",
                            field="given_by")
+    if step.scope is not ConsentScope.SHARE_WITH_AGENCIES and (step.agency_id or step.purpose):
+        raise StepRejected(Refusal.INVALID_STEP, "only consent to share with agencies is given "
+                           "per agency or purpose", field="scope")
     state.consents.append(Consent(scope=step.scope, given_by=step.given_by, given=step.given,
                                   at=ctx.now, recorded_by=ctx.actor.user_id,
-                                  seq=case_size.next_consent_seq(state)))
+                                  seq=case_size.next_consent_seq(state),
+                                  agency_id=step.agency_id, purpose=step.purpose))
     return Action.CONSENT_GIVEN if step.given else Action.CONSENT_WITHDRAWN
 
 
@@ -278,22 +297,43 @@ def grant_reflection_period(state: CaseState, step: ReflectionPeriodGrant,
     return Action.REFLECTION_PERIOD_GRANTED
 
 
-def reassign(state: CaseState, step: Reassignment, _ctx: StepContext) -> Action:
+def reassign(state: CaseState, step: Reassignment, ctx: StepContext) -> Action:
     require_phase(state, "reassignment", "reassign")
     if step.caseworker_id == state.assignment.caseworker_id:
         raise StepRejected(Refusal.INVALID_STEP, "the case is already assigned to that caseworker",
                            field="caseworker_id")
-    state.assignment = Assignment(office=state.assignment.office, caseworker_id=step.caseworker_id)
+    _hand_over(state, Assignment(office=state.assignment.office,
+                                 caseworker_id=step.caseworker_id), step.handover_note, ctx)
     return Action.REASSIGNED
 
 
-def transfer_office(state: CaseState, step: OfficeTransfer, _ctx: StepContext) -> Action:
+def transfer_office(state: CaseState, step: OfficeTransfer, ctx: StepContext) -> Action:
     require_phase(state, "office transfer", "transfer_office")
     if step.office == state.assignment.office:
         raise StepRejected(Refusal.INVALID_STEP, "the case is already at that office",
                            field="office")
-    state.assignment = Assignment(office=step.office, caseworker_id=step.caseworker_id)
+    _hand_over(state, Assignment(office=step.office, caseworker_id=step.caseworker_id),
+               step.handover_note, ctx)
     return Action.TRANSFERRED_OFFICE
+
+
+HANDOVERS_KEPT = 5
+
+
+def _hand_over(state: CaseState, to: Assignment, note: str | None, ctx: StepContext) -> None:
+    """A change of worker: counted, its note kept for the new worker, whose first contact with
+    the client (a contact recorded as held) becomes a deadline."""
+    before, state.assignment = state.assignment, to
+    if not ctx.work:
+        return
+    state.worker_changes += 1
+    state.handovers = [*state.handovers, Handover(
+        at=ctx.now, from_caseworker=before.caseworker_id, to_caseworker=to.caseworker_id,
+        office=to.office, note=note)][-HANDOVERS_KEPT:]
+    if not state.phase.closed:
+        deadlines.settle(state, [K.FIRST_CONTACT], DeadlineStatus.CANCELLED, ctx.now, ctx.actor,
+                         "another change of worker")
+        _open_deadline(state, K.FIRST_CONTACT, dr.helsinki_date(ctx.now), ctx)
 
 
 def _notification(state: CaseState, notification_id: str) -> Notification:
@@ -332,9 +372,12 @@ def resend_notification(state: CaseState, step: NotificationRef, ctx: StepContex
 def notify_by_hand(state: CaseState, step: ManualNotification, _ctx: StepContext) -> Action:
     require_phase(state, "notification", "notify_by_hand")
     if step.legal_basis is None and not notify_rules.consent_in_force(
-            state, ConsentScope.SHARE_WITH_AGENCIES):
-        raise StepRejected(Refusal.CONSENT_MISSING, "no consent to share with agencies: give the "
-                           "legal basis for notifying without it", field="legal_basis")
+            state, ConsentScope.SHARE_WITH_AGENCIES, step.agency_id,
+            Purpose.COORDINATION):
+        raise StepRejected(Refusal.CONSENT_MISSING, "no consent to share with this agency: give "
+                           "the legal basis for notifying without it", field="legal_basis")
+    if step.legal_basis is LegalBasis.ACUTE_DANGER:
+        state.acute_danger_at = None  # acted on: the police are told
     return Action.NOTIFIED_BY_HAND
 
 

@@ -6,8 +6,9 @@ payload over 2 MiB, and a workflow whose task fails on one is lost. Two things k
 below that, whatever its users do and however long it lives:
 
 - Settled records (steps, alerts, finished measures, settled deadlines and notifications,
-  superseded consents, earlier criminal-process stages) leave the state once the read model
-  holds them. The state keeps every open record and the newest few settled ones of each kind.
+  superseded consents, earlier criminal-process stages, contacts that took place or not)
+  leave the state once the read model holds them. The state keeps every open record and the
+  newest few settled ones of each kind.
 - A step that would take the state past `BUDGET` is refused: open work must be settled first.
   Closing decisions are never refused; they add little and end the case's growth.
 
@@ -40,8 +41,9 @@ from workflows.vocabulary import (
 BUDGET = 512 * 1024
 # Settled records of each kind that stay in the state (the newest): what a case page shows
 # without reading the read model.
+# The kinds are also the names of `Archived`'s counts.
 KEEP = {"steps": 10, "alerts": 10, "measures": 5, "deadlines": 10, "notifications": 10,
-        "consents": 10, "criminal": 10}  # the kinds are also the names of `Archived`'s counts
+        "consents": 10, "criminal": 10, "contacts": 20}
 # Withheld notifications can be sent once consent is given; the newest this many stay open for
 # it, older ones lapse (they stay readable in the read model). Failed ones never lapse: they
 # are operations' work until sent again.
@@ -110,6 +112,7 @@ def settled(state: CaseState) -> list[Record]:
     records += [Record("deadlines", _number(d.id), d) for d in state.deadlines
                 if d.status in (DeadlineStatus.MET, DeadlineStatus.CANCELLED)]
     records += [Record("notifications", _number(n.id), n) for n in _settled_notifications(state)]
+    records += [Record("contacts", _number(c.id), c) for c in state.contacts if c.status.settled]
     return records
 
 
@@ -144,6 +147,7 @@ LISTS: Lists = {
     "measures": (lambda s: s.measures, lambda s, i: _number(s.measures[i].id)),
     "deadlines": (lambda s: s.deadlines, lambda s, i: _number(s.deadlines[i].id)),
     "notifications": (lambda s: s.notifications, lambda s, i: _number(s.notifications[i].id)),
+    "contacts": (lambda s: s.contacts, lambda s, i: _number(s.contacts[i].id)),
 }
 
 
@@ -175,7 +179,8 @@ def _remember_told(state: CaseState, gone: list[Notification]) -> None:
     for n in gone:
         if n.agency_id and n.status in (NotificationStatus.DELIVERED,
                                         NotificationStatus.ACKNOWLEDGED):
-            told = Told(agency_id=n.agency_id, consent=n.consent, legal_basis=n.legal_basis)
+            told = Told(agency_id=n.agency_id, consent=n.consent, legal_basis=n.legal_basis,
+                        covers=n.covers)
             if told not in state.informed:
                 state.informed.append(told)
 

@@ -1,11 +1,12 @@
 """`CaseWorkflow`: one durable workflow per case; the workflow id is the case id.
 
-The class is the case's update surface and its clock: every caseworker step is an update whose
-validator checks who may take it, the version it was based on and its dates, then runs the
-step's rule on a copy of the state and checks the size of the result, so a refused step never
-reaches history. Handlers are synchronous: a step's check and its change happen in one
-activation, and no other step can interleave between them. The run sleeps until the case's next
-deadline instant and raises what is due, and continues as new before its history grows large.
+The class is the case's clock, and how each of its steps (the updates of `case_updates`) is
+checked and applied: every step's validator checks who may take it, the version it was based
+on and its dates, then runs the step's rule on a copy of the state and checks the size of the
+result, so a refused step never reaches history. Handlers are synchronous: a step's check and
+its change happen in one activation, and no other step can interleave between them. The run
+sleeps until the case's next deadline instant and raises what is due, and continues as new
+before its history grows large.
 Delivering notifications (`delivery`) and keeping the read model current (`projector`) are
 parts of their own; the changes that alter commands are behind `patches`.
 """
@@ -18,11 +19,14 @@ from typing import Any
 
 from temporalio import workflow
 
+# Imported as this module is (not passed through): the rules its updates name must be the very
+# functions the guards' tables are keyed by, in the sandbox as outside it.
+from workflows.case_updates import CaseUpdates
+
 with workflow.unsafe.imports_passed_through():
     from workflows import case_deadlines as deadlines
     from workflows import case_guards as guards
     from workflows import case_rules as rules
-    from workflows import measure_rules as measures
     from workflows import notify_rules
     from workflows.deadline_rules import helsinki_date
     from workflows.delivery import Deliveries
@@ -41,27 +45,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.state import Carried, CaseInput, CaseState
     from workflows.step_rule import Rule, StepContext, StepRejected
-    from workflows.steps import (
-        AdmissionDecision,
-        Assessment,
-        AssessmentStart,
-        ConsentChange,
-        CriminalEvent,
-        DeadlineChange,
-        DeadlineExtension,
-        ExitDecision,
-        ManualNotification,
-        MeasureAnswer,
-        MeasureProviderChange,
-        MeasureUpdate,
-        MunicipalityTransition,
-        NewMeasure,
-        NotificationRef,
-        OfficeTransfer,
-        Reassignment,
-        ReflectionPeriodGrant,
-        StepMeta,
-    )
+    from workflows.steps import StepMeta
     from workflows.vocabulary import Action, DeadlineStatus, NotificationStatus, Refusal
 
 # Idempotency keys remembered per case (carried across continue-as-new): far more than any
@@ -72,7 +56,7 @@ HISTORY_BYTES = 8 * 1024 * 1024
 
 
 @workflow.defn
-class CaseWorkflow:
+class CaseWorkflow(CaseUpdates):
     @workflow.init
     def __init__(self, inp: CaseInput) -> None:
         self._history_limit = inp.history_limit
@@ -131,161 +115,6 @@ class CaseWorkflow:
         """The request fingerprint recorded under a key, to tell a retry from a reused key."""
         return self._keys.get(idempotency_key)
 
-    # --- steps ----------------------------------------------------------------------------
-
-    @workflow.update
-    def decide_admission(self, meta: StepMeta, step: AdmissionDecision) -> CaseState:
-        return self._apply(meta, step, rules.decide_admission)
-
-    @decide_admission.validator
-    def _check_admission(self, meta: StepMeta, step: AdmissionDecision) -> None:
-        self._check(meta, step, rules.decide_admission)
-
-    @workflow.update
-    def assess_needs(self, meta: StepMeta, step: Assessment) -> CaseState:
-        return self._apply(meta, step, rules.assess_needs)
-
-    @assess_needs.validator
-    def _check_assessment(self, meta: StepMeta, step: Assessment) -> None:
-        self._check(meta, step, rules.assess_needs)
-
-    @workflow.update
-    def add_measure(self, meta: StepMeta, step: NewMeasure) -> CaseState:
-        return self._apply(meta, step, measures.add_measure)
-
-    @add_measure.validator
-    def _check_add_measure(self, meta: StepMeta, step: NewMeasure) -> None:
-        self._check(meta, step, measures.add_measure)
-
-    @workflow.update
-    def change_measure(self, meta: StepMeta, step: MeasureUpdate) -> CaseState:
-        return self._apply(meta, step, measures.change_measure)
-
-    @change_measure.validator
-    def _check_change_measure(self, meta: StepMeta, step: MeasureUpdate) -> None:
-        self._check(meta, step, measures.change_measure)
-
-    @workflow.update
-    def record_criminal_stage(self, meta: StepMeta, step: CriminalEvent) -> CaseState:
-        return self._apply(meta, step, rules.record_criminal_stage)
-
-    @record_criminal_stage.validator
-    def _check_criminal_stage(self, meta: StepMeta, step: CriminalEvent) -> None:
-        self._check(meta, step, rules.record_criminal_stage)
-
-    @workflow.update
-    def record_consent(self, meta: StepMeta, step: ConsentChange) -> CaseState:
-        return self._apply(meta, step, rules.record_consent)
-
-    @record_consent.validator
-    def _check_consent(self, meta: StepMeta, step: ConsentChange) -> None:
-        self._check(meta, step, rules.record_consent)
-
-    @workflow.update
-    def transition_to_municipality(self, meta: StepMeta,
-                                   step: MunicipalityTransition) -> CaseState:
-        return self._apply(meta, step, rules.transition_to_municipality)
-
-    @transition_to_municipality.validator
-    def _check_transition(self, meta: StepMeta, step: MunicipalityTransition) -> None:
-        self._check(meta, step, rules.transition_to_municipality)
-
-    @workflow.update
-    def exit_case(self, meta: StepMeta, step: ExitDecision) -> CaseState:
-        return self._apply(meta, step, rules.exit_case)
-
-    @exit_case.validator
-    def _check_exit(self, meta: StepMeta, step: ExitDecision) -> None:
-        self._check(meta, step, rules.exit_case)
-
-    @workflow.update
-    def reassign(self, meta: StepMeta, step: Reassignment) -> CaseState:
-        return self._apply(meta, step, rules.reassign)
-
-    @reassign.validator
-    def _check_reassign(self, meta: StepMeta, step: Reassignment) -> None:
-        self._check(meta, step, rules.reassign)
-
-    @workflow.update
-    def transfer_office(self, meta: StepMeta, step: OfficeTransfer) -> CaseState:
-        return self._apply(meta, step, rules.transfer_office)
-
-    @transfer_office.validator
-    def _check_transfer(self, meta: StepMeta, step: OfficeTransfer) -> None:
-        self._check(meta, step, rules.transfer_office)
-
-    @workflow.update
-    def begin_assessment(self, meta: StepMeta, step: AssessmentStart) -> CaseState:
-        return self._apply(meta, step, rules.begin_assessment)
-
-    @begin_assessment.validator
-    def _check_begin_assessment(self, meta: StepMeta, step: AssessmentStart) -> None:
-        self._check(meta, step, rules.begin_assessment)
-
-    @workflow.update
-    def grant_reflection_period(self, meta: StepMeta, step: ReflectionPeriodGrant) -> CaseState:
-        return self._apply(meta, step, rules.grant_reflection_period)
-
-    @grant_reflection_period.validator
-    def _check_reflection_period(self, meta: StepMeta, step: ReflectionPeriodGrant) -> None:
-        self._check(meta, step, rules.grant_reflection_period)
-
-    @workflow.update
-    def change_deadline(self, meta: StepMeta, step: DeadlineChange) -> CaseState:
-        return self._apply(meta, step, deadlines.change_deadline)
-
-    @change_deadline.validator
-    def _check_change_deadline(self, meta: StepMeta, step: DeadlineChange) -> None:
-        self._check(meta, step, deadlines.change_deadline)
-
-    @workflow.update
-    def extend_deadline(self, meta: StepMeta, step: DeadlineExtension) -> CaseState:
-        return self._apply(meta, step, deadlines.extend_deadline)
-
-    @extend_deadline.validator
-    def _check_extend_deadline(self, meta: StepMeta, step: DeadlineExtension) -> None:
-        self._check(meta, step, deadlines.extend_deadline)
-
-    @workflow.update
-    def acknowledge_notification(self, meta: StepMeta, step: NotificationRef) -> CaseState:
-        return self._apply(meta, step, rules.acknowledge_notification)
-
-    @acknowledge_notification.validator
-    def _check_acknowledge(self, meta: StepMeta, step: NotificationRef) -> None:
-        self._check(meta, step, rules.acknowledge_notification)
-
-    @workflow.update
-    def resend_notification(self, meta: StepMeta, step: NotificationRef) -> CaseState:
-        return self._apply(meta, step, rules.resend_notification)
-
-    @resend_notification.validator
-    def _check_resend(self, meta: StepMeta, step: NotificationRef) -> None:
-        self._check(meta, step, rules.resend_notification)
-
-    @workflow.update
-    def notify_by_hand(self, meta: StepMeta, step: ManualNotification) -> CaseState:
-        return self._apply(meta, step, rules.notify_by_hand)
-
-    @notify_by_hand.validator
-    def _check_notify_by_hand(self, meta: StepMeta, step: ManualNotification) -> None:
-        self._check(meta, step, rules.notify_by_hand)
-
-    @workflow.update
-    def respond_to_measure(self, meta: StepMeta, step: MeasureAnswer) -> CaseState:
-        return self._apply(meta, step, measures.respond_to_measure)
-
-    @respond_to_measure.validator
-    def _check_respond(self, meta: StepMeta, step: MeasureAnswer) -> None:
-        self._check(meta, step, measures.respond_to_measure)
-
-    @workflow.update
-    def change_provider(self, meta: StepMeta, step: MeasureProviderChange) -> CaseState:
-        return self._apply(meta, step, measures.change_provider)
-
-    @change_provider.validator
-    def _check_change_provider(self, meta: StepMeta, step: MeasureProviderChange) -> None:
-        self._check(meta, step, measures.change_provider)
-
     # --- the machinery every step shares --------------------------------------------------
 
     def _check(self, meta: StepMeta, step: Any, rule: Rule[Any]) -> None:
@@ -324,9 +153,9 @@ class CaseWorkflow:
                                "this Idempotency-Key was used for a different request")
         return True
 
-    @staticmethod
-    def _context(meta: StepMeta) -> StepContext:
-        return StepContext(now=workflow.now(), actor=meta.actor)
+    def _context(self, meta: StepMeta) -> StepContext:
+        return StepContext(now=workflow.now(), actor=meta.actor, work=self._patches.work,
+                           approval_required=meta.approval_required)
 
     def _remember(self, meta: StepMeta, action: Action) -> None:
         """The step's key, so a retry is answered and not applied again; and a log line."""

@@ -170,6 +170,17 @@ RULES: tuple[Rule, ...] = (
     Rule(DeadlineKind.NOTIFICATION_ACK, date(2023, 1, 1),
          "target of the assistance system: agencies acknowledge notifications",
          Period(working_days=2)),
+    # Dates the caseworker agrees with the client: due on the day itself.
+    Rule(DeadlineKind.PLAN_REVIEW, date(2015, 4, 1),
+         "Social Welfare Act 1301/2014 § 39: the client plan is reviewed as agreed in it",
+         Period(), roll_to_working_day=False, reminders=(Period(days=7),)),
+    Rule(DeadlineKind.APPOINTMENT, date(2015, 4, 1),
+         "target of the assistance system: an appointment agreed with the client is kept",
+         Period(), roll_to_working_day=False, reminders=(Period(working_days=1),)),
+    Rule(DeadlineKind.FIRST_CONTACT, date(2023, 1, 1),
+         "target of the assistance system: after a change of worker the new worker contacts "
+         "the client within 5 working days",
+         Period(working_days=5), reminders=(Period(working_days=1),)),
 )
 
 

@@ -12,7 +12,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, FailureError
 
 from workflows import case_deadlines as deadlines
-from workflows import contracts
+from workflows import contracts, notify_rules
 from workflows.deadline_rules import helsinki_date
 from workflows.patches import Patches
 from workflows.state import CaseState, Notification
@@ -80,6 +80,10 @@ class Deliveries:
 
     async def _send(self, n: Notification) -> None:
         if n.agency_id is None and not await self._resolve(n):
+            return
+        if self._patches.work and not notify_rules.still_allowed(self._state, n):
+            # The client withdrew consent for this agency or purpose since it was planned.
+            n.status = NotificationStatus.WITHHELD
             return
         n.sends += 1
         bounded = self._patches.bounded

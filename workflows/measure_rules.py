@@ -5,7 +5,13 @@ from __future__ import annotations
 
 from workflows.state import CaseState, Measure
 from workflows.step_rule import StepContext, StepRejected, find, require_phase
-from workflows.steps import MeasureAnswer, MeasureProviderChange, MeasureUpdate, NewMeasure
+from workflows.steps import (
+    MeasureAnswer,
+    MeasureEnding,
+    MeasureProviderChange,
+    MeasureUpdate,
+    NewMeasure,
+)
 from workflows.vocabulary import Action, MeasureAction, MeasureStatus, Refusal
 
 # A measure is planned, started, completed; it may be cancelled until it is completed.
@@ -32,7 +38,7 @@ def add_measure(state: CaseState, step: NewMeasure, ctx: StepContext) -> Action:
     require_phase(state, "assistance measure", "add_measure")
     state.measures.append(
         Measure(id=state.next_measure_id(), type=step.type, provider=step.provider,
-                added_at=ctx.now, changed_at=ctx.now)
+                added_at=ctx.now, changed_at=ctx.now, planned_start=step.planned_start)
     )
     return Action.MEASURE_ADDED
 
@@ -49,7 +55,22 @@ def change_measure(state: CaseState, step: MeasureUpdate, ctx: StepContext) -> A
             measure_status=str(measure.status),
         )
     measure.status, measure.changed_at = to, ctx.now
+    if to is MeasureStatus.STARTED:
+        measure.started_at = ctx.now
     return MEASURE_CHANGED[to]
+
+
+def end_measure(state: CaseState, step: MeasureEnding, ctx: StepContext) -> Action:
+    """A started measure ends implemented or not successful, with the reason (the step's)."""
+    require_phase(state, "outcome of a measure", "end_measure")
+    measure = _measure(state, step.measure_id)
+    if measure.status is not MeasureStatus.STARTED:
+        raise StepRejected(Refusal.INVALID_TRANSITION, f"measure '{measure.id}' is "
+                           f"{measure.status}: only a started measure ends with an outcome",
+                           measure_id=measure.id, measure_status=str(measure.status))
+    measure.status, measure.changed_at = MeasureStatus.COMPLETED, ctx.now
+    measure.outcome, measure.outcome_reason = step.outcome, step.reason
+    return Action.MEASURE_ENDED
 
 
 def respond_to_measure(state: CaseState, step: MeasureAnswer, ctx: StepContext) -> Action:

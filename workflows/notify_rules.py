@@ -17,6 +17,10 @@ recipient must know whom it is about.
 | deadline reminder / review | the office | internal | case id, deadline |
 | deadline escalation | the office's lead | internal | case id, deadline |
 | by hand | a named agency | consent to share, or a recorded legal basis | case id, purpose |
+| acute threat recorded (assessment, contact) | the office's lead, at once | internal | case id |
+
+Consent to share is per agency and purpose (`Purpose`): each notification names the purpose its
+consent must cover, and the latest consent covering that agency and purpose decides.
 """
 
 from __future__ import annotations
@@ -46,6 +50,7 @@ from workflows.vocabulary import (
     LegalBasis,
     NotificationStatus,
     Phase,
+    Purpose,
 )
 
 SHARE = ConsentScope.SHARE_WITH_AGENCIES
@@ -57,16 +62,21 @@ class Planned:
     selector: Selector
     consent: ConsentScope | None = None  # the consent it needs, or
     legal_basis: LegalBasis | None = None  # the basis on which it needs none
+    covers: Purpose | None = None  # the purpose that consent must cover
     message: dict[str, Any] = field(default_factory=dict)
     expects_ack: bool = True
     step_seq: int | None = None
 
 
-def consent_in_force(state: CaseState, scope: ConsentScope) -> bool:
-    """The latest word of the client (and of a minor's guardian) on this scope is yes."""
+def consent_in_force(state: CaseState, scope: ConsentScope, agency_id: str | None = None,
+                     purpose: Purpose | None = None) -> bool:
+    """The latest word of the client (and of a minor's guardian) on this scope, among the
+    consents that cover this agency and purpose, is yes: withdrawing one consent withholds only
+    what it covered."""
     givers = [ConsentGiver.CLIENT] + ([ConsentGiver.GUARDIAN] if state.minor else [])
     for giver in givers:
-        latest = [c for c in state.consents if c.scope is scope and c.given_by is giver]
+        latest = [c for c in state.consents if c.scope is scope and c.given_by is giver
+                  and c.covers(agency_id, purpose)]
         if not latest or not latest[-1].given:
             return False
     return True
@@ -121,7 +131,7 @@ def _joint_assessment(state: CaseState, _step: Any) -> list[Planned]:
         return []
     return [Planned("joint_assessment",
                     Selector(agency_type=AgencyType.RECEPTION_CENTRE, office=_office(state)),
-                    consent=SHARE,
+                    consent=SHARE, covers=Purpose.ASSESSMENT,
                     message={**_case(state), "person": _person(state.person),
                              "safety_threat": str(state.needs.safety_threat),
                              "needs_support_person": state.needs.needs_support_person})]
@@ -135,7 +145,8 @@ def _measure_referral(state: CaseState, step: Any) -> list[Planned]:
     if not measure.provider.agency_id:
         return []
     return [Planned("measure_referral", Selector(agency_id=measure.provider.agency_id),
-                    consent=SHARE, message={**_case(state), "measure_id": measure.id,
+                    consent=SHARE, covers=Purpose.MEASURES,
+                    message={**_case(state), "measure_id": measure.id,
                                             "measure": str(measure.type),
                                             "person": _person(state.person)})]
 
@@ -146,7 +157,7 @@ def _handover(state: CaseState, _step: Any) -> list[Planned]:
     return [Planned(
         "handover", Selector(agency_type=AgencyType.SOCIAL_SERVICES,
                              municipality=state.municipality.municipality),
-        consent=SHARE,
+        consent=SHARE, covers=Purpose.HANDOVER,
         message={**_case(state), "person": _person(state.person),
                  "municipality": state.municipality.model_dump(mode="json"),
                  "measures": [{"type": str(m.type), "status": str(m.status)}
@@ -160,7 +171,7 @@ def _exit(state: CaseState, _step: Any) -> list[Planned]:
     if not state.exit:
         return []
     return [Planned("exit", Selector(agency_id=agency_id), consent=first.consent,
-                    legal_basis=first.legal_basis, expects_ack=False,
+                    legal_basis=first.legal_basis, covers=first.covers, expects_ack=False,
                     message={**_case(state), "exited_on": state.exit.decided_on.isoformat()})
             for agency_id, first in told(state).items()]
 
@@ -168,7 +179,23 @@ def _exit(state: CaseState, _step: Any) -> list[Planned]:
 def _by_hand(state: CaseState, step: ManualNotification) -> list[Planned]:
     return [Planned("by_hand", Selector(agency_id=step.agency_id),
                     consent=None if step.legal_basis else SHARE, legal_basis=step.legal_basis,
+                    covers=None if step.legal_basis else Purpose.COORDINATION,
                     message={**_case(state), "office": _office(state)})]
+
+
+def _acute_danger(state: CaseState, _step: Any) -> list[Planned]:
+    """An acute threat this step recorded: the office's lead hears of it at once."""
+    if state.acute_danger_at is None or state.acute_danger_at != state.steps[-1].at:
+        return []
+    return [Planned("acute_danger", Selector(agency_type=AgencyType.OFFICE_LEAD,
+                                             office=_office(state)),
+                    legal_basis=LegalBasis.INTERNAL, expects_ack=False,
+                    message={**_case(state), "office": _office(state),
+                             "caseworker_id": state.assignment.caseworker_id})]
+
+
+def _assessed(state: CaseState, step: Any) -> list[Planned]:
+    return _acute_danger(state, step) + _joint_assessment(state, step)
 
 
 # The matrix: which steps notify, and whom (the table in the module's docstring).
@@ -177,7 +204,9 @@ MATRIX: dict[Action, Callable[[CaseState, Any], list[Planned]]] = {
     Action.ADMITTED: _referral_outcome,
     Action.NOT_ADMITTED: _referral_outcome,
     Action.CONSENT_GIVEN: _police_contact,
-    Action.NEEDS_ASSESSED: _joint_assessment,
+    Action.NEEDS_ASSESSED: _assessed,
+    Action.NEEDS_REASSESSED: _assessed,
+    Action.CONTACT_RECORDED: _acute_danger,
     Action.MEASURE_ADDED: _measure_referral,
     Action.PROVIDER_CHANGED: _measure_referral,
     Action.TRANSFERRED_TO_MUNICIPALITY: _handover,
@@ -205,15 +234,16 @@ def told(state: CaseState) -> dict[str, Told]:
     for n in state.notifications:
         if n.agency_id and n.status in SENT:
             first.setdefault(n.agency_id, Told(agency_id=n.agency_id, consent=n.consent,
-                                               legal_basis=n.legal_basis))
+                                               legal_basis=n.legal_basis, covers=n.covers))
     return first
 
 
-def covered(state: CaseState, consent: ConsentScope | None,
-            legal_basis: LegalBasis | None) -> bool:
-    """Whether what was sent on this basis may still be known: a legal basis stands, a consent
-    only while it is in force."""
-    return legal_basis is not None or (consent is not None and consent_in_force(state, consent))
+def covered(state: CaseState, consent: ConsentScope | None, legal_basis: LegalBasis | None,
+            agency_id: str | None = None, purpose: Purpose | None = None) -> bool:
+    """Whether what was sent on this basis may still be known (by this agency, for this
+    purpose): a legal basis stands, a consent only while it is in force."""
+    return legal_basis is not None or (
+        consent is not None and consent_in_force(state, consent, agency_id, purpose))
 
 
 def plan_alert(state: CaseState, alert: Alert) -> Planned:
@@ -229,7 +259,14 @@ def plan_alert(state: CaseState, alert: Alert) -> Planned:
 
 
 def allowed(state: CaseState, planned: Planned) -> bool:
-    return covered(state, planned.consent, planned.legal_basis)
+    return covered(state, planned.consent, planned.legal_basis, planned.selector.agency_id,
+                   planned.covers)
+
+
+def still_allowed(state: CaseState, n: Notification) -> bool:
+    """A notification about to be delivered, to the agency the directory named: its consent
+    still covers that agency and purpose."""
+    return covered(state, n.consent, n.legal_basis, n.agency_id, n.covers)
 
 
 def notification(state: CaseState, planned: Planned, now: datetime) -> Notification:
@@ -241,5 +278,6 @@ def notification(state: CaseState, planned: Planned, now: datetime) -> Notificat
         status=NotificationStatus.PENDING if allowed(state, planned)
         else NotificationStatus.WITHHELD,
         message=planned.message, expects_ack=planned.expects_ack, consent=planned.consent,
-        legal_basis=planned.legal_basis, step_seq=planned.step_seq, created_at=now,
+        legal_basis=planned.legal_basis, covers=planned.covers, step_seq=planned.step_seq,
+        created_at=now,
         changed_at=now)

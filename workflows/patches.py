@@ -32,6 +32,10 @@ READ_MODEL = "read-model-v1"
 # by its history's size), activities on a dead worker are retried within seconds, and an
 # acknowledgement that arrives while its delivery is on its way is kept.
 HARDENING = "hardening-v1"
+# The work between the steps: an acute threat alerts the office's lead at once, a change of
+# worker opens the first-contact deadline, and a delivery checks the consent of the agency the
+# directory named (consent is per agency and purpose).
+CLIENT_WORK = "client-work-v1"
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,7 @@ class Patches:
     notify: bool
     project: bool
     bounded: bool
+    work: bool
 
     @classmethod
     def decide(cls) -> Patches:
@@ -47,4 +52,5 @@ class Patches:
         timers = workflow.patched(DEADLINE_TIMERS)
         notify = timers and workflow.patched(NOTIFICATIONS)
         project = notify and workflow.patched(READ_MODEL)
-        return cls(timers, notify, project, project and workflow.patched(HARDENING))
+        bounded = project and workflow.patched(HARDENING)
+        return cls(timers, notify, project, bounded, bounded and workflow.patched(CLIENT_WORK))

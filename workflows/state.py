@@ -13,13 +13,24 @@ from typing import Any
 from pydantic import Field
 
 from workflows.deadline_rules import helsinki_date
-from workflows.steps import Actor, Length, Person, Provider, Referral, Referrer, StepMeta
+from workflows.steps import (
+    Actor,
+    Goal,
+    Length,
+    Person,
+    Provider,
+    Referral,
+    Referrer,
+    StepMeta,
+)
 from workflows.vocabulary import (
     Action,
     AgencyType,
     AlertKind,
     ConsentGiver,
     ConsentScope,
+    ContactKind,
+    ContactStatus,
     CriminalStage,
     DeadlineKind,
     DeadlineStatus,
@@ -27,12 +38,16 @@ from workflows.vocabulary import (
     Exploitation,
     Ident,
     LegalBasis,
+    MeasureOutcome,
     MeasureStatus,
     MeasureType,
     Model,
+    NetworkRole,
     NotificationStatus,
     Office,
     Phase,
+    PlanStatus,
+    Purpose,
     ThreatLevel,
 )
 
@@ -53,6 +68,13 @@ class Consent(Model):
     at: datetime
     recorded_by: Ident
     seq: int | None = None  # its position among the case's consents (None: its place in the list)
+    agency_id: str | None = None  # share with this agency only (None: every agency)
+    purpose: Purpose | None = None  # for this purpose only (None: every purpose)
+
+    def covers(self, agency_id: str | None, purpose: Purpose | None) -> bool:
+        """Whether this consent speaks for the agency and purpose asked about (None asked:
+        an agency or purpose not known yet, which only a general consent covers)."""
+        return (self.agency_id in (None, agency_id)) and (self.purpose in (None, purpose))
 
 
 class Assignment(Model):
@@ -84,6 +106,7 @@ class Needs(Model):
     client_view: str
     agencies: list[AgencyType]
     assessed_on: date
+    number: int = 1  # the case's first assessment, or a later reassessment
 
 
 class Measure(Model):
@@ -96,6 +119,15 @@ class Measure(Model):
     # The provider's answer to the referral of this measure: None until it answers.
     provider_accepted: bool | None = None
     provider_reason: str | None = None
+    planned_start: date | None = None  # waiting in a queue until then
+    started_at: datetime | None = None
+    outcome: MeasureOutcome | None = None  # how an accepted measure ended
+    outcome_reason: str | None = None
+
+    @property
+    def waited_days(self) -> int | None:
+        """Days from being added to starting: the wait for help, measurable per measure."""
+        return None if self.started_at is None else (self.started_at - self.added_at).days
 
 
 class CriminalRecord(Model):
@@ -143,6 +175,7 @@ class Notification(Model):
     sends: int = 0  # deliveries started (1, then one more per re-send)
     consent: ConsentScope | None = None  # the consent it rests on, or
     legal_basis: LegalBasis | None = None  # the legal basis recorded instead
+    covers: Purpose | None = None  # the purpose the consent must cover
     step_seq: int | None = None
     attempts: int = 0
     last_error: str | None = None
@@ -185,6 +218,7 @@ class Told(Model):
     agency_id: str
     consent: ConsentScope | None = None
     legal_basis: LegalBasis | None = None
+    covers: Purpose | None = None
 
 
 class Archived(Model):
@@ -199,6 +233,7 @@ class Archived(Model):
     alerts: int = 0
     consents: int = 0
     criminal: int = 0
+    contacts: int = 0
 
 
 class Alert(Model):
@@ -209,6 +244,56 @@ class Alert(Model):
     office: Office
     at: datetime  # the instant the rule set
     raised_at: datetime  # when the workflow raised it
+
+
+class ClientPlan(Model):
+    """One revision of the client plan; earlier revisions stay readable."""
+
+    number: int
+    goals: list[Goal]
+    client_view: str
+    client_agrees: bool
+    review_on: list[date]
+    rests_on: int | None = None  # the number of the assessment it is based on
+    status: PlanStatus
+    proposed_by: Actor
+    proposed_at: datetime
+    approved_by: Actor | None = None
+    in_force_from: datetime | None = None
+
+
+class Contact(Model):
+    id: str
+    kind: ContactKind
+    status: ContactStatus
+    at: datetime
+    place: str | None = None
+    remote: bool = False
+    interpreter_language: str | None = None
+    participants: list[str] = []
+    note: str | None = None
+    safety_threat: ThreatLevel | None = None
+    recorded_by: Actor
+    recorded_at: datetime
+
+
+class NetworkMember(Model):
+    id: str
+    role: NetworkRole
+    organisation: str
+    contact_person: str | None = None
+    contact_channel: str | None = None
+    agency_id: str | None = None
+    joined_at: datetime
+    left_at: datetime | None = None
+
+
+class Handover(Model):
+    at: datetime
+    from_caseworker: str
+    to_caseworker: str
+    office: Office
+    note: str | None = None
 
 
 class CaseState(Model):
@@ -241,6 +326,15 @@ class CaseState(Model):
     archived: Archived = Field(default_factory=Archived, description="Records moved to the "
                                "read model: the state keeps the recent and the open ones.")
     informed: list[Told] = Field(default=[], description="Agencies delivered a notification.")
+    past_needs: list[Needs] = Field(default=[], description="Earlier assessments, oldest first.")
+    plans: list[ClientPlan] = Field(default=[], description="Client plan revisions, oldest first.")
+    contacts: list[Contact] = []
+    network: list[NetworkMember] = []
+    handovers: list[Handover] = Field(default=[], description="The latest handovers.")
+    worker_changes: int = Field(default=0, description="Reassignments and transfers so far.")
+    acute_danger_at: datetime | None = Field(
+        default=None, description="Since when an acute threat stands that the police have not "
+        "been notified of.")
 
     @property
     def began_on(self) -> date:
@@ -255,6 +349,12 @@ class CaseState(Model):
 
     def next_notification_id(self) -> str:
         return f"N{self.archived.notifications + len(self.notifications) + 1}"
+
+    def next_contact_id(self) -> str:
+        return f"K{self.archived.contacts + len(self.contacts) + 1}"
+
+    def plan_in_force(self) -> ClientPlan | None:
+        return next((p for p in reversed(self.plans) if p.status is PlanStatus.IN_FORCE), None)
 
     def next_alert_seq(self) -> int:
         return self.archived.alerts + len(self.alerts) + 1

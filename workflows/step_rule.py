@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 from temporalio.exceptions import ApplicationError
 
-from workflows.state import CaseState, Deadline, Measure, Notification
+from workflows.state import CaseState, Contact, Deadline, Measure, NetworkMember, Notification
 from workflows.steps import Actor, Step
 from workflows.vocabulary import Action, Phase, Refusal
 
@@ -30,6 +30,8 @@ class StepRejected(ApplicationError):
 class StepContext:
     now: datetime
     actor: Actor
+    work: bool = True  # the run has the `client-work-v1` patch (see `patches`)
+    approval_required: bool = False  # client plans need an office lead's approval
 
 
 S = TypeVar("S", bound=Step)
@@ -43,13 +45,16 @@ REFERRED_OR_OPEN = (Phase.REFERRED, *OPEN_PHASES)
 STEP_PHASES: dict[str, tuple[Phase, ...]] = {
     "decide_admission": (Phase.REFERRED,),
     "begin_assessment": (Phase.ADMITTED,),
-    "assess_needs": (Phase.ADMITTED,),
+    # The needs can be assessed again while the client is assisted; a plan rests on one.
+    "assess_needs": OPEN_PHASES,
+    **dict.fromkeys(("revise_plan", "approve_plan"), (Phase.ASSISTANCE, Phase.MUNICIPALITY)),
     "transition_to_municipality": (Phase.ASSISTANCE,),
     "exit_case": OPEN_PHASES,
-    **dict.fromkeys(("add_measure", "change_measure", "respond_to_measure", "change_provider"),
-                    OPEN_PHASES),
+    **dict.fromkeys(("add_measure", "change_measure", "respond_to_measure", "change_provider",
+                     "end_measure"), OPEN_PHASES),
     **dict.fromkeys(("record_criminal_stage", "record_consent", "grant_reflection_period",
-                     "reassign", "transfer_office", "notify_by_hand"), REFERRED_OR_OPEN),
+                     "reassign", "transfer_office", "notify_by_hand", "record_contact",
+                     "join_network", "leave_network"), REFERRED_OR_OPEN),
 }
 
 
@@ -68,7 +73,7 @@ def require_phase(state: CaseState, step: str, name: str) -> None:
         )
 
 
-Item = TypeVar("Item", Measure, Deadline, Notification)
+Item = TypeVar("Item", Measure, Deadline, Notification, Contact, NetworkMember)
 
 
 def find(items: list[Item], item_id: str, code: Refusal, noun: str) -> Item:

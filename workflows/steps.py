@@ -12,12 +12,14 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from pydantic import Field, StringConstraints
+from pydantic import AwareDatetime, Field, StringConstraints
 
 from workflows.vocabulary import (
     AgencyType,
     ConsentGiver,
     ConsentScope,
+    ContactKind,
+    ContactStatus,
     CriminalStage,
     DeadlineAction,
     ExitGround,
@@ -25,10 +27,13 @@ from workflows.vocabulary import (
     Ident,
     LegalBasis,
     MeasureAction,
+    MeasureOutcome,
     MeasureType,
     Model,
     Name,
+    NetworkRole,
     Office,
+    Purpose,
     Role,
     Text,
     ThreatLevel,
@@ -56,6 +61,8 @@ class StepMeta(Model):
     fingerprint: Annotated[str, StringConstraints(max_length=64)]
     # Staff reaching a case outside their office and assignment state why ("break the glass").
     access_reason: Text | None = None
+    # The deployment's policy: a client plan comes into force only when an office lead approves.
+    approval_required: bool = False
 
 
 class Step(Model):
@@ -130,6 +137,9 @@ class Provider(Model):
 class NewMeasure(Step):
     type: MeasureType
     provider: Provider
+    planned_start: date | None = Field(
+        default=None, description="When the measure is to start, if it waits in a queue: the "
+        "wait until it starts is measured from the day it was added.")
 
 
 class CriminalEvent(Step):
@@ -142,6 +152,12 @@ class ConsentChange(Step):
     scope: ConsentScope
     given_by: ConsentGiver
     given: bool
+    agency_id: Ident | None = Field(
+        default=None, description="Share with agencies: only this agency (else every agency). "
+        "The latest consent that covers an agency and purpose decides for it.")
+    purpose: Purpose | None = Field(
+        default=None, description="Share with agencies: only for this purpose (else every "
+        "purpose).")
 
 
 class MunicipalityTransition(Step):
@@ -221,13 +237,20 @@ class DeadlineExtension(Extension):
     deadline_id: Ident
 
 
+HandoverNote = Annotated[Text | None, Field(
+    description="What the new caseworker must know to carry on; their first contact with the "
+    "client becomes a deadline.")]
+
+
 class Reassignment(Step):
     caseworker_id: Ident
+    handover_note: HandoverNote = None
 
 
 class OfficeTransfer(Step):
     office: Office
     caseworker_id: Ident
+    handover_note: HandoverNote = None
 
 
 class MeasureUpdate(Step):
@@ -235,3 +258,78 @@ class MeasureUpdate(Step):
 
     measure_id: Ident
     action: MeasureAction
+
+
+class MeasureEnd(Step):
+    """How a measure the provider accepted ended: implemented, or not successful (say why)."""
+
+    outcome: MeasureOutcome
+
+
+class MeasureEnding(MeasureEnd):
+    measure_id: Ident
+
+
+PLAN_GOALS = 12
+PLAN_REVIEWS = 6
+PARTICIPANTS = 10
+
+
+class Goal(Model):
+    goal: Text
+    measure_ids: Annotated[list[Ident], Field(max_length=10)] = Field(
+        default=[], description="The case's measures that serve this goal (M1, M2, ...).")
+    responsible: Name = Field(description="Who answers for it: a person or an organisation.")
+
+
+class PlanRevision(Step):
+    """A revision of the client plan (asiakassuunnitelma), resting on the latest assessment."""
+
+    goals: Annotated[list[Goal], Field(min_length=1, max_length=PLAN_GOALS)]
+    client_view: Text = Field(description="The client's own view of the plan, in their words.")
+    client_agrees: bool = Field(description="The client agrees to the plan.")
+    review_on: Annotated[list[date], Field(min_length=1, max_length=PLAN_REVIEWS)] = Field(
+        description="When the plan is reviewed with the client: each is a deadline of the case.")
+
+
+class PlanApproval(Step):
+    plan: int = Field(ge=1, le=10_000, description="The number of the plan revision approved.")
+
+
+class ContactRecord(Step):
+    """A meeting, call or visit: planned ahead (a reminder), held, or missed."""
+
+    kind: ContactKind
+    status: ContactStatus
+    at: AwareDatetime = Field(description="When it takes or took place.")
+    place: Name | None = None
+    remote: bool = False
+    interpreter_language: Annotated[str, StringConstraints(
+        strip_whitespace=True, min_length=2, max_length=35)] | None = None
+    participants: Annotated[list[Name], Field(max_length=PARTICIPANTS)] = Field(
+        default=[], description="Who took part besides the client and the caseworker (roles, "
+        "organisations).")
+    note: Text | None = Field(default=None, description="What was discussed. Personal data: "
+                              "encrypted with the case, and every read of it is logged.")
+    safety_threat: ThreatLevel | None = Field(
+        default=None, description="A change in the client's safety noticed at the contact; "
+        "acute raises an alert to the office lead at once.")
+    appointment_id: Ident | None = Field(
+        default=None, description="The planned appointment this records as held, missed or "
+        "cancelled.")
+
+
+class NetworkJoin(Step):
+    """Someone of the client's support network: what they may know follows the consents."""
+
+    role: NetworkRole
+    organisation: Name
+    contact_person: Name | None = None
+    contact_channel: Name | None = Field(default=None, description="How to reach them "
+                                         "(a phone number, a secure mailbox).")
+    agency_id: Ident | None = Field(default=None, description="The organisation's entry in the "
+                                    "agency directory, if it has one.")
+
+
+class NetworkLeave(Step):
+    member_id: Ident

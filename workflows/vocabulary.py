@@ -134,6 +134,57 @@ class ThreatLevel(StrEnum):
     ACUTE = "acute"
 
 
+class MeasureOutcome(StrEnum):
+    """How an accepted measure ended (Primero's referral outcome)."""
+
+    IMPLEMENTED = "implemented"
+    NOT_SUCCESSFUL = "not_successful"
+
+
+class PlanStatus(StrEnum):
+    AWAITING_APPROVAL = "awaiting_approval"
+    IN_FORCE = "in_force"
+    SUPERSEDED = "superseded"  # a later revision came into force
+
+
+class ContactKind(StrEnum):
+    MEETING = "meeting"
+    PHONE_CALL = "phone_call"
+    VIDEO_CALL = "video_call"
+    HOME_VISIT = "home_visit"
+    ACCOMPANIED_VISIT = "accompanied_visit"  # with the client to another service
+    MESSAGE = "message"
+
+
+class ContactStatus(StrEnum):
+    PLANNED = "planned"  # an appointment ahead
+    HELD = "held"
+    MISSED = "missed"  # the client did not come
+    CANCELLED = "cancelled"
+
+    @property
+    def settled(self) -> bool:
+        return self is not ContactStatus.PLANNED
+
+
+class NetworkRole(StrEnum):
+    """The professionals and others around a client (the individual support network)."""
+
+    SOCIAL_WORKER = "social_worker"
+    PSYCHOLOGIST = "psychologist"
+    PHYSIOTHERAPIST = "physiotherapist"
+    PSYCHIATRIC_NURSE = "psychiatric_nurse"
+    DOCTOR = "doctor"
+    CRIME_SUPPORT_PERSON = "crime_support_person"
+    RECEPTION_CENTRE_STAFF = "reception_centre_staff"
+    NGO_WORKER = "ngo_worker"
+    LAWYER = "lawyer"
+    INTERPRETER = "interpreter"
+    POLICE_CONTACT = "police_contact"
+    GUARDIAN = "guardian"
+    OTHER = "other"
+
+
 class ExitGround(StrEnum):
     NO_LONGER_NEEDS_HELP = "no_longer_needs_help"
     CLIENT_REQUEST = "client_request"
@@ -174,6 +225,16 @@ class ConsentScope(StrEnum):
     SHARE_WITH_AGENCIES = "share_with_agencies"
 
 
+class Purpose(StrEnum):
+    """What the client agrees an agency may learn, one purpose at a time."""
+
+    ASSESSMENT = "assessment"  # the needs assessment (a joint assessment)
+    MEASURES = "measures"  # the measures it is asked to provide, and how they go
+    PLAN = "plan"  # the client plan's goals and who answers for them
+    HANDOVER = "handover"  # the handover to the home municipality
+    COORDINATION = "coordination"  # being contacted about the case
+
+
 class ConsentGiver(StrEnum):
     CLIENT = "client"
     GUARDIAN = "guardian"  # guardian or appointed representative of a minor
@@ -207,6 +268,9 @@ class DeadlineKind(StrEnum):
     INTEGRATION_PLAN_REVIEW = "integration_plan_review"
     APPEAL_PERIOD = "appeal_period"
     NOTIFICATION_ACK = "notification_ack"
+    PLAN_REVIEW = "plan_review"  # a review date of the client plan
+    APPOINTMENT = "appointment"  # a planned meeting with the client
+    FIRST_CONTACT = "first_contact"  # the new worker's first contact after a handover
 
 
 class Action(StrEnum):
@@ -244,6 +308,14 @@ class Action(StrEnum):
     NOTIFIED_BY_HAND = "notified_by_hand"
     NOTIFICATION_ACKNOWLEDGED = "notification_acknowledged"
     NOTIFICATION_RESENT = "notification_resent"
+    NEEDS_REASSESSED = "needs_reassessed"
+    PLAN_PROPOSED = "plan_proposed"  # awaiting an office lead's approval
+    PLAN_ADOPTED = "plan_adopted"
+    CONTACT_PLANNED = "contact_planned"
+    CONTACT_RECORDED = "contact_recorded"
+    NETWORK_JOINED = "network_joined"
+    NETWORK_LEFT = "network_left"
+    MEASURE_ENDED = "measure_ended"
 
 
 class Refusal(StrEnum):
@@ -257,6 +329,7 @@ class Refusal(StrEnum):
     UNKNOWN_MEASURE = "UnknownMeasure"
     UNKNOWN_DEADLINE = "UnknownDeadline"
     UNKNOWN_NOTIFICATION = "UnknownNotification"
+    UNKNOWN_ITEM = "UnknownItem"  # a plan revision, contact or network member
     INVALID_STEP = "InvalidStep"
     RULE_REFUSED = "RuleRefused"
     CASE_CLOSED = "CaseClosed"

@@ -1,6 +1,7 @@
 """The API's routes, one router per resource. Every route of `ROUTERS` is audited and checked
 against the role table (`api.access.ALLOWED`); `health` is neither."""
 
-from api.routes import agencies, auditors, cases, codec, operations
+from api.routes import agencies, auditors, cases, codec, operations, work
 
-ROUTERS = (cases.router, operations.router, agencies.router, auditors.router, codec.router)
+ROUTERS = (cases.router, work.router, operations.router, agencies.router, auditors.router,
+           codec.router)

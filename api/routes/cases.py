@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 
 from api.audit_trail import AuditContext, AuditDep, AuditedRoute
 from api.deps import (
@@ -21,9 +19,9 @@ from api.deps import (
     permitted,
 )
 from api.gateway import CaseGateway
-from api.need_to_know import CaseAnswer, Reader
-from api.problems import Code, Problem
+from api.need_to_know import CaseAnswer
 from api.reads import read
+from api.stepper import StepDep
 from store import queries
 from store.views import (
     CasePage,
@@ -46,6 +44,8 @@ from workflows.steps import (
     Extension,
     ManualNotification,
     MeasureAnswer,
+    MeasureEnd,
+    MeasureEnding,
     MeasureProviderChange,
     MeasureResponse,
     MeasureUpdate,
@@ -70,49 +70,6 @@ from workflows.vocabulary import (
 router = APIRouter(prefix="/v1/cases", tags=["cases"], route_class=AuditedRoute,
                    dependencies=[Depends(permitted)])
 
-ETAG_PATTERN = r'^(?:W/)?"?(\d{1,12})"?$'
-ETAG = re.compile(ETAG_PATTERN)
-
-
-class Stepper:
-    """Runs one step for the acting person with the version they saw and their key: its intent
-    is audited first, and its answer is what the person's role may see of the result."""
-
-    def __init__(self, gateway: CaseGateway, reader: Reader, response: Response, version: int,
-                 idempotency_key: str | None) -> None:
-        self._gateway, self._reader, self._response = gateway, reader, response
-        self._version, self._key = version, idempotency_key
-
-    async def __call__(self, case_id: str, update: Callable[..., CaseState],
-                       body: Step) -> CaseAnswer:
-        self._gateway.check_id(case_id)
-        await self._reader.declare(case_id)
-        await self._reader.audit.intent(case_id, body.reason)
-        async with self._reader.opaque():
-            state = await self._gateway.step(case_id, update, body, self._reader.actor,
-                                             self._version, self._key, self._reader.reason)
-        self._response.headers["ETag"] = etag(state.version)
-        return self._reader.answer(state)
-
-
-async def get_stepper(
-    gateway: Gateway, reader: ReaderDep, response: Response,
-    idempotency_key: IdempotencyKey = None,
-    if_match: Annotated[str | None, Header(
-        alias="If-Match", max_length=40,
-        description="The ETag (case version) the step is based on.")] = None,
-) -> Stepper:
-    if if_match is None:
-        raise Problem(Code.PRECONDITION_REQUIRED,
-                      "send If-Match with the case's ETag so no one's work is overwritten")
-    match = ETAG.match(if_match.strip())
-    if match is None:
-        raise Problem(Code.INVALID_REQUEST, "If-Match must be the case's ETag, e.g. \"3\"",
-                      errors=[{"field": "header.If-Match", "message": "not a case ETag"}])
-    return Stepper(gateway, reader, response, int(match.group(1)), idempotency_key)
-
-
-StepDep = Annotated[Stepper, Depends(get_stepper)]
 
 
 async def refer(gateway: CaseGateway, audit: AuditContext, referral: Referral, actor: Actor,
@@ -202,6 +159,14 @@ async def change_provider(case_id: str, measure_id: Ident, body: ProviderChange,
                           step: StepDep) -> CaseAnswer:
     change = MeasureProviderChange(measure_id=measure_id, **body.model_dump())
     return await step(case_id, CaseWorkflow.change_provider, change)
+
+
+@router.post("/{case_id}/measures/{measure_id}/outcome",
+             summary="A started measure ends: implemented, or not successful (and why)")
+async def end_measure(case_id: str, measure_id: Ident, body: MeasureEnd,
+                      step: StepDep) -> CaseAnswer:
+    ending = MeasureEnding(measure_id=measure_id, **body.model_dump())
+    return await step(case_id, CaseWorkflow.end_measure, ending)
 
 
 @router.post("/{case_id}/measures/{measure_id}/{action}",

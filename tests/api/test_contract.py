@@ -93,7 +93,7 @@ def test_every_body_has_a_description_and_an_example_that_is_valid(
         name = ref.rsplit("/", 1)[-1]
         (example,) = schemas[name]["examples"]
         getattr(steps, name).model_validate(example)  # raises if it is not valid
-    assert bodies == 22
+    assert bodies == 28
 
 
 async def test_invalid_json_is_reported_at_the_body_with_its_place(

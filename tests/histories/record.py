@@ -39,8 +39,10 @@ from workflows.steps import (
 from workflows.vocabulary import (
     AgencyType,
     ConsentScope,
+    ContactStatus,
     CriminalStage,
     MeasureAction,
+    ThreatLevel,
 )
 
 HERE = Path(__file__).parent
@@ -63,6 +65,8 @@ async def record(name: str) -> Path:
                                           meta=f.meta(0))),
                 id=f"case-{name}", task_queue=settings.temporal_task_queue)
             steps: list[tuple[Any, Any]] = [(CaseWorkflow.decide_admission, f.admission()),
+                     (CaseWorkflow.record_contact, f.contact(ContactStatus.PLANNED)),
+                     (CaseWorkflow.join_network, f.network_member("victim-support-finland")),
                      (CaseWorkflow.begin_assessment,
                       AssessmentStart(reason="Meeting held.", started_on=f.today())),
                      (CaseWorkflow.grant_reflection_period, ReflectionPeriodGrant(
@@ -72,6 +76,7 @@ async def record(name: str) -> Path:
                          reason="Client needs more time.", deadline_id="D4",
                          extension=Length(days=30))),
                      (timedelta(days=20), None),  # reminders and escalations fire
+                     (CaseWorkflow.record_contact, f.contact(appointment_id="K1")),
                      (CaseWorkflow.assess_needs, f.assessment()),
                      (CaseWorkflow.record_consent, f.consent(ConsentScope.SHARE_WITH_AGENCIES)),
                      (CaseWorkflow.add_measure, f.measure().model_copy(update={
@@ -79,9 +84,16 @@ async def record(name: str) -> Path:
                                               organisation="Victim Support Finland",
                                               agency_id="victim-support-finland")})),
                      (CaseWorkflow.change_measure, f.measure_update("M1", MeasureAction.START)),
+                     (CaseWorkflow.revise_plan, f.plan("M1")),
+                     (CaseWorkflow.end_measure, f.measure_end("M1")),
+                     (CaseWorkflow.record_contact, f.contact(threat=ThreatLevel.ACUTE)),
+                     (CaseWorkflow.notify_by_hand, f.manual_notification("police-nbi-trafficking")),
+                     (CaseWorkflow.assess_needs, f.assessment()),
                      (CaseWorkflow.record_consent, f.consent()),
                      (CaseWorkflow.record_criminal_stage, f.criminal(CriminalStage.REPORTED)),
-                     (CaseWorkflow.reassign, f.reassignment()),
+                     (CaseWorkflow.reassign, f.reassignment().model_copy(
+                         update={"handover_note": "Prefers calls in the afternoon."})),
+                     (CaseWorkflow.record_contact, f.contact()),
                      (CaseWorkflow.transfer_office, f.transfer()),
                      (CaseWorkflow.transition_to_municipality, f.transition()),
                      (CaseWorkflow.exit_case, f.exit_decision())]

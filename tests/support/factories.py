@@ -12,14 +12,19 @@ from workflows.steps import (
     AdmissionDecision,
     Assessment,
     ConsentChange,
+    ContactRecord,
     CriminalEvent,
     ExitDecision,
+    Goal,
     ManualNotification,
+    MeasureEnding,
     MeasureUpdate,
     MunicipalityTransition,
+    NetworkJoin,
     NewMeasure,
     OfficeTransfer,
     Person,
+    PlanRevision,
     Provider,
     Reassignment,
     Referral,
@@ -30,13 +35,18 @@ from workflows.vocabulary import (
     AgencyType,
     ConsentGiver,
     ConsentScope,
+    ContactKind,
+    ContactStatus,
     CriminalStage,
     ExitGround,
     Exploitation,
     LegalBasis,
     MeasureAction,
+    MeasureOutcome,
     MeasureType,
+    NetworkRole,
     Office,
+    Purpose,
     Role,
     ThreatLevel,
 )
@@ -106,9 +116,10 @@ def criminal(stage: CriminalStage) -> CriminalEvent:
 
 
 def consent(scope: ConsentScope = ConsentScope.CONTACT_POLICE, given: bool = True,
-            by: ConsentGiver = ConsentGiver.CLIENT) -> ConsentChange:
+            by: ConsentGiver = ConsentGiver.CLIENT, agency_id: str | None = None,
+            purpose: Purpose | None = None) -> ConsentChange:
     return ConsentChange(reason="Client decided after advice.", scope=scope, given_by=by,
-                         given=given)
+                         given=given, agency_id=agency_id, purpose=purpose)
 
 
 def transition() -> MunicipalityTransition:
@@ -140,3 +151,37 @@ TAMPERE_CASEWORKER = Actor(user_id="cw-tiina", role=Role.CASEWORKER, office=Offi
 
 def transfer(office: Office = Office.TAMPERE) -> OfficeTransfer:
     return OfficeTransfer(reason="Client moved.", office=office, caseworker_id="cw-tiina")
+
+
+def plan(*measure_ids: str, review_in_days: int = 30) -> PlanRevision:
+    return PlanRevision(
+        reason="Agreed with the client at the plan meeting.",
+        goals=[Goal(goal="A safe place to live.", measure_ids=list(measure_ids),
+                    responsible="cw-anna"),
+               Goal(goal="Finnish lessons twice a week.", responsible="Tampere adult education")],
+        client_view="Wants to start work as soon as possible.", client_agrees=True,
+        review_on=[today() + timedelta(days=review_in_days)])
+
+
+def contact(status: ContactStatus = ContactStatus.HELD, *, at: datetime | None = None,
+            threat: ThreatLevel | None = None, appointment_id: str | None = None,
+            note: str = "Talked about housing; she sleeps badly.") -> ContactRecord:
+    when = at or (datetime.now(UTC) + (timedelta(days=2) if status is ContactStatus.PLANNED
+                                       else -timedelta(hours=1)))
+    return ContactRecord(reason="Weekly meeting.", kind=ContactKind.MEETING, status=status,
+                         at=when, place="Helsinki office", interpreter_language="es",
+                         participants=["interpreter"], note=note, safety_threat=threat,
+                         appointment_id=appointment_id)
+
+
+def network_member(agency_id: str | None = "vsf") -> NetworkJoin:
+    return NetworkJoin(reason="Her support person from now on.",
+                       role=NetworkRole.CRIME_SUPPORT_PERSON, organisation="Victim Support Finland",
+                       contact_person="Support person Liisa", contact_channel="+358 40 000 0000",
+                       agency_id=agency_id)
+
+
+def measure_end(measure_id: str = "M1",
+                outcome: MeasureOutcome = MeasureOutcome.IMPLEMENTED) -> MeasureEnding:
+    return MeasureEnding(reason="She moved into the flat.", measure_id=measure_id,
+                         outcome=outcome)

@@ -14,6 +14,7 @@ from tests.support import factories as f
 from tests.support.states import TODAY, in_phase, referred, take
 from workflows import case_deadlines as deadlines
 from workflows import case_rules as rules
+from workflows import client_work as work
 from workflows import measure_rules as measures
 from workflows.state import CaseState
 from workflows.step_rule import Rule, StepRejected
@@ -56,9 +57,13 @@ STEPS: dict[str, tuple[Rule[Any], Step]] = {
     "notification by hand": (rules.notify_by_hand, f.manual_notification("police-test")),
     "transition to the home municipality": (rules.transition_to_municipality, f.transition()),
     "exit": (rules.exit_case, f.exit_decision()),
+    "client plan": (work.revise_plan, f.plan()),
+    "contact": (work.record_contact, f.contact()),
+    "support network": (work.join_network, f.network_member()),
 }
 ALONGSIDE = {"criminal process", "consent", "reflection period", "reassignment",
-             "office transfer", "notification by hand"}  # from referral to the case's close
+             "office transfer", "notification by hand", "contact",
+             "support network"}  # from referral to the case's close
 
 # The lifecycle: the steps each phase allows (every other step is refused there).
 LIFECYCLE: dict[Phase, set[str]] = {
@@ -66,8 +71,9 @@ LIFECYCLE: dict[Phase, set[str]] = {
     Phase.ADMITTED: {"start of the assessment", "assessment of needs", "assistance measure",
                      "exit"} | ALONGSIDE,
     Phase.ASSISTANCE: {"assistance measure", "transition to the home municipality",
-                       "exit"} | ALONGSIDE,
-    Phase.MUNICIPALITY: {"assistance measure", "exit"} | ALONGSIDE,
+                       "exit", "assessment of needs", "client plan"} | ALONGSIDE,
+    Phase.MUNICIPALITY: {"assistance measure", "exit", "assessment of needs",
+                         "client plan"} | ALONGSIDE,
     Phase.NOT_ADMITTED: set(),
     Phase.EXITED: set(),
 }

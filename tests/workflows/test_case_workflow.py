@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -23,6 +23,7 @@ from workflows.state import (
     CaseInput,
     Opening,
 )
+from workflows.steps import PlanApproval
 from workflows.vocabulary import (
     ConsentGiver,
     ConsentScope,
@@ -115,6 +116,8 @@ async def test_minor_records_guardian_consent(open_case: Opener) -> None:
     assert s.consents[-1].given is False and s.steps[-1].action == "consent_withdrawn"
 
 
+ASSISTED = [(CaseWorkflow.decide_admission, f.admission()),
+            (CaseWorkflow.assess_needs, f.assessment())]
 # A few of the refusals `test_case_rules.py` tables, each of another kind, through the workflow:
 # (steps to reach the state, the refused step, the error code).
 REFUSALS = [
@@ -126,6 +129,15 @@ REFUSALS = [
       (CaseWorkflow.record_criminal_stage, f.criminal(CriminalStage.DISCONTINUED))],
      (CaseWorkflow.record_criminal_stage, f.criminal(CriminalStage.PRE_TRIAL_INVESTIGATION)),
      "InvalidTransition"),
+    # Refused by a guard alone (the rule would take them): the validators run the guards on
+    # the very rules every update names.
+    ([], (CaseWorkflow.decide_admission, f.admission().model_copy(
+        update={"decided_on": f.today() + timedelta(days=3)})), "InvalidStep"),
+    (ASSISTED, (CaseWorkflow.revise_plan, f.plan(review_in_days=-3)), "InvalidStep"),
+    ([], (CaseWorkflow.record_contact, f.contact(at=datetime.now(UTC) + timedelta(days=2))),
+     "InvalidStep"),
+    ([*ASSISTED, (CaseWorkflow.revise_plan, f.plan())],
+     (CaseWorkflow.approve_plan, PlanApproval(reason="Agreed.", plan=1)), "Forbidden"),
 ]
 
 

@@ -43,6 +43,7 @@ from workflows.vocabulary import (
     LegalBasis,
     NotificationStatus,
     Role,
+    ThreatLevel,
 )
 
 SECRET = "whsec_" + base64.b64encode(b"test-webhook-secret-of-32-bytes!").decode()
@@ -325,3 +326,43 @@ async def test_a_delivery_heartbeats_while_the_agency_is_slow(
     done = await sending
     assert done.channels == ["0:webhook"] and list(receiver.applied) == ["case-x:N1"]
     assert receiver.truncated == 0 and receiver.bad_signatures == 0
+
+
+@pytest.mark.usefixtures("worker")
+async def test_an_acute_threat_reaches_the_office_lead_at_once(
+        open_case: Opener, mailbox: Mailbox) -> None:
+    h = await open_case()
+    s = await step(h, CaseWorkflow.record_contact, f.contact(threat=ThreatLevel.ACUTE), 1)
+    assert s.acute_danger_at is not None  # the console offers the police notification now
+    s = await settled(h)
+    n = notification(s, "acute_danger")
+    assert (n.status, n.agency_id, n.legal_basis) == (
+        NotificationStatus.DELIVERED, "lead-helsinki", LegalBasis.INTERNAL)
+    (sent,) = [m for m in mailbox.for_case(h.id) if m["to"] == "lead@test.example"]
+    assert sent["message"] == {"case_id": h.id, "office": "helsinki", "caseworker_id": "cw-anna"}
+    s = await step(h, CaseWorkflow.notify_by_hand, f.manual_notification("police-test"),
+                   s.version)
+    assert s.acute_danger_at is None and s.notifications[-1].legal_basis is (
+        LegalBasis.ACUTE_DANGER)
+
+
+@pytest.mark.usefixtures("worker")
+async def test_a_consent_withdrawn_for_one_agency_withholds_only_what_reaches_it(
+        open_case: Opener, mailbox: Mailbox, directory: Path) -> None:
+    """The reception centres of the office are named by the directory only on delivery: the
+    one the client withdrew consent for is not sent the assessment, the other is."""
+    agencies = yaml.safe_load(directory.read_text())
+    agencies["agencies"] += [
+        {"id": f"rc-{x}", "type": "reception_centre", "name": f"Centre {x}",
+         "offices": ["helsinki"], "channels": [mail(f"rc-{x}@test.example")]} for x in "ab"]
+    directory.write_text(yaml.safe_dump(agencies))
+    h = await open_case()
+    s = await step(h, CaseWorkflow.decide_admission, f.admission(), 1)
+    s = await consent(h, ConsentScope.SHARE_WITH_AGENCIES, s.version)
+    s = await step(h, CaseWorkflow.record_consent, f.consent(
+        ConsentScope.SHARE_WITH_AGENCIES, given=False, agency_id="rc-b"), s.version)
+    await step(h, CaseWorkflow.assess_needs, f.assessment(), s.version)
+    s = await settled(h)
+    assert {n.agency_id: n.status for n in s.notifications if n.purpose == "joint_assessment"
+            } == {"rc-a": NotificationStatus.DELIVERED, "rc-b": NotificationStatus.WITHHELD}
+    assert [m["to"] for m in mailbox.for_case(h.id)] == ["rc-a@test.example"]

@@ -12,6 +12,7 @@ import pytest
 from tests.support import factories as f
 from tests.support.states import NOW, in_phase, notified, referred, take
 from workflows import case_rules as rules
+from workflows import client_work as work
 from workflows import measure_rules as measures
 from workflows import notify_rules
 from workflows.state import Alert, CaseState, Notification, Selector
@@ -28,6 +29,8 @@ from workflows.vocabulary import (
     NotificationStatus,
     Office,
     Phase,
+    Purpose,
+    ThreatLevel,
 )
 
 PENDING, WITHHELD = NotificationStatus.PENDING, NotificationStatus.WITHHELD
@@ -48,6 +51,29 @@ def in_phase_sharing(phase: Phase) -> Any:
 
 def measure(provider: Provider | None) -> Step:
     return f.measure().model_copy(update={"provider": provider or f.measure().provider})
+
+
+def consenting(*consents: Step) -> Any:
+    """A case in assistance with these consents recorded, in order."""
+    def make() -> CaseState:
+        state = in_phase(Phase.ASSISTANCE)
+        for c in consents:
+            take(state, rules.record_consent, c)
+        return state
+    return make
+
+
+def acute(step: Step) -> Step:
+    return step.model_copy(update={"safety_threat": ThreatLevel.ACUTE})
+
+
+LEAD = Selector(agency_type=AgencyType.OFFICE_LEAD, office="helsinki")
+ACUTE = ("acute_danger", LEAD, LegalBasis.INTERNAL, PENDING, {"case_id", "office",
+                                                              "caseworker_id"})
+JOINT = ("joint_assessment", Selector(agency_type=AgencyType.RECEPTION_CENTRE, office="helsinki"),
+         SHARE, PENDING, {"case_id", "person", "safety_threat", "needs_support_person"})
+VSF = ("measure_referral", Selector(agency_id="vsf"), SHARE, PENDING,
+       {"case_id", "measure_id", "measure", "person"})
 
 
 def with_a_measure() -> CaseState:
@@ -121,6 +147,34 @@ MATRIX: list[tuple[str, Any, tuple[Rule[Any], Step], list[tuple[Any, ...]]]] = [
     ("by hand on the consent to share", lambda: sharing(referred()),
      (rules.notify_by_hand, f.manual_notification("police-1", basis=None)),
      [("by_hand", Selector(agency_id="police-1"), SHARE, PENDING, {"case_id", "office"})]),
+    ("a reassessment: the reception centre again", in_phase_sharing(Phase.ASSISTANCE),
+     (rules.assess_needs, f.assessment()), [JOINT]),
+    ("an assessment of acute danger: the office's lead at once, without consent",
+     in_phase_sharing(Phase.ADMITTED), (rules.assess_needs, acute(f.assessment())),
+     [ACUTE, JOINT]),
+    ("a contact noticing acute danger: the office's lead at once", referred,
+     (work.record_contact, acute(f.contact())), [ACUTE]),
+    ("a contact of high threat tells no one", referred,
+     (work.record_contact, f.contact(threat=ThreatLevel.HIGH)), []),
+    ("consent to share with this provider for measures",
+     consenting(f.consent(SHARE, agency_id="vsf", purpose=Purpose.MEASURES)),
+     (measures.add_measure, measure(PROVIDER)), [VSF]),
+    ("consent to share with another agency only: withheld",
+     consenting(f.consent(SHARE, agency_id="ngo-2")), (measures.add_measure, measure(PROVIDER)),
+     [VSF[:3] + (WITHHELD, VSF[4])]),
+    ("consent to share with this provider, for its assessment only: withheld",
+     consenting(f.consent(SHARE, agency_id="vsf", purpose=Purpose.ASSESSMENT)),
+     (measures.add_measure, measure(PROVIDER)), [VSF[:3] + (WITHHELD, VSF[4])]),
+    ("consent to share, then withdrawn for another agency: still sent",
+     consenting(f.consent(SHARE), f.consent(SHARE, given=False, agency_id="ngo-2")),
+     (measures.add_measure, measure(PROVIDER)), [VSF]),
+    ("consent to share, then withdrawn for this provider: withheld",
+     consenting(f.consent(SHARE), f.consent(SHARE, given=False, agency_id="vsf")),
+     (measures.add_measure, measure(PROVIDER)), [VSF[:3] + (WITHHELD, VSF[4])]),
+    ("withdrawn for this provider, then given it for measures: sent",
+     consenting(f.consent(SHARE), f.consent(SHARE, given=False, agency_id="vsf"),
+                f.consent(SHARE, agency_id="vsf", purpose=Purpose.MEASURES)),
+     (measures.add_measure, measure(PROVIDER)), [VSF]),
 ]
 
 

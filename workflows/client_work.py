@@ -1,0 +1,145 @@
+"""The work between the steps, as rules over `CaseState` like the others (see `step_rule`): the
+client plan and its revisions, contacts and appointments, and the client's support network.
+
+A plan rests on the latest assessment; with approval required (`StepContext.approval_required`,
+the deployment's setting) a revision waits for an office lead, else it is in force at once. The
+plan in force makes its review dates deadlines of the case; a later one cancels them and opens
+its own. A planned appointment is a deadline too, met when it is recorded as held or missed.
+"""
+
+from __future__ import annotations
+
+from workflows import case_deadlines as deadlines
+from workflows import deadline_rules as dr
+from workflows.state import CaseState, ClientPlan, Contact, NetworkMember
+from workflows.step_rule import StepContext, StepRejected, find, require_phase
+from workflows.steps import (
+    ContactRecord,
+    NetworkJoin,
+    NetworkLeave,
+    PlanApproval,
+    PlanRevision,
+)
+from workflows.vocabulary import (
+    Action,
+    ContactStatus,
+    DeadlineKind,
+    DeadlineStatus,
+    PlanStatus,
+    Refusal,
+    ThreatLevel,
+)
+
+K = DeadlineKind
+
+
+def _known_measures(state: CaseState) -> set[str]:
+    return {f"M{i}" for i in range(1, state.archived.measures + len(state.measures) + 1)}
+
+
+def revise_plan(state: CaseState, step: PlanRevision, ctx: StepContext) -> Action:
+    require_phase(state, "client plan", "revise_plan")
+    if state.needs is None:
+        raise StepRejected(Refusal.INVALID_TRANSITION, "a client plan rests on an assessment of "
+                           "needs: assess them first")
+    unknown = sorted({m for g in step.goals for m in g.measure_ids} - _known_measures(state))
+    if unknown:
+        raise StepRejected(Refusal.UNKNOWN_MEASURE, f"no measure {', '.join(unknown)} in this "
+                           "case", field="goals", measure_ids=unknown)
+    for earlier in state.plans:  # a revision replaces one still awaiting approval
+        if earlier.status is PlanStatus.AWAITING_APPROVAL:
+            earlier.status = PlanStatus.SUPERSEDED
+    plan = ClientPlan(number=len(state.plans) + 1, goals=step.goals,
+                      client_view=step.client_view, client_agrees=step.client_agrees,
+                      review_on=sorted(set(step.review_on)), rests_on=state.needs.number,
+                      status=PlanStatus.AWAITING_APPROVAL, proposed_by=ctx.actor,
+                      proposed_at=ctx.now)
+    state.plans.append(plan)
+    if ctx.approval_required:
+        return Action.PLAN_PROPOSED
+    _bring_into_force(state, plan, ctx)
+    return Action.PLAN_ADOPTED
+
+
+def approve_plan(state: CaseState, step: PlanApproval, ctx: StepContext) -> Action:
+    require_phase(state, "approval of the client plan", "approve_plan")
+    plan = next((p for p in state.plans if p.number == step.plan), None)
+    if plan is None:
+        raise StepRejected(Refusal.UNKNOWN_ITEM, f"no plan {step.plan} in this case",
+                           plan=step.plan)
+    if plan.status is not PlanStatus.AWAITING_APPROVAL:
+        raise StepRejected(Refusal.INVALID_TRANSITION, f"plan {plan.number} is {plan.status}",
+                           plan=plan.number, plan_status=str(plan.status))
+    plan.approved_by = ctx.actor
+    _bring_into_force(state, plan, ctx)
+    return Action.PLAN_ADOPTED
+
+
+def _bring_into_force(state: CaseState, plan: ClientPlan, ctx: StepContext) -> None:
+    for earlier in state.plans:
+        if earlier.status is PlanStatus.IN_FORCE:
+            earlier.status = PlanStatus.SUPERSEDED
+    plan.status, plan.in_force_from = PlanStatus.IN_FORCE, ctx.now
+    deadlines.settle(state, [K.PLAN_REVIEW], DeadlineStatus.CANCELLED, ctx.now, ctx.actor,
+                     f"plan {plan.number} in force")
+    for day in plan.review_on:
+        deadlines.open_deadline(state, K.PLAN_REVIEW, day, ctx.now, ctx.actor,
+                                subject=f"plan {plan.number}")
+
+
+def record_contact(state: CaseState, step: ContactRecord, ctx: StepContext) -> Action:
+    require_phase(state, "contact", "record_contact")
+    if step.status is ContactStatus.PLANNED and step.safety_threat is not None:
+        raise StepRejected(Refusal.INVALID_STEP, "a threat is recorded with a contact that took "
+                           "place, not a planned one", field="safety_threat")
+    fields = step.model_dump(exclude={"reason", "appointment_id"})
+    if step.appointment_id is None:
+        contact = Contact(id=state.next_contact_id(), recorded_by=ctx.actor,
+                          recorded_at=ctx.now, **fields)
+        state.contacts.append(contact)
+    else:
+        contact = _appointment(state, step)
+        for name, value in fields.items():
+            setattr(contact, name, value)
+        contact.recorded_by, contact.recorded_at = ctx.actor, ctx.now
+    if contact.status is ContactStatus.PLANNED:
+        deadlines.open_deadline(state, K.APPOINTMENT, dr.helsinki_date(contact.at), ctx.now,
+                                ctx.actor, subject=contact.id)
+        return Action.CONTACT_PLANNED
+    deadlines.settle(state, [K.APPOINTMENT], DeadlineStatus.CANCELLED if contact.status is
+                     ContactStatus.CANCELLED else DeadlineStatus.MET, ctx.now, ctx.actor,
+                     subject=contact.id)
+    if contact.status is ContactStatus.HELD:
+        deadlines.settle(state, [K.FIRST_CONTACT], DeadlineStatus.MET, ctx.now, ctx.actor)
+    if ctx.work and step.safety_threat is ThreatLevel.ACUTE:
+        state.acute_danger_at = ctx.now
+    return Action.CONTACT_RECORDED
+
+
+def _appointment(state: CaseState, step: ContactRecord) -> Contact:
+    """The planned appointment a contact records the outcome of."""
+    if step.status is ContactStatus.PLANNED:
+        raise StepRejected(Refusal.INVALID_STEP, "an appointment is recorded as held, missed or "
+                           "cancelled", field="status")
+    contact = find(state.contacts, step.appointment_id or "", Refusal.UNKNOWN_ITEM, "contact")
+    if contact.status is not ContactStatus.PLANNED:
+        raise StepRejected(Refusal.INVALID_TRANSITION, f"contact '{contact.id}' is already "
+                           f"{contact.status}", contact_id=contact.id)
+    return contact
+
+
+def join_network(state: CaseState, step: NetworkJoin, ctx: StepContext) -> Action:
+    require_phase(state, "support network", "join_network")
+    state.network.append(NetworkMember(id=f"P{len(state.network) + 1}", joined_at=ctx.now,
+                                       **step.model_dump(exclude={"reason"})))
+    return Action.NETWORK_JOINED
+
+
+def leave_network(state: CaseState, step: NetworkLeave, ctx: StepContext) -> Action:
+    require_phase(state, "support network", "leave_network")
+    member = find(state.network, step.member_id, Refusal.UNKNOWN_ITEM, "member")
+    if member.left_at is not None:
+        raise StepRejected(Refusal.INVALID_TRANSITION, f"member '{member.id}' has already left",
+                           member_id=member.id)
+    member.left_at = ctx.now
+    return Action.NETWORK_LEFT
