@@ -8,17 +8,21 @@ import types
 import typing
 import uuid
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from enum import Enum
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import AwareDatetime, BaseModel, ValidationError
 from starlette.datastructures import FormData
 
 from api.problems import Code, Problem
+from workflows.deadline_rules import HELSINKI
 from workflows.steps import Step
 
-LONG_TEXT = {"reason", "client_view"}
+LONG_TEXT = {"reason", "client_view", "note", "handover_note", "goal"}
+# A list of records (a plan's goals) or of dates is entered in rows: how many, and what one row
+# is called. Enough for the usual case; a longer list is entered over the API.
+ROWS = {"goals": (5, "Goal"), "review_on": (3, "Review date")}
 # Pydantic's error types in the person's words (translated by the catalogues); a rule of the
 # case's own (a date that makes no sense, say) keeps its message.
 MESSAGES = {
@@ -28,6 +32,9 @@ MESSAGES = {
     "string_pattern_mismatch": "Not in the expected form.",
     "date_from_datetime_parsing": "Not a date.", "date_parsing": "Not a date.",
     "date_type": "Not a date.", "int_parsing": "Not a whole number.",
+    "datetime_from_date_parsing": "Not a date and time.", "datetime_parsing": "Not a date "
+    "and time.", "datetime_type": "Not a date and time.", "timezone_aware": "Not a date and "
+    "time.",
     "greater_than_equal": "Too small.", "less_than_equal": "Too large.",
 }
 
@@ -36,22 +43,25 @@ MESSAGES = {
 class Field:
     name: str  # dotted: `provider.organisation`
     label: str  # English; the template translates it
-    kind: str  # text | textarea | date | number | checkbox | select | choices | list
+    kind: str  # text | textarea | date | datetime | number | checkbox | select | choices | list
     required: bool
     options: list[Enum] = field(default_factory=list)
     hint: str | None = None
-
+    row: int | None = None  # the row (1, 2, …) of a list of records entered in rows
+    number: int | None = None  # the row of a list of values (a date), shown with its label
+    legend: str | None = None  # the legend of its group, when not its model's name
     @property
     def id(self) -> str:
         return "f-" + self.name.replace(".", "-")
 
 
 def groups(fields: list[Field]) -> list[tuple[str | None, list[Field]]]:
-    """Fields in runs: those of a nested model together, under its name as a legend."""
+    """Fields in runs: those of a nested model together, under its name as a legend (each row
+    of a list entered in rows a run of its own)."""
     runs: list[tuple[str | None, list[Field]]] = []
     for f in fields:
-        legend = humanize(f.name.split(".")[0]) if "." in f.name else None
-        if runs and runs[-1][0] == legend:
+        legend = f.legend or (humanize(f.name.split(".")[0]) if "." in f.name else None)
+        if runs and runs[-1][0] == legend and runs[-1][1][-1].row == f.row:
             runs[-1][1].append(f)
         else:
             runs.append((legend, [f]))
@@ -59,7 +69,8 @@ def groups(fields: list[Field]) -> list[tuple[str | None, list[Field]]]:
 
 
 def humanize(name: str) -> str:
-    words = name.rsplit(".", 1)[-1].replace("_id", "").replace("_", " ")
+    words = name.rsplit(".", 1)[-1].replace("_ids", "s").replace("_id", "")
+    words = words.replace("_", " ")
     return words[:1].upper() + words[1:]
 
 
@@ -90,6 +101,8 @@ def fields_of(model: type[BaseModel], prefix: str = "", skip: frozenset[str] = f
         hint = info.description
         if isinstance(kind, type) and issubclass(kind, BaseModel):
             found += fields_of(kind, f"{dotted}.")
+        elif typing.get_origin(kind) is list and name in ROWS:
+            found += _rows(typing.get_args(kind)[0], dotted, *ROWS[name], required)
         elif typing.get_origin(kind) is list:
             inner, _ = _unwrap(typing.get_args(kind)[0])
             if isinstance(inner, type) and issubclass(inner, Enum):
@@ -103,11 +116,31 @@ def fields_of(model: type[BaseModel], prefix: str = "", skip: frozenset[str] = f
             found.append(Field(dotted, humanize(dotted), "checkbox", not optional, hint=hint))
         elif kind is date:
             found.append(Field(dotted, humanize(dotted), "date", required, hint=hint))
+        elif kind in (datetime, AwareDatetime):
+            found.append(Field(dotted, humanize(dotted), "datetime", required, hint=hint))
         elif kind is int:
             found.append(Field(dotted, humanize(dotted), "number", required, hint=hint))
         else:
             found.append(Field(dotted, humanize(dotted),
                                "textarea" if name in LONG_TEXT else "text", required, hint=hint))
+    return found
+
+
+def _rows(item: Any, dotted: str, count: int, one: str, required: bool) -> list[Field]:
+    """A list entered in rows: a record's fields in a group per row (`goals.1.goal`, under
+    "Goal 1"), or a date per row (`review_on.1`, "Review date 1"); the first row required when
+    the list is; rows left empty are not part of the list."""
+    inner, _ = _unwrap(item)
+    found: list[Field] = []
+    for row in range(1, count + 1):
+        prefix = f"{dotted}.{row}"
+        first = required and row == 1
+        if isinstance(inner, type) and issubclass(inner, BaseModel):
+            for f in fields_of(inner, f"{prefix}."):
+                f.row, f.legend, f.required = row, one, f.required and first
+                found.append(f)
+        else:
+            found.append(Field(prefix, one, "date", first, number=row, legend=f"{one}s"))
     return found
 
 
@@ -125,9 +158,33 @@ def values_of(fields: list[Field], form: FormData) -> dict[str, Any]:
             text = raw.strip() if isinstance(raw, str) else ""
             if f.kind == "list":
                 values[f.name] = [part.strip() for part in text.split(",") if part.strip()]
+            elif text and f.kind == "datetime":
+                values[f.name] = _helsinki(text)
             elif text:
                 values[f.name] = text
     return values
+
+
+def _helsinki(text: str) -> str:
+    """A browser's local date and time (datetime-local) as the instant it is in Helsinki, where
+    the console's users work; left as it was when it is not one, for the model to refuse."""
+    try:
+        local = datetime.fromisoformat(text)
+    except ValueError:
+        return text
+    return (local if local.tzinfo else local.replace(tzinfo=HELSINKI)).isoformat()
+
+
+def _listed(value: Any) -> Any:
+    """Rows back into lists: `{"1": {...}, "3": {...}}` becomes `[{...}, {...}]`, empty rows
+    left out."""
+    if not isinstance(value, dict):
+        return value
+    value = {k: _listed(v) for k, v in value.items()}
+    if value and all(k.isdigit() for k in value):
+        return [v for _, v in sorted(value.items(), key=lambda kv: int(kv[0]))
+                if v and (not isinstance(v, dict) or any(v.values()))]
+    return value
 
 
 def parse(model: type[BaseModel], fields: list[Field], values: dict[str, Any],
@@ -143,14 +200,37 @@ def parse(model: type[BaseModel], fields: list[Field], values: dict[str, Any],
             target = target.setdefault(part, {})
         target[leaf] = values[f.name]
     try:
-        return model.model_validate(nested), {}
+        return model.model_validate(_listed(nested)), {}
     except ValidationError as err:
         errors: dict[str, str] = {}
+        names = {f.name for f in fields}
         for e in err.errors():
-            where = ".".join(str(p) for p in e["loc"] if not isinstance(p, int))
+            where = _field_of(e["loc"], nested, names)
             message = MESSAGES.get(e["type"]) or str(e["msg"]).removeprefix("Value error, ")
             errors.setdefault(where or "__all__", message)
         return None, errors
+
+
+def _field_of(loc: tuple[Any, ...], nested: dict[str, Any], names: set[str]) -> str:
+    """The form field an error is about: a list's index back to the row it was entered in; an
+    error of a whole list at its first row."""
+    parts: list[str] = []
+    node: Any = nested
+    for p in loc:
+        if isinstance(p, int) and isinstance(node, dict):
+            rows = [k for k, v in sorted(node.items(), key=lambda kv: int(kv[0]))
+                    if v and (not isinstance(v, dict) or any(v.values()))]
+            key = rows[p] if p < len(rows) else str(p + 1)
+        elif isinstance(p, int):
+            continue  # a list entered in one field (comma-separated): the field itself
+        else:
+            key = str(p)
+        parts.append(key)
+        node = node.get(key) if isinstance(node, dict) else None
+    where = ".".join(parts)
+    if where not in names:  # a whole list: its first row's first field
+        where = next((n for n in sorted(names) if n.startswith(f"{where}.1")), where)
+    return where
 
 
 def reason_in(form: FormData) -> str:

@@ -9,32 +9,27 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
-from starlette.datastructures import FormData
 
 from api.audit_trail import AuditDep
 from api.deps import EngineDep, SettingsDep
 from api.gateway import CASE_ID
 from api.need_to_know import ACCESS_REASON_CHARS
-from api.problems import Code, Problem, known
+from api.problems import Code, Problem
 from api.reads import read
 from api.routes.cases import refer
 from console import oidc
 from console import session as sessions
-from console.forms import fields_of, key_in, parse, values_of, version_in
+from console.case_page import case_view, run
+from console.forms import key_in, parse, values_of
 from console.i18n import DEFAULT, LANGUAGE_COOKIE, LANGUAGES, Language
-from console.steps import REFERRAL, STEPS, StepForm, allowed_now, measure_actions
-from console.web import Console, ConsoleDep, ConsoleRoute, render
+from console.steps import REFERRAL, STEPS
+from console.web import ConsoleDep, ConsoleRoute, render
 from store import queries
 from workflows.case_guards import AGENCIES, STAFF, reaches
-from workflows.case_rules import CRIMINAL_NEXT
-from workflows.state import CaseState
-from workflows.steps import Actor, Length, Provider, Referral
+from workflows.steps import Actor, Referral
 from workflows.vocabulary import Ident, Office, Phase, Refusal, Role
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
-# The forms of the case page's item actions: another provider, a deadline's extension.
-PROVIDER_FIELDS = fields_of(Provider, "provider.")
-LENGTH_FIELDS = fields_of(Length, "extension.")
 
 
 def dev_sign_in_allowed(settings: Any) -> bool:
@@ -243,20 +238,6 @@ async def reach(request: Request, case_id: str, console: ConsoleDep,
     return RedirectResponse(f"/cases/{case_id}", status_code=303)
 
 
-def case_view(console: Console, state: CaseState, status: int = 200, **extra: Any,
-              ) -> HTMLResponse:
-    steps = [s for s in allowed_now(state) if console.may(s.name)]
-    return console.page(
-        "case.html", status, case=state, steps=steps,
-        measure_actions={m.id: measure_actions(state, m) for m in state.measures}
-        if console.may("change_measure") else {},
-        options={"stage": sorted(CRIMINAL_NEXT.get(state.criminal_process.stage, ()),
-                                 key=list(type(state.criminal_process.stage)).index)},
-        provider_fields=PROVIDER_FIELDS, length_fields=LENGTH_FIELDS,
-        values=extra.pop("values", {}), errors=extra.pop("errors", {}),
-        open_form=extra.pop("open_form", None), **extra)
-
-
 @router.post("/cases/{case_id}/steps/{name}", name="console_step")
 async def take_step(case_id: str, name: str, console: ConsoleDep) -> Response:
     form_step = STEPS.get(name)
@@ -272,25 +253,3 @@ async def take_step(case_id: str, name: str, console: ConsoleDep) -> Response:
     return await run(console, case_id, form_step, body, form, values)
 
 
-async def run(console: Console, case_id: str, step: StepForm, body: Any, form: FormData,
-              values: dict[str, Any]) -> Response:
-    """Take the step as the API does; on a conflict show what changed and keep the form."""
-    version = version_in(form)
-    try:
-        await console.step(step.name, step.update, case_id, body, form)
-    except Exception as err:
-        problem = known(err)
-        if problem is None or problem.code not in _SHOWN_ON_THE_CASE:
-            raise
-        state = await console.reader.whole(await console.gateway.get(case_id))
-        changed = [s for s in state.steps if s.version > version] \
-            if problem.code is Refusal.STALE_VERSION else []
-        return case_view(console, state, 409 if problem.code is Refusal.STALE_VERSION else 422,
-                         values=values, errors={"__all__": problem.detail}, open_form=step.name,
-                         conflict=problem.code is Refusal.STALE_VERSION, changed=changed,
-                         refused=problem)
-    return RedirectResponse(f"/cases/{case_id}?done={step.name}", status_code=303)
-
-
-_SHOWN_ON_THE_CASE = {Refusal.STALE_VERSION, Refusal.INVALID_STEP, Refusal.CONSENT_MISSING,
-                      Refusal.INVALID_TRANSITION, Refusal.RULE_REFUSED, Refusal.CASE_LIMIT}

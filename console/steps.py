@@ -21,12 +21,15 @@ from workflows.steps import (
     Assessment,
     AssessmentStart,
     ConsentChange,
+    ContactRecord,
     CriminalEvent,
     ExitDecision,
     ManualNotification,
     MunicipalityTransition,
+    NetworkJoin,
     NewMeasure,
     OfficeTransfer,
+    PlanRevision,
     Reassignment,
     Referral,
     ReflectionPeriodGrant,
@@ -40,16 +43,20 @@ class StepForm:
     title: str  # English; translated in the template
     model: type[BaseModel]
     update: Callable[..., Any]
+    skip: frozenset[str] = frozenset()  # fields the form does not ask for
 
     @property
     def fields(self) -> list[Field]:
-        return fields_of(self.model)
+        return fields_of(self.model, skip=self.skip)
 
     @property
     def groups(self) -> list[tuple[str | None, list[Field]]]:
         return groups(self.fields)
 
 
+# A contact, or an appointment ahead; an appointment's outcome is recorded from the appointment.
+CONTACT = StepForm("record_contact", "Contact or appointment", ContactRecord,
+                   CaseWorkflow.record_contact, skip=frozenset({"appointment_id"}))
 STEPS = {s.name: s for s in (
     StepForm("decide_admission", "Admission decision", AdmissionDecision,
              CaseWorkflow.decide_admission),
@@ -58,6 +65,10 @@ STEPS = {s.name: s for s in (
     StepForm("assess_needs", "Assessment of assistance needs", Assessment,
              CaseWorkflow.assess_needs),
     StepForm("add_measure", "New assistance measure", NewMeasure, CaseWorkflow.add_measure),
+    StepForm("revise_plan", "Client plan", PlanRevision, CaseWorkflow.revise_plan),
+    CONTACT,
+    StepForm("join_network", "Someone joins the support network", NetworkJoin,
+             CaseWorkflow.join_network),
     StepForm("record_criminal_stage", "Criminal process", CriminalEvent,
              CaseWorkflow.record_criminal_stage),
     StepForm("record_consent", "Consent", ConsentChange, CaseWorkflow.record_consent),

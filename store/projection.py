@@ -30,9 +30,11 @@ from workflows.state import CaseState
 from workflows.vocabulary import (
     AlertKind,
     ConsentScope,
+    ContactStatus,
     DeadlineStatus,
     MeasureStatus,
     NotificationStatus,
+    PlanStatus,
 )
 
 ROWS = (DeadlineRow, NotificationRow, MeasureRow)
@@ -114,6 +116,11 @@ def summary(state: CaseState) -> CaseRow:
                          for n in state.notifications),
         shares_with_agencies=consent_in_force(state, ConsentScope.SHARE_WITH_AGENCIES),
         police_contact=consent_in_force(state, ConsentScope.CONTACT_POLICE),
+        acute_danger=state.acute_danger_at is not None,
+        next_appointment_at=min((c.at for c in state.contacts
+                                 if c.status is ContactStatus.PLANNED), default=None),
+        plans_awaiting=sum(p.status is PlanStatus.AWAITING_APPROVAL for p in state.plans),
+        worker_changes=state.worker_changes,
         last_step_at=state.steps[-1].at)
 
 

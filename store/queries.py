@@ -126,7 +126,8 @@ def work_list(engine: Engine, *, caseworker_id: str | None, office: Office | Non
     if office is not None:
         query = query.where(CaseRow.office == str(office))
     next_at = func.coalesce(CaseRow.next_deadline_at, literal(FAR, UTCDateTime()))
-    query = query.order_by(-CaseRow.overdue, next_at, CaseRow.case_id).limit(limit)
+    acute_first = CaseRow.acute_danger.desc()  # type: ignore[attr-defined]
+    query = query.order_by(acute_first, -CaseRow.overdue, next_at, CaseRow.case_id).limit(limit)
     with Session(engine) as db:
         rows = db.scalars(query).all()
     return [WorkRow(case_id=r.case_id, phase=Phase(r.phase), office=Office(r.office),
@@ -136,7 +137,9 @@ def work_list(engine: Engine, *, caseworker_id: str | None, office: Office | Non
                     next_due_at=r.next_deadline_at, overdue=r.overdue,
                     pending=r.pending_notifications, failed=r.failed_notifications,
                     escalations=r.escalations, declined_measures=r.declined_measures,
-                    awaiting_ack=r.awaiting_ack)
+                    awaiting_ack=r.awaiting_ack, acute_danger=r.acute_danger,
+                    next_appointment_at=r.next_appointment_at, plans_awaiting=r.plans_awaiting,
+                    worker_changes=r.worker_changes)
             for r in rows]
 
 

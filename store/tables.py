@@ -64,6 +64,12 @@ class CaseRow(SQLModel, table=True):
     escalations: int = 0
     declined_measures: int = 0
     awaiting_ack: int = 0
+    # The work between the steps: an acute threat the police have not been told of, the next
+    # appointment, plans awaiting the lead's approval, and how often the worker changed.
+    acute_danger: bool = False
+    next_appointment_at: datetime | None = instant(nullable=True)
+    plans_awaiting: int = 0
+    worker_changes: int = 0
     last_step_at: datetime = instant()
 
 

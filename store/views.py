@@ -76,6 +76,10 @@ class WorkRow(Model):
     escalations: int = 0
     declined_measures: int = 0
     awaiting_ack: int = 0
+    acute_danger: bool = False
+    next_appointment_at: datetime | None = None
+    plans_awaiting: int = 0
+    worker_changes: int = 0
 
 
 class FailedNotice(Model):
