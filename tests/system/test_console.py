@@ -9,64 +9,14 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Locator, Page, expect
+from playwright.sync_api import expect
 
-from tests.support.browser import accessibility_problems, chromium, local_only
+from tests.support.browser import chromium
+from tests.support.console import Visit, admission, assessment, measure, step, today
 from tests.support.identities import AUDITOR
 from tests.support.stack import Stack
 
 pytestmark = pytest.mark.e2e
-
-
-class Visit:
-    """A person in a browser tab of their own, signed in through the development sign-in."""
-
-    def __init__(self, browser: Browser, stack: Stack, shots: Path, language: str = "en") -> None:
-        self.page: Page = browser.new_page(viewport={"width": 1360, "height": 1000})
-        self.tried = local_only(self.page)
-        self.stack, self.shots = stack, shots
-        self.page.goto(f"{stack.url}/sign-in")
-        self.language(language)
-
-    def sign_in(self, user_id: str, role: str, office: str = "", agency: str = "") -> None:
-        page = self.page
-        page.goto(f"{self.stack.url}/sign-in")
-        page.get_by_label("Person").fill(user_id)
-        page.locator("#role").select_option(role)
-        page.locator("#office").select_option(office)
-        page.locator("#agency").fill(agency)
-        page.locator("main button[type=submit]").click()
-
-    def language(self, code: str) -> None:
-        self.page.locator("#language").select_option(code)
-        self.page.locator("form[action='/language'] button").click()
-
-    def check(self, name: str) -> None:
-        """The page passes axe-core, and a screenshot is kept."""
-        self.page.screenshot(path=self.shots / f"{name}.png", full_page=True)
-        assert accessibility_problems(self.page) == [], name
-        assert self.tried == [], name
-
-    def refer(self, reason: str, referrer: str, exploitation: str, check: str = "") -> None:
-        """A referral through the form, the client consenting."""
-        page = self.page
-        page.get_by_role("link", name="New referral").click()
-        if check:
-            self.check(check)
-        page.get_by_label("Reason").fill(reason)
-        page.locator("#f-referrer-agency_type").select_option(referrer)
-        page.get_by_label(exploitation).check()
-        page.get_by_label("Client consent").check()
-        page.get_by_label("Given names").fill("Aino")
-        page.get_by_label("Surname").fill("Testinen")
-        page.get_by_role("button", name="Open the case").click()
-
-    def open_step(self, title: str) -> None:
-        self.page.locator("summary", has_text=title).click()
-
-    def save(self, title: str) -> None:
-        self.page.locator("details[open] form button[type=submit]").click()
-        expect(self.page.locator(".ok")).to_be_visible(), title
 
 
 @pytest.fixture
@@ -102,10 +52,7 @@ def test_a_case_from_referral_to_exit_in_the_console(running_stack: Stack,
         other.save("consent")
 
         me.open_step("Admission decision")
-        step(page).get_by_label("Reason").fill("Indications of forced labour.")
-        step(page).get_by_label("Admitted", exact=True).check()
-        step(page).get_by_label("Decision maker").fill("lead-jussi")
-        step(page).get_by_label("Decided on").fill(today())
+        admission(page)
         page.locator("details[open] form button[type=submit]").click()
         expect(page.locator(".alert h2")).to_have_text(
             "The case changed while you were working on it")
@@ -115,21 +62,9 @@ def test_a_case_from_referral_to_exit_in_the_console(running_stack: Stack,
         page.get_by_role("button", name="Apply again").click()
         expect(page.locator(".tag").first).to_have_text("Admitted")
 
-        for title, fill in (
-            ("Assessment of assistance needs", lambda: (
-                step(page).get_by_label("Reason").fill("Joint meeting."),
-                step(page).locator("[name='safety_threat']").select_option("high"),
-                step(page).get_by_label("Client view").fill("Wants safe housing."),
-                step(page).get_by_label("Assessed on").fill(today()))),
-            ("New assistance measure", lambda: (
-                step(page).get_by_label("Reason").fill("Safe housing at once."),
-                step(page).locator("[name='type']").select_option("housing"),
-                step(page).locator("[name='provider.agency_type']").select_option("reception_centre"),
-                step(page).get_by_label("Organisation").fill("Joutseno reception centre"))),
-        ):
-            me.open_step(title)
-            fill()
-            me.save(title)
+        me.take("Assessment of assistance needs", assessment)
+        me.take("New assistance measure", lambda p: measure(p, "reception_centre",
+                                                           "Joutseno reception centre"))
         expect(page.locator(".tag").first).to_have_text("Assistance")
         page.get_by_placeholder("Reason").first.fill("Housing found.")
         page.get_by_role("button", name="Start").click()
@@ -200,17 +135,6 @@ def test_an_operator_sends_a_failed_notification_again(running_stack: Stack,
 
         page.goto(page.url.split("?")[0])
         expect(page.locator(".steps")).to_contain_text("Notification sent again")
-
-
-def step(page: Page) -> Locator:
-    """The form of the step that is open (one at a time)."""
-    return page.locator("details[open] form")
-
-
-def today() -> str:
-    from tests.support import factories as f
-
-    return f.today().isoformat()
 
 
 def test_an_auditor_traces_a_case(running_stack: Stack, shots: Path) -> None:

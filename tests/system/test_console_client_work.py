@@ -14,8 +14,8 @@ from playwright.sync_api import expect
 
 from tests.support import factories as f
 from tests.support.browser import chromium
+from tests.support.console import Visit, admission, assessment, measure, step, today
 from tests.support.stack import Stack
-from tests.system.test_console import Visit, step, today
 
 pytestmark = pytest.mark.e2e
 
@@ -32,26 +32,9 @@ def test_a_day_of_work_between_the_steps(running_stack: Stack, shots: Path) -> N
         page = me.page
         me.refer("Referred by the police after a labour inspection.", "police", "Forced labour")
         case_id = page.url.split("?")[0].rsplit("/", 1)[-1]
-        for title, fill in (
-            ("Admission decision", lambda: (
-                step(page).get_by_label("Reason").fill("Indications of forced labour."),
-                step(page).get_by_label("Admitted", exact=True).check(),
-                step(page).get_by_label("Decision maker").fill("lead-jussi"),
-                step(page).get_by_label("Decided on").fill(today()))),
-            ("Assessment of assistance needs", lambda: (
-                step(page).get_by_label("Reason").fill("Joint meeting."),
-                step(page).locator("[name='safety_threat']").select_option("high"),
-                step(page).get_by_label("Client view").fill("Wants safe housing."),
-                step(page).get_by_label("Assessed on").fill(today()))),
-            ("New assistance measure", lambda: (
-                step(page).get_by_label("Reason").fill("Safe housing at once."),
-                step(page).locator("[name='type']").select_option("housing"),
-                step(page).locator("[name='provider.agency_type']").select_option("ngo"),
-                step(page).get_by_label("Organisation").fill("Victim Support Finland"))),
-        ):
-            me.open_step(title)
-            fill()
-            me.save(title)
+        me.take("Admission decision", admission)
+        me.take("Assessment of assistance needs", assessment)
+        me.take("New assistance measure", lambda p: measure(p, "ngo", "Victim Support Finland"))
 
         # The plan, from the assessment: two goals, one served by the housing measure.
         me.open_step("Client plan")
