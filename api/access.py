@@ -28,6 +28,8 @@ ALLOWED: dict[str, frozenset[Role]] = {
     "get_deadlines": STAFF | AUDITOR,
     "get_notifications": STAFF | AUDITOR,
     "get_contacts": STAFF | AUDITOR,
+    "get_plans": STAFF | AUDITOR,
+    "get_assessments": STAFF | AUDITOR,
     # A plan comes into force with the approval of the lead of the case's office.
     "approve_plan": frozenset({Role.OFFICE_LEAD}),
     # Lists without personal data: operations too.

@@ -36,6 +36,7 @@ from store.tables import (
 from store.views import (
     AgencyCasePage,
     AgencyCaseRow,
+    AssessmentPage,
     CasePage,
     CaseSummary,
     ContactPage,
@@ -44,6 +45,7 @@ from store.views import (
     DuePage,
     DueRow,
     FailedNotice,
+    PlanPage,
     StepPage,
     WorkRow,
 )
@@ -52,11 +54,14 @@ from workflows.state import (
     Alert,
     Archived,
     CaseState,
+    ClientPlan,
     Consent,
     Contact,
     CriminalRecord,
     Deadline,
     Measure,
+    Needs,
+    NetworkMember,
     Notification,
     StepRecord,
 )
@@ -218,7 +223,7 @@ def case_document(engine: Engine, keys: CaseKeys, case_id: str) -> CaseState | N
 RECORD_MODELS: dict[str, type[Any]] = {
     "steps": StepRecord, "alerts": Alert, "criminal": CriminalRecord, "consents": Consent,
     "measures": Measure, "deadlines": Deadline, "notifications": Notification,
-    "contacts": Contact}
+    "contacts": Contact, "plans": ClientPlan, "assessments": Needs, "network": NetworkMember}
 
 
 def archived(engine: Engine, keys: CaseKeys, case_id: str, kind: str, *, after: int = 0,
@@ -247,6 +252,21 @@ def case_contacts(engine: Engine, keys: CaseKeys, state: CaseState, *, page_size
     """The case's whole contact log, oldest first (planned appointments included)."""
     items, token = case_records(engine, keys, state, "contacts", page_size, page_token)
     return ContactPage(items=items, next_page_token=token)
+
+
+def case_plans(engine: Engine, keys: CaseKeys, state: CaseState, *, page_size: int,
+               page_token: str | None) -> PlanPage:
+    items, token = case_records(engine, keys, state, "plans", page_size, page_token)
+    return PlanPage(items=items, next_page_token=token)
+
+
+def case_assessments(engine: Engine, keys: CaseKeys, state: CaseState, *, page_size: int,
+                     page_token: str | None) -> AssessmentPage:
+    """The earlier assessments, then the current one (which the case holds)."""
+    current = state.model_copy(update={"past_needs": [*state.past_needs, state.needs]}) \
+        if state.needs else state
+    items, token = case_records(engine, keys, current, "assessments", page_size, page_token)
+    return AssessmentPage(items=items, next_page_token=token)
 
 
 def case_records(engine: Engine, keys: CaseKeys, state: CaseState, kind: str, page_size: int,

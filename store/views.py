@@ -12,7 +12,7 @@ from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import Field
 
-from workflows.state import Contact, Deadline, Notification, StepRecord
+from workflows.state import ClientPlan, Contact, Deadline, Needs, Notification, StepRecord
 from workflows.vocabulary import (
     DeadlineKind,
     MeasureStatus,
@@ -197,6 +197,15 @@ class StepPage(Page[StepRecord]):
 class ContactPage(Page[Contact]):
     """A case's contacts and appointments, oldest first: the recent ones from the case, older
     ones from the read model. Notes are personal data: every read is in the access log."""
+
+
+class PlanPage(Page[ClientPlan]):
+    """Every revision of the client plan, oldest first: the recent ones from the case, older
+    superseded ones from the read model."""
+
+
+class AssessmentPage(Page[Needs]):
+    """Every assessment of needs, oldest first (the current one last)."""
 
 
 class DeadlineList(Page[Deadline]):

@@ -15,11 +15,9 @@ learns only whether the person was admitted.
 from __future__ import annotations
 
 from store.views import AgencyCaseView, AgencyGoal, AgencyMeasure, AgencyNotice, AgencyPlan
-from workflows.notify_rules import SENT, consent_in_force, covered
+from workflows.notify_rules import SENT, SHARE, consent_in_force, covered
 from workflows.state import CaseState
-from workflows.vocabulary import ConsentScope, Purpose
-
-SHARE = ConsentScope.SHARE_WITH_AGENCIES
+from workflows.vocabulary import Purpose
 
 
 def _plan(state: CaseState, agency: str) -> AgencyPlan | None:

@@ -24,6 +24,7 @@ from workflows.deadline_rules import helsinki_date
 from workflows.state import CaseState
 from workflows.step_rule import StepRejected
 from workflows.steps import (
+    GOAL_MEASURES,
     Actor,
     AdmissionDecision,
     Assessment,
@@ -36,6 +37,7 @@ from workflows.steps import (
     MeasureAnswer,
     MunicipalityTransition,
     NetworkJoin,
+    NewMeasure,
     NotificationRef,
     PlanApproval,
     PlanRevision,
@@ -113,6 +115,9 @@ def _assessment_start(state: CaseState, step: AssessmentStart, today: date) -> N
 
 
 def _assessment(state: CaseState, step: Assessment, today: date) -> None:
+    if state.needs is not None:  # a reassessment
+        _between(step.assessed_on, "assessed_on", state.needs.assessed_on, today,
+                 "the previous assessment")
     _between(step.assessed_on, "assessed_on", _decided(state), today, "the admission")
     _choices(step.agencies, "agencies", len(AgencyType))
 
@@ -150,15 +155,24 @@ def _plan(_state: CaseState, step: PlanRevision, today: date) -> None:
     for day in step.review_on:
         _between(day, "review_on", today, today + PLANNED_AHEAD, "today")
     for goal in step.goals:
-        _choices(goal.measure_ids, "goals.measure_ids", 10)
+        _choices(goal.measure_ids, "goals", GOAL_MEASURES)
 
 
 def _contact(state: CaseState, step: ContactRecord, today: date) -> None:
-    day = helsinki_date(step.at)
+    try:
+        day = helsinki_date(step.at)
+    except OverflowError:  # year 1 or 9999 at an offset that leaves the calendar
+        raise StepRejected(Refusal.INVALID_STEP, "at is out of range", field="at") from None
     if step.status is ContactStatus.PLANNED:
         _between(day, "at", today, today + PLANNED_AHEAD, "today")
     else:
         _between(day, "at", state.began_on, today, "the referral")
+
+
+def _measure(state: CaseState, step: NewMeasure, today: date) -> None:
+    if step.planned_start is not None:
+        _between(step.planned_start, "planned_start", state.began_on, today + PLANNED_AHEAD,
+                 "the referral")
 
 
 def _network(state: CaseState, _step: NetworkJoin, _today: date) -> None:
@@ -204,6 +218,7 @@ DATES: dict[Callable[..., str], Dates] = {
     rules.transition_to_municipality: _transition, rules.exit_case: _exit,
     rules.grant_reflection_period: _reflection, deadlines.extend_deadline: _extension,
     work.revise_plan: _plan, work.record_contact: _contact, work.join_network: _network,
+    measures.add_measure: _measure,
 }
 WHO: dict[Callable[..., str], Who] = {
     rules.acknowledge_notification: _acknowledgement, measures.respond_to_measure: _answer,

@@ -221,8 +221,8 @@ def assess_needs(state: CaseState, step: Assessment, ctx: StepContext) -> Action
     earlier = state.needs
     if earlier is None and state.phase is not Phase.ADMITTED:
         raise StepRejected(Refusal.INVALID_TRANSITION, "the first assessment follows admission")
-    if ctx.work and step.safety_threat is ThreatLevel.ACUTE:
-        state.acute_danger_at = ctx.now
+    if ctx.work:  # the threat as assessed now: acute raises the alert, lower ends it
+        state.acute_danger_at = ctx.now if step.safety_threat is ThreatLevel.ACUTE else None
     if earlier is not None:
         state.past_needs.append(earlier)
         state.needs = Needs(**step.model_dump(exclude={"reason"}), number=earlier.number + 1)
@@ -324,13 +324,11 @@ def _hand_over(state: CaseState, to: Assignment, note: str | None, ctx: StepCont
     """A change of worker: counted, its note kept for the new worker, whose first contact with
     the client (a contact recorded as held) becomes a deadline."""
     before, state.assignment = state.assignment, to
-    if not ctx.work:
-        return
     state.worker_changes += 1
     state.handovers = [*state.handovers, Handover(
         at=ctx.now, from_caseworker=before.caseworker_id, to_caseworker=to.caseworker_id,
         office=to.office, note=note)][-HANDOVERS_KEPT:]
-    if not state.phase.closed:
+    if ctx.work and not state.phase.closed:  # a timer: runs before the patch open none
         deadlines.settle(state, [K.FIRST_CONTACT], DeadlineStatus.CANCELLED, ctx.now, ctx.actor,
                          "another change of worker")
         _open_deadline(state, K.FIRST_CONTACT, dr.helsinki_date(ctx.now), ctx)
@@ -361,8 +359,7 @@ def resend_notification(state: CaseState, step: NotificationRef, ctx: StepContex
     if n.status not in (NotificationStatus.FAILED, NotificationStatus.WITHHELD):
         raise StepRejected(Refusal.INVALID_TRANSITION, f"notification '{n.id}' is {n.status}",
                            notification_id=n.id, notification_status=str(n.status))
-    if n.legal_basis is None and not (
-            n.consent and notify_rules.consent_in_force(state, n.consent)):
+    if n.legal_basis is None and not (n.consent and notify_rules.still_allowed(state, n)):
         raise StepRejected(Refusal.CONSENT_MISSING,
                            f"no consent in force for notification '{n.id}'", notification_id=n.id)
     n.status, n.changed_at, n.last_error = NotificationStatus.PENDING, ctx.now, None

@@ -6,8 +6,9 @@ payload over 2 MiB, and a workflow whose task fails on one is lost. Two things k
 below that, whatever its users do and however long it lives:
 
 - Settled records (steps, alerts, finished measures, settled deadlines and notifications,
-  superseded consents, earlier criminal-process stages, contacts that took place or not)
-  leave the state once the read model holds them. The state keeps every open record and the
+  superseded consents, earlier criminal-process stages, contacts that took place or not,
+  superseded plans, earlier assessments, members who left the network) leave the state once
+  the read model holds them. The state keeps every open record and the
   newest few settled ones of each kind.
 - A step that would take the state past `BUDGET` is refused: open work must be settled first.
   Closing decisions are never refused; they add little and end the case's growth.
@@ -34,6 +35,7 @@ from workflows.vocabulary import (
     DeadlineStatus,
     MeasureStatus,
     NotificationStatus,
+    PlanStatus,
 )
 
 # Serialised size of the state (UTF-8 JSON) a step may leave it at: Temporal's own warning
@@ -43,7 +45,8 @@ BUDGET = 512 * 1024
 # without reading the read model.
 # The kinds are also the names of `Archived`'s counts.
 KEEP = {"steps": 10, "alerts": 10, "measures": 5, "deadlines": 10, "notifications": 10,
-        "consents": 10, "criminal": 10, "contacts": 20}
+        "consents": 10, "criminal": 10, "contacts": 10, "plans": 3, "assessments": 3,
+        "network": 10}
 # Withheld notifications can be sent once consent is given; the newest this many stay open for
 # it, older ones lapse (they stay readable in the read model). Failed ones never lapse: they
 # are operations' work until sent again.
@@ -76,10 +79,14 @@ def _settled_notifications(state: CaseState) -> Iterator[Notification]:
 
 
 def _superseded_consents(state: CaseState) -> Iterator[Consent]:
-    """A consent record followed by a later word of the same giver on the same scope."""
-    latest = {(c.scope, c.given_by): i for i, c in enumerate(state.consents)}
+    """A consent record followed by a later word of the same giver on the same scope, for the
+    same agency and purpose (a general consent is not superseded by one for a single agency)."""
+    def key(c: Consent) -> tuple[Any, ...]:
+        return c.scope, c.given_by, c.agency_id, c.purpose
+
+    latest = {key(c): i for i, c in enumerate(state.consents)}
     for i, c in enumerate(state.consents):
-        if latest[(c.scope, c.given_by)] != i:
+        if latest[key(c)] != i:
             yield c
 
 
@@ -113,6 +120,10 @@ def settled(state: CaseState) -> list[Record]:
                 if d.status in (DeadlineStatus.MET, DeadlineStatus.CANCELLED)]
     records += [Record("notifications", _number(n.id), n) for n in _settled_notifications(state)]
     records += [Record("contacts", _number(c.id), c) for c in state.contacts if c.status.settled]
+    records += [Record("plans", p.number, p) for p in state.plans
+                if p.status is PlanStatus.SUPERSEDED]
+    records += [Record("assessments", n.number, n) for n in state.past_needs]
+    records += [Record("network", _number(m.id), m) for m in state.network if m.left_at]
     return records
 
 
@@ -148,6 +159,9 @@ LISTS: Lists = {
     "deadlines": (lambda s: s.deadlines, lambda s, i: _number(s.deadlines[i].id)),
     "notifications": (lambda s: s.notifications, lambda s, i: _number(s.notifications[i].id)),
     "contacts": (lambda s: s.contacts, lambda s, i: _number(s.contacts[i].id)),
+    "plans": (lambda s: s.plans, lambda s, i: s.plans[i].number),
+    "assessments": (lambda s: s.past_needs, lambda s, i: s.past_needs[i].number),
+    "network": (lambda s: s.network, lambda s, i: _number(s.network[i].id)),
 }
 
 

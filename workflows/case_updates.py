@@ -208,7 +208,6 @@ class CaseUpdates:
     def _check_change_provider(self, meta: StepMeta, step: MeasureProviderChange) -> None:
         self._check(meta, step, measures.change_provider)
 
-
     @workflow.update
     def revise_plan(self, meta: StepMeta, step: PlanRevision) -> CaseState:
         return self._apply(meta, step, work.revise_plan)

@@ -49,7 +49,7 @@ def revise_plan(state: CaseState, step: PlanRevision, ctx: StepContext) -> Actio
     for earlier in state.plans:  # a revision replaces one still awaiting approval
         if earlier.status is PlanStatus.AWAITING_APPROVAL:
             earlier.status = PlanStatus.SUPERSEDED
-    plan = ClientPlan(number=len(state.plans) + 1, goals=step.goals,
+    plan = ClientPlan(number=state.next_plan_number(), goals=step.goals,
                       client_view=step.client_view, client_agrees=step.client_agrees,
                       review_on=sorted(set(step.review_on)), rests_on=state.needs.number,
                       status=PlanStatus.AWAITING_APPROVAL, proposed_by=ctx.actor,
@@ -82,9 +82,11 @@ def _bring_into_force(state: CaseState, plan: ClientPlan, ctx: StepContext) -> N
     plan.status, plan.in_force_from = PlanStatus.IN_FORCE, ctx.now
     deadlines.settle(state, [K.PLAN_REVIEW], DeadlineStatus.CANCELLED, ctx.now, ctx.actor,
                      f"plan {plan.number} in force")
+    today = dr.helsinki_date(ctx.now)
     for day in plan.review_on:
-        deadlines.open_deadline(state, K.PLAN_REVIEW, day, ctx.now, ctx.actor,
-                                subject=f"plan {plan.number}")
+        if day >= today:  # an approval later than a review date: that review has passed
+            deadlines.open_deadline(state, K.PLAN_REVIEW, day, ctx.now, ctx.actor,
+                                    subject=f"plan {plan.number}")
 
 
 def record_contact(state: CaseState, step: ContactRecord, ctx: StepContext) -> Action:
@@ -109,9 +111,10 @@ def record_contact(state: CaseState, step: ContactRecord, ctx: StepContext) -> A
     deadlines.settle(state, [K.APPOINTMENT], DeadlineStatus.CANCELLED if contact.status is
                      ContactStatus.CANCELLED else DeadlineStatus.MET, ctx.now, ctx.actor,
                      subject=contact.id)
-    if contact.status is ContactStatus.HELD:
+    if contact.status is ContactStatus.HELD and (
+            not state.handovers or contact.at >= state.handovers[-1].at):
         deadlines.settle(state, [K.FIRST_CONTACT], DeadlineStatus.MET, ctx.now, ctx.actor)
-    if ctx.work and step.safety_threat is ThreatLevel.ACUTE:
+    if step.safety_threat is ThreatLevel.ACUTE:
         state.acute_danger_at = ctx.now
     return Action.CONTACT_RECORDED
 
@@ -130,7 +133,7 @@ def _appointment(state: CaseState, step: ContactRecord) -> Contact:
 
 def join_network(state: CaseState, step: NetworkJoin, ctx: StepContext) -> Action:
     require_phase(state, "support network", "join_network")
-    state.network.append(NetworkMember(id=f"P{len(state.network) + 1}", joined_at=ctx.now,
+    state.network.append(NetworkMember(id=state.next_member_id(), joined_at=ctx.now,
                                        **step.model_dump(exclude={"reason"})))
     return Action.NETWORK_JOINED
 

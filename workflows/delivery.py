@@ -81,7 +81,7 @@ class Deliveries:
     async def _send(self, n: Notification) -> None:
         if n.agency_id is None and not await self._resolve(n):
             return
-        if self._patches.work and not notify_rules.still_allowed(self._state, n):
+        if self._checks_consent() and not notify_rules.still_allowed(self._state, n):
             # The client withdrew consent for this agency or purpose since it was planned.
             n.status = NotificationStatus.WITHHELD
             return
@@ -103,6 +103,12 @@ class Deliveries:
             deadlines.open_deadline(self._state, DeadlineKind.NOTIFICATION_ACK,
                                     helsinki_date(workflow.now()), workflow.now(), None,
                                     subject=n.id)
+
+    def _checks_consent(self) -> bool:
+        """Check consent again on delivery: in runs with the patch, and in older runs once a
+        consent names an agency or purpose (which only this code records, so their recorded
+        histories are unchanged)."""
+        return self._patches.work or any(c.agency_id or c.purpose for c in self._state.consents)
 
     async def _resolve(self, n: Notification) -> bool:
         """Name the agencies the selector stands for: this notification goes to the first, a

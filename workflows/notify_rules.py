@@ -51,6 +51,7 @@ from workflows.vocabulary import (
     NotificationStatus,
     Phase,
     Purpose,
+    ThreatLevel,
 )
 
 SHARE = ConsentScope.SHARE_WITH_AGENCIES
@@ -183,9 +184,10 @@ def _by_hand(state: CaseState, step: ManualNotification) -> list[Planned]:
                     message={**_case(state), "office": _office(state)})]
 
 
-def _acute_danger(state: CaseState, _step: Any) -> list[Planned]:
+def _acute_danger(state: CaseState, step: Any) -> list[Planned]:
     """An acute threat this step recorded: the office's lead hears of it at once."""
-    if state.acute_danger_at is None or state.acute_danger_at != state.steps[-1].at:
+    if (getattr(step, "safety_threat", None) is not ThreatLevel.ACUTE
+            or state.acute_danger_at != state.steps[-1].at):
         return []
     return [Planned("acute_danger", Selector(agency_type=AgencyType.OFFICE_LEAD,
                                              office=_office(state)),

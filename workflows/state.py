@@ -234,6 +234,9 @@ class Archived(Model):
     consents: int = 0
     criminal: int = 0
     contacts: int = 0
+    plans: int = 0  # superseded plan revisions
+    assessments: int = 0  # earlier assessments
+    network: int = 0  # members who left the network
 
 
 class Alert(Model):
@@ -352,6 +355,12 @@ class CaseState(Model):
 
     def next_contact_id(self) -> str:
         return f"K{self.archived.contacts + len(self.contacts) + 1}"
+
+    def next_plan_number(self) -> int:
+        return self.archived.plans + len(self.plans) + 1
+
+    def next_member_id(self) -> str:
+        return f"P{self.archived.network + len(self.network) + 1}"
 
     def plan_in_force(self) -> ClientPlan | None:
         return next((p for p in reversed(self.plans) if p.status is PlanStatus.IN_FORCE), None)

@@ -272,12 +272,13 @@ class MeasureEnding(MeasureEnd):
 
 PLAN_GOALS = 12
 PLAN_REVIEWS = 6
+GOAL_MEASURES = 10
 PARTICIPANTS = 10
 
 
 class Goal(Model):
-    goal: Text
-    measure_ids: Annotated[list[Ident], Field(max_length=10)] = Field(
+    goal: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+    measure_ids: Annotated[list[Ident], Field(max_length=GOAL_MEASURES)] = Field(
         default=[], description="The case's measures that serve this goal (M1, M2, ...).")
     responsible: Name = Field(description="Who answers for it: a person or an organisation.")
 

@@ -69,6 +69,29 @@ async def test_the_contact_log_pages_through_what_left_the_case(
     assert notes == [f"Meeting {i + 1}." for i in range(26)]
 
 
+async def test_every_plan_revision_and_assessment_stays_readable(
+        http: httpx.AsyncClient, temporal: Client) -> None:
+    """Superseded revisions beyond the newest three, and earlier assessments beyond three, leave
+    the case's state; the API reads them all back, oldest first."""
+    case = await assisted(http)
+    for _ in range(5):
+        case = await step(http, case, "/plans", f.plan())
+        case = await step(http, case, "/assessment", f.assessment())
+    state = await settled(temporal.get_workflow_handle_for(CaseWorkflow.run, case["case_id"]))
+    assert state.archived.plans > 0 and state.archived.assessments > 0
+    path = f"/v1/cases/{case['case_id']}"
+    plans = (await http.get(f"{path}/plans", headers=CASEWORKER)).json()["items"]
+    assert [(p["number"], p["status"], p["rests_on"]) for p in plans] == [
+        (1, "superseded", 1), (2, "superseded", 2), (3, "superseded", 3), (4, "superseded", 4),
+        (5, "in_force", 5)]
+    r = await http.get(f"{path}/assessments", headers=AUDITOR, params={"page_size": 4})
+    assert [a["number"] for a in r.json()["items"]] == [1, 2, 3, 4]
+    r = await http.get(f"{path}/assessments", headers=AUDITOR,
+                       params={"page_size": 4, "page_token": r.json()["next_page_token"]})
+    assert [a["number"] for a in r.json()["items"]] == [5, 6]
+    assert r.json()["next_page_token"] is None
+
+
 async def test_without_approval_required_a_plan_is_in_force_at_once(
         http: httpx.AsyncClient) -> None:
     case = await assisted(http)

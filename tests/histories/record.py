@@ -30,9 +30,11 @@ from workflows.state import (
     Opening,
 )
 from workflows.steps import (
+    Actor,
     AssessmentStart,
     DeadlineExtension,
     Length,
+    PlanApproval,
     Provider,
     ReflectionPeriodGrant,
 )
@@ -42,10 +44,13 @@ from workflows.vocabulary import (
     ContactStatus,
     CriminalStage,
     MeasureAction,
+    Office,
+    Role,
     ThreatLevel,
 )
 
 HERE = Path(__file__).parent
+LEAD = Actor(user_id="lead-heli", role=Role.OFFICE_LEAD, office=Office.HELSINKI)
 
 
 async def record(name: str) -> Path:
@@ -85,6 +90,10 @@ async def record(name: str) -> Path:
                                               agency_id="victim-support-finland")})),
                      (CaseWorkflow.change_measure, f.measure_update("M1", MeasureAction.START)),
                      (CaseWorkflow.revise_plan, f.plan("M1")),
+                     # A deployment that requires approval: proposed, then approved by the lead.
+                     (CaseWorkflow.revise_plan, f.plan("M1"), {"approval_required": True}),
+                     (CaseWorkflow.approve_plan, PlanApproval(reason="Agreed.", plan=2),
+                      {"actor": LEAD}),
                      (CaseWorkflow.end_measure, f.measure_end("M1")),
                      (CaseWorkflow.record_contact, f.contact(threat=ThreatLevel.ACUTE)),
                      (CaseWorkflow.notify_by_hand, f.manual_notification("police-nbi-trafficking")),
@@ -98,12 +107,13 @@ async def record(name: str) -> Path:
                      (CaseWorkflow.transition_to_municipality, f.transition()),
                      (CaseWorkflow.exit_case, f.exit_decision())]
             version, actor = 1, f.CASEWORKER
-            for update, body in steps:
+            for update, body, *changes in steps:
                 if isinstance(update, timedelta):
                     await env.sleep(update)
                     continue
-                version = (await handle.execute_update(
-                    update, args=[f.meta(version, actor=actor), body])).version
+                meta = f.meta(version, actor=actor).model_copy(update=changes[0] if changes
+                                                                else {})
+                version = (await handle.execute_update(update, args=[meta, body])).version
                 if update is CaseWorkflow.transfer_office:
                     actor = f.TAMPERE_CASEWORKER  # the case is Tampere's from here on
             await handle.result()

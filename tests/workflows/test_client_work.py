@@ -4,7 +4,7 @@ between workers, acute danger, and how a measure ends."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -13,11 +13,13 @@ from tests.support import factories as f
 from tests.support.states import NOW, TODAY, in_phase, referred, take
 from workflows import case_guards as guards
 from workflows import case_rules as rules
+from workflows import case_size
 from workflows import client_work as work
 from workflows import measure_rules as measures
+from workflows.notify_rules import consent_in_force
 from workflows.state import CaseState
 from workflows.step_rule import Rule, StepContext, StepRejected
-from workflows.steps import Actor, NetworkLeave, PlanApproval, Step
+from workflows.steps import Actor, NetworkLeave, NotificationRef, PlanApproval, Provider, Step
 from workflows.vocabulary import (
     Action,
     ConsentScope,
@@ -28,6 +30,7 @@ from workflows.vocabulary import (
     MeasureAction,
     MeasureOutcome,
     MeasureStatus,
+    NotificationStatus,
     Office,
     Phase,
     PlanStatus,
@@ -109,6 +112,34 @@ def test_with_approval_required_a_plan_waits_for_the_office_lead() -> None:
     assert refused(state, work.approve_plan, approval).type == "InvalidTransition"
     assert refused(state, work.approve_plan, PlanApproval(reason="x", plan=9)).type == (
         "UnknownItem")
+
+
+def test_an_approval_later_than_a_review_date_opens_only_the_reviews_ahead() -> None:
+    state = assisted()
+    step = f.plan().model_copy(update={"review_on": [TODAY - timedelta(days=1),
+                                                     TODAY + timedelta(days=30)]})
+    approving(state, work.revise_plan, step)
+    approving(state, work.approve_plan, PlanApproval(reason="Late, but agreed.", plan=1), LEAD)
+    assert [day for _, day, _ in of_kind(state, DeadlineKind.PLAN_REVIEW)] == [
+        TODAY + timedelta(days=30)]
+
+
+def test_superseded_plans_earlier_assessments_and_departed_members_leave_the_state() -> None:
+    """They go to the read model like other settled records; numbers count on from them."""
+    state = assisted()
+    for _ in range(case_size.KEEP["plans"] + 3):
+        take(state, work.revise_plan, f.plan())
+        take(state, rules.assess_needs, f.assessment())
+    for _ in range(case_size.KEEP["network"] + 2):
+        take(state, work.join_network, f.network_member())
+        take(state, work.leave_network, NetworkLeave(reason="x", member_id=state.network[-1].id))
+    case_size.trim(state, case_size.leaving(state))
+    assert (state.archived.plans, state.archived.assessments, state.archived.network) == (
+        2, 3, 2)  # 5 superseded, 6 earlier, 12 departed: the newest 3, 3 and 10 stay
+    take(state, work.revise_plan, f.plan())
+    take(state, work.join_network, f.network_member())
+    assert (state.plans[-1].number, state.network[-1].id) == (7, "P13")
+    assert state.plan_in_force() is state.plans[-1]
 
 
 def test_a_revision_replaces_one_still_awaiting_approval() -> None:
@@ -213,16 +244,33 @@ def test_acute_danger_stands_until_the_police_are_notified_on_its_basis() -> Non
     assert state.notifications[-1].legal_basis is LegalBasis.ACUTE_DANGER
 
 
-def test_a_run_without_the_patch_raises_no_acute_alert_and_counts_no_handover() -> None:
-    """Recorded histories replay as they ran: the new consequences wait for the patch."""
+def test_a_run_without_the_patch_raises_no_new_command_from_old_steps() -> None:
+    """Recorded histories replay as they ran: an acute assessment alerts no one and a
+    reassignment opens no deadline before the patch; what only changes the state (the handover
+    kept and counted) and what only new steps do (a contact's acute threat) need no patch."""
     state = in_phase(Phase.ADMITTED)
     old = StepContext(NOW, f.CASEWORKER, work=False)
     rules.take(state, f.assessment().model_copy(update={"safety_threat": ThreatLevel.ACUTE}),
                rules.assess_needs, old, notify=True)
     rules.take(state, f.reassignment(), rules.reassign, old, notify=True)
-    assert (state.acute_danger_at, state.worker_changes, state.handovers) == (None, 0, [])
+    assert state.acute_danger_at is None
+    assert (state.worker_changes, [h.to_caseworker for h in state.handovers]) == (1, ["cw-pekka"])
     assert of_kind(state, DeadlineKind.FIRST_CONTACT) == []
     assert [n.purpose for n in state.notifications] == ["joint_assessment"]
+    rules.take(state, f.contact(threat=ThreatLevel.ACUTE), work.record_contact, old, notify=True)
+    assert state.acute_danger_at == NOW
+    assert [n.purpose for n in state.notifications][-1] == "acute_danger"
+
+
+def test_a_reassessment_below_acute_ends_the_danger_and_only_acute_alerts() -> None:
+    state = assisted()
+    take(state, rules.assess_needs, f.assessment().model_copy(
+        update={"safety_threat": ThreatLevel.ACUTE}))
+    assert state.acute_danger_at == NOW
+    take(state, work.record_contact, f.contact(threat=ThreatLevel.LOW))  # same instant
+    assert [n.purpose for n in state.notifications].count("acute_danger") == 1
+    take(state, rules.assess_needs, f.assessment())  # high, not acute
+    assert state.acute_danger_at is None
 
 
 # --- handovers -------------------------------------------------------------------------------
@@ -243,7 +291,10 @@ def test_a_change_of_worker_carries_a_note_and_makes_the_first_contact_a_deadlin
         DeadlineStatus.CANCELLED, DeadlineStatus.OPEN]
     take(state, work.record_contact, f.contact(ContactStatus.MISSED))  # not a contact yet
     assert of_kind(state, DeadlineKind.FIRST_CONTACT)[-1][2] is DeadlineStatus.OPEN
-    take(state, work.record_contact, f.contact(ContactStatus.HELD))
+    before = f.contact(ContactStatus.HELD, at=NOW - timedelta(days=1))  # with the last worker
+    take(state, work.record_contact, before)
+    assert of_kind(state, DeadlineKind.FIRST_CONTACT)[-1][2] is DeadlineStatus.OPEN
+    take(state, work.record_contact, f.contact(ContactStatus.HELD, at=NOW))
     assert of_kind(state, DeadlineKind.FIRST_CONTACT)[-1][2] is DeadlineStatus.MET
 
 
@@ -296,3 +347,58 @@ def test_a_started_measure_ends_with_its_outcome_and_its_wait_is_measured() -> N
     m = state.measures[0]
     assert (m.status, m.outcome, m.outcome_reason) == (
         MeasureStatus.COMPLETED, MeasureOutcome.NOT_SUCCESSFUL, ended.reason)
+
+
+def test_a_general_consent_outlives_many_for_one_agency() -> None:
+    """Consents are superseded per agency and purpose: ten changes for one agency never let
+    the general one go."""
+    state = referred()
+    share = ConsentScope.SHARE_WITH_AGENCIES
+    take(state, rules.record_consent, f.consent(share))
+    for i in range(case_size.KEEP["consents"] + 2):
+        take(state, rules.record_consent, f.consent(share, given=i % 2 == 0, agency_id="vsf",
+                                                    purpose=Purpose.PLAN))
+    case_size.trim(state, case_size.leaving(state))
+    assert consent_in_force(state, share, "ngo-2", Purpose.MEASURES)
+    assert not consent_in_force(state, share, "vsf", Purpose.PLAN)  # the last word was no
+
+
+@pytest.mark.parametrize(("days", "ok"), [(-400, False), (0, True), (30, True), (400, False)])
+def test_a_measure_s_planned_start_lies_within_the_case_and_a_year(days: int, ok: bool) -> None:
+    step = f.measure().model_copy(update={"planned_start": TODAY + timedelta(days=days)})
+    if ok:
+        guards.check_dates(assisted(), measures.add_measure, step, TODAY)
+    else:
+        with pytest.raises(StepRejected, match="planned_start"):
+            guards.check_dates(assisted(), measures.add_measure, step, TODAY)
+
+
+def test_a_reassessment_is_not_dated_before_the_previous_one() -> None:
+    state = assisted()
+    assert state.needs is not None
+    earlier = f.assessment().model_copy(
+        update={"assessed_on": state.needs.assessed_on - timedelta(days=1)})
+    with pytest.raises(StepRejected, match="previous assessment"):
+        guards.check_dates(state, rules.assess_needs, earlier, TODAY + timedelta(days=1))
+
+
+def test_a_contact_out_of_the_calendar_is_refused_at_its_field() -> None:
+    step = f.contact().model_copy(update={"at": datetime.max.replace(tzinfo=timezone(
+        timedelta(hours=-12)))})
+    with pytest.raises(StepRejected) as caught:
+        guards.check_dates(referred(), work.record_contact, step, TODAY)
+    assert caught.value.details[0]["field"] == "at"
+
+
+def test_a_withheld_notification_is_sent_again_on_a_consent_for_its_agency_and_purpose() -> None:
+    state = assisted()
+    share = ConsentScope.SHARE_WITH_AGENCIES
+    take(state, measures.add_measure, f.measure().model_copy(update={"provider": Provider(
+        agency_type="ngo", organisation="Victim Support Finland", agency_id="vsf")}))
+    (withheld,) = [n for n in state.notifications if n.purpose == "measure_referral"]
+    resend = NotificationRef(reason="Consent given.", notification_id=withheld.id)
+    take(state, rules.record_consent, f.consent(share, agency_id="vsf", purpose=Purpose.PLAN))
+    assert refused(state, rules.resend_notification, resend).type == "ConsentMissing"
+    take(state, rules.record_consent, f.consent(share, agency_id="vsf", purpose=Purpose.MEASURES))
+    take(state, rules.resend_notification, resend)
+    assert withheld.status is NotificationStatus.PENDING
