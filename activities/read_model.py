@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 
+from opentelemetry import metrics
 from sqlalchemy import Engine
 from temporalio import activity
 
@@ -11,6 +13,11 @@ from activities.heartbeat import beating
 from store.keys import CaseKeys
 from store.projection import project
 from workflows.state import CaseState
+
+# From the workflow asking for a projection to the read model holding it.
+LAG = metrics.get_meter("casework").create_histogram(
+    "casework_projection_lag", unit="s", description="Time from a case's change to its "
+    "projection into the read model.")
 
 
 class ReadModelActivities:
@@ -26,4 +33,7 @@ class ReadModelActivities:
         while it waits its turn and while it writes: its worker is known to be alive."""
         async with beating(), self._one_at_a_time:
             # The database driver blocks: keep it off the worker's event loop.
-            return await asyncio.to_thread(project, self._engine, self._keys, state)
+            written = await asyncio.to_thread(project, self._engine, self._keys, state)
+        asked = activity.info().scheduled_time
+        LAG.record((datetime.now(UTC) - asked).total_seconds())
+        return written

@@ -25,6 +25,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api import budget
 from api.gateway import CASE_ID
+from api.metrics import AUDIT_APPEND
 from api.problems import CODES, Code, Problem, known
 from store.audit import Record, anchor, append, sealed
 from store.keys import CaseKeys
@@ -86,8 +87,10 @@ class AuditWriter:
                 batch = [(r, done) for r, done in self._waiting if not done.done()]
                 self._waiting = []
                 try:
+                    began = time.perf_counter()
                     outcomes, head = await run_in_threadpool(self._append,
                                                              [r for r, _ in batch])
+                    AUDIT_APPEND.record(time.perf_counter() - began)
                 except Exception as err:  # noqa: BLE001 - every waiter learns it: they answer 503
                     outcomes, head = [err] * len(batch), None
                 for (_, done), outcome in zip(batch, outcomes, strict=True):

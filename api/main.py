@@ -23,6 +23,7 @@ from api.auth import TokenVerifier
 from api.budget import BudgetMiddleware
 from api.deps import known_query
 from api.limits import RequestLimits
+from api.metrics import watch_read_model
 from api.routes import ROUTERS, health
 from infra.codec import EnvelopeCodec
 from infra.database import engine_for
@@ -49,6 +50,7 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
         app.state.audit = AuditWriter(app.state.audit_engine, app.state.keys, app.state.engine)
         app.state.verifier = TokenVerifier(settings)
         app.state.codec = EnvelopeCodec(app.state.keys)  # for the Web UI
+        watch_read_model(app.state.engine)
         yield
 
     app = FastAPI(

@@ -206,7 +206,8 @@ def run() -> None:
         _migrate(settings)
         _check_keys(settings)
         asyncio.run(_register_search_attributes(settings))
-        procs.append(("worker", _spawn([sys.executable, "-m", "cli", "worker"])))
+        procs.append(("worker", _spawn([sys.executable, "-m", "cli", "worker"], env={
+            **os.environ, "CASEWORK_METRICS_PORT": str(settings.worker_metrics_port)})))
         procs.append(("api", _spawn([sys.executable, "-m", "cli", "api"],
                                     env=_api_env(settings))))
         _wait_for_port(settings.api_port, stop, procs)
@@ -227,8 +228,9 @@ def run() -> None:
 
 
 def _api_env(settings: Settings) -> dict[str, str]:
-    """The embedded Web UI may call the API's codec endpoint from its own origin."""
-    env = dict(os.environ)
+    """The API's metrics on its port; the embedded Web UI may call the API's codec endpoint
+    from its own origin."""
+    env = {**os.environ, "CASEWORK_METRICS_PORT": str(settings.api_metrics_port)}
     if settings.embedded and not settings.codec_cors_origins:
         ui = settings.dev_server_ui_port
         env["CASEWORK_CODEC_CORS_ORIGINS"] = json.dumps(
@@ -320,7 +322,9 @@ def _announce(settings: Settings) -> None:
     api = f"http://{settings.api_host}:{settings.api_port}"
     lines = [f"Console        {api}/  (sign in as anyone on the embedded defaults)",
              f"API            {api}", f"OpenAPI docs   {api}/docs",
-             "A token        .venv/bin/casework token cw-1 --role caseworker --office helsinki"]
+             "A token        .venv/bin/casework token cw-1 --role caseworker --office helsinki",
+             f"Metrics        http://{settings.metrics_host}:{settings.api_metrics_port}/metrics "
+             f"(API), :{settings.worker_metrics_port}/metrics (worker)"]
     if settings.embedded:
         lines.append(f"Temporal UI    http://127.0.0.1:{settings.dev_server_ui_port}")
         lines.append(f"Temporal data  {Path(settings.data_dir).resolve() / 'temporal.db'}")

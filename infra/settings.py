@@ -98,6 +98,13 @@ class Settings(BaseSettings):
     # Traces and metrics go to an OTLP/HTTP collector when this is set, nowhere otherwise.
     otlp_endpoint: str | None = None
     service_name: str = "casework"
+    # This process's metrics (its own and the Temporal SDK's) for Prometheus to scrape, at
+    # http://<metrics_host>:<metrics_port>/metrics; unset: none served. `casework run` gives
+    # the API and the worker `api_metrics_port` and `worker_metrics_port`.
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    metrics_host: str = "127.0.0.1"
+    api_metrics_port: int = Field(default=9464, ge=1, le=65535)
+    worker_metrics_port: int = Field(default=9465, ge=1, le=65535)
 
     @model_validator(mode="after")
     def _no_embedded_defaults_in_production(self) -> Settings:

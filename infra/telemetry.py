@@ -1,16 +1,30 @@
-"""OpenTelemetry tracer and meter providers; exported over OTLP/HTTP when an endpoint is set,
-with every span's personal attributes masked on the way out."""
+"""OpenTelemetry tracer and meter providers: traces and metrics over OTLP/HTTP when an endpoint
+is set, metrics also on a Prometheus endpoint when a port is; every span's personal attributes
+masked on the way out. The Temporal SDK's own metrics (task latencies, failures, slots, the
+sticky cache) join ours through a metric buffer, so one endpoint serves both."""
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Sequence
+from typing import Any
 
 from opentelemetry import metrics, trace
-from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics import Histogram, MeterProvider
 from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
+from opentelemetry.sdk.metrics.view import ExplicitBucketHistogramAggregation, View
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import Event, ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
+from temporalio.runtime import (
+    BUFFERED_METRIC_KIND_COUNTER,
+    BUFFERED_METRIC_KIND_HISTOGRAM,
+    MetricBuffer,
+    MetricBufferDurationFormat,
+    Runtime,
+    TelemetryConfig,
+)
 
 from infra.logs import redact
 from infra.settings import Settings
@@ -20,7 +34,11 @@ def configure_telemetry(settings: Settings, component: str) -> None:
     resource = Resource.create({"service.name": f"{settings.service_name}-{component}",
                                 "deployment.environment": settings.environment})
     tracer_provider = TracerProvider(resource=resource)
-    readers = []
+    readers: list[Any] = []
+    if settings.metrics_port is not None:
+        from opentelemetry.exporter.prometheus import PrometheusMetricReader
+
+        readers.append(PrometheusMetricReader())
     if settings.otlp_endpoint:
         from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
@@ -31,7 +49,58 @@ def configure_telemetry(settings: Settings, component: str) -> None:
         readers.append(PeriodicExportingMetricReader(
             OTLPMetricExporter(endpoint=f"{base}/v1/metrics")))
     trace.set_tracer_provider(tracer_provider)
-    metrics.set_meter_provider(MeterProvider(resource=resource, metric_readers=readers))
+    # Every histogram of ours and the SDK's measures seconds: buckets from 5 ms to a minute.
+    seconds = View(instrument_type=Histogram, aggregation=ExplicitBucketHistogramAggregation(
+        (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)))
+    metrics.set_meter_provider(MeterProvider(resource=resource, metric_readers=readers,
+                                             views=[seconds]))
+    if readers:
+        SdkMetrics().start()
+    if settings.metrics_port is not None:
+        from prometheus_client import start_http_server
+
+        start_http_server(settings.metrics_port, addr=settings.metrics_host)
+
+
+class SdkMetrics:
+    """The Temporal SDK's metrics, drained from its buffer into our meter every few seconds:
+    counters add, gauges set, histograms record (durations in seconds). Installed as the
+    process's default Temporal runtime, so every client and worker of the process reports."""
+
+    EVERY = 5.0  # seconds; the buffer holds far more than arrives in that time
+
+    def __init__(self) -> None:
+        self._buffer = MetricBuffer(100_000, MetricBufferDurationFormat.SECONDS)
+        Runtime.set_default(Runtime(telemetry=TelemetryConfig(metrics=self._buffer)))
+        self._meter = metrics.get_meter("temporalio")
+        self._instruments: dict[str, Any] = {}
+
+    def start(self) -> None:
+        threading.Thread(target=self._run, name="temporal-metrics", daemon=True).start()
+
+    def _run(self) -> None:
+        while True:
+            time.sleep(self.EVERY)
+            self.drain()
+
+    def drain(self) -> None:
+        for update in self._buffer.retrieve_updates():
+            metric, attributes = update.metric, dict(update.attributes)
+            instrument = self._instruments.get(metric.name) or self._instrument(metric)
+            if metric.kind == BUFFERED_METRIC_KIND_COUNTER:
+                instrument.add(update.value, attributes)
+            elif metric.kind == BUFFERED_METRIC_KIND_HISTOGRAM:
+                instrument.record(update.value, attributes)
+            else:
+                instrument.set(update.value, attributes)
+
+    def _instrument(self, metric: Any) -> Any:
+        make = {BUFFERED_METRIC_KIND_COUNTER: self._meter.create_counter,
+                BUFFERED_METRIC_KIND_HISTOGRAM: self._meter.create_histogram}.get(
+            metric.kind, self._meter.create_gauge)
+        instrument = make(metric.name, unit=metric.unit or "", description=metric.description or "")
+        self._instruments[metric.name] = instrument
+        return instrument
 
 
 class Redacting(SpanExporter):

@@ -29,7 +29,8 @@ class Stack:
     def __init__(self, data_dir: Path) -> None:
         self.log = data_dir / "run.log"
         ports = {"API_PORT": free_port(), "DEV_SERVER_PORT": free_port(),
-                 "DEV_SERVER_UI_PORT": free_port(), "SMTP_PORT": free_port()}
+                 "DEV_SERVER_UI_PORT": free_port(), "SMTP_PORT": free_port(),
+                 "API_METRICS_PORT": free_port(), "WORKER_METRICS_PORT": free_port()}
         self.env = {**os.environ, "CASEWORK_DATA_DIR": str(data_dir), "CASEWORK_LOG_FORMAT": "json",
                     "CASEWORK_AUTH_SIGNING_KEY": str(SIGNING_KEY),
                     **{f"CASEWORK_{k}": str(v) for k, v in ports.items()}}

@@ -1,0 +1,49 @@
+"""The application's metrics, served with the Temporal SDK's (see `infra.telemetry`): steps by
+step and outcome (taken, or the refusal's code), how long an audit append takes, and what stands
+open in the read model. Labels name steps, codes, offices, agencies and statuses, never a case
+or a person; with no metrics configured every instrument is a no-op."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from opentelemetry import metrics
+from opentelemetry.metrics import CallbackOptions, Observation
+from sqlalchemy import Engine
+
+from api.problems import known
+from store import counts
+
+METER = metrics.get_meter("casework")
+STEPS = METER.create_counter(
+    "casework_steps", description="Steps taken or refused, by step and outcome (taken, or the "
+    "refusal's problem code).")
+AUDIT_APPEND = METER.create_histogram(
+    "casework_audit_append", unit="s", description="Time to seal and append a batch of entries "
+    "to the audit chain.")
+
+
+def step_outcome(step: str, err: BaseException | None) -> None:
+    problem = known(err) if err is not None else None
+    outcome = "taken" if err is None else (str(problem.code) if problem else "error")
+    STEPS.add(1, {"step": step, "outcome": outcome})
+
+
+def watch_read_model(engine: Engine) -> None:
+    """Gauges read from the read model at each collection (a scrape, or an OTLP export)."""
+    def gauge(count: Callable[[Engine], list[tuple[dict[str, str], int]]],
+              ) -> Callable[[CallbackOptions], Iterable[Observation]]:
+        def observe(_options: CallbackOptions) -> Iterable[Observation]:
+            return [Observation(value, labels) for labels, value in count(engine)]
+        return observe
+
+    gauges: list[tuple[str, Any, str]] = [
+        ("casework_open_cases", counts.open_cases, "Open cases by office and phase."),
+        ("casework_unsettled_deadlines", counts.unsettled_deadlines,
+         "Deadlines open, extended or overdue, by office and status."),
+        ("casework_waiting_notifications", counts.waiting_notifications,
+         "Notifications being delivered or failed, by agency and status."),
+    ]
+    for name, count, description in gauges:
+        METER.create_observable_gauge(name, callbacks=[gauge(count)], description=description)
