@@ -70,3 +70,45 @@ def test_production_refuses_the_embedded_server(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.delenv("CASEWORK_TEMPORAL_ADDRESS", raising=False)
     with pytest.raises(ValueError, match="CASEWORK_TEMPORAL_ADDRESS"):
         Settings(_env_file=None)
+
+
+def test_every_image_is_pinned_and_every_mounted_file_exists() -> None:
+    for name, svc in COMPOSE["services"].items():
+        image = svc["image"]
+        if image != "casework:latest":  # built here from the lock
+            assert re.fullmatch(r"[\w./-]+:v?\d+(\.\d+)+", image), f"{name}: {image} unpinned"
+        for volume in svc.get("volumes", []):
+            source = volume.split(":")[0]
+            if source.startswith("./"):
+                assert (ROOT / "deploy" / source).exists(), f"{name} mounts missing {source}"
+    assert not any(svc["image"].startswith("temporalio/auto-setup")
+                   for svc in COMPOSE["services"].values())
+
+
+def test_prometheus_scrapes_the_ports_the_processes_serve() -> None:
+    config = yaml.safe_load((ROOT / "deploy" / "prometheus" / "prometheus.yaml").read_text())
+    targets = {job["job_name"]: job["static_configs"][0]["targets"][0]
+               for job in config["scrape_configs"]}
+    for service, job in (("api", "casework-api"), ("worker", "casework-worker")):
+        port = resolved(OURS[service]["environment"])["CASEWORK_METRICS_PORT"]
+        assert targets[job] == f"{service}:{port}"
+    assert resolved(OURS["api"]["environment"])["CASEWORK_METRICS_HOST"] == "0.0.0.0"
+
+
+def test_every_alert_says_what_to_do() -> None:
+    rules = yaml.safe_load((ROOT / "deploy" / "prometheus" / "alerts.yaml").read_text())
+    alerts = [rule for group in rules["groups"] for rule in group["rules"]]
+    assert len(alerts) >= 6 and len({a["alert"] for a in alerts}) == len(alerts)
+    for alert in alerts:
+        assert alert["expr"].strip() and re.fullmatch(r"\d+[smh]", alert["for"]), alert["alert"]
+        assert alert["labels"]["severity"] in {"warning", "critical"}, alert["alert"]
+        assert alert["annotations"]["summary"] and alert["annotations"]["action"], alert["alert"]
+
+
+def test_the_web_ui_signs_in_and_cannot_write() -> None:
+    ui = resolved(COMPOSE["services"]["temporal-ui"]["environment"])
+    assert ui["TEMPORAL_AUTH_ENABLED"] == "true" and ui["TEMPORAL_AUTH_TYPE"] == "oidc"
+    assert ui["TEMPORAL_DISABLE_WRITE_ACTIONS"] == "true"
+    assert ui["TEMPORAL_CODEC_PASS_ACCESS_TOKEN"] == "true"
+    namespace = resolved(COMPOSE["services"]["temporal-namespace"]["environment"])
+    assert re.fullmatch(r"\d+d", namespace["RETENTION"]) and int(namespace["RETENTION"][:-1]) >= 90

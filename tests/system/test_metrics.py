@@ -5,11 +5,14 @@ the sticky cache), and no case or person in any of them."""
 
 from __future__ import annotations
 
+import json
 import re
 import time
+from pathlib import Path
 
 import httpx
 import pytest
+import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.support import factories as f
@@ -18,6 +21,7 @@ from tests.support.identities import CASEWORKER
 from tests.support.stack import Stack
 
 pytestmark = pytest.mark.e2e
+DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 
 
 def scrape(stack: Stack, process: str) -> dict[str, list[tuple[dict[str, str], float]]]:
@@ -37,7 +41,13 @@ def value(samples: dict[str, list[tuple[dict[str, str], float]]], name: str,
                if all(found.get(k) == want for k, want in labels.items()))
 
 
-def test_the_api_and_the_worker_serve_their_metrics(running_stack: Stack) -> None:
+Samples = dict[str, list[tuple[dict[str, str], float]]]
+
+
+@pytest.fixture(scope="module")
+def scraped(running_stack: Stack) -> tuple[Samples, Samples]:
+    """The API's and the worker's metrics after a referral, a refused and a taken step, and a
+    notification that fails."""
     with httpx.Client(base_url=running_stack.url, headers=CASEWORKER, timeout=30) as http:
         case = http.post("/v1/cases", json=body(f.referral())).json()
         stale = http.post(f"/v1/cases/{case['case_id']}/admission", json=body(f.admission()),
@@ -46,14 +56,23 @@ def test_the_api_and_the_worker_serve_their_metrics(running_stack: Stack) -> Non
         taken = http.post(f"/v1/cases/{case['case_id']}/admission", json=body(f.admission()),
                           headers={"If-Match": f'"{case["version"]}"'})
         assert taken.status_code == 200
+        failing = http.post(f"/v1/cases/{case['case_id']}/notifications",  # fails at once
+                            json=body(f.manual_notification("agency-not-in-the-directory")),
+                            headers={"If-Match": f'"{taken.json()["version"]}"'})
+        assert failing.status_code == 200
     deadline = time.monotonic() + 30  # the SDK's metrics are drained every 5 s
     while True:
         api, worker = scrape(running_stack, "api"), scrape(running_stack, "worker")
         if (value(worker, "temporal_workflow_task_schedule_to_start_latency_seconds_count")
-                and value(api, "temporal_request_total")) or time.monotonic() > deadline:
-            break
+                and value(api, "temporal_request_total")
+                and value(api, "casework_waiting_notifications", status="failed")
+                ) or time.monotonic() > deadline:
+            return api, worker
         time.sleep(1)
 
+
+def test_the_api_and_the_worker_serve_their_metrics(scraped: tuple[Samples, Samples]) -> None:
+    api, worker = scraped
     assert value(api, "casework_steps_total", step="open_case", outcome="taken") >= 1
     assert value(api, "casework_steps_total", step="decide_admission", outcome="taken") >= 1
     assert value(api, "casework_steps_total", step="decide_admission",
@@ -61,6 +80,8 @@ def test_the_api_and_the_worker_serve_their_metrics(running_stack: Stack) -> Non
     assert value(api, "casework_audit_append_seconds_count") >= 4  # intents and outcomes
     assert value(api, "casework_open_cases", office="helsinki", phase="admitted") >= 1
     assert value(api, "casework_unsettled_deadlines", office="helsinki", status="open") >= 1
+    assert value(api, "casework_waiting_notifications", agency="agency-not-in-the-directory",
+                 status="failed") >= 1
     assert value(api, "temporal_request_total") >= 1  # the API's Temporal client
 
     for name in ("temporal_workflow_task_schedule_to_start_latency_seconds_count",
@@ -74,3 +95,18 @@ def test_the_api_and_the_worker_serve_their_metrics(running_stack: Stack) -> Non
               for key in found}
     assert not labels & {"case_id", "workflow_id", "run_id", "person", "name"}, labels
     assert all(re.fullmatch(r"[a-z_]+", key) for key in labels)
+
+
+def test_the_alerts_and_the_dashboard_watch_metrics_that_exist(
+        scraped: tuple[Samples, Samples]) -> None:
+    """Every metric the alert rules and the Grafana dashboard query is one the processes serve
+    (a renamed metric would leave an alert silent for ever)."""
+    served = {*scraped[0], *scraped[1]}
+    families = served | {re.sub(r"_(bucket|count|sum)$", "", name) for name in served}
+    rules = yaml.safe_load((DEPLOY / "prometheus" / "alerts.yaml").read_text())
+    exprs = [rule["expr"] for group in rules["groups"] for rule in group["rules"]]
+    dashboard = json.loads((DEPLOY / "grafana" / "dashboards" / "casework.json").read_text())
+    exprs += [target["expr"] for panel in dashboard["panels"] for target in panel["targets"]]
+    queried = {name for expr in exprs
+               for name in re.findall(r"\b((?:casework|temporal|process)_[a-z_]+)", expr)}
+    assert len(queried) >= 10 and queried <= families, queried - families
