@@ -60,8 +60,9 @@ class Settings(BaseSettings):
     # file of its own (so the API's audit writes and the worker's projections never wait on one
     # lock). Production may give it a database of its own, where the API may only insert.
     audit_database_url: str | None = None
-    # How often the worker copies the histories of closed runs into the database.
-    archive_interval_seconds: float = Field(default=30.0, gt=0)
+    # How often a round of the cluster's archive schedule copies closed runs' histories into the
+    # database (one round at a time, whatever the number of workers).
+    archive_interval_seconds: float = Field(default=300.0, gt=0)
 
     # Bearer tokens. Production: the identity provider's issuer, this API's audience and the
     # provider's JWKS URL. Unset JWKS URL (development only): tokens signed by a local key,

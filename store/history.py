@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from google.protobuf import json_format
 from sqlalchemy import Engine, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 from temporalio.api.history.v1 import HistoryEvent as Event
 from temporalio.client import Client, WorkflowExecution
@@ -39,7 +40,7 @@ async def archive_closed_runs(client: Client, engine: Engine) -> int:
             if err.status is RPCStatusCode.NOT_FOUND:
                 continue  # already past retention: nothing left to copy
             raise
-        await asyncio.to_thread(_store, engine, run, list(history.events))
+        await asyncio.to_thread(store_run, engine, run, list(history.events))
         copied += 1
     return copied
 
@@ -54,10 +55,12 @@ def _archived(engine: Engine, run_id: str) -> bool:
         return session.get(ArchivedRun, run_id) is not None
 
 
-def _store(engine: Engine, run: WorkflowExecution, events: list[Event]) -> None:
+def store_run(engine: Engine, run: WorkflowExecution, events: list[Event]) -> None:
+    """The run's events and its record, in one transaction; a copy that another archiver
+    committed first (a unique key conflict) is left as it is."""
     with Session(writer(engine)) as session:
         if session.get(ArchivedRun, run.run_id) is not None:
-            return  # another archiver was quicker
+            return  # already copied
         session.add_all(HistoryEvent(case_id=run.id, run_id=run.run_id, event_id=e.event_id,
                                      at=e.event_time.ToDatetime(tzinfo=UTC),
                                      event=json_format.MessageToDict(e)) for e in events)
@@ -65,7 +68,10 @@ def _store(engine: Engine, run: WorkflowExecution, events: list[Event]) -> None:
                                 closed_at=run.close_time or datetime.now(UTC),
                                 status=run.status.name if run.status else "UNKNOWN",
                                 events=len(events)))
-        session.commit()
+        try:
+            session.commit()
+        except IntegrityError:
+            session.rollback()  # copied meanwhile by another: the same events
 
 
 async def case_runs(client: Client, engine: Engine, case_id: str) -> list[list[Event]]:

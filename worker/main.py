@@ -1,18 +1,17 @@
-"""The worker process: hosts the case workflows and their activities, and archives the
-histories of closed runs."""
+"""The worker process: hosts the case workflows and their activities, and the archiving rounds
+the cluster's schedule starts (`worker.schedules`)."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import signal
 
 import structlog
-from sqlalchemy import Engine
 from temporalio.client import Client
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+from activities.archive import ArchiveActivities
 from activities.notifications import NotificationActivities
 from activities.read_model import ReadModelActivities
 from infra.codec import KeyUnavailable
@@ -22,8 +21,9 @@ from infra.process import exit_skipping_teardown
 from infra.settings import Settings, get_settings
 from infra.telemetry import configure_telemetry
 from infra.temporal import connect
-from store.history import archive_closed_runs
 from store.keys import CaseKeys, case_keys
+from worker.schedules import ensure_archive_schedule
+from workflows.archiving import ArchiveWorkflow
 from workflows.case_workflow import CaseWorkflow
 
 log = structlog.get_logger(__name__)
@@ -34,18 +34,19 @@ log = structlog.get_logger(__name__)
 WORKFLOW_RUNNER = SandboxedWorkflowRunner(
     restrictions=SandboxRestrictions.default.with_passthrough_modules(
         "workflows.deadline_rules", "holidays", "dateutil"))
-WORKFLOWS = [CaseWorkflow]
+WORKFLOWS = [CaseWorkflow, ArchiveWorkflow]
 
 
 def build_worker(client: Client, settings: Settings, keys: CaseKeys | None = None,
                  **options: object) -> Worker:
     """The one place that says what a worker hosts; tests build theirs here too."""
     notifications = NotificationActivities(settings)
-    read_model = ReadModelActivities(engine_for(settings.database),
-                                     keys or case_keys(settings))
+    engine = engine_for(settings.database)
+    read_model = ReadModelActivities(engine, keys or case_keys(settings))
+    archive = ArchiveActivities(client, engine)
     return Worker(client, task_queue=settings.temporal_task_queue, workflows=WORKFLOWS,
                   activities=[notifications.resolve_agencies, notifications.deliver,
-                              read_model.project_case],
+                              read_model.project_case, archive.archive_histories],
                   workflow_runner=WORKFLOW_RUNNER, **options)  # type: ignore[arg-type]
 
 
@@ -60,27 +61,11 @@ async def serve(settings: Settings) -> None:
         loop.add_signal_handler(sig, stop.set)
     log.info("worker started", task_queue=settings.temporal_task_queue,
              namespace=settings.temporal_namespace)
-    archiving = asyncio.create_task(keep_archiving(client, engine_for(settings.database),
-                                                   settings.archive_interval_seconds, stop))
+    await ensure_archive_schedule(client, settings)
     async with worker:
         await stop.wait()
         log.info("worker stopping")
-        await archiving
     log.info("worker stopped")
-
-
-async def keep_archiving(client: Client, engine: Engine, interval: float,
-                         stop: asyncio.Event) -> None:
-    """Copy closed runs' histories into the database until told to stop; a failure is logged
-    and the next round tries again."""
-    while not stop.is_set():
-        try:
-            if copied := await archive_closed_runs(client, engine):
-                log.info("case histories archived", runs=copied)
-        except Exception:
-            log.exception("archiving case histories failed; trying again next round")
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), interval)
 
 
 def main() -> None:

@@ -52,3 +52,9 @@ async def deliver(delivery: Delivery) -> Delivered:
 async def project_case(state: CaseState) -> bool:
     """Write the case's read-model rows and archive (`activities.read_model`)."""
     raise NotImplementedError(CONTRACT)
+
+
+@activity.defn(name="archive_histories")
+async def archive_histories() -> int:
+    """Copy the histories of closed case runs into the database (`activities.archive`)."""
+    raise NotImplementedError(CONTRACT)
