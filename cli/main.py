@@ -173,6 +173,32 @@ def shred(case_id: str = typer.Argument(help="The case whose retention period ha
     exit_skipping_teardown()
 
 
+@app.command("rewrap-keys")
+def rewrap_keys(batch: int = typer.Option(200, min=1, max=10_000,
+                                          help="Data keys per round.")) -> None:
+    """Wrap every case data key under the newest master key (the first of
+    CASEWORK_PAYLOAD_KEYS), so an older master key can leave the configuration. Runs beside the
+    API and the worker (give them both keys first); stopped, it starts again where it was."""
+    from rich.progress import Progress
+
+    from infra.codec import KeyUnavailable
+    from store.keys import case_keys
+
+    keys = case_keys(get_settings())
+    total = keys.to_rewrap()
+    with Progress(transient=False) as progress:
+        task = progress.add_task(f"rewrapping under {keys.masters.newest_id}", total=total)
+        try:
+            while done := keys.rewrap(batch):
+                progress.advance(task, done)
+        except KeyUnavailable as err:
+            typer.echo(f"casework: {err}", err=True)
+            exit_skipping_teardown(1)
+    left = keys.to_rewrap()
+    typer.echo(f"{total - left} data keys rewrapped; {left} left under older master keys")
+    exit_skipping_teardown(1 if left else 0)
+
+
 @app.command("verify-audit")
 def verify_audit() -> None:
     """Walk the audit log's hash chain and check it against the anchors of its head; exit 1

@@ -82,9 +82,12 @@ class Settings(BaseSettings):
     console_oidc_discovery_url: str | None = None
     console_oidc_client_secret: str | None = Field(default=None, repr=False)
 
-    # Master keys of payload encryption, `kid:base64url(32 bytes)`, newest first. Unset
-    # (development only): a key file created in the data folder.
+    # Master keys of payload encryption, `kid:base64url(32 bytes)`, newest first: in this
+    # variable, or in a file the platform mounts from its secret store (read at start; the
+    # variable then stays unset). Neither (development only): a key file created in the data
+    # folder.
     payload_keys: str | None = Field(default=None, repr=False)
+    payload_keys_file: Path | None = None
     # Origins allowed to call the codec endpoint (the Temporal Web UI).
     codec_cors_origins: list[str] = []
 
@@ -108,19 +111,34 @@ class Settings(BaseSettings):
     worker_metrics_port: int = Field(default=9465, ge=1, le=65535)
 
     @model_validator(mode="after")
+    def _keys_file_readable(self) -> Settings:
+        if self.payload_keys_file is not None and not os.access(self.payload_keys_file, os.R_OK):
+            raise ValueError(f"CASEWORK_PAYLOAD_KEYS_FILE {self.payload_keys_file} cannot be "
+                             "read")
+        return self
+
+    @model_validator(mode="after")
     def _no_embedded_defaults_in_production(self) -> Settings:
         if self.environment != "production":
             return self
         if self.temporal_address is None:
             raise ValueError("production needs CASEWORK_TEMPORAL_ADDRESS: the embedded dev "
                              "server is for development only")
-        if self.payload_keys is None:
-            raise ValueError("production needs CASEWORK_PAYLOAD_KEYS: payload keys come from "
-                             "configuration, never from a file the process made")
+        if self.payload_keys is None and self.payload_keys_file is None:
+            raise ValueError("production needs CASEWORK_PAYLOAD_KEYS or _FILE: payload keys "
+                             "come from configuration, never from a file the process made")
         if self.auth_jwks_url is None:
             raise ValueError("production needs CASEWORK_AUTH_JWKS_URL (and _ISSUER, "
                              "_AUDIENCE): locally signed tokens are for development only")
         return self
+
+    def configured_payload_keys(self) -> str | None:
+        """The master keys configuration holds (the variable, or the mounted file), if any."""
+        if self.payload_keys is not None:
+            return self.payload_keys
+        if self.payload_keys_file is None:
+            return None
+        return self.payload_keys_file.read_text().strip()
 
     @staticmethod
     def secret(name: str) -> str | None:

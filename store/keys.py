@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import Engine, delete, func, inspect, select
+from sqlalchemy import Engine, delete, func, inspect, select, update
 from sqlmodel import Session
 
 from infra.codec import KeyShredded, KeyUnavailable, MasterKeys, open_sealed, seal
@@ -31,8 +31,8 @@ def case_keys(settings: Settings) -> CaseKeys:
 
 
 def master_keys(settings: Settings, engine: Engine) -> MasterKeys:
-    if settings.payload_keys:
-        return MasterKeys.parse(settings.payload_keys)
+    if configured := settings.configured_payload_keys():
+        return MasterKeys.parse(configured)
     # Development: a key of its own in the data folder, made while no case has a data key.
     # Its id is new each time, so a new key never passes for a lost one.
     path = settings.data_dir / "keys" / "payload-keys"
@@ -122,6 +122,30 @@ class CaseKeys:
             session.add(row)
             session.commit()
             return row
+
+    def to_rewrap(self) -> int:
+        """How many data keys an older master key still wraps."""
+        return sum(n for kid, n in _wrapped_by(self._engine).items()
+                   if kid != self.masters.newest_id)
+
+    def rewrap(self, batch: int = 200) -> int:
+        """Wrap up to `batch` data keys that an older master key wraps under the newest one;
+        return how many. Each in a transaction of its own, only if still as read: safe beside
+        running processes (they hold both masters) and to stop and start again at any point.
+        Once none is left, the older master can leave the configuration."""
+        with Session(self._engine) as session:
+            rows = session.execute(select(CaseKey).where(
+                CaseKey.master_key_id != self.masters.newest_id).limit(batch)).scalars().all()
+        done = 0
+        for row in rows:
+            wrapped = seal(self.masters[self.masters.newest_id], self._unwrap(row),
+                           row.case_id.encode())
+            with Session(writer(self._engine)) as session:
+                done += session.execute(update(CaseKey).where(
+                    CaseKey.case_id == row.case_id, CaseKey.master_key_id == row.master_key_id,
+                ).values(master_key_id=self.masters.newest_id, wrapped=wrapped)).rowcount
+                session.commit()
+        return done
 
     def shred(self, case_id: str) -> bool:
         """Destroy the case's data key: what was sealed under it stays where it is, unreadable."""

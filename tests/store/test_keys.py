@@ -65,3 +65,41 @@ async def test_a_different_key_under_the_same_id_is_refused(tmp_path: Path) -> N
     with pytest.raises(KeyUnavailable):
         async with app.router.lifespan_context(app):
             pass
+
+
+def master(kid: str) -> str:
+    return f"{kid}:" + base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+
+
+def test_master_keys_from_a_mounted_secret_file(tmp_path: Path) -> None:
+    secret = tmp_path / "payload-keys"
+    secret.write_text(master("k2026") + "\n")
+    settings = embedded(tmp_path).model_copy(update={"payload_keys_file": secret})
+    assert case_keys(settings).masters.newest_id == "k2026"
+    production = Settings(environment="production", temporal_address="temporal:7233",
+                          auth_jwks_url="https://idp.example/jwks", payload_keys_file=secret,
+                          _env_file=None)
+    assert production.configured_payload_keys() == secret.read_text().strip()
+    with pytest.raises(ValueError, match="cannot be read"):
+        Settings(payload_keys_file=tmp_path / "missing", _env_file=None)
+
+
+def test_an_old_master_key_retires_after_a_resumable_rewrap(tmp_path: Path) -> None:
+    old, new = master("k2025"), master("k2026")
+    settings = embedded(tmp_path).model_copy(update={"payload_keys": old})
+    cases = [f"case-{'c' * 19}{n}" for n in range(5)]
+    sealed = {c: case_keys(settings).seal(c, "document", c.encode()) for c in cases}
+    both = settings.model_copy(update={"payload_keys": f"{new},{old}"})
+    keys = case_keys(both)
+    assert (keys.to_rewrap(), keys.rewrap(batch=2)) == (5, 2)  # stopped after a round
+
+    env = {**os.environ, "CASEWORK_DATA_DIR": str(tmp_path), "CASEWORK_PAYLOAD_KEYS":
+           f"{new},{old}", "CASEWORK_AUTH_SIGNING_KEY": str(SIGNING_KEY)}
+    done = subprocess.run([sys.executable, "-m", "cli", "rewrap-keys", "--batch", "2"],
+                          env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "3 data keys rewrapped; 0 left" in done.stdout
+
+    retired = case_keys(settings.model_copy(update={"payload_keys": new}))
+    retired.check()  # nothing needs the old key any more
+    assert all(retired.open(c, "document", sealed[c]) == c.encode() for c in cases)
