@@ -179,6 +179,7 @@ def rewrap_keys(batch: int = typer.Option(200, min=1, max=10_000,
     """Wrap every case data key under the newest master key (the first of
     CASEWORK_PAYLOAD_KEYS), so an older master key can leave the configuration. Runs beside the
     API and the worker (give them both keys first); stopped, it starts again where it was."""
+    from rich.console import Console
     from rich.progress import Progress
 
     from infra.codec import KeyUnavailable
@@ -186,7 +187,7 @@ def rewrap_keys(batch: int = typer.Option(200, min=1, max=10_000,
 
     keys = case_keys(get_settings())
     total = keys.to_rewrap()
-    with Progress(transient=False) as progress:
+    with Progress(console=Console(stderr=True)) as progress:
         task = progress.add_task(f"rewrapping under {keys.masters.newest_id}", total=total)
         try:
             while done := keys.rewrap(batch):
@@ -200,16 +201,33 @@ def rewrap_keys(batch: int = typer.Option(200, min=1, max=10_000,
 
 
 @app.command("verify-audit")
-def verify_audit() -> None:
-    """Walk the audit log's hash chain and check it against the anchors of its head; exit 1
-    naming the first entry that does not match."""
+def verify_audit(full: bool = typer.Option(False, help="Walk the whole chain, not only what "
+                                           "came since the last intact walk.")) -> None:
+    """Walk the audit log's hash chain and check it against the anchors of its head, from the
+    checkpoint the last intact walk left (or the first entry with --full); exit 1 naming the
+    first entry that does not match."""
+    from rich.console import Console
+    from rich.progress import Progress
+    from sqlalchemy import func, select
+    from sqlmodel import Session
+
     from infra.database import engine_for
-    from store.audit import verify
+    from store.audit import checkpoint, verify
+    from store.tables import AuditHead
 
     settings = get_settings()
-    verdict = verify(engine_for(settings.audit_database), engine_for(settings.database))
+    audit_engine, anchors = engine_for(settings.audit_database), engine_for(settings.database)
+    with Session(audit_engine) as session:
+        head = session.execute(select(func.max(AuditHead.seq))).scalar_one() or 0
+    start = None if full else checkpoint(anchors)
+    with Progress(console=Console(stderr=True)) as progress:
+        task = progress.add_task("verifying the audit chain",
+                                 total=head - (start.seq if start else 0))
+        verdict = verify(audit_engine, anchors, full=full,
+                         seen=lambda n: progress.advance(task, n))
     if verdict.intact:
-        typer.echo(f"audit log intact: {verdict.entries} entries")
+        typer.echo(f"audit log intact: {verdict.entries} entries walked from entry "
+                   f"{verdict.checked_from} to the head, {verdict.head_seq}")
         return
     typer.echo(f"audit log broken at entry {verdict.first_bad_seq}: {verdict.problem}", err=True)
     raise typer.Exit(1)

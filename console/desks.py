@@ -102,4 +102,5 @@ async def audit_case(case_id: str, console: ConsoleDep, engine: EngineDep,
 async def verify(console: ConsoleDep, audit_engine: AuditEngineDep,
                  engine: EngineDep) -> HTMLResponse:
     console.require("verify_audit_log")
-    return console.page("verify.html", verdict=await verify_audit_log(audit_engine, engine))
+    return console.page("verify.html",
+                        verdict=await verify_audit_log(audit_engine, engine, full=True))

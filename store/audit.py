@@ -18,7 +18,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -31,7 +31,7 @@ from infra.codec import KeyShredded
 from infra.database import writer
 from store.keys import CaseKeys
 from store.queries import position_after, token_for
-from store.tables import AuditAnchor, AuditEntry, AuditHead
+from store.tables import AuditAnchor, AuditCheckpoint, AuditEntry, AuditHead
 
 GENESIS = "0" * 64
 AUDIT, SEALED = "audit", "sealed:"
@@ -118,36 +118,41 @@ def append(engine: Engine, *records: Record) -> list[AuditEntry]:
 
 @dataclass(frozen=True)
 class Verdict:
-    entries: int
+    entries: int  # walked by this check
     head_seq: int
     first_bad_seq: int | None = None
     problem: str | None = None
+    checked_from: int = 1  # the first entry walked (after the checkpoint, if it started there)
 
     @property
     def intact(self) -> bool:
         return self.first_bad_seq is None
 
 
-def verify(engine: Engine, anchors: Engine | None = None, batch: int = 5000) -> Verdict:
-    """Walk the chain from the first entry; name the first that does not match, the chain's
-    own links first, then the anchors kept in `anchors` (the read model's database)."""
+def verify(engine: Engine, anchors: Engine | None = None, batch: int = 5000, *,
+           full: bool = True, seen: Callable[[int], None] = lambda _: None) -> Verdict:
+    """Walk the chain and name the first entry that does not match, the chain's own links
+    first, then the anchors kept in `anchors` (the read model's database). From the first entry
+    (`full`), or from the checkpoint a walk left in `anchors`: that entry must still be as it
+    was, and the walk goes on from it; what came before it was walked already (a full walk,
+    run now and then, walks it again). An intact walk moves the checkpoint to the head.
+    `seen(n)` hears of every batch of entries walked (a progress bar)."""
     anchored = _anchors(anchors) if anchors is not None else {}
+    start = None if full or anchors is None else checkpoint(anchors)
     with Session(engine) as session:
         head = session.execute(select(AuditHead).where(AuditHead.id == 1)).scalar_one()
         expected_seq, prev, count = 1, GENESIS, 0
-        for entry in _in_order(session, batch):
+        if start is not None:
+            at = session.get(AuditEntry, start.seq)
+            if at is None or at.hash != start.hash or digest(at) != at.hash:
+                return Verdict(0, head.seq, start.seq, f"entry {start.seq} is not the one "
+                               f"verified on {start.at:%Y-%m-%d %H:%M}: the log was rewritten "
+                               "from there or before")
+            expected_seq, prev = start.seq + 1, start.hash
+        for entry in _in_order(session, batch, after=expected_seq - 1, seen=seen):
             count += 1
-            if entry.seq != expected_seq:
-                bad = min(entry.seq, expected_seq)
-                return Verdict(count, head.seq, bad, f"entry {bad} is missing or out of order")
-            if entry.prev_hash != prev:
-                return Verdict(count, head.seq, entry.seq,
-                               f"entry {entry.seq} does not follow the entry before it")
-            if digest(entry) != entry.hash:
-                return Verdict(count, head.seq, entry.seq, f"entry {entry.seq} was altered")
-            if anchored.get(entry.seq, entry.hash) != entry.hash:
-                return Verdict(count, head.seq, entry.seq, f"entry {entry.seq} is not the one "
-                               "anchored: the log was rewritten from there or before")
+            if problem := _mismatch(entry, expected_seq, prev, anchored):
+                return Verdict(count, head.seq, min(entry.seq, expected_seq), problem)
             prev, expected_seq = entry.hash, expected_seq + 1
         if (head.seq, head.hash) != (expected_seq - 1, prev):
             bad = min(head.seq, expected_seq)
@@ -157,7 +162,36 @@ def verify(engine: Engine, anchors: Engine | None = None, batch: int = 5000) -> 
         if beyond is not None:
             return Verdict(count, head.seq, expected_seq, f"the chain ends at entry "
                            f"{expected_seq - 1}, but entry {beyond} was anchored: the tail was cut")
-        return Verdict(count, head.seq)
+    if anchors is not None and head.seq:
+        _keep_checkpoint(anchors, head.seq, head.hash)
+    return Verdict(count, head.seq, checked_from=expected_seq - count)
+
+
+def _mismatch(entry: AuditEntry, expected_seq: int, prev: str,
+              anchored: dict[int, str]) -> str | None:
+    if entry.seq != expected_seq:
+        return f"entry {min(entry.seq, expected_seq)} is missing or out of order"
+    if entry.prev_hash != prev:
+        return f"entry {entry.seq} does not follow the entry before it"
+    if digest(entry) != entry.hash:
+        return f"entry {entry.seq} was altered"
+    if anchored.get(entry.seq, entry.hash) != entry.hash:
+        return (f"entry {entry.seq} is not the one anchored: the log was rewritten from there "
+                "or before")
+    return None
+
+
+def checkpoint(engine: Engine) -> AuditCheckpoint | None:
+    with Session(engine) as session:
+        return session.get(AuditCheckpoint, 1)
+
+
+def _keep_checkpoint(engine: Engine, seq: int, hash_: str) -> None:
+    with Session(writer(engine)) as session:
+        row = session.get(AuditCheckpoint, 1) or AuditCheckpoint(id=1, seq=seq, hash=hash_)
+        row.seq, row.hash, row.at = seq, hash_, datetime.now(UTC)
+        session.add(row)
+        session.commit()
 
 
 def anchor(engine: Engine, seq: int, hash_: str) -> None:
@@ -173,12 +207,13 @@ def _anchors(engine: Engine) -> dict[int, str]:
         return dict(session.execute(select(AuditAnchor.seq, AuditAnchor.hash)).all())
 
 
-def _in_order(session: Session, batch: int) -> Iterator[AuditEntry]:
-    after = 0
+def _in_order(session: Session, batch: int, *, after: int = 0,
+              seen: Callable[[int], None] = lambda _: None) -> Iterator[AuditEntry]:
     while True:
         page = session.execute(select(AuditEntry).where(AuditEntry.seq > after)
                                .order_by(AuditEntry.seq).limit(batch)).scalars().all()
         yield from page
+        seen(len(page))
         if len(page) < batch:
             return
         after = page[-1].seq

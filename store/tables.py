@@ -190,6 +190,19 @@ class AuditAnchor(SQLModel, table=True):
     at: datetime = instant()
 
 
+class AuditCheckpoint(SQLModel, table=True):
+    """The last entry a full walk (or a walk from the checkpoint before it) found intact, kept
+    beside the anchors: the next check starts there. The entry must still have this hash, or
+    the log was rewritten up to it."""
+
+    __tablename__ = "audit_checkpoint"
+
+    id: int = Field(default=1, primary_key=True)
+    seq: int
+    hash: str = Field(max_length=64)
+    at: datetime = instant()
+
+
 class HistoryEvent(SQLModel, table=True):
     """One event of a case's Temporal history, as the engine stored it (payloads encoded)."""
 

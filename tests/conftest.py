@@ -98,7 +98,8 @@ def any_database(request: pytest.FixtureRequest) -> str:
     url = request.getfixturevalue("postgres_url")
     with engine_for(url).begin() as conn:
         conn.exec_driver_sql("ALTER TABLE audit_log DISABLE TRIGGER USER")
-        conn.exec_driver_sql("TRUNCATE audit_log, case_summary, case_document, case_deadline, "
+        conn.exec_driver_sql("TRUNCATE audit_log, audit_checkpoint, case_summary, "
+                             "case_document, case_deadline, "
                              "case_record, case_agency, "
                              "case_notification, case_measure, history_event, archived_run")
         conn.exec_driver_sql("ALTER TABLE audit_log ENABLE TRIGGER USER")

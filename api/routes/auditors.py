@@ -69,10 +69,12 @@ class BreakGlassPage(Page[BreakGlass]):
 
 class Verification(BaseModel):
     intact: bool
-    entries: int
+    entries: int = Field(description="Entries this check walked.")
     head_seq: int
     first_bad_seq: int | None
     problem: str | None
+    checked_from: int = Field(description="The first entry walked: 1 for a full walk, else the "
+                              "one after the checkpoint the last intact walk left.")
 
 
 async def case_timeline(case_id: str, reader: ReaderDep, gateway: Gateway,
@@ -155,15 +157,18 @@ async def list_break_glass(actor: Permitted, audit_engine: AuditEngineDep, keys:
 @router.get("/audit/verify", response_model=Verification,
             summary="Walk the audit chain; name the first entry that does not match, or the "
                     "anchor of its head that it no longer matches")
-async def verify_audit_log(audit_engine: AuditEngineDep,
-                           engine: EngineDep) -> Verification:
-    try:  # the whole chain: the request's whole budget, not a single read's
-        verdict = await budget.within(run_in_threadpool(audit.verify, audit_engine, engine))
+async def verify_audit_log(audit_engine: AuditEngineDep, engine: EngineDep,
+                           full: Annotated[bool, Query(description="Walk the whole chain, not "
+                                                       "only what came since the last intact "
+                                                       "walk.")] = False) -> Verification:
+    try:  # the chain (or what came since the checkpoint): the request's whole budget
+        verdict = await budget.within(run_in_threadpool(audit.verify, audit_engine, engine,
+                                                        full=full))
     except TimeoutError:
         raise store_unavailable() from None
     return Verification(intact=verdict.intact, entries=verdict.entries,
                         head_seq=verdict.head_seq, first_bad_seq=verdict.first_bad_seq,
-                        problem=verdict.problem)
+                        problem=verdict.problem, checked_from=verdict.checked_from)
 
 
 def csv_response(text: str, filename: str) -> Response:

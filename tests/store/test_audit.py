@@ -154,6 +154,31 @@ def test_a_consistent_rewrite_before_an_anchor_is_caught(engine: Engine,
     assert "not the one anchored" in (verdict.problem or "")
 
 
+def test_a_check_starts_where_the_last_intact_walk_ended(engine: Engine,
+                                                        database_url: str) -> None:
+    anchors = engine_for(database_url)
+    assert verify(engine, anchors).entries == 10  # the first walk: the whole chain
+    for n in range(11, 16):
+        append(engine, record(n))
+    verdict = verify(engine, anchors, full=False)
+    assert (verdict.intact, verdict.entries, verdict.checked_from) == (True, 5, 11)
+    assert verify(engine, anchors, full=False).entries == 0  # nothing new since
+    tamper(engine, "UPDATE audit_log SET reason = 'changed' WHERE seq = 15")
+    verdict = verify(engine, anchors, full=False)
+    assert (verdict.intact, verdict.first_bad_seq) == (False, 15)
+
+
+def test_a_rewrite_up_to_the_checkpoint_is_caught_where_the_walk_starts(
+        engine: Engine, database_url: str) -> None:
+    anchors = engine_for(database_url)
+    assert verify(engine, anchors).intact  # checkpoint at entry 10
+    rewrite_from(engine, 5)  # consistent: the chain alone cannot tell
+    assert verify(engine).intact
+    verdict = verify(engine, anchors, full=False)
+    assert (verdict.intact, verdict.first_bad_seq, verdict.entries) == (False, 10, 0)
+    assert "not the one verified" in (verdict.problem or "")
+
+
 async def test_one_bad_entry_fails_only_its_own_writer(engine: Engine) -> None:
     from api.audit_trail import AuditUnavailable, AuditWriter
     from infra.codec import MasterKeys
