@@ -34,6 +34,7 @@ from api.reads import read
 from infra.settings import Settings
 from store.keys import CaseKeys
 from store.queries import case_document
+from store.views import Retrying
 from workflows import case_guards as guards
 from workflows.case_workflow import CaseWorkflow
 from workflows.deadline_rules import helsinki_date
@@ -165,6 +166,18 @@ class CaseGateway:
                 "attempts": pending.attempt,
                 "last_error": pending.last_failure.message or None}
         return state, retrying
+
+    async def retrying(self, case_id: str) -> list[Retrying]:
+        """The case's deliveries in flight, from the workflow's pending activities."""
+        async with translate_errors(self._handle(case_id)):
+            described = await budget.within(self._handle(case_id).describe(
+                rpc_timeout=budget.rpc_timeout()))
+        return [Retrying(notification_id=p.activity_id.split(".")[0], attempts=p.attempt,
+                         last_error=(p.last_failure.message or None) if p.attempt > 1 else None,
+                         next_attempt_at=p.scheduled_time.ToDatetime(tzinfo=UTC)
+                         if p.HasField("scheduled_time") else None)
+                for p in described.raw_description.pending_activities
+                if p.activity_type.name == "deliver"]
 
     async def get(self, case_id: str) -> CaseState:
         """The live state; for a case Temporal no longer holds (closed, past the namespace's

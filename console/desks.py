@@ -14,6 +14,7 @@ from markupsafe import Markup
 from api.deps import AuditEngineDep, EngineDep, KeysDep, TemporalDep
 from api.reads import read
 from api.routes.auditors import timeline_of, verify_audit_log
+from api.routes.operations import with_retrying
 from api.timeline_picture import render as picture
 from console.forms import reason_in
 from console.web import ConsoleDep, ConsoleRoute
@@ -75,11 +76,12 @@ async def operations(console: ConsoleDep, engine: EngineDep, office: Office | No
                      page_size=100, page_token=None)
     deliveries = await read(queries.list_deliveries, engine, office=office, failed_only=False,
                             page_size=100, page_token=None)
+    retrying = await with_retrying(console.gateway, deliveries.items)
     failed: dict[str, list[FailedNotice]] = {}
     if console.may("resend_notification"):  # the failed ones themselves, never their content
         for notice in await read(queries.failed_notices, engine, office=office):
             failed.setdefault(notice.case_id, []).append(notice)
-    return console.page("operations.html", due=due.items, deliveries=deliveries.items,
+    return console.page("operations.html", due=due.items, deliveries=retrying,
                         failed=failed, offices=list(Office), office=office, done=done)
 
 

@@ -97,6 +97,16 @@ class DuePage(Page[DueRow]):
     """Cases with deadlines due or overdue, most overdue first."""
 
 
+class Retrying(Model):
+    """A notification whose delivery is being retried, as Temporal knows it right now: which,
+    how many attempts so far, why the last one failed, when the next is due. No content."""
+
+    notification_id: str
+    attempts: int
+    last_error: str | None
+    next_attempt_at: datetime | None
+
+
 class DeliveryRow(Model):
     """An operations row: a case's notifications failed and still retrying. No personal data."""
 
@@ -105,6 +115,8 @@ class DeliveryRow(Model):
     caseworker_id: str | None
     failed: int
     pending: int
+    retrying: list[Retrying] = Field(default=[], description="The deliveries in flight, with "
+                                     "their attempts and last error (one just queued has none).")
 
 
 class DeliveryPage(Page[DeliveryRow]):

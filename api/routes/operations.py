@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -10,11 +11,14 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import AfterValidator, AwareDatetime
 
 from api.audit_trail import AuditedRoute
-from api.deps import EngineDep, PageToken, permitted
+from api.deps import EngineDep, Gateway, PageToken, permitted
+from api.gateway import CaseGateway
+from api.problems import known
 from api.reads import read
 from store import queries
 from store.views import (
     DeliveryPage,
+    DeliveryRow,
     DuePage,
 )
 from workflows.vocabulary import Office
@@ -56,9 +60,37 @@ async def list_due(
 @router.get("/notifications", response_model=DeliveryPage,
             summary="Cases with failed or retrying notifications, most failures first")
 async def list_deliveries(
-    engine: EngineDep, office: Office | None = None,
+    engine: EngineDep, gateway: Gateway, office: Office | None = None,
     failed: Annotated[bool, Query(description="Only cases with failed notifications.")] = False,
     page_size: Annotated[int, Query(ge=1, le=500)] = 100, page_token: PageToken = None,
 ) -> DeliveryPage:
-    return await read(queries.list_deliveries, engine, office=office, failed_only=failed,
+    page = await read(queries.list_deliveries, engine, office=office, failed_only=failed,
                       page_size=page_size, page_token=page_token)
+    return page.model_copy(update={"items": await with_retrying(gateway, page.items)})
+
+
+# Live retry details for at most this many cases per answer, this many asked at a time.
+RETRYING_CASES, AT_A_TIME = 50, 8
+
+
+async def with_retrying(gateway: CaseGateway, rows: list[DeliveryRow]) -> list[DeliveryRow]:
+    """Rows with deliveries in flight, with each one's attempts and last error as Temporal has
+    them now: a delivery failing against an agency's 503s for an hour no longer looks like one
+    just queued. A case that cannot be asked (closed meanwhile, Temporal slow) keeps its
+    counts only."""
+    asking = asyncio.Semaphore(AT_A_TIME)
+
+    async def ask(row: DeliveryRow) -> DeliveryRow:
+        async with asking:
+            try:
+                retrying = await gateway.retrying(row.case_id)
+            except Exception as err:
+                if known(err) is None:
+                    raise
+                return row
+        return row.model_copy(update={"retrying": retrying})
+
+    pending = [row for row in rows if row.pending][:RETRYING_CASES]
+    asked = dict(zip((r.case_id for r in pending),
+                     await asyncio.gather(*(ask(r) for r in pending)), strict=True))
+    return [asked.get(row.case_id, row) for row in rows]

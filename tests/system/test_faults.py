@@ -227,7 +227,10 @@ async def test_an_agency_down_for_a_while_is_told_once_it_is_back(
 
     await wait_for(retrying, 60)
     r = await http.get("/v1/notifications", headers=OPERATOR)
-    assert case["case_id"] in {row["case_id"] for row in r.json()["items"]}
+    (row,) = [row for row in r.json()["items"] if row["case_id"] == case["case_id"]]
+    (live,) = row["retrying"]  # operations see it retrying, not just queued
+    assert live["attempts"] >= 2 and "503" in (live["last_error"] or ""), live
+    assert live["next_attempt_at"] is not None
     receiver.mode = "ok"
 
     async def delivered() -> bool:
