@@ -23,6 +23,7 @@ from typing import Annotated
 import typer
 from sqlalchemy import make_url
 
+from cli import operations
 from infra.binaries import temporal_cli
 from infra.process import exit_skipping_teardown
 from infra.settings import Settings, get_settings
@@ -157,83 +158,6 @@ def token(
 
 
 @app.command()
-def shred(case_id: str = typer.Argument(help="The case whose retention period has ended.")) -> None:
-    """Destroy a case's data key: its personal data becomes unreadable everywhere (Temporal's
-    history, the copied histories, the read model), while its audit chain stays verifiable."""
-    from store.keys import case_keys
-
-    settings = get_settings()
-    if asyncio.run(_running(settings, case_id)):
-        typer.echo(f"{case_id} is still running: only a closed case can be shredded", err=True)
-        exit_skipping_teardown(1)
-    if not case_keys(settings).shred(case_id):
-        typer.echo(f"{case_id} has no data key (never encrypted, or already shredded)", err=True)
-        exit_skipping_teardown(1)
-    typer.echo(f"{case_id} shredded; running processes forget its key within 5 minutes")
-    exit_skipping_teardown()
-
-
-@app.command("rewrap-keys")
-def rewrap_keys(batch: int = typer.Option(200, min=1, max=10_000,
-                                          help="Data keys per round.")) -> None:
-    """Wrap every case data key under the newest master key (the first of
-    CASEWORK_PAYLOAD_KEYS), so an older master key can leave the configuration. Runs beside the
-    API and the worker (give them both keys first); stopped, it starts again where it was."""
-    from rich.console import Console
-    from rich.progress import Progress
-
-    from infra.codec import KeyUnavailable
-    from store.keys import case_keys
-
-    keys = case_keys(get_settings())
-    total = keys.to_rewrap()
-    with Progress(console=Console(stderr=True)) as progress:
-        task = progress.add_task(f"rewrapping under {keys.masters.newest_id}", total=total)
-        try:
-            while done := keys.rewrap(batch):
-                progress.advance(task, done)
-        except KeyUnavailable as err:
-            typer.echo(f"casework: {err}", err=True)
-            exit_skipping_teardown(1)
-    left = keys.to_rewrap()
-    typer.echo(f"{total - left} data keys rewrapped; {left} left under older master keys")
-    exit_skipping_teardown(1 if left else 0)
-
-
-@app.command("verify-audit")
-def verify_audit(full: bool = typer.Option(False, help="Walk the whole chain, not only what "
-                                           "came since the last intact walk.")) -> None:
-    """Walk the audit log's hash chain and check it against the anchors of its head, from the
-    checkpoint the last intact walk left (or the first entry with --full); exit 1 naming the
-    first entry that does not match."""
-    from rich.console import Console
-    from rich.progress import Progress
-    from sqlalchemy import func, select
-    from sqlmodel import Session
-
-    from infra.database import engine_for
-    from store.audit import checkpoint, verify
-    from store.tables import AuditHead
-
-    settings = get_settings()
-    audit_engine, anchors = engine_for(settings.audit_database), engine_for(settings.database)
-    with Session(audit_engine) as session:
-        head = session.execute(select(func.max(AuditHead.seq))).scalar_one() or 0
-    start = None if full else checkpoint(anchors)
-    with Progress(console=Console(stderr=True)) as progress:
-        task = progress.add_task("verifying the audit chain",
-                                 total=head - (start.seq if start else 0))
-        verdict = verify(audit_engine, anchors, full=full,
-                         seen=lambda n: progress.advance(task, n))
-    if verdict.intact:
-        typer.echo(f"audit log intact: {verdict.entries} entries walked from entry "
-                   f"{verdict.checked_from} to the head, {verdict.head_seq}")
-        return
-    typer.echo(f"audit log broken at entry {verdict.first_bad_seq}: {verdict.problem}", err=True)
-    raise typer.Exit(1)
-
-
-@app.command()
 def run() -> None:
     """Run the whole system: Temporal (embedded unless configured), worker and API."""
     settings = get_settings()
@@ -316,23 +240,6 @@ def _wait_for_port(port: int, stop: threading.Event,
         raise typer.Exit(1)
 
 
-async def _running(settings: Settings, case_id: str) -> bool:
-    from temporalio.client import WorkflowExecutionStatus
-    from temporalio.service import RPCError, RPCStatusCode
-
-    from infra.temporal import connect
-    from store.keys import case_keys
-
-    client = await connect(settings, case_keys(settings))
-    try:
-        described = await client.get_workflow_handle(case_id).describe()
-    except RPCError as err:
-        if err.status is RPCStatusCode.NOT_FOUND:
-            return False
-        raise
-    return described.status is WorkflowExecutionStatus.RUNNING
-
-
 def _check_keys(settings: Settings) -> None:
     """Refuse to run when the stored case keys cannot be opened with the master keys at hand."""
     from infra.codec import KeyUnavailable
@@ -393,3 +300,8 @@ def _stop(proc: subprocess.Popen[bytes], grace: float = 20) -> None:
 
 if __name__ == "__main__":
     app()
+
+
+# The operator's commands (`cli.operations`): what stands open, repairs and checks.
+for name, command in operations.COMMANDS.items():
+    app.command(name)(command)

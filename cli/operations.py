@@ -1,0 +1,211 @@
+"""The operator's commands: what stands open (cases, overdue deadlines, failed deliveries, from
+the read model, no personal data), and repairs and checks (rebuild the read model from the
+workflows, verify the audit chain, rewrap and shred keys). Long ones show progress on stderr
+and can be stopped and started again."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Annotated, Any
+
+import typer
+
+from infra.process import exit_skipping_teardown
+from infra.settings import Settings, get_settings
+from workflows.vocabulary import Office, Phase
+
+
+def _table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title)
+    for column in columns:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*("–" if v is None else str(v) for v in row))
+    Console(width=160).print(table)
+
+
+def cases(phase: Annotated[Phase | None, typer.Option()] = None,
+          office: Annotated[Office | None, typer.Option()] = None,
+          overdue: bool = typer.Option(False, help="Only cases with an overdue deadline."),
+          limit: int = typer.Option(50, min=1, max=500)) -> None:
+    """The cases, newest first (from the read model)."""
+    from infra.database import engine_for
+    from store import queries
+
+    page = queries.list_cases(engine_for(get_settings().database), phase=phase, office=office,
+                              caseworker_id=None, page_size=limit, page_token=None,
+                              overdue=overdue)
+    _table("cases", ["case", "phase", "office", "caseworker", "referred"],
+           [[c.case_id, c.phase, c.office, c.caseworker_id, f"{c.referred_at:%Y-%m-%d}"]
+            for c in page.items])
+
+
+def deadlines(office: Annotated[Office | None, typer.Option()] = None,
+              limit: int = typer.Option(50, min=1, max=500)) -> None:
+    """Cases with overdue deadlines, the most overdue first."""
+    from infra.database import engine_for
+    from store import queries
+
+    page = queries.list_due(engine_for(get_settings().database), office=office, overdue=True,
+                            due_before=None, page_size=limit, page_token=None)
+    _table("overdue deadlines", ["case", "office", "caseworker", "deadline", "due", "overdue"],
+           [[d.case_id, d.office, d.caseworker_id, d.next_deadline_kind,
+             f"{d.next_due_at:%Y-%m-%d %H:%M}" if d.next_due_at else None, d.overdue]
+            for d in page.items])
+
+
+def deliveries(office: Annotated[Office | None, typer.Option()] = None) -> None:
+    """Failed notifications (re-send them from the operations desk or the API once fixed)."""
+    from infra.database import engine_for
+    from store import queries
+
+    failed = queries.failed_notices(engine_for(get_settings().database), office=office)
+    _table("failed deliveries", ["case", "notification", "purpose", "agency", "last error"],
+           [[n.case_id, n.notification_id, n.purpose, n.agency_id, n.last_error]
+            for n in failed])
+
+
+def rebuild_read_model(after: str = typer.Option("", help="Go on after this case (a stopped "
+                                                  "run printed it)."),
+                       closed: bool = typer.Option(False, help="Closed cases too, as far as "
+                                                   "Temporal still holds them.")) -> None:
+    """Write every case's read-model rows again from its workflow's state, in case id order:
+    idempotent (a newer copy already there is kept), and stopped it goes on with --after."""
+    asyncio.run(_rebuild(get_settings(), after, closed))
+    exit_skipping_teardown()
+
+
+async def _rebuild(settings: Settings, after: str, closed: bool) -> None:
+    from rich.console import Console
+    from rich.progress import Progress
+    from temporalio.service import RPCError
+
+    from infra.database import engine_for
+    from infra.temporal import connect
+    from store.keys import case_keys
+    from store.projection import project
+    from workflows.case_workflow import CaseWorkflow
+
+    keys = case_keys(settings)
+    client, engine = await connect(settings, keys), engine_for(settings.database)
+    query = "WorkflowType = 'CaseWorkflow'" + ("" if closed else
+                                               " AND ExecutionStatus = 'Running'")
+    ids = sorted({run.id async for run in client.list_workflows(query) if run.id > after})
+    done = ""
+    with Progress(console=Console(stderr=True)) as progress:
+        task = progress.add_task("rebuilding the read model", total=len(ids))
+        try:
+            for case_id in ids:
+                try:
+                    state = await client.get_workflow_handle(case_id).query(CaseWorkflow.state)
+                except RPCError:
+                    continue  # gone past retention meanwhile: its last copy stays
+                await asyncio.to_thread(project, engine, keys, state)
+                done = case_id
+                progress.advance(task)
+        except (KeyboardInterrupt, asyncio.CancelledError):
+            typer.echo(f"stopped: go on with --after {done}", err=True)
+            raise
+    typer.echo(f"{len(ids)} cases written again from their workflows")
+
+
+def shred(case_id: str = typer.Argument(help="The case whose retention period has ended.")) -> None:
+    """Destroy a case's data key: its personal data becomes unreadable everywhere (Temporal's
+    history, the copied histories, the read model), while its audit chain stays verifiable."""
+    from store.keys import case_keys
+
+    settings = get_settings()
+    if asyncio.run(_running(settings, case_id)):
+        typer.echo(f"{case_id} is still running: only a closed case can be shredded", err=True)
+        exit_skipping_teardown(1)
+    if not case_keys(settings).shred(case_id):
+        typer.echo(f"{case_id} has no data key (never encrypted, or already shredded)", err=True)
+        exit_skipping_teardown(1)
+    typer.echo(f"{case_id} shredded; running processes forget its key within 5 minutes")
+    exit_skipping_teardown()
+
+
+def rewrap_keys(batch: int = typer.Option(200, min=1, max=10_000,
+                                          help="Data keys per round.")) -> None:
+    """Wrap every case data key under the newest master key (the first of
+    CASEWORK_PAYLOAD_KEYS), so an older master key can leave the configuration. Runs beside the
+    API and the worker (give them both keys first); stopped, it starts again where it was."""
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from infra.codec import KeyUnavailable
+    from store.keys import case_keys
+
+    keys = case_keys(get_settings())
+    total = keys.to_rewrap()
+    with Progress(console=Console(stderr=True)) as progress:
+        task = progress.add_task(f"rewrapping under {keys.masters.newest_id}", total=total)
+        try:
+            while done := keys.rewrap(batch):
+                progress.advance(task, done)
+        except KeyUnavailable as err:
+            typer.echo(f"casework: {err}", err=True)
+            exit_skipping_teardown(1)
+    left = keys.to_rewrap()
+    typer.echo(f"{total - left} data keys rewrapped; {left} left under older master keys")
+    exit_skipping_teardown(1 if left else 0)
+
+
+def verify_audit(full: bool = typer.Option(False, help="Walk the whole chain, not only what "
+                                           "came since the last intact walk.")) -> None:
+    """Walk the audit log's hash chain and check it against the anchors of its head, from the
+    checkpoint the last intact walk left (or the first entry with --full); exit 1 naming the
+    first entry that does not match."""
+    from rich.console import Console
+    from rich.progress import Progress
+    from sqlalchemy import func, select
+    from sqlmodel import Session
+
+    from infra.database import engine_for
+    from store.audit import checkpoint, verify
+    from store.tables import AuditHead
+
+    settings = get_settings()
+    audit_engine, anchors = engine_for(settings.audit_database), engine_for(settings.database)
+    with Session(audit_engine) as session:
+        head = session.execute(select(func.max(AuditHead.seq))).scalar_one() or 0
+    start = None if full else checkpoint(anchors)
+    with Progress(console=Console(stderr=True)) as progress:
+        task = progress.add_task("verifying the audit chain",
+                                 total=head - (start.seq if start else 0))
+        verdict = verify(audit_engine, anchors, full=full,
+                         seen=lambda n: progress.advance(task, n))
+    if verdict.intact:
+        typer.echo(f"audit log intact: {verdict.entries} entries walked from entry "
+                   f"{verdict.checked_from} to the head, {verdict.head_seq}")
+        return
+    typer.echo(f"audit log broken at entry {verdict.first_bad_seq}: {verdict.problem}", err=True)
+    raise typer.Exit(1)
+
+
+
+async def _running(settings: Settings, case_id: str) -> bool:
+    from temporalio.client import WorkflowExecutionStatus
+    from temporalio.service import RPCError, RPCStatusCode
+
+    from infra.temporal import connect
+    from store.keys import case_keys
+
+    client = await connect(settings, case_keys(settings))
+    try:
+        described = await client.get_workflow_handle(case_id).describe()
+    except RPCError as err:
+        if err.status is RPCStatusCode.NOT_FOUND:
+            return False
+        raise
+    return described.status is WorkflowExecutionStatus.RUNNING
+
+
+COMMANDS: dict[str, Callable[..., None]] = {
+    "cases": cases, "deadlines": deadlines, "deliveries": deliveries,
+    "rebuild-read-model": rebuild_read_model, "verify-audit": verify_audit,
+    "rewrap-keys": rewrap_keys, "shred": shred}
