@@ -69,6 +69,46 @@ def deliveries(office: Annotated[Office | None, typer.Option()] = None) -> None:
             for n in failed])
 
 
+def resend(case_id: str, notification_id: str,
+           reason: str = typer.Option(..., help="Why, for the audit log."),
+           api: str = typer.Option("http://127.0.0.1:8000", help="The API to ask.")) -> None:
+    """Send a failed notification again once its cause is fixed: through the API, as the
+    operator whose bearer token CASEWORK_TOKEN holds (the API checks and audits it)."""
+    import os
+    import uuid
+
+    import httpx
+
+    from infra.database import engine_for
+    from store import queries
+
+    token = os.environ.get("CASEWORK_TOKEN")
+    if not token:
+        typer.echo("casework: set CASEWORK_TOKEN to your bearer token", err=True)
+        exit_skipping_teardown(2)
+    failed = {(n.case_id, n.notification_id): n.version for n in queries.failed_notices(
+        engine_for(get_settings().database), office=None, limit=10_000)}
+    version = failed.get((case_id, notification_id))
+    if version is None:
+        typer.echo(f"casework: no failed notification {notification_id} in {case_id}", err=True)
+        exit_skipping_teardown(1)
+    headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": str(uuid.uuid4())}
+    url = f"{api.rstrip('/')}/v1/cases/{case_id}/notifications/{notification_id}/resend"
+    for _ in range(2):  # the read model's version may be a step behind: once more with the case's
+        r = httpx.post(url, json={"reason": reason}, timeout=30,
+                       headers={**headers, "If-Match": f'"{version}"'})
+        if r.status_code != 409 or r.json().get("code") != "StaleVersion":
+            break
+        version = r.json()["current_version"]
+    if r.status_code == 200:
+        typer.echo(f"{notification_id} of {case_id} sent again")
+        exit_skipping_teardown()
+    problem = r.json() if r.headers.get("content-type", "").endswith("json") else {}
+    typer.echo(f"casework: {r.status_code} {problem.get('code', '')}: "
+               f"{problem.get('detail', r.text[:200])}", err=True)
+    exit_skipping_teardown(1)
+
+
 def rebuild_read_model(after: str = typer.Option("", help="Go on after this case (a stopped "
                                                   "run printed it)."),
                        closed: bool = typer.Option(False, help="Closed cases too, as far as "
@@ -206,6 +246,6 @@ async def _running(settings: Settings, case_id: str) -> bool:
 
 
 COMMANDS: dict[str, Callable[..., None]] = {
-    "cases": cases, "deadlines": deadlines, "deliveries": deliveries,
+    "cases": cases, "deadlines": deadlines, "deliveries": deliveries, "resend": resend,
     "rebuild-read-model": rebuild_read_model, "verify-audit": verify_audit,
     "rewrap-keys": rewrap_keys, "shred": shred}

@@ -14,6 +14,8 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from infra.keysource import FromFile, FromVariable, KeySource
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CASEWORK_", env_file=".env", extra="ignore")
@@ -132,13 +134,11 @@ class Settings(BaseSettings):
                              "_AUDIENCE): locally signed tokens are for development only")
         return self
 
-    def configured_payload_keys(self) -> str | None:
-        """The master keys configuration holds (the variable, or the mounted file), if any."""
+    def payload_key_source(self) -> KeySource | None:
+        """Where configuration says the master keys are (the variable, or the mounted file)."""
         if self.payload_keys is not None:
-            return self.payload_keys
-        if self.payload_keys_file is None:
-            return None
-        return self.payload_keys_file.read_text().strip()
+            return FromVariable(self.payload_keys)
+        return FromFile(self.payload_keys_file) if self.payload_keys_file else None
 
     @staticmethod
     def secret(name: str) -> str | None:

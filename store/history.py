@@ -23,14 +23,15 @@ from store.tables import ArchivedRun, HistoryEvent
 LOOK_BACK = timedelta(minutes=10)
 
 
-async def archive_closed_runs(client: Client, engine: Engine) -> int:
-    """Copy every closed case run not copied yet; return how many were copied. Idempotent."""
+async def archive_closed_runs(client: Client, engine: Engine) -> list[datetime]:
+    """Copy every closed case run not copied yet; return when each copied one closed.
+    Idempotent."""
     newest = await asyncio.to_thread(_newest, engine)
     query = "WorkflowType = 'CaseWorkflow' AND ExecutionStatus != 'Running'"
     if newest is not None:
         since = (newest - LOOK_BACK).astimezone(UTC).isoformat().replace("+00:00", "Z")
         query += f" AND CloseTime > '{since}'"
-    copied = 0
+    copied: list[datetime] = []
     async for run in client.list_workflows(query):
         if run.close_time is None or await asyncio.to_thread(_archived, engine, run.run_id):
             continue
@@ -41,7 +42,7 @@ async def archive_closed_runs(client: Client, engine: Engine) -> int:
                 continue  # already past retention: nothing left to copy
             raise
         await asyncio.to_thread(store_run, engine, run, list(history.events))
-        copied += 1
+        copied.append(run.close_time)
     return copied
 
 

@@ -31,8 +31,8 @@ def case_keys(settings: Settings) -> CaseKeys:
 
 
 def master_keys(settings: Settings, engine: Engine) -> MasterKeys:
-    if configured := settings.configured_payload_keys():
-        return MasterKeys.parse(configured)
+    if source := settings.payload_key_source():
+        return MasterKeys.parse(source.load())
     # Development: a key of its own in the data folder, made while no case has a data key.
     # Its id is new each time, so a new key never passes for a lost one.
     path = settings.data_dir / "keys" / "payload-keys"

@@ -79,7 +79,8 @@ def test_master_keys_from_a_mounted_secret_file(tmp_path: Path) -> None:
     production = Settings(environment="production", temporal_address="temporal:7233",
                           auth_jwks_url="https://idp.example/jwks", payload_keys_file=secret,
                           _env_file=None)
-    assert production.configured_payload_keys() == secret.read_text().strip()
+    source = production.payload_key_source()
+    assert source is not None and source.load() == secret.read_text().strip()
     with pytest.raises(ValueError, match="cannot be read"):
         Settings(payload_keys_file=tmp_path / "missing", _env_file=None)
 

@@ -4,6 +4,8 @@ checked from its checkpoint."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -56,6 +58,19 @@ def test_the_operator_s_commands(running_stack: Stack) -> None:
                           ).scalar_one() == "referred"
     nothing = casework(running_stack, "rebuild-read-model", "--after", "case-zzzz")
     assert nothing.stdout.startswith("0 cases")
+
+    # Sent again through the API, as the operator the token names (audited there).
+    token = casework(running_stack, "token", "ops-1", "--role", "operator").stdout.strip()
+    notice = [n for n in casework(running_stack, "deliveries").stdout.splitlines()
+              if case_id in n][0].split("│")[2].strip()
+    resent = subprocess.run(
+        [sys.executable, "-m", "cli", "resend", case_id, notice, "--reason",
+         "The directory lists the agency now.", "--api", running_stack.url],
+        env={**running_stack.env, "CASEWORK_TOKEN": token}, capture_output=True, text=True,
+        timeout=60, check=False)
+    assert resent.returncode == 0 and "sent again" in resent.stdout, resent.stderr
+    without = casework(running_stack, "resend", case_id, notice, "--reason", "x")
+    assert without.returncode == 2 and "CASEWORK_TOKEN" in without.stderr
 
     first = casework(running_stack, "verify-audit", "--full")
     again = casework(running_stack, "verify-audit")
