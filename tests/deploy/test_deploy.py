@@ -6,11 +6,13 @@ import re
 from pathlib import Path
 from typing import Any
 
+import promql_parser
 import pytest
 import yaml
 
 from cli.main import app
 from infra.settings import Settings
+from tests.support.observability import queries
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = yaml.safe_load((ROOT / "deploy" / "compose.yaml").read_text())
@@ -112,3 +114,8 @@ def test_the_web_ui_signs_in_and_cannot_write() -> None:
     assert ui["TEMPORAL_CODEC_PASS_ACCESS_TOKEN"] == "true"
     namespace = resolved(COMPOSE["services"]["temporal-namespace"]["environment"])
     assert re.fullmatch(r"\d+d", namespace["RETENTION"]) and int(namespace["RETENTION"][:-1]) >= 90
+
+
+@pytest.mark.parametrize("query", queries())
+def test_every_alert_and_panel_query_is_promql(query: str) -> None:
+    promql_parser.parse(query)  # raises on a syntax error

@@ -5,23 +5,20 @@ the sticky cache), and no case or person in any of them."""
 
 from __future__ import annotations
 
-import json
 import re
 import time
-from pathlib import Path
 
 import httpx
 import pytest
-import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.support import factories as f
 from tests.support.http import body
 from tests.support.identities import CASEWORKER
+from tests.support.observability import metric_names
 from tests.support.stack import Stack
 
 pytestmark = pytest.mark.e2e
-DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 
 
 def scrape(stack: Stack, process: str) -> dict[str, list[tuple[dict[str, str], float]]]:
@@ -103,10 +100,5 @@ def test_the_alerts_and_the_dashboard_watch_metrics_that_exist(
     (a renamed metric would leave an alert silent for ever)."""
     served = {*scraped[0], *scraped[1]}
     families = served | {re.sub(r"_(bucket|count|sum)$", "", name) for name in served}
-    rules = yaml.safe_load((DEPLOY / "prometheus" / "alerts.yaml").read_text())
-    exprs = [rule["expr"] for group in rules["groups"] for rule in group["rules"]]
-    dashboard = json.loads((DEPLOY / "grafana" / "dashboards" / "casework.json").read_text())
-    exprs += [target["expr"] for panel in dashboard["panels"] for target in panel["targets"]]
-    queried = {name for expr in exprs
-               for name in re.findall(r"\b((?:casework|temporal|process)_[a-z_]+)", expr)}
+    queried = metric_names()
     assert len(queried) >= 10 and queried <= families, queried - families
