@@ -154,28 +154,22 @@ class CaseGateway:
     async def notifications(self, case_id: str) -> tuple[CaseState, dict[str, dict[str, Any]]]:
         """The case state, and for each notification still retrying its attempts so far and
         last error, read from the workflow's pending activities."""
-        handle = self._handle(case_id)
         async with translate_errors():
-            state = await budget.within(handle.query(CaseWorkflow.state,
-                                                     rpc_timeout=budget.rpc_timeout()))
-            described = await budget.within(handle.describe(rpc_timeout=budget.rpc_timeout()))
-        retrying = {}
-        for pending in described.raw_description.pending_activities:
-            notification_id = pending.activity_id.split(".")[0]
-            retrying[notification_id] = {
-                "attempts": pending.attempt,
-                "last_error": pending.last_failure.message or None}
-        return state, retrying
+            state = await budget.within(self._handle(case_id).query(
+                CaseWorkflow.state, rpc_timeout=budget.rpc_timeout()))
+        return state, {r.notification_id: {"attempts": r.attempts, "last_error": r.last_error}
+                       for r in await self.retrying(case_id)}
 
     async def retrying(self, case_id: str) -> list[Retrying]:
-        """The case's deliveries in flight, from the workflow's pending activities."""
+        """The case's deliveries in flight, from the workflow's pending activities: attempts so
+        far, the last one's error, and when the next is due (none while one is running)."""
         async with translate_errors(self._handle(case_id)):
             described = await budget.within(self._handle(case_id).describe(
                 rpc_timeout=budget.rpc_timeout()))
         return [Retrying(notification_id=p.activity_id.split(".")[0], attempts=p.attempt,
                          last_error=(p.last_failure.message or None) if p.attempt > 1 else None,
-                         next_attempt_at=p.scheduled_time.ToDatetime(tzinfo=UTC)
-                         if p.HasField("scheduled_time") else None)
+                         next_attempt_at=p.next_attempt_schedule_time.ToDatetime(tzinfo=UTC)
+                         if p.HasField("next_attempt_schedule_time") else None)
                 for p in described.raw_description.pending_activities
                 if p.activity_type.name == "deliver"]
 

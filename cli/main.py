@@ -298,10 +298,10 @@ def _stop(proc: subprocess.Popen[bytes], grace: float = 20) -> None:
         proc.wait()
 
 
-if __name__ == "__main__":
-    app()
-
-
 # The operator's commands (`cli.operations`): what stands open, repairs and checks.
 for name, command in operations.COMMANDS.items():
     app.command(name)(command)
+
+
+if __name__ == "__main__":
+    app()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 import typer
@@ -14,6 +15,9 @@ import typer
 from infra.process import exit_skipping_teardown
 from infra.settings import Settings, get_settings
 from workflows.vocabulary import Office, Phase
+
+# A check from the checkpoint does not see entries altered before it: walk it all this often.
+FULL_WALK_EVERY = timedelta(days=7)
 
 
 def _table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
@@ -95,15 +99,19 @@ def resend(case_id: str, notification_id: str,
     headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": str(uuid.uuid4())}
     url = f"{api.rstrip('/')}/v1/cases/{case_id}/notifications/{notification_id}/resend"
     for _ in range(2):  # the read model's version may be a step behind: once more with the case's
-        r = httpx.post(url, json={"reason": reason}, timeout=30,
-                       headers={**headers, "If-Match": f'"{version}"'})
-        if r.status_code != 409 or r.json().get("code") != "StaleVersion":
+        try:
+            r = httpx.post(url, json={"reason": reason}, timeout=30,
+                           headers={**headers, "If-Match": f'"{version}"'})
+        except httpx.HTTPError as err:
+            typer.echo(f"casework: the API at {api} did not answer: {err}", err=True)
+            exit_skipping_teardown(1)
+        problem = r.json() if r.headers.get("content-type", "").endswith("json") else {}
+        if r.status_code != 409 or problem.get("code") != "StaleVersion":
             break
-        version = r.json()["current_version"]
+        version = problem["current_version"]
     if r.status_code == 200:
         typer.echo(f"{notification_id} of {case_id} sent again")
         exit_skipping_teardown()
-    problem = r.json() if r.headers.get("content-type", "").endswith("json") else {}
     typer.echo(f"casework: {r.status_code} {problem.get('code', '')}: "
                f"{problem.get('detail', r.text[:200])}", err=True)
     exit_skipping_teardown(1)
@@ -113,8 +121,9 @@ def rebuild_read_model(after: str = typer.Option("", help="Go on after this case
                                                   "run printed it)."),
                        closed: bool = typer.Option(False, help="Closed cases too, as far as "
                                                    "Temporal still holds them.")) -> None:
-    """Write every case's read-model rows again from its workflow's state, in case id order:
-    idempotent (a newer copy already there is kept), and stopped it goes on with --after."""
+    """Write every case's read-model rows from its workflow's state, in case id order: rows
+    lost or behind are written, a copy as new as the workflow's is kept (idempotent), and a
+    stopped run goes on with --after."""
     asyncio.run(_rebuild(get_settings(), after, closed))
     exit_skipping_teardown()
 
@@ -122,8 +131,10 @@ def rebuild_read_model(after: str = typer.Option("", help="Go on after this case
 async def _rebuild(settings: Settings, after: str, closed: bool) -> None:
     from rich.console import Console
     from rich.progress import Progress
+    from temporalio.client import WorkflowQueryFailedError
     from temporalio.service import RPCError
 
+    from infra.codec import KeyShredded
     from infra.database import engine_for
     from infra.temporal import connect
     from store.keys import case_keys
@@ -135,22 +146,24 @@ async def _rebuild(settings: Settings, after: str, closed: bool) -> None:
     query = "WorkflowType = 'CaseWorkflow'" + ("" if closed else
                                                " AND ExecutionStatus = 'Running'")
     ids = sorted({run.id async for run in client.list_workflows(query) if run.id > after})
-    done = ""
+    done, skipped = "", 0
     with Progress(console=Console(stderr=True)) as progress:
         task = progress.add_task("rebuilding the read model", total=len(ids))
         try:
             for case_id in ids:
                 try:
                     state = await client.get_workflow_handle(case_id).query(CaseWorkflow.state)
-                except RPCError:
-                    continue  # gone past retention meanwhile: its last copy stays
-                await asyncio.to_thread(project, engine, keys, state)
+                except (RPCError, WorkflowQueryFailedError, KeyShredded):
+                    skipped += 1  # past retention, or shredded: its last copy stays
+                else:
+                    await asyncio.to_thread(project, engine, keys, state)
                 done = case_id
                 progress.advance(task)
         except (KeyboardInterrupt, asyncio.CancelledError):
             typer.echo(f"stopped: go on with --after {done}", err=True)
             raise
-    typer.echo(f"{len(ids)} cases written again from their workflows")
+    typer.echo(f"{len(ids) - skipped} cases written again from their workflows "
+               f"({skipped} skipped: shredded, or no longer in Temporal)")
 
 
 def shred(case_id: str = typer.Argument(help="The case whose retention period has ended.")) -> None:
@@ -222,6 +235,12 @@ def verify_audit(full: bool = typer.Option(False, help="Walk the whole chain, no
     if verdict.intact:
         typer.echo(f"audit log intact: {verdict.entries} entries walked from entry "
                    f"{verdict.checked_from} to the head, {verdict.head_seq}")
+        last = verdict.last_full_walk
+        if last is None or datetime.now(UTC) - last > FULL_WALK_EVERY:
+            typer.echo("casework: the whole chain was last walked "
+                       f"{f'on {last:%Y-%m-%d}' if last else 'never'}; entries before the "
+                       "checkpoint are seen only by a full walk: run verify-audit --full",
+                       err=True)
         return
     typer.echo(f"audit log broken at entry {verdict.first_bad_seq}: {verdict.problem}", err=True)
     raise typer.Exit(1)

@@ -114,6 +114,8 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _keys_file_readable(self) -> Settings:
+        if self.payload_keys is not None and self.payload_keys_file is not None:
+            raise ValueError("set CASEWORK_PAYLOAD_KEYS or CASEWORK_PAYLOAD_KEYS_FILE, not both")
         if self.payload_keys_file is not None and not os.access(self.payload_keys_file, os.R_OK):
             raise ValueError(f"CASEWORK_PAYLOAD_KEYS_FILE {self.payload_keys_file} cannot be "
                              "read")

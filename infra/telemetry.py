@@ -10,6 +10,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+import structlog
 from opentelemetry import metrics, trace
 from opentelemetry.sdk.metrics import Histogram, MeterProvider
 from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
@@ -49,8 +50,10 @@ def configure_telemetry(settings: Settings, component: str) -> None:
         readers.append(PeriodicExportingMetricReader(
             OTLPMetricExporter(endpoint=f"{base}/v1/metrics")))
     trace.set_tracer_provider(tracer_provider)
-    # Every histogram of ours and the SDK's measures seconds: buckets from 5 ms to an hour.
-    seconds = View(instrument_type=Histogram, aggregation=ExplicitBucketHistogramAggregation(
+    # Our histograms and the SDK's measure seconds: buckets from 5 ms to an hour (others, such
+    # as the HTTP instrumentation's milliseconds and bytes, keep their own).
+    seconds = View(instrument_type=Histogram, instrument_unit="s",
+                   aggregation=ExplicitBucketHistogramAggregation(
         (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600)))
     metrics.set_meter_provider(MeterProvider(resource=resource, metric_readers=readers,
                                              views=[seconds]))
@@ -60,6 +63,9 @@ def configure_telemetry(settings: Settings, component: str) -> None:
         from prometheus_client import start_http_server
 
         start_http_server(settings.metrics_port, addr=settings.metrics_host)
+
+
+log = structlog.get_logger(__name__)
 
 
 class SdkMetrics:
@@ -81,7 +87,10 @@ class SdkMetrics:
     def _run(self) -> None:
         while True:
             time.sleep(self.EVERY)
-            self.drain()
+            try:
+                self.drain()
+            except Exception:  # noqa: BLE001 - one bad update must not stop the SDK's metrics
+                log.exception("Temporal SDK metrics could not be drained")
 
     def drain(self) -> None:
         for update in self._buffer.retrieve_updates():

@@ -24,7 +24,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from infra.codec import KeyShredded
@@ -123,6 +124,7 @@ class Verdict:
     first_bad_seq: int | None = None
     problem: str | None = None
     checked_from: int = 1  # the first entry walked (after the checkpoint, if it started there)
+    last_full_walk: datetime | None = None  # when the whole chain was last walked intact
 
     @property
     def intact(self) -> bool:
@@ -131,25 +133,24 @@ class Verdict:
 
 def verify(engine: Engine, anchors: Engine | None = None, batch: int = 5000, *,
            full: bool = True, seen: Callable[[int], None] = lambda _: None) -> Verdict:
-    """Walk the chain and name the first entry that does not match, the chain's own links
-    first, then the anchors kept in `anchors` (the read model's database). From the first entry
-    (`full`), or from the checkpoint a walk left in `anchors`: that entry must still be as it
-    was, and the walk goes on from it; what came before it was walked already (a full walk,
-    run now and then, walks it again). An intact walk moves the checkpoint to the head.
-    `seen(n)` hears of every batch of entries walked (a progress bar)."""
+    """Walk the chain up to its head as read at the start, and name the first entry that does
+    not match, the chain's own links first, then the anchors kept in `anchors` (the read
+    model's database). From the first entry (`full`), or from the checkpoint an intact walk
+    left in `anchors`: that entry must still be as it was and no entry before it missing, and
+    the walk goes on from it. An entry before the checkpoint altered in place is seen only by a
+    full walk, which must therefore run now and then (`last_full_walk` says when it last did).
+    An intact walk moves the checkpoint to the head. `seen(n)` hears of each batch walked."""
     anchored = _anchors(anchors) if anchors is not None else {}
     start = None if full or anchors is None else checkpoint(anchors)
     with Session(engine) as session:
         head = session.execute(select(AuditHead).where(AuditHead.id == 1)).scalar_one()
         expected_seq, prev, count = 1, GENESIS, 0
         if start is not None:
-            at = session.get(AuditEntry, start.seq)
-            if at is None or at.hash != start.hash or digest(at) != at.hash:
-                return Verdict(0, head.seq, start.seq, f"entry {start.seq} is not the one "
-                               f"verified on {start.at:%Y-%m-%d %H:%M}: the log was rewritten "
-                               "from there or before")
+            if problem := _checkpoint_problem(session, start):
+                return Verdict(0, head.seq, start.seq, problem, last_full_walk=start.full_at)
             expected_seq, prev = start.seq + 1, start.hash
-        for entry in _in_order(session, batch, after=expected_seq - 1, seen=seen):
+        for entry in _in_order(session, batch, after=expected_seq - 1, until=head.seq,
+                               seen=seen):
             count += 1
             if problem := _mismatch(entry, expected_seq, prev, anchored):
                 return Verdict(count, head.seq, min(entry.seq, expected_seq), problem)
@@ -162,9 +163,22 @@ def verify(engine: Engine, anchors: Engine | None = None, batch: int = 5000, *,
         if beyond is not None:
             return Verdict(count, head.seq, expected_seq, f"the chain ends at entry "
                            f"{expected_seq - 1}, but entry {beyond} was anchored: the tail was cut")
+    last_full = None if start is None else start.full_at
     if anchors is not None and head.seq:
-        _keep_checkpoint(anchors, head.seq, head.hash)
-    return Verdict(count, head.seq, checked_from=expected_seq - count)
+        last_full = _keep_checkpoint(anchors, head.seq, head.hash, full=start is None)
+    return Verdict(count, head.seq, checked_from=expected_seq - count, last_full_walk=last_full)
+
+
+def _checkpoint_problem(session: Session, start: AuditCheckpoint) -> str | None:
+    at = session.get(AuditEntry, start.seq)
+    if at is None or at.hash != start.hash or digest(at) != at.hash:
+        return (f"entry {start.seq} is not the one verified on {start.at:%Y-%m-%d %H:%M}: the "
+                "log was rewritten from there or before")
+    before = session.execute(select(func.count(), func.min(AuditEntry.seq)).where(
+        AuditEntry.seq <= start.seq)).one()
+    if tuple(before) != (start.seq, 1):
+        return f"entries before entry {start.seq} were deleted since it was verified"
+    return None
 
 
 def _mismatch(entry: AuditEntry, expected_seq: int, prev: str,
@@ -186,12 +200,21 @@ def checkpoint(engine: Engine) -> AuditCheckpoint | None:
         return session.get(AuditCheckpoint, 1)
 
 
-def _keep_checkpoint(engine: Engine, seq: int, hash_: str) -> None:
-    with Session(writer(engine)) as session:
-        row = session.get(AuditCheckpoint, 1) or AuditCheckpoint(id=1, seq=seq, hash=hash_)
-        row.seq, row.hash, row.at = seq, hash_, datetime.now(UTC)
-        session.add(row)
-        session.commit()
+def _keep_checkpoint(engine: Engine, seq: int, hash_: str, *, full: bool) -> datetime | None:
+    """Move the checkpoint to the head a walk found intact; return when the whole chain was
+    last walked."""
+    now = datetime.now(UTC)
+    try:
+        with Session(writer(engine)) as session:
+            row = session.get(AuditCheckpoint, 1) or AuditCheckpoint(id=1, seq=seq, hash=hash_)
+            row.seq, row.hash, row.at = seq, hash_, now
+            if full:
+                row.full_at = now
+            session.add(row)
+            session.commit()
+            return row.full_at
+    except IntegrityError:  # another first check made the row meanwhile: it will do
+        return now if full else None
 
 
 def anchor(engine: Engine, seq: int, hash_: str) -> None:
@@ -207,11 +230,15 @@ def _anchors(engine: Engine) -> dict[int, str]:
         return dict(session.execute(select(AuditAnchor.seq, AuditAnchor.hash)).all())
 
 
-def _in_order(session: Session, batch: int, *, after: int = 0,
+def _in_order(session: Session, batch: int, *, after: int = 0, until: int | None = None,
               seen: Callable[[int], None] = lambda _: None) -> Iterator[AuditEntry]:
+    """Entries after `after` (up to `until`: entries appended during the walk are the next
+    walk's), in order, a batch at a time."""
     while True:
-        page = session.execute(select(AuditEntry).where(AuditEntry.seq > after)
-                               .order_by(AuditEntry.seq).limit(batch)).scalars().all()
+        query = select(AuditEntry).where(AuditEntry.seq > after)
+        if until is not None:
+            query = query.where(AuditEntry.seq <= until)
+        page = session.execute(query.order_by(AuditEntry.seq).limit(batch)).scalars().all()
         yield from page
         seen(len(page))
         if len(page) < batch:

@@ -72,7 +72,9 @@ def store_run(engine: Engine, run: WorkflowExecution, events: list[Event]) -> No
         try:
             session.commit()
         except IntegrityError:
-            session.rollback()  # copied meanwhile by another: the same events
+            session.rollback()
+            if session.get(ArchivedRun, run.run_id) is None:
+                raise  # not the other archiver's copy: something else is wrong
 
 
 async def case_runs(client: Client, engine: Engine, case_id: str) -> list[list[Event]]:

@@ -201,6 +201,9 @@ class AuditCheckpoint(SQLModel, table=True):
     seq: int
     hash: str = Field(max_length=64)
     at: datetime = instant()
+    # The last walk of the whole chain: a check from the checkpoint does not see an entry
+    # altered before it, so the whole chain must be walked now and then.
+    full_at: datetime | None = instant(nullable=True)
 
 
 class HistoryEvent(SQLModel, table=True):

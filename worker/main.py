@@ -61,7 +61,10 @@ async def serve(settings: Settings) -> None:
         loop.add_signal_handler(sig, stop.set)
     log.info("worker started", task_queue=settings.temporal_task_queue,
              namespace=settings.temporal_namespace)
-    await ensure_archive_schedule(client, settings)
+    try:
+        await ensure_archive_schedule(client, settings)
+    except Exception:  # the cases come first: archiving waits for the next worker's start
+        log.exception("the archive schedule could not be ensured")
     async with worker:
         await stop.wait()
         log.info("worker stopping")

@@ -75,6 +75,9 @@ class Verification(BaseModel):
     problem: str | None
     checked_from: int = Field(description="The first entry walked: 1 for a full walk, else the "
                               "one after the checkpoint the last intact walk left.")
+    last_full_walk: datetime | None = Field(
+        description="When the whole chain was last walked intact: a check from the checkpoint "
+        "does not see an entry altered before it, so walk the whole chain now and then.")
 
 
 async def case_timeline(case_id: str, reader: ReaderDep, gateway: Gateway,
@@ -158,9 +161,10 @@ async def list_break_glass(actor: Permitted, audit_engine: AuditEngineDep, keys:
             summary="Walk the audit chain; name the first entry that does not match, or the "
                     "anchor of its head that it no longer matches")
 async def verify_audit_log(audit_engine: AuditEngineDep, engine: EngineDep,
-                           full: Annotated[bool, Query(description="Walk the whole chain, not "
-                                                       "only what came since the last intact "
-                                                       "walk.")] = False) -> Verification:
+                           full: Annotated[bool, Query(description="Walk the whole chain (the "
+                                                       "default), or with false only what came "
+                                                       "since the last intact walk.")] = True,
+                           ) -> Verification:
     try:  # the chain (or what came since the checkpoint): the request's whole budget
         verdict = await budget.within(run_in_threadpool(audit.verify, audit_engine, engine,
                                                         full=full))
@@ -168,7 +172,8 @@ async def verify_audit_log(audit_engine: AuditEngineDep, engine: EngineDep,
         raise store_unavailable() from None
     return Verification(intact=verdict.intact, entries=verdict.entries,
                         head_seq=verdict.head_seq, first_bad_seq=verdict.first_bad_seq,
-                        problem=verdict.problem, checked_from=verdict.checked_from)
+                        problem=verdict.problem, checked_from=verdict.checked_from,
+                        last_full_walk=verdict.last_full_walk)
 
 
 def csv_response(text: str, filename: str) -> Response:

@@ -21,7 +21,7 @@ DOCS: list[dict[str, Any]] = [doc for name in KUSTOMIZATION["resources"]
                               for doc in yaml.safe_load_all((ROOT / name).read_text()) if doc]
 KUBERNETES = "1.33.0"
 # Kinds of operators the cluster runs, whose schemas are not the Kubernetes API's.
-OPERATORS = {"external-secrets.io/v1beta1"}
+OPERATORS = {"external-secrets.io/v1"}
 
 
 def of_kind(kind: str) -> dict[str, dict[str, Any]]:
@@ -30,6 +30,8 @@ def of_kind(kind: str) -> dict[str, dict[str, Any]]:
 
 def containers() -> list[dict[str, Any]]:
     pods = [d["spec"]["template"]["spec"] for d in DOCS if d["kind"] in ("Deployment", "Job")]
+    pods += [d["spec"]["jobTemplate"]["spec"]["template"]["spec"] for d in DOCS
+             if d["kind"] == "CronJob"]
     return [c for pod in pods for c in pod["containers"]]
 
 
@@ -61,8 +63,9 @@ def test_commands_probes_and_ports_are_the_code_s() -> None:
     commands = {c.name or c.callback.__name__ for c in cli.registered_commands}
     paths = {route.path for router in (*ROUTERS, health.router) for route in router.routes}
     for container in containers():
-        program, command = container["command"]
+        program, command, *options = container["command"]
         assert program == "casework" and command in commands, container["command"]
+        assert all(o.startswith("--") for o in options), options
         env = {e["name"]: e.get("value") for e in container.get("env", [])}
         ports = {p["name"]: p["containerPort"] for p in container.get("ports", [])}
         if "metrics" in ports:

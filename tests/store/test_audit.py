@@ -179,6 +179,23 @@ def test_a_rewrite_up_to_the_checkpoint_is_caught_where_the_walk_starts(
     assert "not the one verified" in (verdict.problem or "")
 
 
+def test_a_check_from_the_checkpoint_sees_deletions_and_says_when_it_last_walked_all(
+        engine: Engine, database_url: str) -> None:
+    """An entry before the checkpoint deleted is caught at the start; one altered in place is
+    the full walk's to find, and the check says when that last ran."""
+    anchors = engine_for(database_url)
+    full = verify(engine, anchors)
+    assert full.intact and full.last_full_walk is not None
+    tamper(engine, "UPDATE audit_log SET reason = 'changed' WHERE seq = 4")
+    quick = verify(engine, anchors, full=False)
+    assert quick.intact and quick.last_full_walk == full.last_full_walk  # not seen from here
+    assert (verify(engine, anchors).first_bad_seq) == 4  # the full walk sees it
+    tamper(engine, "DELETE FROM audit_log WHERE seq = 3")
+    verdict = verify(engine, anchors, full=False)
+    assert (verdict.intact, verdict.first_bad_seq) == (False, 10)
+    assert "deleted" in (verdict.problem or "")
+
+
 async def test_one_bad_entry_fails_only_its_own_writer(engine: Engine) -> None:
     from api.audit_trail import AuditUnavailable, AuditWriter
     from infra.codec import MasterKeys

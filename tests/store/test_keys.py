@@ -83,6 +83,8 @@ def test_master_keys_from_a_mounted_secret_file(tmp_path: Path) -> None:
     assert source is not None and source.load() == secret.read_text().strip()
     with pytest.raises(ValueError, match="cannot be read"):
         Settings(payload_keys_file=tmp_path / "missing", _env_file=None)
+    with pytest.raises(ValueError, match="not both"):
+        Settings(payload_keys=master("k1"), payload_keys_file=secret, _env_file=None)
 
 
 def test_an_old_master_key_retires_after_a_resumable_rewrap(tmp_path: Path) -> None:

@@ -26,6 +26,7 @@ def upgrade() -> None:
         sa.Column("seq", sa.Integer(), nullable=False),
         sa.Column("hash", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("at", store.tables.UTCDateTime(), nullable=False),
+        sa.Column("full_at", store.tables.UTCDateTime(), nullable=True),
         sa.PrimaryKeyConstraint("id"),
     )
 
