@@ -28,13 +28,19 @@ def settings(settings: Settings) -> Settings:
     return settings.model_copy(update={"case_history_limit": 40})  # a run every few steps
 
 
-async def test_a_timeline_spans_every_run(http: httpx.AsyncClient, temporal: Client,
-                                          settings: Settings) -> None:
+async def a_case_of_several_runs(http: httpx.AsyncClient, temporal: Client) -> dict:
+    """Ten steps: with a history limit of 40 the case continues as new a few times."""
     case = await open_case(http)
     case = await step(http, case, "/admission", f.admission())
     for kind in list(MeasureType)[:8]:
         case = await step(http, case, "/measures", f.measure(kind))
     await settled(temporal.get_workflow_handle_for(CaseWorkflow.run, case["case_id"]))
+    return case
+
+
+async def test_a_timeline_spans_every_run(http: httpx.AsyncClient, temporal: Client,
+                                          settings: Settings) -> None:
+    case = await a_case_of_several_runs(http, temporal)
     engine = engine_for(settings.database)
 
     async def archived() -> dict:
@@ -66,11 +72,7 @@ async def test_one_schedule_archives_for_the_whole_cluster(
     """Archiving runs as rounds of the cluster's schedule, one at a time however many workers
     there are; every worker ensures the schedule at start (again: it updates it), and two
     archivers racing store each run once."""
-    case = await open_case(http)
-    case = await step(http, case, "/admission", f.admission())
-    for kind in list(MeasureType)[:8]:
-        case = await step(http, case, "/measures", f.measure(kind))
-    await settled(temporal.get_workflow_handle_for(CaseWorkflow.run, case["case_id"]))
+    case = await a_case_of_several_runs(http, temporal)
     engine = engine_for(settings.database)
 
     await ensure_archive_schedule(temporal, settings)
