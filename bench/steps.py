@@ -1,9 +1,11 @@
-"""Step latency and throughput: the HTTP API against the bare Temporal client, same server.
+"""Step latency and throughput, three ways on one server in one run: the engine's floor (a
+trivial workflow and update, `bench.floor`), a case step through the bare Temporal client, and
+the same step through the HTTP API.
 
 Starts `casework run` on fresh ports and a fresh data folder (dev server on its SQLite file,
-worker, API), then takes N cases through every lifecycle step twice: once through the API over
-HTTP, once through the Temporal client making the same calls the API makes (start + query to open
-a case, one update per step). Prints p50/p95 step latency, steps per second, and API/bare ratios.
+worker, API), and a worker for the floor in this process. Takes N cases (and N floor workflows)
+through every lifecycle step: start + query to open, one update per step. Prints p50/p95 step
+latency, steps per second, and the ratios bare/floor and API/bare.
 
     .venv/bin/python -m bench.steps --cases 300 --concurrency 16
 """
@@ -21,7 +23,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from temporalio.client import Client
+from temporalio.worker import Worker
 
+from bench.floor import FLOOR_QUEUE, FloorWorkflow, via_floor
 from infra.settings import Settings
 from infra.temporal import connect
 from store.keys import case_keys
@@ -116,6 +121,12 @@ def summary(name: str, latencies: list[float], elapsed: float) -> dict[str, floa
     return row
 
 
+def ratio(name: str, slower: dict[str, float], faster: dict[str, float]) -> None:
+    print(f"{name:<12} p50 x{slower['p50_ms'] / faster['p50_ms']:.2f}  "
+          f"p95 x{slower['p95_ms'] / faster['p95_ms']:.2f}  "
+          f"throughput x{faster['steps_per_s'] / slower['steps_per_s']:.2f}")
+
+
 async def main(cases: int, concurrency: int, warmup: int) -> None:
     with tempfile.TemporaryDirectory(prefix="casework-bench-") as data:
         stack = Stack(Path(data))
@@ -125,26 +136,28 @@ async def main(cases: int, concurrency: int, warmup: int) -> None:
             temporal = f"127.0.0.1:{stack.env['CASEWORK_DEV_SERVER_PORT']}"
             settings = Settings(temporal_address=temporal, data_dir=Path(data), _env_file=None)
             client = await connect(settings, case_keys(settings))
+            plain = await Client.connect(temporal)
             limits = httpx.Limits(max_connections=concurrency)
-            async with httpx.AsyncClient(base_url=stack.url, timeout=60, limits=limits) as http:
-                api = lambda lat: via_api(http, lat)  # noqa: E731
-                bare = lambda lat: via_client(client, settings.temporal_task_queue, lat)  # noqa: E731
-                await drive(warmup, concurrency, api)
-                await drive(warmup, concurrency, bare)
+            async with (httpx.AsyncClient(base_url=stack.url, timeout=60, limits=limits) as http,
+                        Worker(plain, task_queue=FLOOR_QUEUE, workflows=[FloorWorkflow])):
+                paths = {
+                    "floor": lambda lat: via_floor(plain, len(STEPS), lat, timed),
+                    "bare client": lambda lat: via_client(client, settings.temporal_task_queue,
+                                                          lat),
+                    "http api": lambda lat: via_api(http, lat)}
+                for path in paths.values():
+                    await drive(warmup, concurrency, path)
                 print(f"{cases} cases x {len(STEPS) + 1} steps, concurrency {concurrency}, "
                       f"dev server on SQLite (WAL)")
-                # Alternate halves so neither path gets the server's warmer half of the run.
-                rows: dict[str, list[tuple[list[float], float]]] = {"api": [], "bare": []}
+                # Alternate halves so no path gets the server's warmer half of the run.
+                rows: dict[str, list[tuple[list[float], float]]] = {name: [] for name in paths}
                 for _ in range(2):
-                    rows["bare"].append(await drive(cases // 2, concurrency, bare))
-                    rows["api"].append(await drive(cases // 2, concurrency, api))
+                    for name, path in paths.items():
+                        rows[name].append(await drive(cases // 2, concurrency, path))
             result = {name: summary(name, [x for lat, _ in runs for x in lat],
-                                    sum(t for _, t in runs))
-                      for name, runs in (("bare client", rows["bare"]), ("http api", rows["api"]))}
-            a, b = result["http api"], result["bare client"]
-            print(f"{'api/bare':<12} p50 x{a['p50_ms'] / b['p50_ms']:.2f}  "
-                  f"p95 x{a['p95_ms'] / b['p95_ms']:.2f}  "
-                  f"throughput x{b['steps_per_s'] / a['steps_per_s']:.2f} (bare/api)")
+                                    sum(t for _, t in runs)) for name, runs in rows.items()}
+            ratio("bare/floor", result["bare client"], result["floor"])
+            ratio("api/bare", result["http api"], result["bare client"])
         finally:
             stack.stop()
 
