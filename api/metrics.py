@@ -5,7 +5,8 @@ or a person; with no metrics configured every instrument is a no-op."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import contextlib
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from opentelemetry import metrics
@@ -24,10 +25,16 @@ AUDIT_APPEND = METER.create_histogram(
     "to the audit chain.")
 
 
-def step_outcome(step: str, err: BaseException | None) -> None:
-    problem = known(err) if err is not None else None
-    outcome = "taken" if err is None else (str(problem.code) if problem else "error")
-    STEPS.add(1, {"step": step, "outcome": outcome})
+@contextlib.contextmanager
+def counted(step: str) -> Iterator[None]:
+    """Count the step the block takes: taken, or refused with its problem's code."""
+    try:
+        yield
+    except Exception as err:
+        problem = known(err)
+        STEPS.add(1, {"step": step, "outcome": str(problem.code) if problem else "error"})
+        raise
+    STEPS.add(1, {"step": step, "outcome": "taken"})
 
 
 def watch_read_model(engine: Engine) -> None:

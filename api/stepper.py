@@ -12,7 +12,7 @@ from fastapi import Depends, Header, Response
 
 from api.deps import Gateway, IdempotencyKey, ReaderDep, etag
 from api.gateway import CaseGateway
-from api.metrics import step_outcome
+from api.metrics import counted
 from api.need_to_know import CaseAnswer, Reader
 from api.problems import Code, Problem
 from workflows.state import CaseState
@@ -33,17 +33,13 @@ class Stepper:
 
     async def __call__(self, case_id: str, update: Callable[..., CaseState],
                        body: Step) -> CaseAnswer:
-        try:
+        with counted(update.__name__):
             self._gateway.check_id(case_id)
             await self._reader.declare(case_id)
             await self._reader.audit.intent(case_id, body.reason)
             async with self._reader.opaque():
                 state = await self._gateway.step(case_id, update, body, self._reader.actor,
                                                  self._version, self._key, self._reader.reason)
-        except Exception as err:
-            step_outcome(update.__name__, err)
-            raise
-        step_outcome(update.__name__, None)
         self._response.headers["ETag"] = etag(state.version)
         return self._reader.answer(state)
 

@@ -20,6 +20,13 @@ from workflows.vocabulary import Office, Phase
 FULL_WALK_EVERY = timedelta(days=7)
 
 
+def _read_model() -> Any:
+    """The configured read model's database."""
+    from infra.database import engine_for
+
+    return engine_for(get_settings().database)
+
+
 def _table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
     from rich.console import Console
     from rich.table import Table
@@ -37,10 +44,9 @@ def cases(phase: Annotated[Phase | None, typer.Option()] = None,
           overdue: bool = typer.Option(False, help="Only cases with an overdue deadline."),
           limit: int = typer.Option(50, min=1, max=500)) -> None:
     """The cases, newest first (from the read model)."""
-    from infra.database import engine_for
     from store import queries
 
-    page = queries.list_cases(engine_for(get_settings().database), phase=phase, office=office,
+    page = queries.list_cases(_read_model(), phase=phase, office=office,
                               caseworker_id=None, page_size=limit, page_token=None,
                               overdue=overdue)
     _table("cases", ["case", "phase", "office", "caseworker", "referred"],
@@ -51,10 +57,9 @@ def cases(phase: Annotated[Phase | None, typer.Option()] = None,
 def deadlines(office: Annotated[Office | None, typer.Option()] = None,
               limit: int = typer.Option(50, min=1, max=500)) -> None:
     """Cases with overdue deadlines, the most overdue first."""
-    from infra.database import engine_for
     from store import queries
 
-    page = queries.list_due(engine_for(get_settings().database), office=office, overdue=True,
+    page = queries.list_due(_read_model(), office=office, overdue=True,
                             due_before=None, page_size=limit, page_token=None)
     _table("overdue deadlines", ["case", "office", "caseworker", "deadline", "due", "overdue"],
            [[d.case_id, d.office, d.caseworker_id, d.next_deadline_kind,
@@ -64,10 +69,9 @@ def deadlines(office: Annotated[Office | None, typer.Option()] = None,
 
 def deliveries(office: Annotated[Office | None, typer.Option()] = None) -> None:
     """Failed notifications (re-send them from the operations desk or the API once fixed)."""
-    from infra.database import engine_for
     from store import queries
 
-    failed = queries.failed_notices(engine_for(get_settings().database), office=office)
+    failed = queries.failed_notices(_read_model(), office=office)
     _table("failed deliveries", ["case", "notification", "purpose", "agency", "last error"],
            [[n.case_id, n.notification_id, n.purpose, n.agency_id, n.last_error]
             for n in failed])
@@ -83,7 +87,6 @@ def resend(case_id: str, notification_id: str,
 
     import httpx
 
-    from infra.database import engine_for
     from store import queries
 
     token = os.environ.get("CASEWORK_TOKEN")
@@ -91,7 +94,7 @@ def resend(case_id: str, notification_id: str,
         typer.echo("casework: set CASEWORK_TOKEN to your bearer token", err=True)
         exit_skipping_teardown(2)
     failed = {(n.case_id, n.notification_id): n.version for n in queries.failed_notices(
-        engine_for(get_settings().database), office=None, limit=10_000)}
+        _read_model(), office=None, limit=10_000)}
     version = failed.get((case_id, notification_id))
     if version is None:
         typer.echo(f"casework: no failed notification {notification_id} in {case_id}", err=True)

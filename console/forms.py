@@ -182,9 +182,14 @@ def _listed(value: Any) -> Any:
         return value
     value = {k: _listed(v) for k, v in value.items()}
     if value and all(k.isdigit() for k in value):
-        return [v for _, v in sorted(value.items(), key=lambda kv: int(kv[0]))
-                if v and (not isinstance(v, dict) or any(v.values()))]
+        return [value[k] for k in _filled(value)]
     return value
+
+
+def _filled(rows: dict[str, Any]) -> list[str]:
+    """The keys of a list's rows as they were entered, in order, leaving out rows left empty."""
+    return [k for k, v in sorted(rows.items(), key=lambda kv: int(kv[0]))
+            if v and (not isinstance(v, dict) or any(v.values()))]
 
 
 def parse(model: type[BaseModel], fields: list[Field], values: dict[str, Any],
@@ -218,8 +223,7 @@ def _field_of(loc: tuple[Any, ...], nested: dict[str, Any], names: set[str]) -> 
     node: Any = nested
     for p in loc:
         if isinstance(p, int) and isinstance(node, dict):
-            rows = [k for k, v in sorted(node.items(), key=lambda kv: int(kv[0]))
-                    if v and (not isinstance(v, dict) or any(v.values()))]
+            rows = _filled(node)
             key = rows[p] if p < len(rows) else str(p + 1)
         elif isinstance(p, int):
             continue  # a list entered in one field (comma-separated): the field itself

@@ -19,7 +19,7 @@ from api.deps import (
     permitted,
 )
 from api.gateway import CaseGateway
-from api.metrics import step_outcome
+from api.metrics import counted
 from api.need_to_know import CaseAnswer
 from api.reads import read
 from api.stepper import StepDep
@@ -76,15 +76,10 @@ router = APIRouter(prefix="/v1/cases", tags=["cases"], route_class=AuditedRoute,
 async def refer(gateway: CaseGateway, audit: AuditContext, referral: Referral, actor: Actor,
                 key: str | None) -> tuple[CaseState, bool]:
     """Open a case (its intent audited first); False if this key opened it before."""
-    try:
+    with counted("open_case"):
         case_id = await gateway.new_case(referral, actor, key)
         await audit.intent(case_id, referral.reason)
-        opened = await gateway.open(case_id, referral, actor, key)
-    except Exception as err:
-        step_outcome("open_case", err)
-        raise
-    step_outcome("open_case", None)
-    return opened
+        return await gateway.open(case_id, referral, actor, key)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=CaseState,
