@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import tempfile
 import time
 import uuid
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -26,7 +28,10 @@ import httpx
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from api.gateway import new_case_id
 from bench.floor import FLOOR_QUEUE, FloorWorkflow, via_floor
+from bench.lifecycle import STEPS, Step, api_body
+from bench.procs import CpuMeter, processes
 from infra.settings import Settings
 from infra.temporal import connect
 from store.keys import case_keys
@@ -39,24 +44,9 @@ from workflows.state import (
     Opening,
 )
 from workflows.steps import StepMeta
-from workflows.vocabulary import (
-    CriminalStage,
-    MeasureAction,
-)
 
 # The Stack verifies with the tests' signing key.
 HEADERS = bearer("cw-bench", "caseworker", office="helsinki")
-# (API path under the case, workflow update, body) for every step after the referral.
-STEPS: list[tuple[str, Callable[..., Any], Any]] = [
-    ("admission", CaseWorkflow.decide_admission, f.admission()),
-    ("assessment", CaseWorkflow.assess_needs, f.assessment()),
-    ("measures", CaseWorkflow.add_measure, f.measure()),
-    ("measures/M1/start", CaseWorkflow.change_measure,
-     f.measure_update("M1", MeasureAction.START)),
-    ("criminal-process", CaseWorkflow.record_criminal_stage, f.criminal(CriminalStage.REPORTED)),
-    ("transition", CaseWorkflow.transition_to_municipality, f.transition()),
-    ("exit", CaseWorkflow.exit_case, f.exit_decision()),
-]
 
 
 async def timed(latencies: list[float], call: Awaitable[Any]) -> Any:
@@ -72,16 +62,16 @@ async def via_api(http: httpx.AsyncClient, latencies: list[float]) -> None:
     r.raise_for_status()
     case_id, version = r.json()["case_id"], r.json()["version"]
     for path, _, step_body in STEPS:
-        data = ({"reason": step_body.reason} if path.startswith("measures/")
-                else step_body.model_dump(mode="json"))
         r = await timed(latencies, http.post(
-            f"/v1/cases/{case_id}/{path}", json=data,
+            f"/v1/cases/{case_id}/{path}", json=api_body(step_body),
             headers={**HEADERS, "If-Match": f'"{version}"', "Idempotency-Key": str(uuid.uuid4())}))
         r.raise_for_status()
         version = r.json()["version"]
 
 
-async def via_client(client: Any, task_queue: str, latencies: list[float]) -> None:
+async def via_client(client: Any, task_queue: str, latencies: list[float],
+                     steps: list[Step] = STEPS) -> str:
+    """A case through `steps` with the bare client, as the API calls it; its id."""
     actor = f.CASEWORKER
 
     async def open_() -> Any:
@@ -89,17 +79,18 @@ async def via_client(client: Any, task_queue: str, latencies: list[float]) -> No
                         fingerprint="x")
         handle = await client.start_workflow(
             CaseWorkflow.run, CaseInput(opening=Opening(referral=f.referral(), meta=meta)),
-            id=f"case-{uuid.uuid4().hex[:20]}", task_queue=task_queue)
+            id=new_case_id(actor, None), task_queue=task_queue)
         return handle, await handle.query(CaseWorkflow.state)
 
     handle, state = await timed(latencies, open_())
-    for _, update, step_body in STEPS:
+    for _, update, step_body in steps:
         meta = StepMeta(actor=actor, expected_version=state.version,
                         idempotency_key=str(uuid.uuid4()), fingerprint="x")
         state = await timed(latencies, handle.execute_update(update, args=[meta, step_body]))
+    return str(handle.id)
 
 
-async def drive(cases: int, concurrency: int, one_case: Callable[[list[float]], Awaitable[None]]
+async def drive(cases: int, concurrency: int, one_case: Callable[[list[float]], Awaitable[Any]]
                 ) -> tuple[list[float], float]:
     latencies: list[float] = []
     gate = asyncio.Semaphore(concurrency)
@@ -127,6 +118,21 @@ def ratio(name: str, slower: dict[str, float], faster: dict[str, float]) -> None
           f"throughput x{faster['steps_per_s'] / slower['steps_per_s']:.2f}")
 
 
+# The UK's National Referral Mechanism: about 17,000 referrals a year, about 20 steps each.
+UK_REFERRALS, UK_STEPS_PER_CASE = 17_000, 20
+OFFICE_HOURS_A_YEAR = 2_000
+
+
+def uk_year(api_steps_per_s: float, api_cpu_ms: float) -> None:
+    """A year of the UK's steps on this machine, from this run's API figures."""
+    steps = UK_REFERRALS * UK_STEPS_PER_CASE
+    print(f"the UK's year ({UK_REFERRALS:,} referrals x {UK_STEPS_PER_CASE} steps = {steps:,} "
+          f"steps): {steps / api_steps_per_s / 3600:.1f} h at this run's API throughput, "
+          f"{steps * api_cpu_ms / 1000 / 3600:.1f} CPU-hours in all; spread over "
+          f"{OFFICE_HOURS_A_YEAR:,} office hours, {steps / OFFICE_HOURS_A_YEAR / 3600:.3f} "
+          "steps/s on average")
+
+
 async def main(cases: int, concurrency: int, warmup: int) -> None:
     with tempfile.TemporaryDirectory(prefix="casework-bench-") as data:
         stack = Stack(Path(data))
@@ -151,13 +157,24 @@ async def main(cases: int, concurrency: int, warmup: int) -> None:
                       f"dev server on SQLite (WAL)")
                 # Alternate halves so no path gets the server's warmer half of the run.
                 rows: dict[str, list[tuple[list[float], float]]] = {name: [] for name in paths}
+                cpu: dict[str, Counter[str]] = {name: Counter() for name in paths}
+                meter = CpuMeter({**processes(stack.proc.pid), "bench": os.getpid()})
                 for _ in range(2):
                     for name, path in paths.items():
+                        meter.start()
                         rows[name].append(await drive(cases // 2, concurrency, path))
+                        cpu[name].update(meter.stop())
             result = {name: summary(name, [x for lat, _ in runs for x in lat],
                                     sum(t for _, t in runs)) for name, runs in rows.items()}
             ratio("bare/floor", result["bare client"], result["floor"])
             ratio("api/bare", result["http api"], result["bare client"])
+            per_step = {name: {proc: seconds * 1000 / sum(len(lat) for lat, _ in rows[name])
+                               for proc, seconds in used.items()} for name, used in cpu.items()}
+            print("CPU ms per step, by process (the floor's worker runs in bench):")
+            for name, used_ms in per_step.items():
+                print(f"  {name:<12} total {sum(used_ms.values()):5.1f}  " + "  ".join(
+                    f"{proc} {ms:.1f}" for proc, ms in sorted(used_ms.items()) if ms >= 0.05))
+            uk_year(result["http api"]["steps_per_s"], sum(per_step["http api"].values()))
         finally:
             stack.stop()
 

@@ -15,6 +15,13 @@ encrypts new payloads, and the older keys still decrypt: rotation is adding a ke
 A payload's metadata names its key ("case:<id>" or "master:<kid>"), so the Web UI's codec
 endpoint can decode it without knowing which workflow it came from. The key reference is also the
 authenticated data of the encryption, so a ciphertext cannot be passed off as another case's.
+
+A payload of more than a few hundred bytes is compressed (zlib) before it is sealed, which the
+metadata says and the authenticated data binds: a case's state is JSON that shrinks about
+fivefold, and it is in the history at every step (the step's answer, the projection's input),
+so this is most of a history's size. Ciphertext does not compress, hence before. (Compressing
+before encrypting lets the ciphertext's length vary with the content; telling anything from it
+would need someone who reads the history's sizes and also writes into the same case at will.)
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import secrets
+import zlib
 from collections.abc import Sequence
 from typing import Any, Protocol
 
@@ -32,6 +40,10 @@ from temporalio.converter import PayloadCodec, SerializationContext, WithSeriali
 ENCODING = b"binary/encrypted"
 KEY_REF = "encryption-key-id"
 NONCE = 12
+COMPRESSION = "compression"
+ZLIB = b"zlib"
+# Smaller payloads (ids, versions, short answers) gain nothing from compression.
+COMPRESS_FROM = 256
 
 
 class KeyUnavailable(Exception):
@@ -99,9 +111,7 @@ class EnvelopeCodec(PayloadCodec, WithSerializationContext):
         else:
             ref = f"master:{self._masters.newest_id}"
             key = self._masters[self._masters.newest_id]
-        return [Payload(metadata={"encoding": ENCODING, KEY_REF: ref.encode()},
-                        data=seal(key, payload.SerializeToString(), ref.encode()))
-                for payload in payloads]
+        return [sealed_payload(key, ref, payload.SerializeToString()) for payload in payloads]
 
     async def decode(self, payloads: Sequence[Payload]) -> list[Payload]:
         out = []
@@ -115,12 +125,28 @@ class EnvelopeCodec(PayloadCodec, WithSerializationContext):
                 raise KeyUnavailable(name)
             key: Any = (await self._case_key(name, create=False) if kind == "case"
                         else self._masters[name])
-            out.append(Payload.FromString(open_sealed(key, payload.data, ref.encode())))
+            compressed = payload.metadata.get(COMPRESSION) == ZLIB
+            data = open_sealed(key, payload.data, _aad(ref, compressed))
+            out.append(Payload.FromString(zlib.decompress(data) if compressed else data))
         return out
 
     async def _case_key(self, case_id: str, *, create: bool) -> AESGCM:
         return self._keys.cached(case_id) or await asyncio.to_thread(
             self._keys.load, case_id, create=create)
+
+
+def sealed_payload(key: AESGCM, ref: str, data: bytes) -> Payload:
+    metadata = {"encoding": ENCODING, KEY_REF: ref.encode()}
+    if len(data) >= COMPRESS_FROM:
+        data = zlib.compress(data)
+        metadata[COMPRESSION] = ZLIB
+    return Payload(metadata=metadata, data=seal(key, data, _aad(ref, COMPRESSION in metadata)))
+
+
+def _aad(ref: str, compressed: bool) -> bytes:
+    """The key reference, and whether the sealed bytes are compressed (payloads sealed before
+    compression existed have the reference alone)."""
+    return f"{ref};zlib".encode() if compressed else ref.encode()
 
 
 def seal(key: AESGCM, data: bytes, aad: bytes) -> bytes:

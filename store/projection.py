@@ -9,8 +9,12 @@ with its latest, as one that lapsed may still be sent again while it is in the s
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, delete, select, tuple_
-from sqlmodel import Session
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Engine, delete, insert, select, tuple_
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import SQLModel
 
 from infra.database import writer
 from store.keys import CaseKeys
@@ -43,35 +47,55 @@ RECORD = "record"  # what an archived record is sealed for
 
 
 def project(engine: Engine, keys: CaseKeys, state: CaseState) -> bool:
-    """Write the case's rows in one transaction; return False when they were already as new."""
+    """Write the case's rows in one transaction; return False when they were already as new.
+    Plain SQL statements (SQLAlchemy Core), not the ORM's unit of work: the rows are written,
+    never read back, and this runs at every change of every case."""
     # Sealed first: fetching (or making) the case's key must not wait on our own write lock.
     document = keys.seal(state.case_id, DOCUMENT, state.model_dump_json().encode())
-    with Session(writer(engine)) as session:
-        stored = session.execute(select(CaseRow.revision).where(CaseRow.case_id == state.case_id)
-                              .with_for_update()).scalar_one_or_none()
+    with writer(engine).begin() as db:
+        stored = db.execute(select(CaseRow.revision).where(CaseRow.case_id == state.case_id)
+                            .with_for_update()).scalar_one_or_none()
         newest = stored is None or stored < state.revision
-        session.add_all(_archived(session, keys, state, replace=newest))
+        _insert(db, _archived(db, keys, state, replace=newest))
         if not newest:
-            session.commit()  # what the archive lacked, whatever the rows' revision
-            return False
+            return False  # what the archive lacked is in, whatever the rows' revision
         for table, column, ids in (
                 (DeadlineRow, DeadlineRow.deadline_id, [d.id for d in state.deadlines]),
                 (NotificationRow, NotificationRow.notification_id,
                  [n.id for n in state.notifications]),
                 (MeasureRow, MeasureRow.measure_id, [m.id for m in state.measures])):
             if ids:
-                session.execute(delete(table).where(table.case_id == state.case_id,
-                                                    column.in_(ids)))
-        session.execute(delete(AgencyRow).where(AgencyRow.case_id == state.case_id))
-        session.merge(summary(state))
-        session.merge(CaseDocument(case_id=state.case_id, revision=state.revision,
-                                   sealed=document))
-        session.add_all(rows(state))
-        session.commit()
+                db.execute(delete(table).where(table.case_id == state.case_id,
+                                               column.in_(ids)))
+        db.execute(delete(AgencyRow).where(AgencyRow.case_id == state.case_id))
+        _upsert(db, summary(state))
+        _upsert(db, CaseDocument(case_id=state.case_id, revision=state.revision,
+                                 sealed=document))
+        _insert(db, rows(state))
     return True
 
 
-def _archived(session: Session, keys: CaseKeys, state: CaseState, *,
+def _upsert(db: Connection, row: SQLModel) -> None:
+    """Insert the row, or update the one with its key (both databases say it the same way)."""
+    table: Any = type(row).__table__  # type: ignore[attr-defined]
+    values = row.model_dump()
+    dialect = postgresql if db.dialect.name == "postgresql" else sqlite
+    key = [column.name for column in table.primary_key]
+    db.execute(dialect.insert(table).values(values).on_conflict_do_update(
+        index_elements=key, set_={k: v for k, v in values.items() if k not in key}))
+
+
+def _insert(db: Connection, records: Sequence[SQLModel]) -> None:
+    """The records, one statement per table (executed for all its rows at once)."""
+    by_table: dict[Any, list[dict[str, Any]]] = {}
+    for record in records:
+        by_table.setdefault(type(record).__table__, []).append(  # type: ignore[attr-defined]
+            record.model_dump())
+    for table, values in by_table.items():
+        db.execute(insert(table), values)
+
+
+def _archived(db: Connection, keys: CaseKeys, state: CaseState, *,
               replace: bool) -> list[CaseRecord]:
     """The state's settled records the archive does not hold yet, sealed; with `replace` (the
     newest projection) its settled notifications too, whose copies it replaces."""
@@ -79,11 +103,11 @@ def _archived(session: Session, keys: CaseKeys, state: CaseState, *,
     if not settled:
         return []
     if replace:
-        session.execute(delete(CaseRecord).where(
+        db.execute(delete(CaseRecord).where(
             CaseRecord.case_id == state.case_id, CaseRecord.kind == "notifications",
             CaseRecord.position.in_([r.position for r in settled
                                      if r.kind == "notifications"])))
-    held = set(session.execute(select(CaseRecord.kind, CaseRecord.position).where(
+    held = set(db.execute(select(CaseRecord.kind, CaseRecord.position).where(
         CaseRecord.case_id == state.case_id,
         tuple_(CaseRecord.kind, CaseRecord.position).in_([(r.kind, r.position)
                                                           for r in settled]))).all())

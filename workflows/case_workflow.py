@@ -19,8 +19,9 @@ from typing import Any
 
 from temporalio import workflow
 
-# Imported as this module is (not passed through): the rules its updates name must be the very
-# functions the guards' tables are keyed by, in the sandbox as outside it.
+# Part of the definition, reloaded with it for every run; the rules its updates name are the
+# shared modules the worker's runner passes through (`worker.main.PURE`), the very functions
+# the guards' tables are keyed by.
 from workflows.case_updates import CaseUpdates
 
 with workflow.unsafe.imports_passed_through():

@@ -11,12 +11,14 @@ from temporalio.api.common.v1 import Payload
 from temporalio.converter import WorkflowSerializationContext
 
 from infra.codec import (
+    COMPRESSION,
     ENCODING,
     KEY_REF,
     EnvelopeCodec,
     KeyShredded,
     KeyUnavailable,
     MasterKeys,
+    seal,
 )
 from infra.database import engine_for
 from store.keys import CaseKeys
@@ -89,3 +91,45 @@ async def test_a_shredded_case_cannot_be_read_again(database_url: str) -> None:
     assert CaseKeys(engine_for(database_url), masters).shred("case-aaaaaaaaaaaaaaaaaaaa")
     with pytest.raises(KeyShredded):
         await codec_for(database_url, keys, None).decode([sealed])
+
+
+# A case state's worth of JSON: repetitive, as a state is.
+LARGE = [Payload(metadata={"encoding": b"json/plain"},
+                 data=b'{"deadlines": [' + b",".join(
+                     b'{"kind": "admission_decision", "status": "met", "rule_source": '
+                     b'"Act 746/2011 ch. 6 a"}' for _ in range(40)) + b"]}")]
+
+
+async def test_a_large_payload_is_compressed_before_it_is_sealed(database_url: str) -> None:
+    keys = master("k1")
+    codec = codec_for(database_url, keys)
+    (sealed,) = await codec.encode(LARGE)
+    assert sealed.metadata[COMPRESSION] == b"zlib"
+    assert len(sealed.data) < len(LARGE[0].SerializeToString()) / 4
+    assert await codec_for(database_url, keys, None).decode([sealed]) == LARGE
+    (small,) = await codec.encode(PLAIN)
+    assert COMPRESSION not in small.metadata  # too small to gain anything
+
+
+async def test_the_compression_flag_is_bound_to_the_ciphertext(database_url: str) -> None:
+    keys = master("k1")
+    codec = codec_for(database_url, keys)
+    (sealed,) = await codec.encode(LARGE)
+    stripped = Payload(metadata={k: v for k, v in sealed.metadata.items() if k != COMPRESSION},
+                       data=sealed.data)
+    (small,) = await codec.encode(PLAIN)
+    claimed = Payload(metadata={**small.metadata, COMPRESSION: b"zlib"}, data=small.data)
+    for altered in (stripped, claimed):
+        with pytest.raises(InvalidTag):
+            await codec.decode([altered])
+
+
+async def test_a_payload_sealed_before_compression_still_opens(database_url: str) -> None:
+    keys = master("k1")
+    codec = codec_for(database_url, keys)
+    ref = "case:case-aaaaaaaaaaaaaaaaaaaa"
+    key = await codec._case_key("case-aaaaaaaaaaaaaaaaaaaa", create=True)  # noqa: SLF001
+    # As the codec sealed every payload before: uncompressed, the key reference as the AAD.
+    old = Payload(metadata={"encoding": ENCODING, KEY_REF: ref.encode()},
+                  data=seal(key, LARGE[0].SerializeToString(), ref.encode()))
+    assert await codec.decode([old]) == LARGE

@@ -1,0 +1,175 @@
+"""Scale: many open cases on one machine, on the embedded defaults or with the read model on
+PostgreSQL.
+
+Starts `casework run` on fresh ports and a fresh data folder, opens N cases with the bare client
+(each referred and admitted, as most open cases are), and prints as it goes the opening rate
+and each process's memory at every tenth. Then, with all N open: the operations lists, the
+overdue query and a case's page through the HTTP API (p50/p95 of 50 each), the files' sizes;
+then it stops `casework run` and starts it again, and prints how long the start took, the first
+step of cases the restarted worker does not hold (replayed from their histories) and the
+memory after.
+
+    .venv/bin/python -m bench.scale --cases 10000
+    .venv/bin/python -m bench.scale --cases 10000 --postgres postgresql+psycopg://postgres@127.0.0.1:5432/postgres
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import statistics
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import create_engine, text
+
+from bench.lifecycle import STEPS
+from bench.procs import processes, rss_mb
+from bench.steps import timed, via_client
+from infra.settings import Settings
+from infra.temporal import connect
+from store.keys import case_keys
+from tests.support import factories as f
+from tests.support.identities import bearer
+from tests.support.stack import Stack
+from workflows.case_workflow import CaseWorkflow
+from workflows.steps import StepMeta
+
+CASEWORKER = bearer("cw-bench", "caseworker", office="helsinki")
+OPERATOR = bearer("op-bench", "operator")
+RUNS = 50
+
+
+@contextmanager
+def fresh_database(server: str | None) -> Iterator[str | None]:
+    """A database of its own on the PostgreSQL server, dropped afterwards; None: SQLite."""
+    if server is None:
+        yield None
+        return
+    name = f"casework_scale_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as db:
+        db.execute(text(f"CREATE DATABASE {name}"))
+    try:
+        yield server.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with admin.connect() as db:
+            db.execute(text(f"DROP DATABASE {name} WITH (FORCE)"))
+        admin.dispose()
+
+
+def memory(stack: Stack) -> str:
+    assert stack.proc is not None
+    return "  ".join(f"{name} {rss_mb(pid):.0f} MB" for name, pid in
+                     sorted(processes(stack.proc.pid).items()) if name != "run")
+
+
+def quantiles(latencies: list[float]) -> str:
+    q = statistics.quantiles(latencies, n=100)
+    return f"p50 {q[49] * 1000:6.1f} ms  p95 {q[94] * 1000:6.1f} ms"
+
+
+async def open_cases(client: Any, queue: str, stack: Stack, cases: int,
+                     concurrency: int) -> list[str]:
+    ids: list[str] = []
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one(latencies: list[float]) -> None:
+        async with gate:
+            ids.append(await via_client(client, queue, latencies, STEPS[:1]))
+
+    tenth = max(cases // 10, 1)
+    start = time.perf_counter()
+    while len(ids) < cases:
+        latencies: list[float] = []
+        await asyncio.gather(*(one(latencies) for _ in range(min(tenth, cases - len(ids)))))
+        elapsed = time.perf_counter() - start
+        print(f"{len(ids):>7} open  {len(ids) / elapsed:6.1f} cases/s  steps {quantiles(latencies)}"
+              f"  {memory(stack)}", flush=True)
+    return ids
+
+
+async def pages(http: httpx.AsyncClient, ids: list[str]) -> None:
+    reads = {
+        "cases, first page of the office": ("/v1/cases?office=helsinki", CASEWORKER),
+        "cases overdue, the office": ("/v1/cases?office=helsinki&overdue=true", CASEWORKER),
+        "deadlines overdue (operations)": ("/v1/deadlines?overdue=true", OPERATOR),
+        "deliveries failed or retrying": ("/v1/notifications", OPERATOR),
+        "a case (its live state)": (None, CASEWORKER),
+    }
+    for name, (path, headers) in reads.items():
+        latencies: list[float] = []
+        for _ in range(RUNS):
+            url = path or f"/v1/cases/{random.choice(ids)}"
+            r = await timed(latencies, http.get(url, headers=headers))
+            r.raise_for_status()
+        print(f"  {name:<34} {quantiles(latencies)}")
+
+
+async def first_steps(client: Any, ids: list[str]) -> None:
+    """The next step of cases the worker does not hold: each replays its history first."""
+    latencies: list[float] = []
+    for case_id in random.sample(ids, min(RUNS, len(ids))):
+        handle = client.get_workflow_handle(case_id)
+        state = await handle.query(CaseWorkflow.state)
+        meta = StepMeta(actor=f.CASEWORKER, expected_version=state.version,
+                        idempotency_key=str(uuid.uuid4()), fingerprint="x")
+        _, update, body = STEPS[1]
+        await timed(latencies, handle.execute_update(update, args=[meta, body]))
+    print(f"  first step of a case not in memory  {quantiles(latencies)}")
+
+
+def sizes(data: Path) -> str:
+    files = sorted(p for p in data.glob("*.db*") if p.is_file())
+    return "  ".join(f"{p.name} {p.stat().st_size / 2**20:.0f} MB" for p in files)
+
+
+async def main(cases: int, concurrency: int, postgres: str | None) -> None:
+    with tempfile.TemporaryDirectory(prefix="casework-scale-") as folder, \
+            fresh_database(postgres) as database:
+        data = Path(folder)
+        stack = Stack(data)
+        if database:
+            stack.env["CASEWORK_DATABASE_URL"] = database
+        stack.start()
+        try:
+            temporal = f"127.0.0.1:{stack.env['CASEWORK_DEV_SERVER_PORT']}"
+            settings = Settings(temporal_address=temporal, data_dir=data,
+                                database_url=database, _env_file=None)
+            client = await connect(settings, case_keys(settings))
+            print(f"{cases} cases, each referred and admitted, concurrency {concurrency}, "
+                  f"read model on {'PostgreSQL' if database else 'SQLite'}")
+            ids = await open_cases(client, settings.temporal_task_queue, stack, cases,
+                                   concurrency)
+            await asyncio.sleep(5)  # the last projections
+            async with httpx.AsyncClient(base_url=stack.url, timeout=60) as http:
+                print(f"with {cases} open cases:")
+                await pages(http, ids)
+            print(f"  files: {sizes(data)}")
+            stack.stop()
+            start = time.perf_counter()
+            stack.start()
+            print(f"restart of `casework run` until ready: {time.perf_counter() - start:.1f} s"
+                  f"  {memory(stack)}")
+            client = await connect(settings, case_keys(settings))
+            await first_steps(client, ids)
+            print(f"  after them: {memory(stack)}")
+        finally:
+            stack.stop()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", type=int, default=10_000)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--postgres", help="a PostgreSQL server URL: the read model on a fresh "
+                        "database there")
+    args = parser.parse_args()
+    asyncio.run(main(args.cases, args.concurrency, args.postgres))
