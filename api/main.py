@@ -49,7 +49,8 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
         # The audit chain's head is anchored in the read model's database.
         app.state.audit = AuditWriter(app.state.audit_engine, app.state.keys, app.state.engine)
         app.state.verifier = TokenVerifier(settings)
-        app.state.codec = EnvelopeCodec(app.state.keys)  # for the Web UI
+        app.state.codec = EnvelopeCodec(  # for the Web UI
+            app.state.keys, compress=settings.payload_compression)
         watch_read_model(app.state.engine)
         yield
 

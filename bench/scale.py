@@ -116,14 +116,18 @@ async def pages(http: httpx.AsyncClient, ids: list[str]) -> None:
 async def first_steps(client: Any, ids: list[str]) -> None:
     """The next step of cases the worker does not hold: each replays its history first."""
     latencies: list[float] = []
-    for case_id in random.sample(ids, min(RUNS, len(ids))):
-        handle = client.get_workflow_handle(case_id)
+
+    async def next_step(handle: Any) -> None:
+        # As the API takes it: the case is read (which replays it), then stepped.
         state = await handle.query(CaseWorkflow.state)
         meta = StepMeta(actor=f.CASEWORKER, expected_version=state.version,
                         idempotency_key=str(uuid.uuid4()), fingerprint="x")
         _, update, body = STEPS[1]
-        await timed(latencies, handle.execute_update(update, args=[meta, body]))
-    print(f"  first step of a case not in memory  {quantiles(latencies)}")
+        await handle.execute_update(update, args=[meta, body])
+
+    for case_id in random.sample(ids, min(RUNS, len(ids))):
+        await timed(latencies, next_step(client.get_workflow_handle(case_id)))
+    print(f"  read and step a case not in memory  {quantiles(latencies)}")
 
 
 def sizes(data: Path) -> str:

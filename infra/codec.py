@@ -44,6 +44,9 @@ COMPRESSION = "compression"
 ZLIB = b"zlib"
 # Smaller payloads (ids, versions, short answers) gain nothing from compression.
 COMPRESS_FROM = 256
+# What compressed payloads may expand to: one (Temporal refuses payloads over 2 MiB), and all
+# of one call together (the codec endpoint decodes what a caller sends).
+EXPANDS_TO, EXPAND_ALL_TO = 4 * 2**20, 16 * 2**20
 
 
 class KeyUnavailable(Exception):
@@ -97,13 +100,18 @@ class DataKeys(Protocol):
 
 
 class EnvelopeCodec(PayloadCodec, WithSerializationContext):
-    def __init__(self, keys: DataKeys, case_id: str | None = None) -> None:
+    """`compress=False` seals payloads uncompressed (every payload is read either way): for a
+    rolling upgrade from a release that cannot read compressed payloads."""
+
+    def __init__(self, keys: DataKeys, case_id: str | None = None, *,
+                 compress: bool = True) -> None:
         self._masters, self._keys, self._case_id = keys.masters, keys, case_id
+        self._compress = compress
 
     def with_context(self, context: SerializationContext) -> EnvelopeCodec:
         workflow_id = getattr(context, "workflow_id", None)
         case_id = workflow_id if workflow_id and workflow_id.startswith("case-") else None
-        return EnvelopeCodec(self._keys, case_id)
+        return EnvelopeCodec(self._keys, case_id, compress=self._compress)
 
     async def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
         if self._case_id:
@@ -111,10 +119,11 @@ class EnvelopeCodec(PayloadCodec, WithSerializationContext):
         else:
             ref = f"master:{self._masters.newest_id}"
             key = self._masters[self._masters.newest_id]
-        return [sealed_payload(key, ref, payload.SerializeToString()) for payload in payloads]
+        return [sealed_payload(key, ref, payload.SerializeToString(), compress=self._compress)
+                for payload in payloads]
 
     async def decode(self, payloads: Sequence[Payload]) -> list[Payload]:
-        out = []
+        out, allowed = [], EXPAND_ALL_TO
         for payload in payloads:
             if payload.metadata.get("encoding") != ENCODING:
                 out.append(payload)  # written before encryption: histories of older cases
@@ -127,7 +136,10 @@ class EnvelopeCodec(PayloadCodec, WithSerializationContext):
                         else self._masters[name])
             compressed = payload.metadata.get(COMPRESSION) == ZLIB
             data = open_sealed(key, payload.data, _aad(ref, compressed))
-            out.append(Payload.FromString(zlib.decompress(data) if compressed else data))
+            if compressed:
+                data = expanded(data, min(EXPANDS_TO, allowed))
+                allowed -= len(data)
+            out.append(Payload.FromString(data))
         return out
 
     async def _case_key(self, case_id: str, *, create: bool) -> AESGCM:
@@ -135,12 +147,22 @@ class EnvelopeCodec(PayloadCodec, WithSerializationContext):
             self._keys.load, case_id, create=create)
 
 
-def sealed_payload(key: AESGCM, ref: str, data: bytes) -> Payload:
+def sealed_payload(key: AESGCM, ref: str, data: bytes, *, compress: bool = True) -> Payload:
     metadata = {"encoding": ENCODING, KEY_REF: ref.encode()}
-    if len(data) >= COMPRESS_FROM:
+    if compress and len(data) >= COMPRESS_FROM:
         data = zlib.compress(data)
         metadata[COMPRESSION] = ZLIB
     return Payload(metadata=metadata, data=seal(key, data, _aad(ref, COMPRESSION in metadata)))
+
+
+def expanded(data: bytes, most: int) -> bytes:
+    """Decompressed, at most `most` bytes of it: authentic payloads are ours, but the codec
+    endpoint seals what a caller sends, and a few KB of zeros expand to gigabytes."""
+    inflate = zlib.decompressobj()
+    out = inflate.decompress(data, most)
+    if inflate.unconsumed_tail or not inflate.eof:
+        raise ValueError("a compressed payload expands beyond what a payload may hold")
+    return out
 
 
 def _aad(ref: str, compressed: bool) -> bytes:

@@ -95,6 +95,10 @@ class Settings(BaseSettings):
     # folder.
     payload_keys: str | None = Field(default=None, repr=False)
     payload_keys_file: Path | None = None
+    # Payloads are compressed before they are sealed. Off only while a cluster still runs a
+    # release older than compression (one that cannot read compressed payloads): upgrade with
+    # it off, then turn it on.
+    payload_compression: bool = True
     # Origins allowed to call the codec endpoint (the Temporal Web UI).
     codec_cors_origins: list[str] = []
 

@@ -18,6 +18,7 @@ from opentelemetry.sdk.metrics.view import ExplicitBucketHistogramAggregation, V
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import Event, ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
+from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ParentBased
 from temporalio.runtime import (
     BUFFERED_METRIC_KIND_COUNTER,
     BUFFERED_METRIC_KIND_HISTOGRAM,
@@ -34,7 +35,11 @@ from infra.settings import Settings
 def configure_telemetry(settings: Settings, component: str) -> None:
     resource = Resource.create({"service.name": f"{settings.service_name}-{component}",
                                 "deployment.environment": settings.environment})
-    tracer_provider = TracerProvider(resource=resource)
+    # Spans are recorded only when a collector takes them: recording them for nobody cost a
+    # tenth of the worker's CPU and a seventh of the API's. Unrecorded, they still carry ids,
+    # so the logs' trace_id and its propagation to the worker through Temporal remain.
+    sampler = None if settings.otlp_endpoint else ParentBased(ALWAYS_OFF)
+    tracer_provider = TracerProvider(resource=resource, sampler=sampler)
     readers: list[Any] = []
     if settings.metrics_port is not None:
         from opentelemetry.exporter.prometheus import PrometheusMetricReader

@@ -23,9 +23,11 @@ from infra.settings import Settings
 DATA_CONVERTER: DataConverter = pydantic_data_converter
 
 
-def data_converter(keys: DataKeys) -> DataConverter:
-    """The converter of every client and worker: pydantic JSON, then AES-GCM per case."""
-    return dataclasses.replace(DATA_CONVERTER, payload_codec=EnvelopeCodec(keys))
+def data_converter(keys: DataKeys, *, compress: bool = True) -> DataConverter:
+    """The converter of every client and worker: pydantic JSON, compressed, then AES-GCM per
+    case."""
+    return dataclasses.replace(DATA_CONVERTER,
+                               payload_codec=EnvelopeCodec(keys, compress=compress))
 
 
 def _tls(settings: Settings) -> TLSConfig | bool:
@@ -50,7 +52,7 @@ async def connect(settings: Settings, keys: DataKeys, *, lazy: bool = False) -> 
         namespace=settings.temporal_namespace,
         tls=_tls(settings),
         api_key=settings.temporal_api_key,
-        data_converter=data_converter(keys),
+        data_converter=data_converter(keys, compress=settings.payload_compression),
         interceptors=[TracingInterceptor()],
     )
 

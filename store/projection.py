@@ -76,13 +76,17 @@ def project(engine: Engine, keys: CaseKeys, state: CaseState) -> bool:
 
 
 def _upsert(db: Connection, row: SQLModel) -> None:
-    """Insert the row, or update the one with its key (both databases say it the same way)."""
+    """Insert the row, or update the one with its key if it is of an older revision (both
+    databases say it the same way). The revision check is what keeps a late projection from
+    overwriting a newer one where the row did not exist yet to be locked (PostgreSQL)."""
     table: Any = type(row).__table__  # type: ignore[attr-defined]
     values = row.model_dump()
     dialect = postgresql if db.dialect.name == "postgresql" else sqlite
     key = [column.name for column in table.primary_key]
-    db.execute(dialect.insert(table).values(values).on_conflict_do_update(
-        index_elements=key, set_={k: v for k, v in values.items() if k not in key}))
+    insert_ = dialect.insert(table).values(values)
+    db.execute(insert_.on_conflict_do_update(
+        index_elements=key, set_={k: v for k, v in values.items() if k not in key},
+        where=table.c.revision < insert_.excluded.revision))
 
 
 def _insert(db: Connection, records: Sequence[SQLModel]) -> None:

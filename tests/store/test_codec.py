@@ -13,6 +13,8 @@ from temporalio.converter import WorkflowSerializationContext
 from infra.codec import (
     COMPRESSION,
     ENCODING,
+    EXPAND_ALL_TO,
+    EXPANDS_TO,
     KEY_REF,
     EnvelopeCodec,
     KeyShredded,
@@ -133,3 +135,27 @@ async def test_a_payload_sealed_before_compression_still_opens(database_url: str
     old = Payload(metadata={"encoding": ENCODING, KEY_REF: ref.encode()},
                   data=seal(key, LARGE[0].SerializeToString(), ref.encode()))
     assert await codec.decode([old]) == LARGE
+
+
+async def test_a_payload_that_would_expand_beyond_its_bound_is_refused(
+        database_url: str) -> None:
+    codec = codec_for(database_url, master("k1"))
+    zeros = [Payload(metadata={"encoding": b"json/plain"}, data=bytes(EXPANDS_TO))]
+    (bomb,) = await codec.encode(zeros)
+    assert len(bomb.data) < 10_000  # a few KB sealed: what a caller could send by thousands
+    with pytest.raises(ValueError, match="expands beyond"):
+        await codec.decode([bomb])
+    (fits,) = await codec.encode([Payload(data=bytes(EXPANDS_TO // 2))])
+    assert len(await codec.decode([fits] * 4)) == 4
+    with pytest.raises(ValueError, match="expands beyond"):  # all of one call together
+        await codec.decode([fits] * (EXPAND_ALL_TO // (EXPANDS_TO // 2) + 1))
+
+
+async def test_compression_can_be_turned_off_for_an_upgrade(database_url: str) -> None:
+    keys = master("k1")
+    plain = EnvelopeCodec(CaseKeys(engine_for(database_url), MasterKeys.parse(keys)),
+                          compress=False).with_context(WorkflowSerializationContext(
+                              namespace="default", workflow_id="case-aaaaaaaaaaaaaaaaaaaa"))
+    (sealed,) = await plain.encode(LARGE)
+    assert COMPRESSION not in sealed.metadata
+    assert await codec_for(database_url, keys).decode([sealed]) == LARGE
