@@ -37,7 +37,14 @@ class CaseRow(SQLModel, table=True):
     """One row per case for the operations lists."""
 
     __tablename__ = "case_summary"
-    __table_args__ = (Index("ix_case_summary_referred", "referred_at", "case_id"),)
+    # Each list's filter with its order (newest first), so that a page reads its rows in order
+    # instead of sorting every case the filter matches (migration 0008).
+    __table_args__ = (
+        Index("ix_case_summary_referred", "referred_at", "case_id"),
+        Index("ix_case_summary_office_referred", "office", "referred_at", "case_id"),
+        Index("ix_case_summary_caseworker_referred", "caseworker_id", "referred_at", "case_id"),
+        Index("ix_case_summary_phase_referred", "phase", "referred_at", "case_id"),
+    )
 
     case_id: str = Field(primary_key=True, max_length=40)
     revision: int  # the workflow's change counter: an older projection never overwrites a newer
