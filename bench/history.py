@@ -13,20 +13,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import tempfile
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHandle
 
 from bench.lifecycle import LIFECYCLE
+from bench.stack import running
 from bench.steps import via_client
-from infra.settings import Settings
-from infra.temporal import connect
-from store.keys import case_keys
-from tests.support.stack import Stack
 
 
 async def settled(handle: WorkflowHandle[Any, Any]) -> None:
@@ -37,30 +32,23 @@ async def settled(handle: WorkflowHandle[Any, Any]) -> None:
 
 
 async def main(cases: int) -> None:
-    with tempfile.TemporaryDirectory(prefix="casework-bench-") as data:
-        stack = Stack(Path(data))
-        stack.start()
-        try:
-            temporal = f"127.0.0.1:{stack.env['CASEWORK_DEV_SERVER_PORT']}"
-            settings = Settings(temporal_address=temporal, data_dir=Path(data), _env_file=None)
-            client = await connect(settings, case_keys(settings))
-            ids = [await via_client(client, settings.temporal_task_queue, [], LIFECYCLE)
-                   for _ in range(cases)]
-            plain = await Client.connect(temporal)  # the history as stored: encrypted
-            count: Counter[str] = Counter()
-            size: Counter[str] = Counter()
-            longest = 0
-            for case_id in ids:
-                handle = plain.get_workflow_handle(case_id)
-                await settled(handle)
-                history = await handle.fetch_history()
-                longest = max(longest, len(history.events))
-                for event in history.events:
-                    name = EventType.Name(event.event_type).removeprefix("EVENT_TYPE_")
-                    count[name] += 1
-                    size[name] += event.ByteSize()
-        finally:
-            stack.stop()
+    async with running() as (_, settings, client):
+        ids = [await via_client(client, settings.temporal_task_queue, [], LIFECYCLE)
+               for _ in range(cases)]
+        # The history as stored: encrypted.
+        plain = await Client.connect(settings.temporal_address or "")
+        count: Counter[str] = Counter()
+        size: Counter[str] = Counter()
+        longest = 0
+        for case_id in ids:
+            handle = plain.get_workflow_handle(case_id)
+            await settled(handle)
+            history = await handle.fetch_history()
+            longest = max(longest, len(history.events))
+            for event in history.events:
+                name = EventType.Name(event.event_type).removeprefix("EVENT_TYPE_")
+                count[name] += 1
+                size[name] += event.ByteSize()
     steps = cases * (len(LIFECYCLE) + 1)
     print(f"{cases} cases x {len(LIFECYCLE) + 1} steps, their activities done")
     print(f"per step: {sum(count.values()) / steps:.1f} events, "

@@ -19,7 +19,6 @@ import argparse
 import asyncio
 import random
 import statistics
-import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -32,8 +31,8 @@ from sqlalchemy import create_engine, text
 
 from bench.lifecycle import STEPS
 from bench.procs import processes, rss_mb
+from bench.stack import running
 from bench.steps import timed, via_client
-from infra.settings import Settings
 from infra.temporal import connect
 from store.keys import case_keys
 from tests.support import factories as f
@@ -136,18 +135,8 @@ def sizes(data: Path) -> str:
 
 
 async def main(cases: int, concurrency: int, postgres: str | None) -> None:
-    with tempfile.TemporaryDirectory(prefix="casework-scale-") as folder, \
-            fresh_database(postgres) as database:
-        data = Path(folder)
-        stack = Stack(data)
-        if database:
-            stack.env["CASEWORK_DATABASE_URL"] = database
-        stack.start()
-        try:
-            temporal = f"127.0.0.1:{stack.env['CASEWORK_DEV_SERVER_PORT']}"
-            settings = Settings(temporal_address=temporal, data_dir=data,
-                                database_url=database, _env_file=None)
-            client = await connect(settings, case_keys(settings))
+    with fresh_database(postgres) as database:
+        async with running(database) as (stack, settings, client):
             print(f"{cases} cases, each referred and admitted, concurrency {concurrency}, "
                   f"read model on {'PostgreSQL' if database else 'SQLite'}")
             ids = await open_cases(client, settings.temporal_task_queue, stack, cases,
@@ -156,17 +145,14 @@ async def main(cases: int, concurrency: int, postgres: str | None) -> None:
             async with httpx.AsyncClient(base_url=stack.url, timeout=60) as http:
                 print(f"with {cases} open cases:")
                 await pages(http, ids)
-            print(f"  files: {sizes(data)}")
+            print(f"  files: {sizes(settings.data_dir)}")
             stack.stop()
             start = time.perf_counter()
             stack.start()
             print(f"restart of `casework run` until ready: {time.perf_counter() - start:.1f} s"
                   f"  {memory(stack)}")
-            client = await connect(settings, case_keys(settings))
-            await first_steps(client, ids)
+            await first_steps(await connect(settings, case_keys(settings)), ids)
             print(f"  after them: {memory(stack)}")
-        finally:
-            stack.stop()
 
 
 if __name__ == "__main__":

@@ -16,12 +16,10 @@ import argparse
 import asyncio
 import os
 import statistics
-import tempfile
 import time
 import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -32,12 +30,9 @@ from api.gateway import new_case_id
 from bench.floor import FLOOR_QUEUE, FloorWorkflow, via_floor
 from bench.lifecycle import STEPS, Step, api_body
 from bench.procs import CpuMeter, processes
-from infra.settings import Settings
-from infra.temporal import connect
-from store.keys import case_keys
+from bench.stack import running
 from tests.support import factories as f
 from tests.support.identities import bearer
-from tests.support.stack import Stack
 from workflows.case_workflow import CaseWorkflow
 from workflows.state import (
     CaseInput,
@@ -134,49 +129,40 @@ def uk_year(api_steps_per_s: float, api_cpu_ms: float) -> None:
 
 
 async def main(cases: int, concurrency: int, warmup: int) -> None:
-    with tempfile.TemporaryDirectory(prefix="casework-bench-") as data:
-        stack = Stack(Path(data))
-        stack.start()
-        try:
-            # The same keys and database as the stack's processes: the bare client encrypts too.
-            temporal = f"127.0.0.1:{stack.env['CASEWORK_DEV_SERVER_PORT']}"
-            settings = Settings(temporal_address=temporal, data_dir=Path(data), _env_file=None)
-            client = await connect(settings, case_keys(settings))
-            plain = await Client.connect(temporal)
-            limits = httpx.Limits(max_connections=concurrency)
-            async with (httpx.AsyncClient(base_url=stack.url, timeout=60, limits=limits) as http,
-                        Worker(plain, task_queue=FLOOR_QUEUE, workflows=[FloorWorkflow])):
-                paths = {
-                    "floor": lambda lat: via_floor(plain, len(STEPS), lat, timed),
-                    "bare client": lambda lat: via_client(client, settings.temporal_task_queue,
-                                                          lat),
-                    "http api": lambda lat: via_api(http, lat)}
-                for path in paths.values():
-                    await drive(warmup, concurrency, path)
-                print(f"{cases} cases x {len(STEPS) + 1} steps, concurrency {concurrency}, "
-                      f"dev server on SQLite (WAL)")
-                # Alternate halves so no path gets the server's warmer half of the run.
-                rows: dict[str, list[tuple[list[float], float]]] = {name: [] for name in paths}
-                cpu: dict[str, Counter[str]] = {name: Counter() for name in paths}
-                meter = CpuMeter({**processes(stack.proc.pid), "bench": os.getpid()})
-                for _ in range(2):
-                    for name, path in paths.items():
-                        meter.start()
-                        rows[name].append(await drive(cases // 2, concurrency, path))
-                        cpu[name].update(meter.stop())
-            result = {name: summary(name, [x for lat, _ in runs for x in lat],
-                                    sum(t for _, t in runs)) for name, runs in rows.items()}
-            ratio("bare/floor", result["bare client"], result["floor"])
-            ratio("api/bare", result["http api"], result["bare client"])
-            per_step = {name: {proc: seconds * 1000 / sum(len(lat) for lat, _ in rows[name])
-                               for proc, seconds in used.items()} for name, used in cpu.items()}
-            print("CPU ms per step, by process (the floor's worker runs in bench):")
-            for name, used_ms in per_step.items():
-                print(f"  {name:<12} total {sum(used_ms.values()):5.1f}  " + "  ".join(
-                    f"{proc} {ms:.1f}" for proc, ms in sorted(used_ms.items()) if ms >= 0.05))
-            uk_year(result["http api"]["steps_per_s"], sum(per_step["http api"].values()))
-        finally:
-            stack.stop()
+    async with running() as (stack, settings, client):
+        plain = await Client.connect(settings.temporal_address or "")
+        limits = httpx.Limits(max_connections=concurrency)
+        async with (httpx.AsyncClient(base_url=stack.url, timeout=60, limits=limits) as http,
+                    Worker(plain, task_queue=FLOOR_QUEUE, workflows=[FloorWorkflow])):
+            paths = {
+                "floor": lambda lat: via_floor(plain, len(STEPS), lat, timed),
+                "bare client": lambda lat: via_client(client, settings.temporal_task_queue,
+                                                      lat),
+                "http api": lambda lat: via_api(http, lat)}
+            for path in paths.values():
+                await drive(warmup, concurrency, path)
+            print(f"{cases} cases x {len(STEPS) + 1} steps, concurrency {concurrency}, "
+                  f"dev server on SQLite (WAL)")
+            # Alternate halves so no path gets the server's warmer half of the run.
+            rows: dict[str, list[tuple[list[float], float]]] = {name: [] for name in paths}
+            cpu: dict[str, Counter[str]] = {name: Counter() for name in paths}
+            meter = CpuMeter({**processes(stack.proc.pid), "bench": os.getpid()})
+            for _ in range(2):
+                for name, path in paths.items():
+                    meter.start()
+                    rows[name].append(await drive(cases // 2, concurrency, path))
+                    cpu[name].update(meter.stop())
+        result = {name: summary(name, [x for lat, _ in runs for x in lat],
+                                sum(t for _, t in runs)) for name, runs in rows.items()}
+        ratio("bare/floor", result["bare client"], result["floor"])
+        ratio("api/bare", result["http api"], result["bare client"])
+        per_step = {name: {proc: seconds * 1000 / sum(len(lat) for lat, _ in rows[name])
+                           for proc, seconds in used.items()} for name, used in cpu.items()}
+        print("CPU ms per step, by process (the floor's worker runs in bench):")
+        for name, used_ms in per_step.items():
+            print(f"  {name:<12} total {sum(used_ms.values()):5.1f}  " + "  ".join(
+                f"{proc} {ms:.1f}" for proc, ms in sorted(used_ms.items()) if ms >= 0.05))
+        uk_year(result["http api"]["steps_per_s"], sum(per_step["http api"].values()))
 
 
 if __name__ == "__main__":

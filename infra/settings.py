@@ -28,9 +28,9 @@ class Settings(BaseSettings):
     temporal_namespace: str = "default"
     temporal_task_queue: str = "cases"
     # Cases a worker keeps in memory between their steps (Temporal's sticky cache). A case not
-    # held is replayed from its history at its next step: a few milliseconds, and only when
-    # more cases are active than this. What the worker's memory grows to is about this many
-    # times a cached case's size (README, Performance).
+    # held is replayed from its history when it is next read or stepped (tens of milliseconds
+    # for a short history). The worker's memory grows to about this many times a cached case's
+    # size, about 0.25 MB (README, Performance and scale).
     worker_cached_cases: int = Field(default=1000, ge=1, le=100_000)
     temporal_tls: bool = False
     temporal_tls_server_name: str | None = None

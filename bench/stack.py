@@ -1,0 +1,36 @@
+"""The system a benchmark measures: `casework run` on fresh ports and a fresh data folder, and
+a client made as the API makes it (the same keys: the bare client encrypts too)."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from temporalio.client import Client
+
+from infra.settings import Settings
+from infra.temporal import connect
+from store.keys import case_keys
+from tests.support.stack import Stack
+
+
+@asynccontextmanager
+async def running(database: str | None = None
+                  ) -> AsyncIterator[tuple[Stack, Settings, Client]]:
+    """The stack (the read model on `database`, or SQLite in the data folder), its settings
+    and a client; stopped afterwards."""
+    with tempfile.TemporaryDirectory(prefix="casework-bench-") as folder:
+        data = Path(folder)
+        stack = Stack(data)
+        if database:
+            stack.env["CASEWORK_DATABASE_URL"] = database
+        stack.start()
+        try:
+            settings = Settings(
+                temporal_address=f"127.0.0.1:{stack.env['CASEWORK_DEV_SERVER_PORT']}",
+                data_dir=data, database_url=database, _env_file=None)
+            yield stack, settings, await connect(settings, case_keys(settings))
+        finally:
+            stack.stop()
