@@ -29,8 +29,11 @@ from workflows import search_attributes
 async def env() -> AsyncIterator[WorkflowEnvironment]:
     """A fresh server per test (it starts in about 0.1 s): time skipping is global to a server,
     so one test's timers and retries must not hold up another's."""
+    # Its port below the kernel's ephemeral range and a minute to start, as the dev server's
+    # below: started for hundreds of tests, one of them missed the SDK's 5 s on a loaded machine.
     environment = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=str(temporal_test_server()), data_converter=DATA_CONVERTER)
+        test_server_existing_path=str(temporal_test_server()), data_converter=DATA_CONVERTER,
+        port=free_port(), test_server_startup_timeout=timedelta(seconds=60))
     await register_search_attributes(environment.client, "default", search_attributes.ALL)
     yield environment
     await environment.shutdown()
