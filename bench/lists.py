@@ -15,18 +15,17 @@ import random
 import statistics
 import tempfile
 import time
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, insert, make_url
+from sqlalchemy import Engine, insert, make_url
 
 from infra.database import engine_for, migrate
 from store import queries
 from store.tables import CaseRow
+from tests.support.databases import fresh_postgres
 from workflows.vocabulary import (
     DeadlineKind,
     Office,
@@ -99,19 +98,6 @@ def run(engine: Engine) -> None:
         timed(name, query)
 
 
-@contextmanager
-def postgres(url: str) -> Iterator[str]:
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    name = f"casework_bench_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f"CREATE DATABASE {name}")
-    try:
-        yield make_url(url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f"DROP DATABASE {name} WITH (FORCE)")
-
-
 def bench(url: str, cases: int) -> None:
     migrate(url)
     engine = engine_for(url)
@@ -131,7 +117,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         bench(f"sqlite:///{Path(folder) / 'bench.db'}", args.cases)
     if args.postgres:
-        with postgres(args.postgres) as url:
+        with fresh_postgres(args.postgres, "casework_bench") as url:
             bench(url, args.cases)
 
 

@@ -27,7 +27,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import create_engine, text
 
 from bench.lifecycle import STEPS
 from bench.procs import processes, rss_mb
@@ -36,6 +35,7 @@ from bench.steps import timed, via_client
 from infra.temporal import connect
 from store.keys import case_keys
 from tests.support import factories as f
+from tests.support.databases import fresh_postgres
 from tests.support.identities import bearer
 from tests.support.stack import Stack
 from workflows.case_workflow import CaseWorkflow
@@ -52,16 +52,8 @@ def fresh_database(server: str | None) -> Iterator[str | None]:
     if server is None:
         yield None
         return
-    name = f"casework_scale_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as db:
-        db.execute(text(f"CREATE DATABASE {name}"))
-    try:
-        yield server.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with admin.connect() as db:
-            db.execute(text(f"DROP DATABASE {name} WITH (FORCE)"))
-        admin.dispose()
+    with fresh_postgres(server, "casework_scale") as url:
+        yield url
 
 
 def memory(stack: Stack) -> str:

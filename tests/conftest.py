@@ -11,7 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, make_url
+from sqlalchemy import create_engine
 from sqlalchemy.exc import OperationalError
 from temporalio.testing import WorkflowEnvironment
 
@@ -20,6 +20,7 @@ from infra.database import engine_for, migrate
 from infra.settings import Settings
 from infra.temporal import DATA_CONVERTER, register_search_attributes
 from store.audit import GENESIS
+from tests.support.databases import fresh_postgres
 from tests.support.identities import SIGNING_KEY
 from tests.support.receivers import Mailbox, free_port
 from workflows import search_attributes
@@ -84,16 +85,10 @@ def postgres_url() -> Iterator[str]:
         if os.environ.get("CI") == "true":
             raise RuntimeError(f"CI needs PostgreSQL at {POSTGRES}") from err
         pytest.skip(f"no PostgreSQL at {POSTGRES} (set CASEWORK_TEST_POSTGRES)")
-    name = f"casework_test_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f"CREATE DATABASE {name}")
-    url = str(make_url(POSTGRES).set(database=name).render_as_string(hide_password=False))
-    migrate(url)
-    yield url
-    engine_for(url).dispose()
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f"DROP DATABASE {name} WITH (FORCE)")
     admin.dispose()
+    with fresh_postgres(POSTGRES, "casework_test") as url:
+        migrate(url)
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
