@@ -32,12 +32,13 @@ log = structlog.get_logger(__name__)
 
 
 # Everything in `workflows` but the workflow definitions is pure (the "deterministic" import
-# contract) and keeps no state of its own: configured here, it is imported once outside the
-# sandbox and shared read-only by every run, instead of being executed again for each run that
-# starts or is replayed (a fifth of a worker's CPU, when passed through only by
-# `imports_passed_through`, which `from workflows import x` slips past). The definitions are
-# reloaded per run, as the SDK intends. The deadline calendar's holiday table, filled at import
-# with locale look-ups the sandbox forbids, is shared the same way.
+# contract; `tests/workflows/test_sandbox.py` checks it reads no clock, chance or environment,
+# which the sandbox no longer sees there) and keeps no state of its own: configured here, it is
+# imported once outside the sandbox and shared read-only by every run, instead of being
+# executed again for each run that starts or is replayed (a fifth of a worker's CPU, when
+# passed through only by `imports_passed_through`, which `from workflows import x` slips past).
+# The definitions are reloaded per run, as the SDK intends. The deadline calendar's holiday
+# table, filled at import with locale look-ups the sandbox forbids, is shared the same way.
 DEFINITIONS = {"case_workflow", "case_updates", "archiving"}
 PURE = [f"workflows.{m.name}" for m in pkgutil.iter_modules(workflows.__path__)
         if m.name not in DEFINITIONS]
