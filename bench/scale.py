@@ -29,7 +29,7 @@ from typing import Any
 import httpx
 
 from bench.lifecycle import STEPS
-from bench.procs import processes, rss_mb
+from bench.procs import CpuMeter, processes, rss_mb
 from bench.stack import running
 from bench.steps import timed, via_client
 from infra.temporal import connect
@@ -87,7 +87,20 @@ async def open_cases(client: Any, queue: str, stack: Stack, cases: int,
     return ids
 
 
-async def pages(http: httpx.AsyncClient, ids: list[str]) -> None:
+async def settled(stack: Stack, limit: float = 300) -> float:
+    """Seconds until `casework run` is idle: its processes together under a twentieth of a core
+    for a whole second (the last projections and the server's own work after a burst)."""
+    assert stack.proc is not None
+    meter, start = CpuMeter(processes(stack.proc.pid)), time.perf_counter()
+    while time.perf_counter() - start < limit:
+        meter.start()
+        await asyncio.sleep(1)
+        if sum(meter.stop().values()) < 0.05:
+            break
+    return time.perf_counter() - start
+
+
+async def pages(http: httpx.AsyncClient, stack: Stack, ids: list[str]) -> None:
     reads = {
         "cases, first page of the office": ("/v1/cases?office=helsinki", CASEWORKER),
         "cases overdue, the office": ("/v1/cases?office=helsinki&overdue=true", CASEWORKER),
@@ -95,13 +108,18 @@ async def pages(http: httpx.AsyncClient, ids: list[str]) -> None:
         "deliveries failed or retrying": ("/v1/notifications", OPERATOR),
         "a case (its live state)": (None, CASEWORKER),
     }
+    assert stack.proc is not None
+    meter = CpuMeter(processes(stack.proc.pid))
     for name, (path, headers) in reads.items():
         latencies: list[float] = []
+        meter.start()
         for _ in range(RUNS):
             url = path or f"/v1/cases/{random.choice(ids)}"
             r = await timed(latencies, http.get(url, headers=headers))
             r.raise_for_status()
-        print(f"  {name:<34} {quantiles(latencies)}")
+        cpu = "  ".join(f"{role} {seconds / RUNS * 1000:.1f}" for role, seconds
+                        in sorted(meter.stop().items()) if seconds)
+        print(f"  {name:<34} {quantiles(latencies)}  CPU-ms a read: {cpu}")
 
 
 async def first_steps(client: Any, ids: list[str]) -> None:
@@ -133,10 +151,10 @@ async def main(cases: int, concurrency: int, postgres: str | None) -> None:
                   f"read model on {'PostgreSQL' if database else 'SQLite'}")
             ids = await open_cases(client, settings.temporal_task_queue, stack, cases,
                                    concurrency)
-            await asyncio.sleep(5)  # the last projections
+            print(f"idle {await settled(stack):.0f} s after the last case opened")
             async with httpx.AsyncClient(base_url=stack.url, timeout=60) as http:
                 print(f"with {cases} open cases:")
-                await pages(http, ids)
+                await pages(http, stack, ids)
             print(f"  files: {sizes(settings.data_dir)}")
             stack.stop()
             start = time.perf_counter()
