@@ -50,7 +50,7 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
         app.state.audit = AuditWriter(app.state.audit_engine, app.state.keys, app.state.engine)
         app.state.verifier = TokenVerifier(settings)
         app.state.codec = EnvelopeCodec(  # for the Web UI
-            app.state.keys, compress=settings.payload_compression)
+            app.state.keys, compress=settings.compression)
         watch_read_model(app.state.engine)
         yield
 

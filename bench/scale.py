@@ -2,15 +2,16 @@
 PostgreSQL.
 
 Starts `casework run` on fresh ports and a fresh data folder, opens N cases with the bare client
-(each referred and admitted, as most open cases are), and prints as it goes the opening rate
-and each process's memory at every tenth. Then, with all N open: the operations lists, the
-overdue query and a case's page through the HTTP API (p50/p95 of 50 each), the files' sizes;
-then it stops `casework run` and starts it again, and prints how long the start took, the first
-step of cases the restarted worker does not hold (replayed from their histories) and the
-memory after.
+(each referred and admitted, as most open cases are; or only referred), and prints as it goes
+the opening rate and each process's memory at every tenth. Then, with all N open: the
+operations lists, the overdue query and a case's page through the HTTP API (p50/p95 of 50
+each), the files' sizes; then it stops `casework run` and starts it again, and prints how long
+the start took, the first step of cases the restarted worker does not hold (replayed from their
+histories) and the memory after.
 
     .venv/bin/python -m bench.scale --cases 10000
     .venv/bin/python -m bench.scale --cases 10000 --postgres postgresql+psycopg://postgres@127.0.0.1:5432/postgres
+    .venv/bin/python -m bench.scale --cases 100000 --referred-only
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from typing import Any
 
 import httpx
 
-from bench.lifecycle import STEPS
+from bench.lifecycle import STEPS, Step
 from bench.procs import CpuMeter, processes, rss_mb
 from bench.stack import running
 from bench.steps import timed, via_client
@@ -68,13 +69,13 @@ def quantiles(latencies: list[float]) -> str:
 
 
 async def open_cases(client: Any, queue: str, stack: Stack, cases: int,
-                     concurrency: int) -> list[str]:
+                     concurrency: int, steps: list[Step]) -> list[str]:
     ids: list[str] = []
     gate = asyncio.Semaphore(concurrency)
 
     async def one(latencies: list[float]) -> None:
         async with gate:
-            ids.append(await via_client(client, queue, latencies, STEPS[:1]))
+            ids.append(await via_client(client, queue, latencies, steps))
 
     tenth = max(cases // 10, 1)
     start = time.perf_counter()
@@ -122,7 +123,7 @@ async def pages(http: httpx.AsyncClient, stack: Stack, ids: list[str]) -> None:
         print(f"  {name:<34} {quantiles(latencies)}  CPU-ms a read: {cpu}")
 
 
-async def first_steps(client: Any, ids: list[str]) -> None:
+async def first_steps(client: Any, ids: list[str], step: Step) -> None:
     """The next step of cases the worker does not hold: each replays its history first."""
     latencies: list[float] = []
 
@@ -131,7 +132,7 @@ async def first_steps(client: Any, ids: list[str]) -> None:
         state = await handle.query(CaseWorkflow.state)
         meta = StepMeta(actor=f.CASEWORKER, expected_version=state.version,
                         idempotency_key=str(uuid.uuid4()), fingerprint="x")
-        _, update, body = STEPS[1]
+        _, update, body = step
         await handle.execute_update(update, args=[meta, body])
 
     for case_id in random.sample(ids, min(RUNS, len(ids))):
@@ -144,13 +145,15 @@ def sizes(data: Path) -> str:
     return "  ".join(f"{p.name} {p.stat().st_size / 2**20:.0f} MB" for p in files)
 
 
-async def main(cases: int, concurrency: int, postgres: str | None) -> None:
+async def main(cases: int, concurrency: int, postgres: str | None, referred_only: bool) -> None:
+    steps = [] if referred_only else STEPS[:1]
     with fresh_database(postgres) as database:
         async with running(database) as (stack, settings, client):
-            print(f"{cases} cases, each referred and admitted, concurrency {concurrency}, "
+            print(f"{cases} cases, each referred{'' if referred_only else ' and admitted'}, "
+                  f"concurrency {concurrency}, "
                   f"read model on {'PostgreSQL' if database else 'SQLite'}")
             ids = await open_cases(client, settings.temporal_task_queue, stack, cases,
-                                   concurrency)
+                                   concurrency, steps)
             print(f"idle {await settled(stack):.0f} s after the last case opened")
             async with httpx.AsyncClient(base_url=stack.url, timeout=60) as http:
                 print(f"with {cases} open cases:")
@@ -161,7 +164,8 @@ async def main(cases: int, concurrency: int, postgres: str | None) -> None:
             stack.start()
             print(f"restart of `casework run` until ready: {time.perf_counter() - start:.1f} s"
                   f"  {memory(stack)}")
-            await first_steps(await connect(settings, case_keys(settings)), ids)
+            await first_steps(await connect(settings, case_keys(settings)), ids,
+                              STEPS[len(steps)])
             print(f"  after them: {memory(stack)}")
 
 
@@ -171,5 +175,8 @@ if __name__ == "__main__":
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--postgres", help="a PostgreSQL server URL: the read model on a fresh "
                         "database there")
+    parser.add_argument("--referred-only", action="store_true", help="open each case with its "
+                        "referral alone (awaiting admission, its deadline's timer set): half "
+                        "the steps, for the 100,000-case run")
     args = parser.parse_args()
-    asyncio.run(main(args.cases, args.concurrency, args.postgres))
+    asyncio.run(main(args.cases, args.concurrency, args.postgres, args.referred_only))

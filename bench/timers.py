@@ -49,7 +49,7 @@ class Clocked(Mailbox):
         super().__init__()
         self.arrived: dict[str, float] = {}
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+    async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:
         subject = envelope.content.split(b"Subject: ", 1)[1].split(b"\r\n", 1)[0].decode()
         _, purpose, case_id = subject.split()
         if purpose == PURPOSE:

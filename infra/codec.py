@@ -16,12 +16,13 @@ A payload's metadata names its key ("case:<id>" or "master:<kid>"), so the Web U
 endpoint can decode it without knowing which workflow it came from. The key reference is also the
 authenticated data of the encryption, so a ciphertext cannot be passed off as another case's.
 
-A payload of more than a few hundred bytes is compressed (zlib) before it is sealed, which the
-metadata says and the authenticated data binds: a case's state is JSON that shrinks about
-fivefold, and it is in the history at every step (the step's answer, the projection's input),
-so this is most of a history's size. Ciphertext does not compress, hence before. (Compressing
-before encrypting lets the ciphertext's length vary with the content; telling anything from it
-would need someone who reads the history's sizes and also writes into the same case at will.)
+A payload of more than a few hundred bytes is compressed (`infra.compression`: deflate with a
+preset dictionary) before it is sealed, which the metadata says and the authenticated data
+binds: a case's state is JSON that shrinks about ninefold, and it is in the history at every
+step (the step's answer, the projection's input), so this is most of a history's size.
+Ciphertext does not compress, hence before. (Compressing before encrypting lets the
+ciphertext's length vary with the content; telling anything from it would need someone who
+reads the history's sizes and also writes into the same case at will.)
 """
 
 from __future__ import annotations
@@ -29,7 +30,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import secrets
-import zlib
 from collections.abc import Sequence
 from typing import Any, Protocol
 
@@ -37,11 +37,12 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from temporalio.api.common.v1 import Payload
 from temporalio.converter import PayloadCodec, SerializationContext, WithSerializationContext
 
+from infra.compression import NEWEST, compressed, expanded
+
 ENCODING = b"binary/encrypted"
 KEY_REF = "encryption-key-id"
 NONCE = 12
 COMPRESSION = "compression"
-ZLIB = b"zlib"
 # Smaller payloads (ids, versions, short answers) gain nothing from compression.
 COMPRESS_FROM = 256
 # What compressed payloads may expand to: one (Temporal refuses payloads over 2 MiB), and all
@@ -100,11 +101,12 @@ class DataKeys(Protocol):
 
 
 class EnvelopeCodec(PayloadCodec, WithSerializationContext):
-    """`compress=False` seals payloads uncompressed (every payload is read either way): for a
-    rolling upgrade from a release that cannot read compressed payloads."""
+    """`compress` names the compression method payloads are sealed with (None: uncompressed;
+    every method is read either way): an older one for a rolling upgrade from a release that
+    cannot read the newest."""
 
     def __init__(self, keys: DataKeys, case_id: str | None = None, *,
-                 compress: bool = True) -> None:
+                 compress: bytes | None = NEWEST) -> None:
         self._masters, self._keys, self._case_id = keys.masters, keys, case_id
         self._compress = compress
 
@@ -119,7 +121,7 @@ class EnvelopeCodec(PayloadCodec, WithSerializationContext):
         else:
             ref = f"master:{self._masters.newest_id}"
             key = self._masters[self._masters.newest_id]
-        return [sealed_payload(key, ref, payload.SerializeToString(), compress=self._compress)
+        return [sealed_payload(key, ref, payload.SerializeToString(), self._compress)
                 for payload in payloads]
 
     async def decode(self, payloads: Sequence[Payload]) -> list[Payload]:
@@ -134,10 +136,10 @@ class EnvelopeCodec(PayloadCodec, WithSerializationContext):
                 raise KeyUnavailable(name)
             key: Any = (await self._case_key(name, create=False) if kind == "case"
                         else self._masters[name])
-            compressed = payload.metadata.get(COMPRESSION) == ZLIB
-            data = open_sealed(key, payload.data, _aad(ref, compressed))
-            if compressed:
-                data = expanded(data, min(EXPANDS_TO, allowed))
+            method = payload.metadata.get(COMPRESSION)
+            data = open_sealed(key, payload.data, _aad(ref, method))
+            if method is not None:
+                data = expanded(data, method, min(EXPANDS_TO, allowed))
                 allowed -= len(data)
             out.append(Payload.FromString(data))
         return out
@@ -147,28 +149,19 @@ class EnvelopeCodec(PayloadCodec, WithSerializationContext):
             self._keys.load, case_id, create=create)
 
 
-def sealed_payload(key: AESGCM, ref: str, data: bytes, *, compress: bool = True) -> Payload:
+def sealed_payload(key: AESGCM, ref: str, data: bytes, method: bytes | None = NEWEST
+                   ) -> Payload:
     metadata = {"encoding": ENCODING, KEY_REF: ref.encode()}
-    if compress and len(data) >= COMPRESS_FROM:
-        data = zlib.compress(data)
-        metadata[COMPRESSION] = ZLIB
-    return Payload(metadata=metadata, data=seal(key, data, _aad(ref, COMPRESSION in metadata)))
+    if method is not None and len(data) >= COMPRESS_FROM:
+        data = compressed(data, method)
+        metadata[COMPRESSION] = method
+    return Payload(metadata=metadata, data=seal(key, data, _aad(ref, metadata.get(COMPRESSION))))
 
 
-def expanded(data: bytes, most: int) -> bytes:
-    """Decompressed, at most `most` bytes of it: authentic payloads are ours, but the codec
-    endpoint seals what a caller sends, and a few KB of zeros expand to gigabytes."""
-    inflate = zlib.decompressobj()
-    out = inflate.decompress(data, most)
-    if inflate.unconsumed_tail or not inflate.eof:
-        raise ValueError("a compressed payload expands beyond what a payload may hold")
-    return out
-
-
-def _aad(ref: str, compressed: bool) -> bytes:
-    """The key reference, and whether the sealed bytes are compressed (payloads sealed before
+def _aad(ref: str, method: bytes | None) -> bytes:
+    """The key reference, and how the sealed bytes are compressed (payloads sealed before
     compression existed have the reference alone)."""
-    return f"{ref};zlib".encode() if compressed else ref.encode()
+    return ref.encode() + b";" + method if method is not None else ref.encode()
 
 
 def seal(key: AESGCM, data: bytes, aad: bytes) -> bytes:

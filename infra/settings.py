@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from infra.keysource import FromFile, FromVariable, KeySource
@@ -95,10 +95,10 @@ class Settings(BaseSettings):
     # folder.
     payload_keys: str | None = Field(default=None, repr=False)
     payload_keys_file: Path | None = None
-    # Payloads are compressed before they are sealed. Off only while a cluster still runs a
-    # release older than compression (one that cannot read compressed payloads): upgrade with
-    # it off, then turn it on.
-    payload_compression: bool = True
+    # How payloads are compressed before they are sealed (`infra.compression`). An older
+    # method, or "off", only while a cluster still runs a release that cannot read the newest
+    # ("off": one older than compression): upgrade with it, then return to the default.
+    payload_compression: Literal["zlib-d1", "zlib", "off"] = "zlib-d1"
     # Origins allowed to call the codec endpoint (the Temporal Web UI).
     codec_cors_origins: list[str] = []
 
@@ -120,6 +120,13 @@ class Settings(BaseSettings):
     metrics_host: str = "127.0.0.1"
     api_metrics_port: int = Field(default=9464, ge=1, le=65535)
     worker_metrics_port: int = Field(default=9465, ge=1, le=65535)
+
+    @field_validator("payload_compression", mode="before")
+    @classmethod
+    def _compression_was_a_switch(cls, value: object) -> object:
+        """`true` and `false`, what the setting took before there were methods to name."""
+        switch = {"true": "zlib-d1", "false": "off"}
+        return switch.get(str(value).lower(), value) if isinstance(value, bool | str) else value
 
     @model_validator(mode="after")
     def _keys_file_readable(self) -> Settings:
@@ -159,6 +166,11 @@ class Settings(BaseSettings):
             return None
         value = os.environ.get(name)
         return value or None
+
+    @property
+    def compression(self) -> bytes | None:
+        """The compression method new payloads are sealed with (None: uncompressed)."""
+        return None if self.payload_compression == "off" else self.payload_compression.encode()
 
     @property
     def embedded(self) -> bool:

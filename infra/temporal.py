@@ -17,13 +17,14 @@ from temporalio.converter import DataConverter
 from temporalio.service import RPCError
 
 from infra.codec import DataKeys, EnvelopeCodec
+from infra.compression import NEWEST
 from infra.settings import Settings
 
 # Without encryption: for the workflow tests and the replay of recorded histories.
 DATA_CONVERTER: DataConverter = pydantic_data_converter
 
 
-def data_converter(keys: DataKeys, *, compress: bool = True) -> DataConverter:
+def data_converter(keys: DataKeys, *, compress: bytes | None = NEWEST) -> DataConverter:
     """The converter of every client and worker: pydantic JSON, compressed, then AES-GCM per
     case."""
     return dataclasses.replace(DATA_CONVERTER,
@@ -52,7 +53,7 @@ async def connect(settings: Settings, keys: DataKeys, *, lazy: bool = False) -> 
         namespace=settings.temporal_namespace,
         tls=_tls(settings),
         api_key=settings.temporal_api_key,
-        data_converter=data_converter(keys, compress=settings.payload_compression),
+        data_converter=data_converter(keys, compress=settings.compression),
         interceptors=[TracingInterceptor()],
     )
 

@@ -21,7 +21,9 @@ from infra.codec import (
     KeyUnavailable,
     MasterKeys,
     seal,
+    sealed_payload,
 )
+from infra.compression import METHODS, NEWEST
 from infra.database import engine_for
 from store.keys import CaseKeys
 
@@ -106,7 +108,7 @@ async def test_a_large_payload_is_compressed_before_it_is_sealed(database_url: s
     keys = master("k1")
     codec = codec_for(database_url, keys)
     (sealed,) = await codec.encode(LARGE)
-    assert sealed.metadata[COMPRESSION] == b"zlib"
+    assert sealed.metadata[COMPRESSION] == NEWEST
     assert len(sealed.data) < len(LARGE[0].SerializeToString()) / 4
     assert await codec_for(database_url, keys, None).decode([sealed]) == LARGE
     (small,) = await codec.encode(PLAIN)
@@ -121,7 +123,8 @@ async def test_the_compression_flag_is_bound_to_the_ciphertext(database_url: str
                        data=sealed.data)
     (small,) = await codec.encode(PLAIN)
     claimed = Payload(metadata={**small.metadata, COMPRESSION: b"zlib"}, data=small.data)
-    for altered in (stripped, claimed):
+    other = Payload(metadata={**sealed.metadata, COMPRESSION: b"zlib"}, data=sealed.data)
+    for altered in (stripped, claimed, other):
         with pytest.raises(InvalidTag):
             await codec.decode([altered])
 
@@ -135,6 +138,29 @@ async def test_a_payload_sealed_before_compression_still_opens(database_url: str
     old = Payload(metadata={"encoding": ENCODING, KEY_REF: ref.encode()},
                   data=seal(key, LARGE[0].SerializeToString(), ref.encode()))
     assert await codec.decode([old]) == LARGE
+
+
+async def test_a_payload_of_every_earlier_method_still_opens(database_url: str) -> None:
+    keys = master("k1")
+    codec = codec_for(database_url, keys)
+    key = await codec._case_key("case-aaaaaaaaaaaaaaaaaaaa", create=True)  # noqa: SLF001
+    for method in METHODS:
+        old = sealed_payload(key, "case:case-aaaaaaaaaaaaaaaaaaaa",
+                             LARGE[0].SerializeToString(), method)
+        assert old.metadata[COMPRESSION] == method
+        assert await codec.decode([old]) == LARGE
+
+
+async def test_a_method_this_release_does_not_know_is_refused(database_url: str) -> None:
+    codec = codec_for(database_url, master("k1"))
+    key = await codec._case_key("case-aaaaaaaaaaaaaaaaaaaa", create=True)  # noqa: SLF001
+    ref = "case:case-aaaaaaaaaaaaaaaaaaaa"
+    # As a later release would seal it: an authentic payload under a method not known here.
+    newer = Payload(metadata={"encoding": ENCODING, KEY_REF: ref.encode(),
+                              COMPRESSION: b"zstd-d9"},
+                    data=seal(key, b"\x28\xb5\x2f\xfd", f"{ref};zstd-d9".encode()))
+    with pytest.raises(ValueError, match="does not know"):
+        await codec.decode([newer])
 
 
 async def test_a_payload_that_would_expand_beyond_its_bound_is_refused(
@@ -154,7 +180,7 @@ async def test_a_payload_that_would_expand_beyond_its_bound_is_refused(
 async def test_compression_can_be_turned_off_for_an_upgrade(database_url: str) -> None:
     keys = master("k1")
     plain = EnvelopeCodec(CaseKeys(engine_for(database_url), MasterKeys.parse(keys)),
-                          compress=False).with_context(WorkflowSerializationContext(
+                          compress=None).with_context(WorkflowSerializationContext(
                               namespace="default", workflow_id="case-aaaaaaaaaaaaaaaaaaaa"))
     (sealed,) = await plain.encode(LARGE)
     assert COMPRESSION not in sealed.metadata
