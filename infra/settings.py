@@ -14,7 +14,12 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from infra.compression import METHODS, NEWEST
 from infra.keysource import FromFile, FromVariable, KeySource
+
+# What a boolean setting accepted (pydantic's words for yes and no).
+TRUE_WORDS = frozenset({"true", "1", "yes", "on", "t", "y"})
+FALSE_WORDS = frozenset({"false", "0", "no", "off", "f", "n"})
 
 
 class Settings(BaseSettings):
@@ -95,10 +100,10 @@ class Settings(BaseSettings):
     # folder.
     payload_keys: str | None = Field(default=None, repr=False)
     payload_keys_file: Path | None = None
-    # How payloads are compressed before they are sealed (`infra.compression`). An older
-    # method, or "off", only while a cluster still runs a release that cannot read the newest
-    # ("off": one older than compression): upgrade with it, then return to the default.
-    payload_compression: Literal["zlib-d1", "zlib", "off"] = "zlib-d1"
+    # How payloads are compressed before they are sealed: a method of `infra.compression`, or
+    # "off". An older method (or "off") only while a cluster still runs a release that cannot
+    # read the newest (or any): upgrade with the one it reads, then return to the default.
+    payload_compression: str = NEWEST.decode()
     # Origins allowed to call the codec endpoint (the Temporal Web UI).
     codec_cors_origins: list[str] = []
 
@@ -123,10 +128,17 @@ class Settings(BaseSettings):
 
     @field_validator("payload_compression", mode="before")
     @classmethod
-    def _compression_was_a_switch(cls, value: object) -> object:
-        """`true` and `false`, what the setting took before there were methods to name."""
-        switch = {"true": "zlib-d1", "false": "off"}
-        return switch.get(str(value).lower(), value) if isinstance(value, bool | str) else value
+    def _compression_method(cls, value: object) -> str:
+        """A method's name; or a yes or no, what the setting took before there were methods."""
+        word = str(value).strip().lower()
+        if word in TRUE_WORDS:
+            return NEWEST.decode()
+        if word in FALSE_WORDS:
+            return "off"
+        if word.encode() not in METHODS:
+            known = ", ".join(m.decode() for m in METHODS)
+            raise ValueError(f"a compression method ({known}), or off")
+        return word
 
     @model_validator(mode="after")
     def _keys_file_readable(self) -> Settings:

@@ -20,6 +20,7 @@ from api.gateway import CASE_ID, CaseGateway
 from api.need_to_know import Reader
 from api.problems import Code, Problem
 from infra.codec import KEY_REF, KeyShredded, KeyUnavailable
+from infra.compression import UnknownCompression
 from workflows.case_guards import STAFF
 
 router = APIRouter(prefix="/codec", tags=["codec"], route_class=AuditedRoute,
@@ -40,6 +41,8 @@ async def decode(body: PayloadsBody, reader: ReaderDep, gateway: Gateway,
     await _may_open(reader, gateway, cases)
     try:
         decoded = await codec.decode(payloads)
+    except UnknownCompression as err:  # authentic, from a newer release: say which method
+        raise Problem(Code.INVALID_REQUEST, str(err)) from None
     except (KeyShredded, KeyUnavailable, InvalidTag, KeyError, ValueError, DecodeError):
         # The key reference is the caller's: never repeated back.
         raise Problem(Code.INVALID_REQUEST, "a payload cannot be decrypted: its key is unknown or "

@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import base64
+from typing import Any
 
 import httpx
+from fastapi import FastAPI
+from google.protobuf import json_format
+from temporalio.api.common.v1 import Payload, Payloads
 
+from infra.codec import COMPRESSION, ENCODING, KEY_REF, seal
+from infra.compression import NEWEST
 from tests.support.http import assert_problem
 from tests.support.identities import AUDITOR, OPERATOR
 
@@ -43,3 +49,23 @@ async def test_cross_origin_calls_only_from_the_web_ui(http: httpx.AsyncClient) 
     # Nothing but the codec: the UI's origin cannot read a case with someone's credentials.
     case = await http.get("/v1/cases", headers={**AUDITOR, "Origin": "http://127.0.0.1:8233"})
     assert case.status_code == 200 and "access-control-allow-origin" not in case.headers
+
+
+async def test_an_authentic_payload_the_release_cannot_expand_is_a_clear_422(
+        http: httpx.AsyncClient, api_app: FastAPI) -> None:
+    masters = api_app.state.keys.masters
+    ref = f"master:{masters.newest_id}"
+
+    def sealed(method: bytes, data: bytes) -> dict[str, Any]:
+        payload = Payload(metadata={"encoding": ENCODING, KEY_REF: ref.encode(),
+                                    COMPRESSION: method},
+                          data=seal(masters[masters.newest_id], data, f"{ref};".encode() + method))
+        return json_format.MessageToDict(Payloads(payloads=[payload]))
+
+    newer = await http.post("/codec/decode", json=sealed(b"zstd-d9", b"\x28\xb5\x2f\xfd"),
+                            headers=AUDITOR)
+    assert_problem(newer, 422, "InvalidRequest")
+    assert "'zstd-d9', which this release does not read" in newer.json()["detail"]
+    broken = await http.post("/codec/decode", json=sealed(NEWEST, b"not deflate"),
+                             headers=AUDITOR)
+    assert_problem(broken, 422, "InvalidRequest")

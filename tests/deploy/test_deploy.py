@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import tomllib
+from fnmatch import fnmatch
 from pathlib import Path
 from typing import Any
 
@@ -119,3 +121,18 @@ def test_the_web_ui_signs_in_and_cannot_write() -> None:
 @pytest.mark.parametrize("query", queries())
 def test_every_alert_and_panel_query_is_promql(query: str) -> None:
     promql_parser.parse(query)  # raises on a syntax error
+
+
+def test_the_image_installs_every_file_the_packages_read() -> None:
+    """The image installs the packages (not the source tree): a data file the package-data
+    patterns miss is absent there, and the process reading it fails to start."""
+    setuptools = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    patterns = setuptools["package-data"]
+    missed = []
+    for package in (name.rstrip("*") for name in setuptools["packages"]["find"]["include"]):
+        for path in (ROOT / package).rglob("*"):
+            if path.is_file() and path.suffix != ".py" and "__pycache__" not in path.parts:
+                inside = path.relative_to(ROOT / package).as_posix()
+                if not any(fnmatch(inside, p) for p in patterns.get(package, [])):
+                    missed.append(f"{package}/{inside}")
+    assert missed == []

@@ -1,19 +1,21 @@
 """Build a preset dictionary for payload compression from a recorded history:
 
-    python -m tests.histories.dictionary lifecycle-v6-client-work.json \
-        > infra/payload-dictionary-N.json
+    python -m tests.histories.dictionary lifecycle-v6-client-work.json \\
+        > infra/payload-dictionary-N.zdict
 
 A dictionary, once a method writes with it, is never changed (`infra.compression`): this makes
 the next one. It is the history's payloads as JSON (a case's input, steps, states, activity
-inputs and results), each value blanked unless it is a word of the vocabulary or an instant, so
-it holds the field names, enumerations and structure every payload repeats and no text or
-identifier of the recorded (synthetic) case. Deflate looks back at most 32 KiB, and nearer is
-cheaper: the distinct payloads go smallest first, the fullest state last.
+inputs and results) with every value blanked that is not a word of the vocabulary
+(`workflows.vocabulary`) or a moment the system recorded: it holds the field names,
+enumerations and structure every payload repeats, and no name, date, text or identifier of the
+recorded (synthetic) case. Deflate looks back at most 32 KiB, and nearer is cheaper: the
+distinct payloads go smallest first, the fullest state last.
 """
 
 from __future__ import annotations
 
 import base64
+import enum
 import json
 import re
 import sys
@@ -21,8 +23,19 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from workflows import vocabulary
+
 WINDOW = 32 * 1024
-WORD = re.compile(r"[a-z][a-z0-9_]*|\d{4}-\d\d-\d\d(T[\d:.]+(Z|[+-]\d\d:\d\d)?)?")
+VOCABULARY = frozenset(member.value for kind in vars(vocabulary).values()
+                       if isinstance(kind, type) and issubclass(kind, enum.StrEnum)
+                       for member in kind)
+MOMENT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)")
+
+
+def kept(value: str) -> bool:
+    """A value the dictionary may hold: a word of the vocabulary, or an instant (when the system
+    recorded something; a person's dates are days, never instants)."""
+    return value in VOCABULARY or MOMENT.fullmatch(value) is not None
 
 
 def payloads(history: Any) -> Iterator[bytes]:
@@ -41,7 +54,7 @@ def blanked(value: Any) -> Any:
         return {key: blanked(v) for key, v in value.items()}
     if isinstance(value, list):
         return [blanked(v) for v in value]
-    if isinstance(value, str) and not WORD.fullmatch(value):
+    if isinstance(value, str) and not kept(value):
         return ""
     return value
 

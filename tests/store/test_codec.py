@@ -23,7 +23,7 @@ from infra.codec import (
     seal,
     sealed_payload,
 )
-from infra.compression import METHODS, NEWEST
+from infra.compression import METHODS, NEWEST, UnknownCompression
 from infra.database import engine_for
 from store.keys import CaseKeys
 
@@ -140,15 +140,28 @@ async def test_a_payload_sealed_before_compression_still_opens(database_url: str
     assert await codec.decode([old]) == LARGE
 
 
-async def test_a_payload_of_every_earlier_method_still_opens(database_url: str) -> None:
+# A payload the release before sealed (plain zlib; AAD `<ref>;zlib`) under a known master key.
+PREVIOUS_KEY = "k1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
+PREVIOUS = Payload(metadata={"encoding": ENCODING, KEY_REF: b"master:k1", COMPRESSION: b"zlib"},
+                   data=base64.b64decode(
+    "mDSvpVe8IBO8prLdT0wy6qt7K0kZ5ORL+gD9y1l7xxKlvmGyyJum3OZo4NHQl5uf7beNcDWSQxLTEK059mbjHDlqJ"
+    "ochM2ZmQGILwXmkpFcSCrKal/ayO77DYsI30EeOKHRVT8uQtpw24WHH0IVGwqiVrmhOfnxwBEg7zfV+xgL0Alclo"
+    "CUGWJIM1AjkkCkZXdV89MnemlzagJuSuNLjEyL4JijotYsosl8KZP7VzwZIZvg="))
+
+
+async def test_a_payload_of_the_release_before_still_opens(database_url: str) -> None:
+    assert await codec_for(database_url, PREVIOUS_KEY, None).decode([PREVIOUS]) == LARGE
+
+
+async def test_every_method_seals_what_it_opens(database_url: str) -> None:
     keys = master("k1")
     codec = codec_for(database_url, keys)
     key = await codec._case_key("case-aaaaaaaaaaaaaaaaaaaa", create=True)  # noqa: SLF001
     for method in METHODS:
-        old = sealed_payload(key, "case:case-aaaaaaaaaaaaaaaaaaaa",
-                             LARGE[0].SerializeToString(), method)
-        assert old.metadata[COMPRESSION] == method
-        assert await codec.decode([old]) == LARGE
+        sealed = sealed_payload(key, "case:case-aaaaaaaaaaaaaaaaaaaa",
+                                LARGE[0].SerializeToString(), method)
+        assert sealed.metadata[COMPRESSION] == method
+        assert await codec.decode([sealed]) == LARGE
 
 
 async def test_a_method_this_release_does_not_know_is_refused(database_url: str) -> None:
@@ -159,7 +172,7 @@ async def test_a_method_this_release_does_not_know_is_refused(database_url: str)
     newer = Payload(metadata={"encoding": ENCODING, KEY_REF: ref.encode(),
                               COMPRESSION: b"zstd-d9"},
                     data=seal(key, b"\x28\xb5\x2f\xfd", f"{ref};zstd-d9".encode()))
-    with pytest.raises(ValueError, match="does not know"):
+    with pytest.raises(UnknownCompression, match="'zstd-d9', which this release does not read"):
         await codec.decode([newer])
 
 
@@ -175,6 +188,13 @@ async def test_a_payload_that_would_expand_beyond_its_bound_is_refused(
     assert len(await codec.decode([fits] * 4)) == 4
     with pytest.raises(ValueError, match="expands beyond"):  # all of one call together
         await codec.decode([fits] * (EXPAND_ALL_TO // (EXPANDS_TO // 2) + 1))
+    # The call's budget used up exactly: the next payload gets no room (zlib's 0 is no limit).
+    size = EXPANDS_TO - 5  # a payload's own framing: tag and length of its data
+    (whole,) = await codec.encode([Payload(data=bytes(size))])
+    assert len(Payload(data=bytes(size)).SerializeToString()) == EXPANDS_TO
+    assert len(await codec.decode([whole] * (EXPAND_ALL_TO // EXPANDS_TO))) == 4
+    with pytest.raises(ValueError, match="expands beyond"):
+        await codec.decode([whole] * (EXPAND_ALL_TO // EXPANDS_TO) + [fits])
 
 
 async def test_compression_can_be_turned_off_for_an_upgrade(database_url: str) -> None:
