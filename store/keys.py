@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import base64
 import secrets
+import threading
 import time
+from collections import OrderedDict
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from cryptography.exceptions import InvalidTag
@@ -58,9 +61,12 @@ def _wrapped_by(engine: Engine) -> dict[str, int]:
 class CaseKeys:
     """The cases' data keys: created on first use, unwrapped once, cached for a while."""
 
-    def __init__(self, engine: Engine, masters: MasterKeys) -> None:
-        self._engine, self.masters = engine, masters
-        self._cache: dict[str, tuple[float, AESGCM]] = {}
+    def __init__(self, engine: Engine, masters: MasterKeys, *,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self._engine, self.masters, self._clock = engine, masters, clock
+        # Oldest first: every key is kept as long, so the expired ones are always at the front.
+        self._cache: OrderedDict[str, tuple[float, AESGCM]] = OrderedDict()
+        self._lock = threading.Lock()  # loads run in threads (`asyncio.to_thread`)
 
     def seal(self, case_id: str, purpose: str, data: bytes, *, create: bool = True) -> bytes:
         """Encrypt data of the case stored outside Temporal (blocking on a cache miss)."""
@@ -74,7 +80,7 @@ class CaseKeys:
 
     def cached(self, case_id: str) -> AESGCM | None:
         hit = self._cache.get(case_id)
-        return hit[1] if hit and hit[0] > time.monotonic() else None
+        return hit[1] if hit and hit[0] > self._clock() else None
 
     def load(self, case_id: str, *, create: bool) -> AESGCM:
         """The case's key from the database (blocking); a new one if it has none and `create`."""
@@ -85,7 +91,15 @@ class CaseKeys:
         if row is None:
             raise KeyShredded(f"no data key for {case_id}")
         key = AESGCM(self._unwrap(row))
-        self._cache[case_id] = (time.monotonic() + CACHE_SECONDS, key)
+        now = self._clock()
+        with self._lock:
+            self._cache[case_id] = (now + CACHE_SECONDS, key)
+            self._cache.move_to_end(case_id)
+            # Expired keys leave memory at the next load, not only use: else each case a process
+            # ever touched keeps its unwrapped key (2.7 KB: the worker grew by a quarter GB over
+            # 100,000 cases), a shredded case's too.
+            while self._cache and next(iter(self._cache.values()))[0] <= now:
+                self._cache.popitem(last=False)
         return key
 
     def _unwrap(self, row: CaseKey) -> bytes:
@@ -149,7 +163,8 @@ class CaseKeys:
 
     def shred(self, case_id: str) -> bool:
         """Destroy the case's data key: what was sealed under it stays where it is, unreadable."""
-        self._cache.pop(case_id, None)
+        with self._lock:
+            self._cache.pop(case_id, None)
         with Session(self._engine) as session:
             removed = session.execute(delete(CaseKey).where(CaseKey.case_id == case_id)).rowcount
             session.commit()

@@ -14,9 +14,9 @@ import pytest
 
 from api.main import create_app
 from infra.codec import KeyUnavailable
-from infra.database import migrate
+from infra.database import engine_for, migrate
 from infra.settings import Settings
-from store.keys import case_keys
+from store.keys import CACHE_SECONDS, CaseKeys, case_keys
 from tests.support.identities import SIGNING_KEY
 
 
@@ -106,3 +106,20 @@ def test_an_old_master_key_retires_after_a_resumable_rewrap(tmp_path: Path) -> N
     retired = case_keys(settings.model_copy(update={"payload_keys": new}))
     retired.check()  # nothing needs the old key any more
     assert all(retired.open(c, "document", sealed[c]) == c.encode() for c in cases)
+
+
+def test_an_unwrapped_key_leaves_memory_once_it_expires(tmp_path: Path) -> None:
+    settings = embedded(tmp_path / "data")
+    now = [1000.0]
+    keys = CaseKeys(engine_for(settings.database), case_keys(settings).masters,
+                    clock=lambda: now[0])
+    first = keys.load("case-aaaaaaaaaaaaaaaaaaaa", create=True)
+    assert keys.cached("case-aaaaaaaaaaaaaaaaaaaa") is first
+    now[0] += CACHE_SECONDS
+    assert keys.cached("case-aaaaaaaaaaaaaaaaaaaa") is None  # expired: no longer used
+    for i in range(3):  # the next loads drop it from memory, and keep only the live ones
+        keys.load(f"case-bbbbbbbbbbbbbbbbbbb{i}", create=True)
+    assert list(keys._cache) == [f"case-bbbbbbbbbbbbbbbbbbb{i}" for i in range(3)]  # noqa: SLF001
+    now[0] += CACHE_SECONDS / 2
+    keys.load("case-aaaaaaaaaaaaaaaaaaaa", create=False)  # again, once unwrapped anew
+    assert len(keys._cache) == 4  # noqa: SLF001
