@@ -17,19 +17,23 @@ from tests.support.stack import Stack
 
 
 @asynccontextmanager
-async def running(database: str | None = None
+async def running(database: str | None = None, temporal: str | None = None, **env: str
                   ) -> AsyncIterator[tuple[Stack, Settings, Client]]:
-    """The stack (the read model on `database`, or SQLite in the data folder), its settings
-    and a client; stopped afterwards."""
+    """The stack (the read model on `database`, or SQLite in the data folder; on the Temporal
+    server at `temporal`, or its own dev server; with `env` besides), its settings and a
+    client; stopped afterwards."""
     with tempfile.TemporaryDirectory(prefix="casework-bench-") as folder:
         data = Path(folder)
         stack = Stack(data)
+        stack.env.update(env)
         if database:
             stack.env["CASEWORK_DATABASE_URL"] = database
+        if temporal:
+            stack.env["CASEWORK_TEMPORAL_ADDRESS"] = temporal
         stack.start()
         try:
             settings = Settings(
-                temporal_address=f"127.0.0.1:{stack.env['CASEWORK_DEV_SERVER_PORT']}",
+                temporal_address=temporal or f"127.0.0.1:{stack.env['CASEWORK_DEV_SERVER_PORT']}",
                 data_dir=data, database_url=database, _env_file=None)
             yield stack, settings, await connect(settings, case_keys(settings))
         finally:

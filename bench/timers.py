@@ -18,22 +18,18 @@ import argparse
 import asyncio
 import random
 import statistics
-import tempfile
 import time
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from temporalio.testing import WorkflowEnvironment
 
 from bench.procs import CpuMeter, processes
+from bench.stack import running
 from bench.steps import drive, via_client
 from infra.binaries import temporal_test_server
-from infra.settings import Settings
-from infra.temporal import DATA_CONVERTER, connect
-from store.keys import case_keys
+from infra.temporal import DATA_CONVERTER
 from tests.support.receivers import Mailbox, free_port
-from tests.support.stack import Stack
 from workflows import case_deadlines
 from workflows.case_workflow import CaseWorkflow
 from workflows.state import CaseState
@@ -91,31 +87,22 @@ async def main(cases: int, concurrency: int, wait: float) -> None:
         port=port, test_server_startup_timeout=timedelta(seconds=60))
     mailbox = Clocked().start()
     try:
-        with tempfile.TemporaryDirectory(prefix="casework-bench-") as folder:
-            stack = Stack(Path(folder))
-            stack.env.update(CASEWORK_TEMPORAL_ADDRESS=f"127.0.0.1:{port}",
-                             CASEWORK_SMTP_PORT=str(mailbox.port))
-            stack.start()
-            try:
-                settings = Settings(temporal_address=f"127.0.0.1:{port}", data_dir=Path(folder),
-                                    _env_file=None)
-                client = await connect(settings, case_keys(settings))
-                ids = await open_cases(client, settings.temporal_task_queue, cases, concurrency)
-                instant = first_reminder(
-                    [await client.get_workflow_handle(case_id).query(CaseWorkflow.state)
-                     for case_id in random.sample(ids, min(SAMPLE, cases))])
-                assert stack.proc is not None
-                meter = CpuMeter(processes(stack.proc.pid))
-                meter.start()
-                began = time.perf_counter()
-                await server.sleep(instant - await server.get_current_time())
-                while len(mailbox.arrived) < cases and time.perf_counter() - began < wait:
-                    await asyncio.sleep(0.2)
-                drained = max(mailbox.arrived.values(), default=began) - began
-                cpu = meter.stop()
-                await report(client, ids, mailbox.arrived, began, drained, cpu)
-            finally:
-                stack.stop()
+        async with running(temporal=f"127.0.0.1:{port}",
+                           CASEWORK_SMTP_PORT=str(mailbox.port)) as (stack, settings, client):
+            ids = await open_cases(client, settings.temporal_task_queue, cases, concurrency)
+            instant = first_reminder(
+                [await client.get_workflow_handle(case_id).query(CaseWorkflow.state)
+                 for case_id in random.sample(ids, min(SAMPLE, cases))])
+            assert stack.proc is not None
+            meter = CpuMeter(processes(stack.proc.pid))
+            meter.start()
+            began = time.perf_counter()
+            await server.sleep(instant - await server.get_current_time())
+            while len(mailbox.arrived) < cases and time.perf_counter() - began < wait:
+                await asyncio.sleep(0.2)
+            drained = max(mailbox.arrived.values(), default=began) - began
+            cpu = meter.stop()
+            await report(client, ids, mailbox.arrived, began, drained, cpu)
     finally:
         mailbox.stop()
         await server.shutdown()
