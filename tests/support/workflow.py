@@ -59,9 +59,11 @@ async def settled(handle: Handle) -> CaseState:
 
 
 async def _quiet(handle: Handle) -> CaseState | None:
-    state = await handle.query(CaseWorkflow.state)
+    # The state is read between the two reads of history: read before them, it could be one a
+    # task (a projection's trim, say) changed just before the history was looked at.
     before = (await handle.fetch_history()).events
     running = (await describe_raw(handle)).pending_activities
+    state = await handle.query(CaseWorkflow.state)
     after = (await handle.fetch_history()).events  # nothing happened while we looked
     busy = (any(n.status is NotificationStatus.PENDING for n in state.notifications)
             or running or len(after) != len(before)
