@@ -89,6 +89,16 @@ def test_every_image_is_pinned_and_every_mounted_file_exists() -> None:
                    for svc in COMPOSE["services"].values())
 
 
+def test_the_server_hands_activities_to_their_worker_as_the_dev_server_does() -> None:
+    """Eager activities are on by default only in the embedded dev server, where the figures
+    in the README are measured; the deployment's server is configured the same."""
+    temporal = COMPOSE["services"]["temporal"]
+    mounted = temporal["environment"]["DYNAMIC_CONFIG_FILE_PATH"]
+    assert f"./temporal/dynamicconfig.yaml:/etc/temporal/{mounted}:ro" in temporal["volumes"]
+    config = yaml.safe_load((ROOT / "deploy" / "temporal" / "dynamicconfig.yaml").read_text())
+    assert config["system.enableActivityEagerExecution"] == [{"value": True, "constraints": {}}]
+
+
 def test_prometheus_scrapes_the_ports_the_processes_serve() -> None:
     config = yaml.safe_load((ROOT / "deploy" / "prometheus" / "prometheus.yaml").read_text())
     targets = {job["job_name"]: job["static_configs"][0]["targets"][0]
