@@ -1,0 +1,68 @@
+"""What a worker pays to bring a case back into memory: replaying its history, as it does for
+every case not in its cache (a read of the live state, a step, a timer of a case that waited).
+
+Replays the recorded histories (`tests/histories`, written unencrypted) with the worker's own
+sandbox and workflows, N times each, and prints milliseconds per replay: first only the
+history's first workflow task (opening the run: the sandbox loads the definitions and the
+case's first activation runs), then the whole history.
+
+    .venv/bin/python -m bench.replay --times 50
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import WorkflowHistory
+from temporalio.worker import Replayer
+
+from infra.temporal import DATA_CONVERTER
+from worker.main import WORKFLOW_RUNNER, WORKFLOWS
+
+HISTORIES = sorted((Path(__file__).parents[1] / "tests" / "histories").glob("*.json"))
+
+
+def first_task(history: WorkflowHistory) -> WorkflowHistory:
+    """The history up to its first completed workflow task and that task's commands."""
+    events = list(history.events)
+    done = next(i for i, e in enumerate(events)
+                if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED)
+    end = next((i for i, e in enumerate(events) if i > done and e.event_type
+                == EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED), len(events))
+    return WorkflowHistory(history.workflow_id, events[:end])
+
+
+async def ms_per_replay(replayer: Replayer, history: WorkflowHistory, times: int) -> float:
+    async def repeated() -> AsyncIterator[WorkflowHistory]:
+        for _ in range(times):
+            yield history
+
+    start = time.perf_counter()
+    async with replayer.workflow_replay_iterator(repeated()) as results:
+        async for result in results:
+            if result.replay_failure is not None:
+                raise result.replay_failure
+    return (time.perf_counter() - start) / times * 1000
+
+
+async def main(times: int) -> None:
+    replayer = Replayer(workflows=WORKFLOWS, data_converter=DATA_CONVERTER,
+                        workflow_runner=WORKFLOW_RUNNER)
+    for path in HISTORIES:
+        history = WorkflowHistory.from_json(f"case-{path.stem}", path.read_text())
+        await ms_per_replay(replayer, history, 1)  # imports and caches warm
+        opening = await ms_per_replay(replayer, first_task(history), times)
+        whole = await ms_per_replay(replayer, history, times)
+        print(f"{path.stem:<32} first task {opening:6.1f} ms   whole history "
+              f"({len(history.events)} events) {whole:6.1f} ms")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--times", type=int, default=30)
+    asyncio.run(main(parser.parse_args().times))
