@@ -10,40 +10,39 @@ from typing import Any
 
 from temporalio import workflow
 
-with workflow.unsafe.imports_passed_through():
-    from workflows import case_deadlines as deadlines
-    from workflows import case_rules as rules
-    from workflows import client_work as work
-    from workflows import measure_rules as measures
-    from workflows.state import CaseState
-    from workflows.step_rule import Rule
-    from workflows.steps import (
-        AdmissionDecision,
-        Assessment,
-        AssessmentStart,
-        ConsentChange,
-        ContactRecord,
-        CriminalEvent,
-        DeadlineChange,
-        DeadlineExtension,
-        ExitDecision,
-        ManualNotification,
-        MeasureAnswer,
-        MeasureEnding,
-        MeasureProviderChange,
-        MeasureUpdate,
-        MunicipalityTransition,
-        NetworkJoin,
-        NetworkLeave,
-        NewMeasure,
-        NotificationRef,
-        OfficeTransfer,
-        PlanApproval,
-        PlanRevision,
-        Reassignment,
-        ReflectionPeriodGrant,
-        StepMeta,
-    )
+from workflows import case_deadlines as deadlines
+from workflows import case_rules as rules
+from workflows import client_work as work
+from workflows import measure_rules as measures
+from workflows.state import CaseState
+from workflows.step_rule import Rule
+from workflows.steps import (
+    AdmissionDecision,
+    Assessment,
+    AssessmentStart,
+    ConsentChange,
+    ContactRecord,
+    CriminalEvent,
+    DeadlineChange,
+    DeadlineExtension,
+    ExitDecision,
+    ManualNotification,
+    MeasureAnswer,
+    MeasureEnding,
+    MeasureProviderChange,
+    MeasureUpdate,
+    MunicipalityTransition,
+    NetworkJoin,
+    NetworkLeave,
+    NewMeasure,
+    NotificationRef,
+    OfficeTransfer,
+    PlanApproval,
+    PlanRevision,
+    Reassignment,
+    ReflectionPeriodGrant,
+    StepMeta,
+)
 
 
 class CaseUpdates:

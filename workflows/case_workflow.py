@@ -19,9 +19,8 @@ from typing import Any
 
 from temporalio import workflow
 
-# Part of the definition, reloaded with it for every run; the rules its updates name are the
-# shared modules the worker's runner passes through (`worker.main.PURE`), the very functions
-# the guards' tables are keyed by.
+# The update surface, delegation only: shared by every run like the rules its updates name
+# (`worker.main.PURE`), the very functions the guards' tables are keyed by.
 from workflows.case_updates import CaseUpdates
 
 with workflow.unsafe.imports_passed_through():

@@ -1,6 +1,5 @@
 """The embedded dev server hands an activity to the worker whose workflow task scheduled it
-(eager activity execution), which the benchmarks' figures count on and the compose deployment's
-server is configured to match (`test_deploy.py`)."""
+(eager activity execution; README, Performance and scale)."""
 
 from __future__ import annotations
 
@@ -10,9 +9,8 @@ from datetime import timedelta
 
 from temporalio import activity, workflow
 from temporalio.client import Client
-from temporalio.runtime import Runtime, TelemetryConfig
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import UnsandboxedWorkflowRunner, Worker
+from temporalio.worker import Worker
 
 
 @activity.defn(name="which")
@@ -35,14 +33,13 @@ class OneActivity:
 
 async def who_ran(env: WorkflowEnvironment, runs: int = 20) -> Counter[str]:
     queue = f"eager-{uuid.uuid4()}"
-    # A second worker on the same queue needs a runtime of its own (the SDK refuses two in one).
-    other = await Client.connect(env.client.service_client.config.target_host,
-                                 runtime=Runtime(telemetry=TelemetryConfig()))
+    # A second worker on the same queue needs a connection of its own (the SDK refuses two
+    # workers of one queue on one connection).
+    other = await Client.connect(env.client.service_client.config.target_host)
     ran: Counter[str] = Counter()
     async with (Worker(other, task_queue=queue, activities=[other_worker]),
                 Worker(env.client, task_queue=queue, workflows=[OneActivity],
-                       activities=[scheduling_worker],
-                       workflow_runner=UnsandboxedWorkflowRunner())):
+                       activities=[scheduling_worker])):
         for _ in range(runs):
             ran[await env.client.execute_workflow(OneActivity.run, id=f"eager-{uuid.uuid4()}",
                                                   task_queue=queue)] += 1

@@ -166,8 +166,10 @@ def plan(*measure_ids: str, review_in_days: int = 30) -> PlanRevision:
 def contact(status: ContactStatus = ContactStatus.HELD, *, at: datetime | None = None,
             threat: ThreatLevel | None = None, appointment_id: str | None = None,
             note: str = "Talked about housing; she sleeps badly.") -> ContactRecord:
+    # Held: now, not an hour ago, which in the first hour of a Helsinki day is the day before
+    # the case's referral (refused: the tests failed between 22:00 and 23:00 UTC).
     when = at or (datetime.now(UTC) + (timedelta(days=2) if status is ContactStatus.PLANNED
-                                       else -timedelta(hours=1)))
+                                       else timedelta(0)))
     return ContactRecord(reason="Weekly meeting.", kind=ContactKind.MEETING, status=status,
                          at=when, place="Helsinki office", interpreter_language="es",
                          participants=["interpreter"], note=note, safety_threat=threat,
