@@ -39,8 +39,9 @@ log = structlog.get_logger(__name__)
 # passed through only by `imports_passed_through`, which `from workflows import x` slips past).
 # The modules that define workflows are reloaded per run, as the SDK intends; the case's
 # update surface (`case_updates`, delegation only) is shared like the rest: its 25 update
-# decorators were a third of what starting or replaying a run cost. The deadline calendar's
-# holiday table, filled at import with locale look-ups the sandbox forbids, is shared too.
+# decorators were a third of what opening a run (a new case, or a replay) cost. The deadline
+# calendar's holiday table, filled at import with locale look-ups the sandbox forbids, is
+# shared too.
 DEFINITIONS = {"case_workflow", "archiving"}
 PURE = [f"workflows.{m.name}" for m in pkgutil.iter_modules(workflows.__path__)
         if m.name not in DEFINITIONS]
