@@ -9,10 +9,11 @@ with its latest, as one that lapsed may still be sent again while it is in the s
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, insert, select, tuple_
+from sqlalchemy import Connection, Engine, Insert, delete, insert, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import SQLModel
 
@@ -45,6 +46,14 @@ ROWS = (DeadlineRow, NotificationRow, MeasureRow)
 DOCUMENT = "document"  # what the case document is sealed for
 RECORD = "record"  # what an archived record is sealed for
 
+Row = tuple[Any, dict[str, Any]]
+"""A table and one row's values: plain values, not an ORM object (building one of those cost
+more than writing the row)."""
+
+
+def _row(model: Any, **values: Any) -> Row:
+    return model.__table__, values
+
 
 def project(engine: Engine, keys: CaseKeys, state: CaseState) -> bool:
     """Write the case's rows in one transaction; return False when they were already as new.
@@ -76,31 +85,37 @@ def project(engine: Engine, keys: CaseKeys, state: CaseState) -> bool:
 
 
 def _upsert(db: Connection, row: SQLModel) -> None:
-    """Insert the row, or update the one with its key if it is of an older revision (both
-    databases say it the same way). The revision check is what keeps a late projection from
-    overwriting a newer one where the row did not exist yet to be locked (PostgreSQL)."""
     table: Any = type(row).__table__  # type: ignore[attr-defined]
-    values = row.model_dump()
-    dialect = postgresql if db.dialect.name == "postgresql" else sqlite
+    db.execute(_upsert_statement(db.dialect.name, table), row.model_dump())
+
+
+@functools.cache
+def _upsert_statement(dialect_name: str, table: Any) -> Insert:
+    """Insert a row, or update the one with its key if it is of an older revision (both
+    databases say it the same way). The revision check is what keeps a late projection from
+    overwriting a newer one where the row did not exist yet to be locked (PostgreSQL). Built
+    once, its values bound at each execution (building it each time cost more than running
+    it)."""
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
     key = [column.name for column in table.primary_key]
-    insert_ = dialect.insert(table).values(values)
-    db.execute(insert_.on_conflict_do_update(
-        index_elements=key, set_={k: v for k, v in values.items() if k not in key},
-        where=table.c.revision < insert_.excluded.revision))
+    insert_ = dialect.insert(table)
+    return insert_.on_conflict_do_update(
+        index_elements=key,
+        set_={c.name: insert_.excluded[c.name] for c in table.columns if c.name not in key},
+        where=table.c.revision < insert_.excluded.revision)
 
 
-def _insert(db: Connection, records: Sequence[SQLModel]) -> None:
-    """The records, one statement per table (executed for all its rows at once)."""
+def _insert(db: Connection, rows: Sequence[Row]) -> None:
+    """The rows, one statement per table (executed for all its rows at once)."""
     by_table: dict[Any, list[dict[str, Any]]] = {}
-    for record in records:
-        by_table.setdefault(type(record).__table__, []).append(  # type: ignore[attr-defined]
-            record.model_dump())
-    for table, values in by_table.items():
-        db.execute(insert(table), values)
+    for table, values in rows:
+        by_table.setdefault(table, []).append(values)
+    for table, values_of_table in by_table.items():
+        db.execute(insert(table), values_of_table)
 
 
 def _archived(db: Connection, keys: CaseKeys, state: CaseState, *,
-              replace: bool) -> list[CaseRecord]:
+              replace: bool) -> list[Row]:
     """The state's settled records the archive does not hold yet, sealed; with `replace` (the
     newest projection) its settled notifications too, whose copies it replaces."""
     settled = case_size.settled(state)
@@ -115,8 +130,8 @@ def _archived(db: Connection, keys: CaseKeys, state: CaseState, *,
         CaseRecord.case_id == state.case_id,
         tuple_(CaseRecord.kind, CaseRecord.position).in_([(r.kind, r.position)
                                                           for r in settled]))).all())
-    return [CaseRecord(case_id=state.case_id, kind=r.kind, position=r.position,
-                       sealed=keys.seal(state.case_id, RECORD, r.item.model_dump_json().encode()))
+    return [_row(CaseRecord, case_id=state.case_id, kind=r.kind, position=r.position,
+                 sealed=keys.seal(state.case_id, RECORD, r.item.model_dump_json().encode()))
             for r in settled if (r.kind, r.position) not in held]
 
 
@@ -152,21 +167,20 @@ def summary(state: CaseState) -> CaseRow:
         last_step_at=state.steps[-1].at)
 
 
-def rows(state: CaseState) -> list[DeadlineRow | NotificationRow | MeasureRow | AgencyRow]:
+def rows(state: CaseState) -> list[Row]:
     office = str(state.assignment.office)
     return [
-        *(AgencyRow(case_id=state.case_id, agency_id=agency, involvement=",".join(kinds))
+        *(_row(AgencyRow, case_id=state.case_id, agency_id=agency, involvement=",".join(kinds))
           for agency, kinds in listed(state).items()),
-        *(DeadlineRow(case_id=state.case_id, deadline_id=d.id, kind=str(d.kind),
-                      rule_version=d.rule_version, office=office, status=str(d.status),
-                      due_at=d.due_at) for d in state.deadlines),
-        *(NotificationRow(case_id=state.case_id, notification_id=n.id, purpose=n.purpose,
-                          agency_id=n.agency_id, status=str(n.status),
-                          consent=n.consent and str(n.consent),
-                          legal_basis=n.legal_basis and str(n.legal_basis), attempts=n.attempts,
-                          last_error=n.last_error, changed_at=n.changed_at)
+        *(_row(DeadlineRow, case_id=state.case_id, deadline_id=d.id, kind=str(d.kind),
+               rule_version=d.rule_version, office=office, status=str(d.status),
+               due_at=d.due_at) for d in state.deadlines),
+        *(_row(NotificationRow, case_id=state.case_id, notification_id=n.id, purpose=n.purpose,
+               agency_id=n.agency_id, status=str(n.status), consent=n.consent and str(n.consent),
+               legal_basis=n.legal_basis and str(n.legal_basis), attempts=n.attempts,
+               last_error=n.last_error, changed_at=n.changed_at)
           for n in state.notifications),
-        *(MeasureRow(case_id=state.case_id, measure_id=m.id, type=str(m.type),
-                     provider_agency=m.provider.agency_id, status=str(m.status),
-                     changed_at=m.changed_at) for m in state.measures),
+        *(_row(MeasureRow, case_id=state.case_id, measure_id=m.id, type=str(m.type),
+               provider_agency=m.provider.agency_id, status=str(m.status),
+               changed_at=m.changed_at) for m in state.measures),
     ]
