@@ -13,7 +13,7 @@ import functools
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Insert, delete, insert, select, tuple_
+from sqlalchemy import Connection, Engine, Insert, Table, delete, insert, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import SQLModel
 
@@ -46,13 +46,13 @@ ROWS = (DeadlineRow, NotificationRow, MeasureRow)
 DOCUMENT = "document"  # what the case document is sealed for
 RECORD = "record"  # what an archived record is sealed for
 
-Row = tuple[Any, dict[str, Any]]
+TableRow = tuple[Table, dict[str, Any]]
 """A table and one row's values: plain values, not an ORM object (building one of those cost
 more than writing the row)."""
 
 
-def _row(model: Any, **values: Any) -> Row:
-    return model.__table__, values
+def _row(model: type[SQLModel], **values: Any) -> TableRow:
+    return model.__table__, values  # type: ignore[attr-defined]
 
 
 def project(engine: Engine, keys: CaseKeys, state: CaseState) -> bool:
@@ -85,12 +85,15 @@ def project(engine: Engine, keys: CaseKeys, state: CaseState) -> bool:
 
 
 def _upsert(db: Connection, row: SQLModel) -> None:
-    table: Any = type(row).__table__  # type: ignore[attr-defined]
-    db.execute(_upsert_statement(db.dialect.name, table), row.model_dump())
+    table: Table = type(row).__table__  # type: ignore[attr-defined]
+    values = row.model_dump()
+    if values.keys() != set(table.c.keys()):  # a column left out would be set to NULL
+        raise ValueError(f"{table.name}: values for {sorted(values)}, not every column")
+    db.execute(_upsert_statement(db.dialect.name, table), values)
 
 
 @functools.cache
-def _upsert_statement(dialect_name: str, table: Any) -> Insert:
+def _upsert_statement(dialect_name: str, table: Table) -> Insert:
     """Insert a row, or update the one with its key if it is of an older revision (both
     databases say it the same way). The revision check is what keeps a late projection from
     overwriting a newer one where the row did not exist yet to be locked (PostgreSQL). Built
@@ -101,21 +104,21 @@ def _upsert_statement(dialect_name: str, table: Any) -> Insert:
     insert_ = dialect.insert(table)
     return insert_.on_conflict_do_update(
         index_elements=key,
-        set_={c.name: insert_.excluded[c.name] for c in table.columns if c.name not in key},
+        set_={c.key: insert_.excluded[c.key] for c in table.columns if c.name not in key},
         where=table.c.revision < insert_.excluded.revision)
 
 
-def _insert(db: Connection, rows: Sequence[Row]) -> None:
+def _insert(db: Connection, new: Sequence[TableRow]) -> None:
     """The rows, one statement per table (executed for all its rows at once)."""
-    by_table: dict[Any, list[dict[str, Any]]] = {}
-    for table, values in rows:
+    by_table: dict[Table, list[dict[str, Any]]] = {}
+    for table, values in new:
         by_table.setdefault(table, []).append(values)
     for table, values_of_table in by_table.items():
         db.execute(insert(table), values_of_table)
 
 
 def _archived(db: Connection, keys: CaseKeys, state: CaseState, *,
-              replace: bool) -> list[Row]:
+              replace: bool) -> list[TableRow]:
     """The state's settled records the archive does not hold yet, sealed; with `replace` (the
     newest projection) its settled notifications too, whose copies it replaces."""
     settled = case_size.settled(state)
@@ -167,7 +170,7 @@ def summary(state: CaseState) -> CaseRow:
         last_step_at=state.steps[-1].at)
 
 
-def rows(state: CaseState) -> list[Row]:
+def rows(state: CaseState) -> list[TableRow]:
     office = str(state.assignment.office)
     return [
         *(_row(AgencyRow, case_id=state.case_id, agency_id=agency, involvement=",".join(kinds))

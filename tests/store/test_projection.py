@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import base64
+import json
+from pathlib import Path
+
+import pytest
 from sqlalchemy import select
 
 from infra.database import engine_for, writer
-from store.projection import _upsert
-from store.tables import CaseDocument
+from store.projection import _upsert, rows, summary
+from store.tables import CaseDocument, CaseRow
+from workflows.state import CaseState
+
+HISTORIES = Path(__file__).parents[1] / "histories"
 
 
 def test_an_upsert_never_puts_an_older_revision_over_a_newer(any_database: str) -> None:
@@ -31,3 +39,31 @@ def test_an_upsert_never_puts_an_older_revision_over_a_newer(any_database: str) 
     assert stored() == (5, b"\x05")
     write(7)
     assert stored() == (7, b"\x07")
+
+
+def recorded_state() -> CaseState:
+    """The last answer of the recorded case (written unencrypted): deadlines, notifications,
+    measures and agencies in it."""
+    events = json.loads((HISTORIES / "lifecycle-v6-client-work.json").read_text())["events"]
+    answers = [e["workflowExecutionUpdateCompletedEventAttributes"]["outcome"]["success"]
+               for e in events if "workflowExecutionUpdateCompletedEventAttributes" in e]
+    return CaseState.model_validate_json(base64.b64decode(answers[-1]["payloads"][0]["data"]))
+
+
+def test_every_row_written_names_every_column_of_its_table() -> None:
+    # Plain values are not checked as a model is: a column left out would be written as NULL.
+    state = recorded_state()
+    written = rows(state)
+    assert {table.name for table, _ in written} == {
+        "case_agency", "case_deadline", "case_notification", "case_measure"}
+    for table, values in written:
+        assert values.keys() == set(table.c.keys()), table.name
+    assert summary(state).model_dump().keys() == set(CaseRow.__table__.c.keys())
+
+
+def test_an_upsert_of_a_row_missing_a_column_is_refused(any_database: str) -> None:
+    engine = engine_for(any_database)
+    with writer(engine).begin() as db, pytest.raises(ValueError, match="not every column"):
+        _upsert(db, CaseRow(case_id="case-aaaaaaaaaaaaaaaaaaaa", revision=1))
+    with engine.connect() as db:
+        assert db.execute(select(CaseRow.case_id)).all() == []
