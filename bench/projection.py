@@ -13,9 +13,7 @@ N cases, and prints milliseconds per projection.
 from __future__ import annotations
 
 import argparse
-import base64
 import contextlib
-import json
 import tempfile
 import time
 from collections.abc import Iterator
@@ -26,22 +24,9 @@ from infra.database import engine_for, migrate
 from infra.settings import Settings
 from store.keys import case_keys
 from store.projection import project
+from tests.histories import answers
 from tests.support import factories as f
 from tests.support.databases import fresh_postgres
-from workflows.state import CaseState
-
-HISTORY = Path(__file__).parents[1] / "tests" / "histories" / "lifecycle-v6-client-work.json"
-
-
-def recorded_states() -> list[CaseState]:
-    """Each step's answer in the recorded case (written unencrypted), oldest first."""
-    states = []
-    for event in json.loads(HISTORY.read_text())["events"]:
-        done = event.get("workflowExecutionUpdateCompletedEventAttributes")
-        if done and "success" in done["outcome"]:
-            data = base64.b64decode(done["outcome"]["success"]["payloads"][0]["data"])
-            states.append(CaseState.model_validate_json(data))
-    return states
 
 
 @contextlib.contextmanager
@@ -55,7 +40,7 @@ def read_model(postgres: str | None) -> Iterator[tuple[str, Path]]:
 
 
 def main(cases: int, postgres: str | None) -> None:
-    states = recorded_states()
+    states = answers("lifecycle-v6-client-work.json")
     with read_model(postgres) as (url, folder):
         migrate(url)
         keys = case_keys(Settings(data_dir=folder, database_url=url, _env_file=None))

@@ -16,17 +16,14 @@ import argparse
 import asyncio
 import time
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
 from infra.temporal import DATA_CONVERTER
+from tests.histories import RECORDED
 from worker.main import WORKFLOW_RUNNER, WORKFLOWS
-
-HISTORIES = sorted((Path(__file__).parents[1] / "tests" / "histories").glob("*.json"))
-
 
 # What a workflow task's commands record right after it completes.
 COMMAND_EVENTS = {EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED, EventType.EVENT_TYPE_TIMER_STARTED,
@@ -63,7 +60,7 @@ async def ms_per_replay(replayer: Replayer, history: WorkflowHistory, times: int
 async def main(times: int) -> None:
     replayer = Replayer(workflows=WORKFLOWS, data_converter=DATA_CONVERTER,
                         workflow_runner=WORKFLOW_RUNNER)
-    for path in HISTORIES:
+    for path in RECORDED:
         history = WorkflowHistory.from_json(f"case-{path.stem}", path.read_text())
         await ms_per_replay(replayer, history, 1)  # imports and caches warm
         opening = await ms_per_replay(replayer, first_task(history), times)

@@ -7,15 +7,14 @@ from __future__ import annotations
 import json
 import re
 import zlib
-from pathlib import Path
 
 import pytest
 
 from infra.compression import METHODS, NEWEST, UnknownCompression, compressed, expanded
 from infra.settings import Settings
+from tests.histories import FOLDER
 from tests.histories.dictionary import kept, payloads
 
-HISTORIES = Path(__file__).parents[1] / "histories"
 DICTIONARIES = {method: d for method, d in METHODS.items() if d is not None}
 
 # The checksum of each dictionary, as the payloads written with it name it in their deflate
@@ -38,7 +37,7 @@ def test_a_dictionary_holds_no_personal_data_or_text(method: bytes) -> None:
     assert [v for v in values if v and not kept(v)] == []
     # And none of what the recorded case it was made from says about its person or in words.
     opening = json.loads(next(payloads(json.loads(
-        (HISTORIES / "lifecycle-v6-client-work.json").read_text()))))["opening"]["referral"]
+        (FOLDER / "lifecycle-v6-client-work.json").read_text()))))["opening"]["referral"]
     person = opening["person"]
     personal = [person["surname"], person["given_names"], person["date_of_birth"],
                 person["nationality"], opening["reason"][:20], *person["languages"]]
@@ -47,7 +46,7 @@ def test_a_dictionary_holds_no_personal_data_or_text(method: bytes) -> None:
 
 def test_the_dictionary_pays_off_on_a_case_it_was_not_built_from() -> None:
     # Recorded before the one the dictionary came from (`tests.histories.dictionary`).
-    history = json.loads((HISTORIES / "lifecycle-v5-hardening.json").read_text())
+    history = json.loads((FOLDER / "lifecycle-v5-hardening.json").read_text())
     large = [p for p in payloads(history) if len(p) >= 256]
     plain = sum(len(compressed(p, b"zlib")) for p in large)
     preset = sum(len(compressed(p, NEWEST)) for p in large)

@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-import base64
-import json
-from pathlib import Path
-
 import pytest
 from sqlalchemy import select
 
 from infra.database import engine_for, writer
 from store.projection import _upsert, rows, summary
 from store.tables import CaseDocument, CaseRow
-from workflows.state import CaseState
-
-HISTORIES = Path(__file__).parents[1] / "histories"
+from tests.histories import answers
 
 
 def test_an_upsert_never_puts_an_older_revision_over_a_newer(any_database: str) -> None:
@@ -41,18 +35,10 @@ def test_an_upsert_never_puts_an_older_revision_over_a_newer(any_database: str) 
     assert stored() == (7, b"\x07")
 
 
-def recorded_state() -> CaseState:
-    """The last answer of the recorded case (written unencrypted): deadlines, notifications,
-    measures and agencies in it."""
-    events = json.loads((HISTORIES / "lifecycle-v6-client-work.json").read_text())["events"]
-    answers = [e["workflowExecutionUpdateCompletedEventAttributes"]["outcome"]["success"]
-               for e in events if "workflowExecutionUpdateCompletedEventAttributes" in e]
-    return CaseState.model_validate_json(base64.b64decode(answers[-1]["payloads"][0]["data"]))
-
-
 def test_every_row_written_names_every_column_of_its_table() -> None:
     # Plain values are not checked as a model is: a column left out would be written as NULL.
-    state = recorded_state()
+    # The recorded case's last state: deadlines, notifications, measures and agencies in it.
+    state = answers("lifecycle-v6-client-work.json")[-1]
     written = rows(state)
     assert {table.name for table, _ in written} == {
         "case_agency", "case_deadline", "case_notification", "case_measure"}

@@ -9,16 +9,15 @@ from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
 from infra.temporal import DATA_CONVERTER
+from tests.histories import RECORDED
 from worker.main import WORKFLOW_RUNNER, WORKFLOWS
-
-HISTORIES = sorted((Path(__file__).parents[1] / "histories").glob("*.json"))
 
 
 def test_there_are_recorded_histories() -> None:
-    assert HISTORIES, "record one with: python -m tests.histories.record NAME"
+    assert RECORDED, "record one with: python -m tests.histories.record NAME"
 
 
-@pytest.mark.parametrize("path", HISTORIES, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", RECORDED, ids=lambda p: p.stem)
 async def test_recorded_history_replays(path: Path) -> None:
     history = WorkflowHistory.from_json(f"case-{path.stem}", path.read_text())
     result = await Replayer(workflows=WORKFLOWS, data_converter=DATA_CONVERTER,
