@@ -1,11 +1,14 @@
-"""Step latency and throughput, three ways on one server in one run: the engine's floor (a
-trivial workflow and update, `bench.floor`), a case step through the bare Temporal client, and
-the same step through the HTTP API.
+"""Step latency and throughput, four ways on one server in one run: the engine's floor (a
+trivial workflow and update, `bench.floor`), that floor with a step's shape (each change
+projected by a trivial activity), a case step through the bare Temporal client, and the same
+step through the HTTP API.
 
 Starts `casework run` on fresh ports and a fresh data folder (dev server on its SQLite file,
 worker, API), and a worker for the floor in this process. Takes N cases (and N floor workflows)
 through every lifecycle step: start + query to open, one update per step. Prints p50/p95 step
-latency, steps per second, and the ratios bare/floor and API/bare.
+latency, steps per second, and the ratios: bare/floor and API/bare (the issue's goals), and
+where bare/floor comes from, the step's shape (shaped/floor) and what a case step does within
+it (bare/shaped).
 
     .venv/bin/python -m bench.steps --cases 300 --concurrency 16
 """
@@ -26,8 +29,8 @@ import httpx
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from api.gateway import new_case_id
-from bench.floor import FLOOR_QUEUE, FloorWorkflow, via_floor
+from api.gateway import fingerprint, new_case_id
+from bench.floor import FLOOR_QUEUE, FLOORS, ProjectedFloorWorkflow, project, via_floor
 from bench.lifecycle import STEPS, Step, api_body
 from bench.procs import CpuMeter, processes
 from bench.stack import running
@@ -69,20 +72,26 @@ async def via_client(client: Any, task_queue: str, latencies: list[float],
     """A case through `steps` with the bare client, as the API calls it; its id."""
     actor = f.CASEWORKER
 
+    case_id = new_case_id(actor, None)
+
     async def open_() -> Any:
+        referral = f.referral()
         meta = StepMeta(actor=actor, expected_version=0, idempotency_key=str(uuid.uuid4()),
-                        fingerprint="x")
+                        fingerprint=fingerprint(case_id, "open_case", referral, actor))
         handle = await client.start_workflow(
-            CaseWorkflow.run, CaseInput(opening=Opening(referral=f.referral(), meta=meta)),
-            id=new_case_id(actor, None), task_queue=task_queue)
+            CaseWorkflow.run, CaseInput(opening=Opening(referral=referral, meta=meta)),
+            id=case_id, task_queue=task_queue)
         return handle, await handle.query(CaseWorkflow.state)
 
     handle, state = await timed(latencies, open_())
     for _, update, step_body in steps:
+        # The key, fingerprint and update id the API gives a step (the run keeps the first two).
         meta = StepMeta(actor=actor, expected_version=state.version,
-                        idempotency_key=str(uuid.uuid4()), fingerprint="x")
-        state = await timed(latencies, handle.execute_update(update, args=[meta, step_body]))
-    return str(handle.id)
+                        idempotency_key=str(uuid.uuid4()),
+                        fingerprint=fingerprint(case_id, update.__name__, step_body, actor))
+        state = await timed(latencies, handle.execute_update(
+            update, args=[meta, step_body], id=f"{meta.idempotency_key}:{meta.fingerprint[:16]}"))
+    return case_id
 
 
 async def drive(cases: int, concurrency: int, one_case: Callable[[list[float]], Awaitable[Any]]
@@ -133,9 +142,11 @@ async def main(cases: int, concurrency: int, warmup: int) -> None:
         plain = await Client.connect(settings.temporal_address or "")
         limits = httpx.Limits(max_connections=concurrency)
         async with (httpx.AsyncClient(base_url=stack.url, timeout=60, limits=limits) as http,
-                    Worker(plain, task_queue=FLOOR_QUEUE, workflows=[FloorWorkflow])):
+                    Worker(plain, task_queue=FLOOR_QUEUE, workflows=FLOORS, activities=[project])):
             paths = {
                 "floor": lambda lat: via_floor(plain, len(STEPS), lat, timed),
+                "shaped floor": lambda lat: via_floor(plain, len(STEPS), lat, timed,
+                                                      ProjectedFloorWorkflow),
                 "bare client": lambda lat: via_client(client, settings.temporal_task_queue,
                                                       lat),
                 "http api": lambda lat: via_api(http, lat)}
@@ -156,9 +167,11 @@ async def main(cases: int, concurrency: int, warmup: int) -> None:
                                 sum(t for _, t in runs)) for name, runs in rows.items()}
         ratio("bare/floor", result["bare client"], result["floor"])
         ratio("api/bare", result["http api"], result["bare client"])
+        ratio("shaped/floor", result["shaped floor"], result["floor"])
+        ratio("bare/shaped", result["bare client"], result["shaped floor"])
         per_step = {name: {proc: seconds * 1000 / sum(len(lat) for lat, _ in rows[name])
                            for proc, seconds in used.items()} for name, used in cpu.items()}
-        print("CPU ms per step, by process (the floor's worker runs in bench):")
+        print("CPU ms per step, by process (the floors' worker runs in bench):")
         for name, used_ms in per_step.items():
             print(f"  {name:<12} total {sum(used_ms.values()):5.1f}  " + "  ".join(
                 f"{proc} {ms:.1f}" for proc, ms in sorted(used_ms.items()) if ms >= 0.05))
