@@ -111,9 +111,7 @@ class EnvelopeCodec(PayloadCodec, WithSerializationContext):
         self._compress = compress
 
     def with_context(self, context: SerializationContext) -> EnvelopeCodec:
-        workflow_id = getattr(context, "workflow_id", None)
-        case_id = workflow_id if workflow_id and workflow_id.startswith("case-") else None
-        return EnvelopeCodec(self._keys, case_id, compress=self._compress)
+        return EnvelopeCodec(self._keys, case_of(context), compress=self._compress)
 
     async def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
         if self._case_id:
@@ -147,6 +145,12 @@ class EnvelopeCodec(PayloadCodec, WithSerializationContext):
     async def _case_key(self, case_id: str, *, create: bool) -> AESGCM:
         return self._keys.cached(case_id) or await asyncio.to_thread(
             self._keys.load, case_id, create=create)
+
+
+def case_of(context: SerializationContext) -> str | None:
+    """The case whose key seals what is sent in this context (None: the master key)."""
+    workflow_id = getattr(context, "workflow_id", None)
+    return workflow_id if workflow_id and workflow_id.startswith("case-") else None
 
 
 def sealed_payload(key: AESGCM, ref: str, data: bytes, method: bytes | None = NEWEST

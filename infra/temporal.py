@@ -13,22 +13,45 @@ from temporalio.client import Client, TLSConfig
 from temporalio.common import SearchAttributeKey
 from temporalio.contrib.opentelemetry import TracingInterceptor
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.converter import DataConverter
+from temporalio.converter import DataConverter, SerializationContext
 from temporalio.service import RPCError
 
-from infra.codec import DataKeys, EnvelopeCodec
+from infra.codec import DataKeys, EnvelopeCodec, case_of
 from infra.compression import NEWEST
 from infra.settings import Settings
 
 # Without encryption: for the workflow tests and the replay of recorded histories.
 DATA_CONVERTER: DataConverter = pydantic_data_converter
+CONVERTERS_KEPT = 2048  # cases whose converter is kept; the worker holds 1,000 by default
+
+
+@dataclasses.dataclass(frozen=True)
+class CaseDataConverter(DataConverter):
+    """Keeps the converter it made for each case. The SDK asks for one for every payload a
+    workflow task carries and every call a client makes, and each new one builds a payload
+    converter of its own as it is made (a twentieth of the worker's CPU). What the converter
+    does depends on the case alone (`case_of`): the pydantic converter takes no context."""
+
+    _per_case: dict[str | None, DataConverter] = dataclasses.field(
+        default_factory=dict, init=False, repr=False, compare=False)
+
+    def with_context(self, context: SerializationContext) -> DataConverter:
+        case_id = case_of(context)
+        made = self._per_case.get(case_id)
+        if made is None:
+            made = super().with_context(context)
+            if len(self._per_case) >= CONVERTERS_KEPT:
+                del self._per_case[next(iter(self._per_case))]
+            self._per_case[case_id] = made
+        return made
 
 
 def data_converter(keys: DataKeys, *, compress: bytes | None = NEWEST) -> DataConverter:
     """The converter of every client and worker: pydantic JSON, compressed, then AES-GCM per
     case."""
-    return dataclasses.replace(DATA_CONVERTER,
-                               payload_codec=EnvelopeCodec(keys, compress=compress))
+    return CaseDataConverter(payload_converter_class=DATA_CONVERTER.payload_converter_class,
+                             failure_converter_class=DATA_CONVERTER.failure_converter_class,
+                             payload_codec=EnvelopeCodec(keys, compress=compress))
 
 
 def _tls(settings: Settings) -> TLSConfig | bool:

@@ -8,8 +8,9 @@ import secrets
 import pytest
 from cryptography.exceptions import InvalidTag
 from temporalio.api.common.v1 import Payload
-from temporalio.converter import WorkflowSerializationContext
+from temporalio.converter import ActivitySerializationContext, WorkflowSerializationContext
 
+from infra import temporal
 from infra.codec import (
     COMPRESSION,
     ENCODING,
@@ -27,6 +28,7 @@ from infra.compression import METHODS, NEWEST, UnknownCompression
 from infra.database import engine_for
 from store.keys import CaseKeys
 
+CASE_A = "case-aaaaaaaaaaaaaaaaaaaa"
 PLAIN = [Payload(metadata={"encoding": b"json/plain"}, data=b'{"surname": "Vasquez-Testperson"}')]
 
 
@@ -205,3 +207,36 @@ async def test_compression_can_be_turned_off_for_an_upgrade(database_url: str) -
     (sealed,) = await plain.encode(LARGE)
     assert COMPRESSION not in sealed.metadata
     assert await codec_for(database_url, keys).decode([sealed]) == LARGE
+
+
+async def test_the_converter_kept_for_a_case_seals_under_that_case_alone(
+        database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(temporal, "CONVERTERS_KEPT", 2)
+    case_keys = CaseKeys(engine_for(database_url), MasterKeys.parse(master("k1")))
+    converter = temporal.data_converter(case_keys)
+    workflow = WorkflowSerializationContext(namespace="default", workflow_id=CASE_A)
+    activity = ActivitySerializationContext(
+        namespace="default", workflow_id=CASE_A, workflow_type="CaseWorkflow",
+        activity_type="project_case", activity_task_queue="casework", is_local=False,
+        activity_id="1")
+    kept = converter.with_context(workflow)
+    # The same case in another context: the converter made for it, not a new one.
+    assert converter.with_context(activity) is kept
+    (sealed,) = await kept.encode([{"surname": "Vasquez-Testperson"}])
+    assert sealed.metadata[KEY_REF] == f"case:{CASE_A}".encode()
+    other = converter.with_context(WorkflowSerializationContext(
+        namespace="default", workflow_id="case-bbbbbbbbbbbbbbbbbbbb"))
+    assert other is not kept
+    (theirs,) = await other.encode([{"surname": "Vasquez-Testperson"}])
+    assert theirs.metadata[KEY_REF] == b"case:case-bbbbbbbbbbbbbbbbbbbb"
+    outside = converter.with_context(WorkflowSerializationContext(
+        namespace="default", workflow_id="casework-archive"))
+    (sealed_outside,) = await outside.encode([{"n": 1}])
+    assert sealed_outside.metadata[KEY_REF] == b"master:k1"
+    # At most CONVERTERS_KEPT are kept: the first case's was let go, and is made again.
+    assert converter.with_context(workflow) is not kept
+    # A kept converter holds no key of its own: once the case is shredded it reads nothing.
+    kept = converter.with_context(activity)
+    assert case_keys.shred(CASE_A)
+    with pytest.raises(KeyShredded):
+        await kept.decode([sealed])
