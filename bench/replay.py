@@ -23,7 +23,8 @@ from temporalio.worker import Replayer
 
 from infra.temporal import DATA_CONVERTER
 from tests.histories import RECORDED
-from worker.main import WORKFLOW_RUNNER, WORKFLOWS
+from worker.main import WORKFLOWS
+from worker.sandbox import WORKFLOW_RUNNER
 
 # What a workflow task's commands record right after it completes.
 COMMAND_EVENTS = {EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED, EventType.EVENT_TYPE_TIMER_STARTED,

@@ -4,15 +4,12 @@ the cluster's schedule starts (`worker.schedules`)."""
 from __future__ import annotations
 
 import asyncio
-import pkgutil
 import signal
 
 import structlog
 from temporalio.client import Client
 from temporalio.worker import Worker
-from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
-import workflows
 from activities.archive import ArchiveActivities
 from activities.notifications import NotificationActivities
 from activities.read_model import ReadModelActivities
@@ -24,6 +21,7 @@ from infra.settings import Settings, get_settings
 from infra.telemetry import configure_telemetry
 from infra.temporal import connect
 from store.keys import CaseKeys, case_keys
+from worker.sandbox import WORKFLOW_RUNNER
 from worker.schedules import ensure_archive_schedule
 from workflows.archiving import ArchiveWorkflow
 from workflows.case_workflow import CaseWorkflow
@@ -31,23 +29,6 @@ from workflows.case_workflow import CaseWorkflow
 log = structlog.get_logger(__name__)
 
 
-# Everything in `workflows` but the workflow definitions is pure (the "deterministic" import
-# contract; `tests/workflows/test_sandbox.py` checks it reads no clock, chance or environment,
-# which the sandbox no longer sees there) and keeps no state of its own: configured here, it is
-# imported once outside the sandbox and shared read-only by every run, instead of being
-# executed again for each run that starts or is replayed (a fifth of a worker's CPU, when
-# passed through only by `imports_passed_through`, which `from workflows import x` slips past).
-# The modules that define workflows are reloaded per run, as the SDK intends; the case's
-# update surface (`case_updates`, delegation only) is shared like the rest: its 25 update
-# decorators were a third of what opening a run (a new case, or a replay) cost. The deadline
-# calendar's holiday table, filled at import with locale look-ups the sandbox forbids, is
-# shared too.
-DEFINITIONS = {"case_workflow", "archiving"}
-PURE = [f"workflows.{m.name}" for m in pkgutil.iter_modules(workflows.__path__)
-        if m.name not in DEFINITIONS]
-WORKFLOW_RUNNER = SandboxedWorkflowRunner(
-    restrictions=SandboxRestrictions.default.with_passthrough_modules(
-        *PURE, "holidays", "dateutil"))
 WORKFLOWS = [CaseWorkflow, ArchiveWorkflow]
 
 

@@ -20,7 +20,7 @@ from typing import Any
 from temporalio import workflow
 
 # The update surface, delegation only: shared by every run like the rules its updates name
-# (`worker.main.PURE`), the very functions the guards' tables are keyed by.
+# (`worker.sandbox.PURE`), the very functions the guards' tables are keyed by.
 from workflows.case_updates import CaseUpdates
 
 with workflow.unsafe.imports_passed_through():

@@ -16,7 +16,8 @@ from infra.settings import Settings
 from infra.temporal import DATA_CONVERTER
 from tests.support import factories as f
 from tests.support.workflow import Opener, keywords, rejected, step
-from worker.main import WORKFLOW_RUNNER, WORKFLOWS, build_worker
+from worker.main import WORKFLOWS, build_worker
+from worker.sandbox import WORKFLOW_RUNNER
 from workflows.case_workflow import CaseWorkflow
 from workflows.search_attributes import CASE_OFFICE, CASE_PHASE
 from workflows.state import (

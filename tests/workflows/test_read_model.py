@@ -19,7 +19,8 @@ from store.projection import DOCUMENT, ROWS
 from store.tables import CaseDocument, CaseRow
 from tests.support import factories as f
 from tests.support.workflow import Opener, settled, step
-from worker.main import WORKFLOW_RUNNER, WORKFLOWS, build_worker
+from worker.main import WORKFLOWS, build_worker
+from worker.sandbox import WORKFLOW_RUNNER
 from workflows.case_workflow import CaseWorkflow
 from workflows.state import CaseState
 from workflows.vocabulary import MeasureAction

@@ -10,7 +10,8 @@ from temporalio.worker import Replayer
 
 from infra.temporal import DATA_CONVERTER
 from tests.histories import RECORDED
-from worker.main import WORKFLOW_RUNNER, WORKFLOWS
+from worker.main import WORKFLOWS
+from worker.sandbox import WORKFLOW_RUNNER
 
 
 def test_there_are_recorded_histories() -> None:

@@ -11,8 +11,14 @@ import inspect
 import pkgutil
 from pathlib import Path
 
+from temporalio.client import WorkflowHistory
+from temporalio.worker import Replayer
+
 import workflows
-from worker.main import DEFINITIONS, PURE, WORKFLOW_RUNNER
+from infra.temporal import DATA_CONVERTER
+from tests.histories import RECORDED
+from worker.main import WORKFLOWS
+from worker.sandbox import DEFINITIONS, PURE, WORKFLOW_RUNNER, _compiled
 
 
 def defines_a_workflow(name: str) -> bool:
@@ -30,6 +36,22 @@ def test_only_the_definitions_are_reloaded_per_run() -> None:
     # which only delegates to it, is shared (and checked below like every shared module).
     assert {name for name in names if defines_a_workflow(name)} == DEFINITIONS
     assert not any(f"workflows.{name}" in passed for name in DEFINITIONS)
+
+
+async def test_a_run_enters_its_sandbox_by_code_compiled_once() -> None:
+    """The SDK enters a run's sandbox by executing snippets of code, which the runner compiles
+    once: a replay of a whole case uses them again and again and compiles none anew."""
+    path = RECORDED[-1]
+    history = WorkflowHistory.from_json(f"case-{path.stem}", path.read_text())
+    replayer = Replayer(workflows=WORKFLOWS, data_converter=DATA_CONVERTER,
+                        workflow_runner=WORKFLOW_RUNNER)
+    assert (await replayer.replay_workflow(history)).replay_failure is None
+    before = _compiled.cache_info()
+    assert (await replayer.replay_workflow(history)).replay_failure is None
+    after = _compiled.cache_info()
+    assert after.currsize == before.currsize <= 8
+    tasks = sum(e.HasField("workflow_task_completed_event_attributes") for e in history.events)
+    assert after.hits - before.hits > tasks > 10
 
 
 # What the sandbox would refuse in a module it loads, and no longer sees in one passed through.
