@@ -1,7 +1,7 @@
 """The engine's floors for a case step, on the same server as the cases, opened and stepped the
 same way (start and query, then an update per step): a trivial workflow with a trivial update,
 what `bench.steps` compares a case step through the bare client against; and the same with the
-shape the design gives a step (DESIGN.md: the projection into the read model is an activity),
+shape the design gives a step (the design makes the projection into the read model an activity),
 each change then handed to a trivial activity as `workflows.projector` does, which costs a
 second workflow task when it completes."""
 
@@ -50,9 +50,12 @@ class ProjectedFloorWorkflow(FloorWorkflow):
     """The counter, each new version then projected by an activity, one at a time, changes made
     while one runs going together into the next (as `workflows.projector`)."""
 
+    def __init__(self) -> None:
+        super().__init__()
+        self._projected = -1  # as the projector: the opened case is projected too
+
     @workflow.run
     async def run(self) -> int:
-        self._projected = 0
         while not (self._done and self._projected == self._version):
             await workflow.wait_condition(lambda: self._version > self._projected)
             version = self._version

@@ -7,7 +7,7 @@ workflow task (opening the run: the sandbox loads the definitions and the case's
 activation runs), then the whole history. A lower bound: the histories were recorded
 unencrypted, so no payload is decrypted or encrypted here, and none is fetched from a server.
 
-    .venv/bin/python -m bench.replay --times 30
+    .venv/bin/python -m bench.replay --times 20
 """
 
 from __future__ import annotations

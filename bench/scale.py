@@ -21,7 +21,6 @@ import asyncio
 import random
 import statistics
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -32,15 +31,13 @@ import httpx
 from bench.lifecycle import STEPS, Step
 from bench.procs import CpuMeter, processes, rss_mb
 from bench.stack import running
-from bench.steps import timed, via_client
+from bench.steps import step_as_the_api, timed, via_client
 from infra.temporal import connect
 from store.keys import case_keys
-from tests.support import factories as f
 from tests.support.databases import fresh_postgres
 from tests.support.identities import bearer
 from tests.support.stack import Stack
 from workflows.case_workflow import CaseWorkflow
-from workflows.steps import StepMeta
 
 CASEWORKER = bearer("cw-bench", "caseworker", office="helsinki")
 OPERATOR = bearer("op-bench", "operator")
@@ -130,10 +127,8 @@ async def first_steps(client: Any, ids: list[str], step: Step) -> None:
     async def next_step(handle: Any) -> None:
         # As the API takes it: the case is read (which replays it), then stepped.
         state = await handle.query(CaseWorkflow.state)
-        meta = StepMeta(actor=f.CASEWORKER, expected_version=state.version,
-                        idempotency_key=str(uuid.uuid4()), fingerprint="x")
         _, update, body = step
-        await handle.execute_update(update, args=[meta, body])
+        await step_as_the_api(handle, update, body, state.version)
 
     for case_id in random.sample(ids, min(RUNS, len(ids))):
         await timed(latencies, next_step(client.get_workflow_handle(case_id)))

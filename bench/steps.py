@@ -85,13 +85,18 @@ async def via_client(client: Any, task_queue: str, latencies: list[float],
 
     handle, state = await timed(latencies, open_())
     for _, update, step_body in steps:
-        # The key, fingerprint and update id the API gives a step (the run keeps the first two).
-        meta = StepMeta(actor=actor, expected_version=state.version,
-                        idempotency_key=str(uuid.uuid4()),
-                        fingerprint=fingerprint(case_id, update.__name__, step_body, actor))
-        state = await timed(latencies, handle.execute_update(
-            update, args=[meta, step_body], id=f"{meta.idempotency_key}:{meta.fingerprint[:16]}"))
+        state = await timed(latencies, step_as_the_api(handle, update, step_body, state.version))
     return case_id
+
+
+async def step_as_the_api(handle: Any, update: Any, body: Any, version: int) -> Any:
+    """A step with the key, fingerprint and update id the API gives it (the run keeps the
+    first two); the state after it."""
+    actor = f.CASEWORKER
+    meta = StepMeta(actor=actor, expected_version=version, idempotency_key=str(uuid.uuid4()),
+                    fingerprint=fingerprint(str(handle.id), update.__name__, body, actor))
+    return await handle.execute_update(update, args=[meta, body],
+                                       id=f"{meta.idempotency_key}:{meta.fingerprint[:16]}")
 
 
 async def drive(cases: int, concurrency: int, one_case: Callable[[list[float]], Awaitable[Any]]

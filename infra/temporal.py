@@ -13,7 +13,12 @@ from temporalio.client import Client, TLSConfig
 from temporalio.common import SearchAttributeKey
 from temporalio.contrib.opentelemetry import TracingInterceptor
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.converter import DataConverter, SerializationContext
+from temporalio.converter import (
+    DataConverter,
+    SerializationContext,
+    WithSerializationContext,
+    WorkflowSerializationContext,
+)
 from temporalio.service import RPCError
 
 from infra.codec import DataKeys, EnvelopeCodec, case_of
@@ -27,13 +32,24 @@ CONVERTERS_KEPT = 2048  # cases whose converter is kept; the worker holds 1,000 
 
 @dataclasses.dataclass(frozen=True)
 class CaseDataConverter(DataConverter):
-    """Keeps the converter it made for each case. The SDK asks for one for every payload a
-    workflow task carries and every call a client makes, and each new one builds a payload
-    converter of its own as it is made (a twentieth of the worker's CPU). What the converter
-    does depends on the case alone (`case_of`): the pydantic converter takes no context."""
+    """Keeps the converter it made for each case. The SDK asks for one bound to the context of
+    every payload that is not the workflow's own (an activity's input, its result) and twice
+    for every activation, and each new one built a payload converter of its own as it was made
+    (a twentieth of the worker's CPU). What the converter does depends on the case alone
+    (`case_of`): only the codec takes the context, which `__post_init__` checks. Called on the
+    event loop only, as the SDK does."""
 
     _per_case: dict[str | None, DataConverter] = dataclasses.field(
         default_factory=dict, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        probe = WorkflowSerializationContext(namespace="", workflow_id="case-probe")
+        for part, made_by in ((self.payload_converter, self.payload_converter_class),
+                              (self.failure_converter, self.failure_converter_class)):
+            if isinstance(part, WithSerializationContext) and part.with_context(probe) is not part:
+                raise TypeError(f"{made_by.__name__} takes the context: a converter kept per "
+                                "case would not do")
 
     def with_context(self, context: SerializationContext) -> DataConverter:
         case_id = case_of(context)

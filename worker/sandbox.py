@@ -48,6 +48,10 @@ class _CompiledOnce(_Instance):
 
 
 class Runner(SandboxedWorkflowRunner):
+    """The SDK's sandbox, its entry code compiled once. `_CompiledOnce` leans on the SDK's
+    private `_Instance`: `tests/workflows/test_sandbox.py` fails should an upgrade change how a
+    run enters its sandbox."""
+
     def create_instance(self, det: WorkflowInstanceDetails) -> WorkflowInstance:
         return _CompiledOnce(det, self.runner_class, self.restrictions)
 

@@ -8,7 +8,13 @@ import secrets
 import pytest
 from cryptography.exceptions import InvalidTag
 from temporalio.api.common.v1 import Payload
-from temporalio.converter import ActivitySerializationContext, WorkflowSerializationContext
+from temporalio.converter import (
+    ActivitySerializationContext,
+    DefaultPayloadConverter,
+    SerializationContext,
+    WithSerializationContext,
+    WorkflowSerializationContext,
+)
 
 from infra import temporal
 from infra.codec import (
@@ -240,3 +246,19 @@ async def test_the_converter_kept_for_a_case_seals_under_that_case_alone(
     assert case_keys.shred(CASE_A)
     with pytest.raises(KeyShredded):
         await kept.decode([sealed])
+
+
+class Contextual(DefaultPayloadConverter, WithSerializationContext):
+    """A payload converter that would write differently for each workflow."""
+
+    def __init__(self, workflow_id: str | None = None) -> None:
+        super().__init__()
+        self.workflow_id = workflow_id
+
+    def with_context(self, context: SerializationContext) -> Contextual:
+        return Contextual(getattr(context, "workflow_id", None))
+
+
+def test_a_converter_taking_the_context_cannot_be_kept_per_case() -> None:
+    with pytest.raises(TypeError, match="Contextual takes the context"):
+        temporal.CaseDataConverter(payload_converter_class=Contextual)
