@@ -73,6 +73,11 @@ def fingerprint(case_id: str, step_name: str, body: Step, actor: Actor) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+def update_id(meta: StepMeta) -> str:
+    """The Temporal update id of a step: its key and request, so a retry finds its update."""
+    return f"{meta.idempotency_key}:{meta.fingerprint[:16]}"
+
+
 class CaseGateway:
     def __init__(self, client: Client, settings: Settings, engine: Engine,
                  keys: CaseKeys) -> None:
@@ -148,7 +153,7 @@ class CaseGateway:
                         approval_required=self._settings.plan_approval_required)
         async with translate_errors(handle):
             return await budget.within(handle.execute_update(
-                update, args=[meta, body], id=f"{meta.idempotency_key}:{fp[:16]}",
+                update, args=[meta, body], id=update_id(meta),
                 rpc_timeout=budget.rpc_timeout()))
 
     async def notifications(self, case_id: str) -> tuple[CaseState, dict[str, dict[str, Any]]]:

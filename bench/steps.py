@@ -29,7 +29,7 @@ import httpx
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from api.gateway import fingerprint, new_case_id
+from api.gateway import fingerprint, new_case_id, update_id
 from bench.floor import FLOOR_QUEUE, FLOORS, ProjectedFloorWorkflow, project, via_floor
 from bench.lifecycle import STEPS, Step, api_body
 from bench.procs import CpuMeter, processes
@@ -71,7 +71,6 @@ async def via_client(client: Any, task_queue: str, latencies: list[float],
                      steps: list[Step] = STEPS) -> str:
     """A case through `steps` with the bare client, as the API calls it; its id."""
     actor = f.CASEWORKER
-
     case_id = new_case_id(actor, None)
 
     async def open_() -> Any:
@@ -95,8 +94,7 @@ async def step_as_the_api(handle: Any, update: Any, body: Any, version: int) -> 
     actor = f.CASEWORKER
     meta = StepMeta(actor=actor, expected_version=version, idempotency_key=str(uuid.uuid4()),
                     fingerprint=fingerprint(str(handle.id), update.__name__, body, actor))
-    return await handle.execute_update(update, args=[meta, body],
-                                       id=f"{meta.idempotency_key}:{meta.fingerprint[:16]}")
+    return await handle.execute_update(update, args=[meta, body], id=update_id(meta))
 
 
 async def drive(cases: int, concurrency: int, one_case: Callable[[list[float]], Awaitable[Any]]
