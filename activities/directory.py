@@ -3,10 +3,15 @@
 Read again whenever the file changes, so an operator who fixes an address can re-send a failed
 notification without restarting anything. Webhook secrets are named here and read from the
 environment.
+
+A webhook's body carries case data and its signature, so outside development a webhook must be
+`https://` (TLS verified by the system's trust store); in development plain `http://` is allowed
+to this machine only (loopback), where test and local receivers listen.
 """
 
 from __future__ import annotations
 
+import ipaddress
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
@@ -64,13 +69,45 @@ class Directory(_Model):
         return next((a for a in self.agencies if a.id == agency_id), None)
 
 
-def load(path: Path) -> Directory:
-    """The directory as the file is now (parsed again only when it changed)."""
+class UnsafeWebhook(ValueError):
+    """A webhook the environment does not allow: the directory is refused until it is fixed."""
+
+
+def load(path: Path, environment: str = "production") -> Directory:
+    """The directory as the file is now (parsed again only when it changed), checked for the
+    environment (`Settings.environment`). Without one, the strict rules of production: a caller
+    that forgets to say it is in development is refused plain http, never allowed it."""
     stat = path.stat()
-    return _parsed(path, stat.st_mtime_ns, stat.st_size)
+    return _parsed(path, stat.st_mtime_ns, stat.st_size, environment)
 
 
 @lru_cache(maxsize=8)
-def _parsed(path: Path, _mtime_ns: int, _size: int) -> Directory:
+def _parsed(path: Path, _mtime_ns: int, _size: int, environment: str) -> Directory:
     # The file's modification time and size are part of the cache key only.
-    return Directory.model_validate(yaml.safe_load(path.read_text()))
+    directory = Directory.model_validate(yaml.safe_load(path.read_text()))
+    for agency in directory.agencies:
+        for index, channel in enumerate(agency.channels):
+            if isinstance(channel, Webhook):
+                _check_transport(agency.id, index, channel, environment)
+    return directory
+
+
+def _check_transport(agency_id: str, index: int, channel: Webhook, environment: str) -> None:
+    if channel.url.scheme == "https":
+        return
+    where = f"agency '{agency_id}', channel {index}: webhook is plain {channel.url.scheme}://"
+    if environment != "development":
+        raise UnsafeWebhook(f"{where}; outside development a webhook must be https:// (its body "
+                            "carries case data and its signature)")
+    if not _loopback(channel.url.host or ""):
+        raise UnsafeWebhook(f"{where} to another machine; even in development plain http is "
+                            "allowed to loopback only (127.0.0.1, ::1, localhost)")
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False

@@ -1,9 +1,11 @@
 """Delivering a notification to an agency over its channels: signed HTTPS webhooks and e-mail.
 
-Webhooks follow Standard Webhooks (https://www.standardwebhooks.com): `webhook-id` (the
-delivery's idempotency key, the same on every retry), `webhook-timestamp` and
-`webhook-signature` (`v1,<base64 HMAC-SHA256 of "id.timestamp.body">` under the agency's
-`whsec_` secret), so an agency verifies with any of that scheme's libraries.
+E-mail goes to the relay over verified TLS (`activities.mail`). Webhooks are https:// outside
+development (`activities.directory`) and follow Standard Webhooks
+(https://www.standardwebhooks.com): `webhook-id` (the delivery's idempotency key, the same on
+every retry), `webhook-timestamp` and `webhook-signature` (`v1,<base64 HMAC-SHA256 of
+"id.timestamp.body">` under the agency's `whsec_` secret), so an agency verifies with any of
+that scheme's libraries.
 
 One activity per notification, with a stable idempotency key (case, step, agency) that every
 channel carries, so a receiver deduplicates whatever Temporal retries. Network errors, 5xx, 408
@@ -22,9 +24,8 @@ import base64
 import binascii
 import hashlib
 import json
-import smtplib
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from email.message import EmailMessage
 from pathlib import Path
 
 import httpx
@@ -32,10 +33,11 @@ import standardwebhooks
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.directory import Agency, Email, Webhook, load
+from activities import mail
+from activities.directory import Agency, Directory, Email, Webhook, load
 from activities.heartbeat import beating
 from infra.settings import Settings
-from workflows.contracts import PERMANENT, Delivered, Delivery
+from workflows.contracts import PERMANENT, WITHHELD, Delivered, Delivery
 from workflows.state import Selector
 
 RETRYABLE_STATUS = frozenset({408, 429})
@@ -59,24 +61,39 @@ def content_digest(body: bytes) -> str:
     return f"sha-256=:{base64.b64encode(hashlib.sha256(body).digest()).decode()}:"
 
 
+# Whether the case still lets this delivery send (its consent, as it stands now).
+MayDeliver = Callable[[Delivery], Awaitable[bool]]
+
+
 class NotificationActivities:
     """The implementations of the `resolve_agencies` and `deliver` contracts."""
 
-    def __init__(self, settings: Settings, directory_path: Path | None = None) -> None:
-        self._settings = settings
+    def __init__(self, settings: Settings, may_deliver: MayDeliver,
+                 directory_path: Path | None = None) -> None:
+        self._settings, self._may_deliver = settings, may_deliver
         self._directory_path = directory_path or settings.agency_directory
         self._http = httpx.AsyncClient(timeout=settings.delivery_timeout_seconds)
 
+    def _directory(self) -> Directory:
+        # Checked for this environment: outside development a plain-http webhook refuses the
+        # file (retryable, so the delivery goes out once the operator fixes the entry).
+        return load(self._directory_path, self._settings.environment)
+
     @activity.defn
     async def resolve_agencies(self, selector: Selector) -> list[str]:
-        return [a.id for a in load(self._directory_path).resolve(selector)]
+        return [a.id for a in self._directory().resolve(selector)]
 
     @activity.defn
     async def deliver(self, delivery: Delivery) -> Delivered:
-        agency = load(self._directory_path).get(delivery.agency_id)
+        agency = self._directory().get(delivery.agency_id)
         if agency is None:
             raise ApplicationError(f"agency '{delivery.agency_id}' is not in the directory",
                                    type=PERMANENT, non_retryable=True)
+        # Every attempt asks the case first: consent withdrawn while the agency was down (an
+        # attempt days after the first) stops the delivery before a byte is sent.
+        if not await self._may_deliver(delivery):
+            raise ApplicationError("consent no longer covers this delivery: nothing was sent",
+                                   type=WITHHELD, non_retryable=True)
         details = activity.info().heartbeat_details
         done: list[str] = list(details[0]) if details else []
         body = json.dumps({"notification_id": delivery.notification_id,
@@ -125,27 +142,5 @@ class NotificationActivities:
         raise ApplicationError(message, type=PERMANENT, non_retryable=True)
 
     def _mail(self, channel: Email, delivery: Delivery, agency: Agency, body: bytes) -> None:
-        s = self._settings
-        mail = EmailMessage()
-        # The subject names the purpose and the pseudonymous case id, never the person.
-        mail["Subject"] = f"[casework] {delivery.purpose} {delivery.case_id}"
-        mail["From"], mail["To"] = s.smtp_sender, channel.address
-        mail["Message-ID"] = f"<{hashlib.sha256(delivery.key.encode()).hexdigest()}@casework>"
-        mail["Idempotency-Key"] = delivery.key
-        mail.set_content(f"Notification for {agency.name}.\n\n"
-                         f"{json.dumps(json.loads(body), indent=2, ensure_ascii=False)}\n")
-        try:
-            with smtplib.SMTP(s.smtp_host, s.smtp_port,
-                              timeout=s.delivery_timeout_seconds) as smtp:
-                if s.smtp_starttls:
-                    smtp.starttls()
-                if s.smtp_username:
-                    smtp.login(s.smtp_username, s.smtp_password or "")
-                smtp.send_message(mail)
-        except smtplib.SMTPResponseException as err:
-            if 400 <= err.smtp_code < 500:
-                raise ApplicationError(f"mail deferred: SMTP {err.smtp_code}") from None
-            raise ApplicationError(f"mail refused: SMTP {err.smtp_code}", type=PERMANENT,
-                                   non_retryable=True) from None
-        except (OSError, smtplib.SMTPException) as err:
-            raise ApplicationError(f"mail server unreachable: {type(err).__name__}") from None
+        mail.send(self._settings, mail.compose(self._settings.smtp_sender, channel, delivery,
+                                               agency, body))

@@ -169,12 +169,16 @@ class AuditContext:
         each."""
         self.case_ids = list(case_ids) or [None]
 
-    async def intent(self, case_id: str, reason: str) -> None:
+    async def intent(self, case_id: str, reason: str) -> str | None:
         """Before a command reaches Temporal: who means to do what to which case, and why.
-        Raises AuditUnavailable (503) when it cannot be written, and then nothing is done."""
+        Raises AuditUnavailable (503) when it cannot be written, and then nothing is done.
+        Returns the request id the entry carries, which the step carries too (sealed), so the
+        audit check pairs every step in a history with its intent."""
         self.case_ids, self.reason = [case_id], reason
-        await self._write(self._entry(INTENT, case_id, reason))
+        entry = self._entry(INTENT, case_id, reason)
+        await self._write(entry)
         self._intent_written = True  # the outcome entry needs no second copy of the reason
+        return entry.request_id
 
     async def break_glass(self, case_id: str, office: str | None, reason: str) -> None:
         """Staff reaching a case outside their office and assignment, with the reason given."""

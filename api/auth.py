@@ -1,5 +1,6 @@
-"""Bearer-token authentication: a JWT verified against the identity provider's JWKS (or, in
-development, the local signing key), for this API's audience and the configured issuer.
+"""Bearer-token authentication: a JWT verified against the identity provider's JWKS (or, on the
+embedded defaults with the API on loopback only, the local signing key), for this API's audience
+and the configured issuer.
 
 Only asymmetric algorithms are accepted, so neither `alg: none` nor a token "signed" with a
 public key as an HMAC secret gets through. The claims name the person (`sub`, pseudonymous),
@@ -10,6 +11,7 @@ caseworkers and office leads must have one). A token may live at most
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import jwt
@@ -32,8 +34,20 @@ def unauthenticated(detail: str) -> Problem:
                    headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
 
 
+def numeric_date(claims: dict[str, Any], name: str, default: float = 0) -> float:
+    """A time claim as RFC 7519 has it: a JSON number (seconds since the epoch), finite. PyJWT
+    takes `"1700000000"` or `true` for one too, and the arithmetic on it then failed (500)."""
+    value = claims.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise unauthenticated(f"the token's {name} claim is not a time")
+    return value
+
+
 class TokenVerifier:
     def __init__(self, settings: Settings) -> None:
+        # Without an identity provider, only the development sign-in's conditions (embedded
+        # defaults, API on loopback): elsewhere the API refuses to start, saying what to set.
+        settings.check_sign_in()
         self._settings = settings
         if settings.auth_jwks_url:
             self._jwks: jwt.PyJWKClient | None = jwt.PyJWKClient(
@@ -65,14 +79,19 @@ class TokenVerifier:
             raise unauthenticated("the token is from an unknown issuer") from None
         except jwt.PyJWTError:
             raise unauthenticated("the token's signature or claims are not valid") from None
-        if claims["exp"] - claims["iat"] > settings.auth_max_token_hours * 3600:
+        numeric_date(claims, "nbf")
+        lifetime = numeric_date(claims, "exp") - numeric_date(claims, "iat")
+        if lifetime > settings.auth_max_token_hours * 3600:
             raise unauthenticated(f"the token is valid for more than "
                                   f"{settings.auth_max_token_hours:g} hours")
+        named = {"user_id": claims["sub"], "role": claims.get(settings.auth_role_claim),
+                 "agency": claims.get(settings.auth_agency_claim),
+                 "office": claims.get(settings.auth_office_claim)}
+        if not all(value is None or isinstance(value, str) for value in named.values()):
+            raise unauthenticated("the token names no valid role, user, agency or office")
         try:
-            actor = Actor(user_id=claims["sub"], role=claims.get(settings.auth_role_claim),
-                          agency=claims.get(settings.auth_agency_claim),
-                          office=claims.get(settings.auth_office_claim))
-        except ValidationError:
+            actor = Actor(**named)
+        except (ValidationError, TypeError, ValueError):
             raise unauthenticated("the token names no valid role, user, agency or office"
                                   ) from None
         if actor.role in AGENCIES and actor.agency is None:

@@ -31,7 +31,9 @@ from temporalio.service import RPCError, RPCStatusCode
 from api import budget
 from api.problems import Code, Problem, from_application_error, store_unavailable
 from api.reads import read
+from infra.proof import OPENING, StepProofs
 from infra.settings import Settings
+from infra.temporal import failure_message
 from store.keys import CaseKeys
 from store.queries import case_document
 from store.views import Retrying
@@ -84,6 +86,7 @@ class CaseGateway:
         self._client = client
         self._settings = settings
         self._engine, self._keys = engine, keys
+        self._proofs = StepProofs(keys.masters)
 
     @staticmethod
     def check_id(case_id: str) -> None:
@@ -110,11 +113,12 @@ class CaseGateway:
         return case_id
 
     async def open(self, case_id: str, referral: Referral, actor: Actor,
-                   idempotency_key: str | None) -> tuple[CaseState, bool]:
-        """Open the case; return its state and whether this call created it."""
-        meta = StepMeta(actor=actor, expected_version=0,
-                        idempotency_key=idempotency_key or str(uuid.uuid4()),
-                        fingerprint=fingerprint(case_id, "open_case", referral, actor))
+                   idempotency_key: str | None, intent: str | None) -> tuple[CaseState, bool]:
+        """Open the case; return its state and whether this call created it. `intent`: the
+        request id of the audited intent."""
+        meta = self.sealed(case_id, OPENING, referral, StepMeta(
+            actor=actor, expected_version=0, idempotency_key=idempotency_key or str(uuid.uuid4()),
+            fingerprint=fingerprint(case_id, OPENING, referral, actor), request_id=intent))
         async with translate_errors():
             try:
                 handle = await budget.within(self._client.start_workflow(
@@ -144,17 +148,23 @@ class CaseGateway:
 
     async def step(self, case_id: str, update: Callable[..., CaseState], body: Step, actor: Actor,
                    expected_version: int, idempotency_key: str | None,
-                   access_reason: str | None = None) -> CaseState:
+                   access_reason: str | None = None, intent: str | None = None) -> CaseState:
+        """Take a step; `intent` is the request id of its audited intent."""
         handle = self._handle(case_id)
         fp = fingerprint(case_id, update.__name__, body, actor)
-        meta = StepMeta(actor=actor, expected_version=expected_version,
-                        idempotency_key=idempotency_key or str(uuid.uuid4()), fingerprint=fp,
-                        access_reason=access_reason,
-                        approval_required=self._settings.plan_approval_required)
+        meta = self.sealed(case_id, update.__name__, body, StepMeta(
+            actor=actor, expected_version=expected_version,
+            idempotency_key=idempotency_key or str(uuid.uuid4()), fingerprint=fp,
+            access_reason=access_reason, approval_required=self._settings.plan_approval_required,
+            request_id=intent))
         async with translate_errors(handle):
             return await budget.within(handle.execute_update(
                 update, args=[meta, body], id=update_id(meta),
                 rpc_timeout=budget.rpc_timeout()))
+
+    def sealed(self, case_id: str, step: str, body: Step, meta: StepMeta) -> StepMeta:
+        """The metadata with the API's proof that it sent this step (`infra.proof`)."""
+        return meta.model_copy(update={"proof": self._proofs.seal(case_id, step, meta, body)})
 
     async def notifications(self, case_id: str) -> tuple[CaseState, dict[str, dict[str, Any]]]:
         """The case state, and for each notification still retrying its attempts so far and
@@ -171,8 +181,10 @@ class CaseGateway:
         async with translate_errors(self._handle(case_id)):
             described = await budget.within(self._handle(case_id).describe(
                 rpc_timeout=budget.rpc_timeout()))
+        converter = self._client.data_converter
         return [Retrying(notification_id=p.activity_id.split(".")[0], attempts=p.attempt,
-                         last_error=(p.last_failure.message or None) if p.attempt > 1 else None,
+                         last_error=(await failure_message(converter, p.last_failure) or None)
+                         if p.attempt > 1 else None,
                          next_attempt_at=p.next_attempt_schedule_time.ToDatetime(tzinfo=UTC)
                          if p.HasField("next_attempt_schedule_time") else None)
                 for p in described.raw_description.pending_activities

@@ -33,6 +33,13 @@ from store.keys import case_keys
 
 # A client's request id is echoed and logged only if it is a plain token of modest length.
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+# Nothing the API or the console serves uses these (a browser refuses them to every frame).
+PERMISSIONS_POLICY = ", ".join(f"{feature}=()" for feature in (
+    "accelerometer", "camera", "display-capture", "geolocation", "gyroscope", "magnetometer",
+    "microphone", "midi", "payment", "usb"))
+HSTS = "max-age=31536000; includeSubDomains"
+# Files of the installed packages, the same for everyone: the only answers a cache may keep.
+STATIC_PATHS = ("/static/", "/docs/assets/")
 
 
 def create_app(settings: Settings | None = None, client: Client | None = None) -> FastAPI:
@@ -71,7 +78,8 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
     contract.install(app, (*ROUTERS, health.router))
     docs.install(app)
 
-    # Outermost last: request id, then the catch-all, CORS, size limits, the time budget.
+    # Outermost last: security headers, request id, then the catch-all, CORS, size limits, the
+    # time budget.
     app.add_middleware(BudgetMiddleware, seconds=settings.api_request_budget_seconds)
     app.add_middleware(RequestLimits)
     if settings.codec_cors_origins:  # the Web UI calls the codec endpoint from its own origin
@@ -80,6 +88,7 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
                            allow_headers=["Authorization", "Content-Type", "X-Namespace"])
     app.add_middleware(problems.CatchAll)
     app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(SecurityHeaders)  # errors and the console's pages too
     # Per-message receive/send spans add cost and tell nothing for JSON requests.
     FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz",
                                        exclude_spans=["receive", "send"])
@@ -97,6 +106,39 @@ class CodecCORS:
         if scope["type"] == "http" and scope["path"].startswith("/codec/"):
             return await self.cors(scope, receive, send)
         return await self.app(scope, receive, send)
+
+
+class SecurityHeaders:
+    """The headers of every answer, the API's and the console's (it is served by this app):
+    no content-type sniffing; nothing kept by a cache or the browser's history but the packages'
+    static files; no camera, microphone, location and the like; no Referer unless the answer
+    chose its own policy (the console's pages: same-origin); and, when the request came over
+    TLS, HSTS. The scheme is the connection's, or `X-Forwarded-Proto` where uvicorn trusts the
+    proxy that sent it (`FORWARDED_ALLOW_IPS`, loopback by default): a client's own header
+    counts for nothing."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        static = scope["path"].startswith(STATIC_PATHS)
+        tls = scope.get("scheme") == "https"
+
+        async def send_secured(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers["X-Content-Type-Options"] = "nosniff"
+                headers["Permissions-Policy"] = PERMISSIONS_POLICY
+                headers.setdefault("Referrer-Policy", "no-referrer")
+                if not static:
+                    headers["Cache-Control"] = "no-store"
+                if tls:
+                    headers["Strict-Transport-Security"] = HSTS
+            await send(message)
+
+        await self.app(scope, receive, send_secured)
 
 
 class RequestIdMiddleware:

@@ -10,8 +10,16 @@ or the result of a step) builds the answer through `Reader`:
 - auditors see the whole case (they trace; reading is all they do);
 - an agency sees the cases it is involved in (it referred the person, was delivered a
   notification, or provides a measure), as far as the client's consent as it stands allows;
-  a referrer alone learns only whether the person was admitted;
+  only the referrer learns whether the person was admitted. An agency with nothing that still
+  stands (its consent withdrawn) sees nothing, not even the case's version: it is answered as
+  one never involved (403), and cannot take its steps there either; a refusal tells it no more
+  than its view would (no phase);
 - operations staff see where the case stands and how its deliveries go, never personal data.
+
+What a case's timeline shows of the audit log is decided here too: auditors see every entry;
+anyone else (an office lead) the commands taken on the case, their own reads, and the accesses
+that broke the glass to their office's cases, never the reads of others (who read the case is
+the access log's, for auditors).
 
 Which routes a role may call at all is `api.access`'s table; this is what it sees through them.
 """
@@ -19,7 +27,7 @@ Which routes a role may call at all is `api.access`'s table; this is what it see
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated
 from urllib.parse import unquote
 
@@ -27,9 +35,10 @@ from fastapi import Header
 from sqlalchemy import Engine
 
 from api.audit_trail import AuditContext
-from api.problems import Code, Problem, known
+from api.problems import CODES, Code, Problem, known
 from api.reads import read
 from store import queries
+from store.tables import AuditEntry
 from store.views import (
     AgencyCaseView,
     OperationsCaseView,
@@ -48,10 +57,47 @@ CaseAnswer = CaseState | AgencyCaseView | OperationsCaseView
 ACCESS_REASON_CHARS = 500
 HIDDEN_FROM_AGENCIES = frozenset({Code.CASE_NOT_FOUND, Refusal.CASE_CLOSED,
                                   Code.CASE_SHREDDED})
+# What a refusal may tell an agency beyond its code: what its own view shows (the version, the
+# ids and states of its notifications and measures) and what it sent. A refusal saying more
+# (the case's phase or stage, other records) is answered with its code and title alone.
+AGENCY_PROBLEM_MEMBERS = frozenset({"current_version", "notification_id", "notification_status",
+                                    "measure_id", "measure_status", "field", "errors"})
+# Audit entries of someone reading a case, or reaching it outside their office.
+READS = frozenset({"read", "access"})
 
 
 def not_involved() -> Problem:
-    return Problem(Refusal.FORBIDDEN, "your agency is not involved in this case")
+    """The one answer to an agency about a case it may not see: not involved, no consent that
+    still stands, closed, shredded or no such case are the same 403 to it."""
+    return Problem(Refusal.FORBIDDEN, "your agency has no access to this case")
+
+
+def reviewed_office(actor: Actor) -> str | None:
+    """The office whose break-glass accesses this person reviews: an office lead's own (auditors
+    review every office's; anyone else none)."""
+    return str(actor.office) if actor.role is Role.OFFICE_LEAD and actor.office else None
+
+
+def break_glass_office(actor: Actor, office: str | None) -> str | None:
+    """The office filter of a review of break-glass accesses: the one asked for (None: all) for
+    an auditor, always their own for an office lead."""
+    if actor.role is Role.AUDITOR:
+        return office
+    own = reviewed_office(actor)
+    if own is None or office not in (None, own):
+        raise Problem(Refusal.FORBIDDEN, "an office lead reviews their own office's accesses")
+    return own
+
+
+def for_agency(problem: Problem) -> Problem:
+    """A problem as an agency may hear it (see AGENCY_PROBLEM_MEMBERS)."""
+    if problem.code in HIDDEN_FROM_AGENCIES:
+        return not_involved()
+    kept = {k: v for k, v in problem.extensions.items() if k in AGENCY_PROBLEM_MEMBERS}
+    if len(kept) == len(problem.extensions):
+        return problem
+    return Problem(problem.code, f"{CODES[problem.code][1]}: the case does not allow this step "
+                   "now", headers=problem.headers, **kept)
 
 
 def operations_view(state: CaseState) -> OperationsCaseView:
@@ -111,8 +157,18 @@ class Reader:
             return view
         return operations_view(state)
 
+    def trail(self, entries: list[AuditEntry]) -> list[AuditEntry]:
+        """The audit log's entries of a case as this reader's timeline shows them: all of them
+        to an auditor; to anyone else the commands, their own reads, and the accesses that broke
+        the glass to their office's cases (which `/v1/audit/break-glass` shows them too)."""
+        if self.actor.role is Role.AUDITOR:
+            return entries
+        office = reviewed_office(self.actor)
+        return [e for e in entries if e.kind not in READS or e.actor_id == self.actor.user_id
+                or (e.kind == "access" and office is not None and e.office == office)]
+
     async def agency(self, case: Awaitable[CaseState]) -> AgencyCaseView:
-        """An agency's view of the case, or 403 if it is not involved (or cannot tell)."""
+        """An agency's view of the case, or 403 if it has no access (or cannot tell)."""
         async with self.opaque():
             view = agency_view(await case, self.actor.agency)
         if view is None:
@@ -122,15 +178,27 @@ class Reader:
     @contextlib.asynccontextmanager
     async def opaque(self) -> AsyncIterator[None]:
         """For an agency, a case it cannot see is the same whether it exists, is closed or was
-        shredded: 403, like a case it is not involved in."""
+        shredded: 403, like a case it is not involved in; and a refusal tells it no more than
+        its view would."""
         try:
             yield
         except Exception as err:
             problem = known(err)
-            if (self.actor.role in AGENCIES and problem is not None
-                    and problem.code in HIDDEN_FROM_AGENCIES):
-                raise not_involved() from None
-            raise
+            if self.actor.role not in AGENCIES or problem is None:
+                raise
+            heard = for_agency(problem)
+            if heard is problem:
+                raise
+            raise heard from None
+
+    async def before_step(self, case_id: str,
+                          case: Callable[[str], Awaitable[CaseState]]) -> None:
+        """Before a step reaches the case: staff stating a reason are flagged (`declare`); an
+        agency must see the case now (its view), else its step is refused as a read would be,
+        before the case hears of it (no version, no phase, nothing changed)."""
+        if self.actor.role in AGENCIES:
+            await self.agency(case(case_id))
+        await self.declare(case_id)
 
     async def declare(self, case_id: str) -> None:
         """Staff stating a reason with a step are recorded as breaking the glass, before the

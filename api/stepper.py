@@ -35,11 +35,12 @@ class Stepper:
                        body: Step) -> CaseAnswer:
         with counted(update.__name__):
             self._gateway.check_id(case_id)
-            await self._reader.declare(case_id)
-            await self._reader.audit.intent(case_id, body.reason)
+            await self._reader.before_step(case_id, self._gateway.get)
+            intent = await self._reader.audit.intent(case_id, body.reason)
             async with self._reader.opaque():
                 state = await self._gateway.step(case_id, update, body, self._reader.actor,
-                                                 self._version, self._key, self._reader.reason)
+                                                 self._version, self._key, self._reader.reason,
+                                                 intent)
         self._response.headers["ETag"] = etag(state.version)
         return self._reader.answer(state)
 

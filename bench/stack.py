@@ -13,6 +13,7 @@ from temporalio.client import Client
 from infra.settings import Settings
 from infra.temporal import connect
 from store.keys import case_keys
+from tests.support.identity_provider import IdentityProvider
 from tests.support.stack import Stack
 
 
@@ -28,8 +29,13 @@ async def running(database: str | None = None, temporal: str | None = None, **en
         stack.env.update(env)
         if database:
             stack.env["CASEWORK_DATABASE_URL"] = database
-        if temporal:
-            stack.env["CASEWORK_TEMPORAL_ADDRESS"] = temporal
+        # Not the embedded defaults: the API signs in with an identity provider (none of the
+        # benchmarks needs one to sign anyone in).
+        provider = IdentityProvider().start() if temporal else None
+        if temporal and provider:
+            stack.env.update(CASEWORK_TEMPORAL_ADDRESS=temporal,
+                             CASEWORK_AUTH_JWKS_URL=provider.jwks_url,
+                             CASEWORK_AUTH_ISSUER=provider.issuer)
         stack.start()
         try:
             settings = Settings(
@@ -38,3 +44,5 @@ async def running(database: str | None = None, temporal: str | None = None, **en
             yield stack, settings, await connect(settings, case_keys(settings))
         finally:
             stack.stop()
+            if provider:
+                provider.stop()

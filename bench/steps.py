@@ -34,6 +34,7 @@ from bench.floor import FLOOR_QUEUE, FLOORS, ProjectedFloorWorkflow, project, vi
 from bench.lifecycle import STEPS, Step, api_body
 from bench.procs import CpuMeter, processes
 from bench.stack import running
+from infra.proof import OPENING, StepProofs
 from tests.support import factories as f
 from tests.support.identities import bearer
 from workflows.case_workflow import CaseWorkflow
@@ -75,8 +76,9 @@ async def via_client(client: Any, task_queue: str, latencies: list[float],
 
     async def open_() -> Any:
         referral = f.referral()
-        meta = StepMeta(actor=actor, expected_version=0, idempotency_key=str(uuid.uuid4()),
-                        fingerprint=fingerprint(case_id, "open_case", referral, actor))
+        meta = sealed(client, case_id, OPENING, referral, StepMeta(
+            actor=actor, expected_version=0, idempotency_key=str(uuid.uuid4()),
+            fingerprint=fingerprint(case_id, OPENING, referral, actor)))
         handle = await client.start_workflow(
             CaseWorkflow.run, CaseInput(opening=Opening(referral=referral, meta=meta)),
             id=case_id, task_queue=task_queue)
@@ -92,9 +94,16 @@ async def step_as_the_api(handle: Any, update: Any, body: Any, version: int) -> 
     """A step with the key, fingerprint and update id the API gives it (the run keeps the
     first two); the state after it."""
     actor = f.CASEWORKER
-    meta = StepMeta(actor=actor, expected_version=version, idempotency_key=str(uuid.uuid4()),
-                    fingerprint=fingerprint(str(handle.id), update.__name__, body, actor))
+    meta = sealed(handle._client, str(handle.id), update.__name__, body, StepMeta(  # noqa: SLF001
+        actor=actor, expected_version=version, idempotency_key=str(uuid.uuid4()),
+        fingerprint=fingerprint(str(handle.id), update.__name__, body, actor)))
     return await handle.execute_update(update, args=[meta, body], id=update_id(meta))
+
+
+def sealed(client: Client, case_id: str, step: str, body: Any, meta: StepMeta) -> StepMeta:
+    """As the API seals a step, with the client's own master keys."""
+    proofs = StepProofs(client.data_converter.payload_codec.masters)  # type: ignore[union-attr]
+    return meta.model_copy(update={"proof": proofs.seal(case_id, step, meta, body)})
 
 
 async def drive(cases: int, concurrency: int, one_case: Callable[[list[float]], Awaitable[Any]]

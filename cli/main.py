@@ -25,6 +25,7 @@ from sqlalchemy import make_url
 
 from cli import operations
 from infra.binaries import temporal_cli
+from infra.keyfiles import UMASK, private_folder
 from infra.process import exit_skipping_teardown
 from infra.settings import Settings, get_settings
 
@@ -32,6 +33,31 @@ app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
 
 # Measured: WAL and synchronous=normal triple the dev server's start and update throughput.
 SQLITE_PRAGMAS = ("journal_mode=wal", "synchronous=normal")
+# The commands that read or write the data folder: it is made private before they start.
+DATA_COMMANDS = frozenset({"run", "api", "worker", "outbox", "setup", "token"})
+
+
+@app.callback()
+def _private_data(ctx: typer.Context) -> None:
+    # What every command and the processes it starts (the dev server, the outbox) write is the
+    # owner's only; a data folder made readable by others before is tightened, or refused.
+    os.umask(UMASK)
+    if ctx.invoked_subcommand not in DATA_COMMANDS:
+        return
+    try:
+        private_folder(get_settings().data_dir, create=ctx.invoked_subcommand == "run")
+    except PermissionError as err:
+        typer.echo(f"casework: {err}", err=True)
+        raise typer.Exit(1) from None
+
+
+def _check_sign_in(settings: Settings) -> None:
+    """No API without an identity provider, except on the development sign-in's terms."""
+    try:
+        settings.check_sign_in()
+    except ValueError as err:
+        typer.echo(f"casework: {err}", err=True)
+        raise typer.Exit(2) from None
 
 
 @app.command()
@@ -51,6 +77,7 @@ def api() -> None:
     from infra.telemetry import configure_telemetry
 
     settings = get_settings()
+    _check_sign_in(settings)
     configure_logging(settings)
     configure_telemetry(settings, "api")
     uvicorn.run("console.app:create_app", factory=True, host=settings.api_host,
@@ -89,12 +116,14 @@ def outbox() -> None:
 
     settings = get_settings()
     folder = settings.data_dir / "outbox"
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
 
     class Keep:
         async def handle_DATA(self, _server: object, _session: object, envelope: object) -> str:
             name = f"{time.time_ns()}.eml"
-            (folder / name).write_bytes(envelope.content)  # type: ignore[attr-defined]
+            fd = os.open(folder / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as mail:
+                mail.write(envelope.content)  # type: ignore[attr-defined]
             return "250 kept"
 
     controller = Controller(Keep(), hostname=settings.smtp_host, port=settings.smtp_port)
@@ -140,6 +169,7 @@ def token(
         typer.echo("tokens come from the identity provider here (CASEWORK_AUTH_JWKS_URL is set)",
                    err=True)
         raise typer.Exit(2)
+    _check_sign_in(settings)  # the API would refuse to start
     try:
         actor = Actor(user_id=user_id, role=role, agency=agency, office=office)
     except ValidationError as err:
@@ -161,7 +191,7 @@ def token(
 def run() -> None:
     """Run the whole system: Temporal (embedded unless configured), worker and API."""
     settings = get_settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    _check_sign_in(settings)  # before anything starts (the data folder: `_private_data`)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())

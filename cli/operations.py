@@ -212,10 +212,59 @@ def rewrap_keys(batch: int = typer.Option(200, min=1, max=10_000,
 
 
 def verify_audit(full: bool = typer.Option(False, help="Walk the whole chain, not only what "
-                                           "came since the last intact walk.")) -> None:
+                                           "came since the last intact walk."),
+                 steps_days: int = typer.Option(2, min=0, help="Pair every step in the "
+                                                "histories of open cases, and of cases closed "
+                                                "in this many days, with its audited intent "
+                                                "(0: not at all).")) -> None:
     """Walk the audit log's hash chain and check it against the anchors of its head, from the
-    checkpoint the last intact walk left (or the first entry with --full); exit 1 naming the
-    first entry that does not match."""
+    checkpoint the last intact walk left (or the first entry with --full); then pair every step
+    in the cases' histories with its intent in the log. Exit 1 naming the first entry that does
+    not match, and every step that has no intent."""
+    intact = _verify_chain(full)
+    unpaired = asyncio.run(_check_steps(get_settings(), steps_days)) if steps_days else 0
+    if unpaired or not intact:
+        raise typer.Exit(1)
+
+
+async def _check_steps(settings: Settings, days: int) -> int:
+    """Steps without an audited intent, named on stderr; how many."""
+    from infra.database import engine_for
+    from infra.temporal import connect
+    from store.history import case_runs
+    from store.keys import case_keys
+    from store.step_audit import check_case
+
+    try:
+        client = await connect(settings, case_keys(settings))
+    except RuntimeError as err:  # the SDK's "failed client connect"
+        typer.echo(f"casework: steps not paired with their intents: Temporal cannot be reached "
+                   f"({err.__class__.__name__}); --steps-days 0 checks the chain alone", err=True)
+        return 1
+    engine, audit_engine = engine_for(settings.database), engine_for(settings.audit_database)
+    since = (datetime.now(UTC) - timedelta(days=days)).isoformat().replace("+00:00", "Z")
+    query = (f"WorkflowType = 'CaseWorkflow' AND (ExecutionStatus = 'Running' "
+             f"OR CloseTime > '{since}')")
+    seen: set[str] = set()
+    steps = earlier = unpaired = 0
+    async for run in client.list_workflows(query):
+        if run.id in seen:
+            continue
+        seen.add(run.id)
+        check = await check_case(run.id, await case_runs(client, engine, run.id),
+                                 client.data_converter, audit_engine)
+        steps, earlier = steps + check.steps, earlier + check.before_pairing
+        for step in check.unpaired:
+            unpaired += 1
+            typer.echo(f"step without an audited intent: {run.id} run {step.run} event "
+                       f"{step.event_id} {step.name} at {step.at:%Y-%m-%d %H:%M:%S}Z", err=True)
+    typer.echo(f"{steps - earlier - unpaired} steps of {len(seen)} cases paired with their "
+               f"audited intents; {unpaired} without one; {earlier} recorded before steps "
+               "carried their intent")
+    return unpaired
+
+
+def _verify_chain(full: bool) -> bool:
     from rich.console import Console
     from rich.progress import Progress
     from sqlalchemy import func, select
@@ -244,9 +293,9 @@ def verify_audit(full: bool = typer.Option(False, help="Walk the whole chain, no
                        f"{f'on {last:%Y-%m-%d}' if last else 'never'}; entries before the "
                        "checkpoint are seen only by a full walk: run verify-audit --full",
                        err=True)
-        return
+        return True
     typer.echo(f"audit log broken at entry {verdict.first_bad_seq}: {verdict.problem}", err=True)
-    raise typer.Exit(1)
+    return False
 
 
 

@@ -69,7 +69,7 @@ def appointments(state: CaseState) -> list[tuple[Contact, dict[str, Any]]]:
 def police_of(settings: Any, state: CaseState) -> list[str]:
     """The police the directory names for the case's office: whom acute danger is told to."""
     selector = Selector(agency_type=AgencyType.POLICE, office=str(state.assignment.office))
-    return [a.id for a in load(settings.agency_directory).resolve(selector)]
+    return [a.id for a in load(settings.agency_directory, settings.environment).resolve(selector)]
 
 
 def case_view(console: Console, state: CaseState, status: int = 200, **extra: Any,

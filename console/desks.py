@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 
 from api.deps import AuditEngineDep, EngineDep, KeysDep, TemporalDep
+from api.problems import Problem
 from api.reads import read
 from api.routes.auditors import timeline_of, verify_audit_log
 from api.routes.operations import with_retrying
@@ -22,7 +23,7 @@ from store import queries
 from store.views import FailedNotice
 from workflows.case_workflow import CaseWorkflow
 from workflows.steps import MeasureAnswer, NotificationRef
-from workflows.vocabulary import Ident, Office
+from workflows.vocabulary import Ident, Office, Refusal
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
 
@@ -41,7 +42,12 @@ async def agency_cases(console: ConsoleDep, engine: EngineDep,
 async def agency_case(case_id: str, console: ConsoleDep,
                       done: Annotated[str | None, Query(max_length=40)] = None) -> HTMLResponse:
     console.require("get_agency_case")
-    view = await console.reader.agency(console.gateway.get(case_id))
+    try:
+        view = await console.reader.agency(console.gateway.get(case_id))
+    except Problem as problem:  # no access: said so in the reader's language, and no more
+        if problem.code is not Refusal.FORBIDDEN:
+            raise
+        return console.page("agency_case.html", 403, view=None, done=None)
     return console.page("agency_case.html", view=view, done=done)
 
 
@@ -93,7 +99,7 @@ async def audit_case(case_id: str, console: ConsoleDep, engine: EngineDep,
     console.gateway.check_id(case_id)
     state = await console.reader.whole(await console.gateway.get(case_id))  # for the picture
     whole = await read(queries.whole_case, engine, keys, state)
-    entries = await timeline_of(case_id, client, engine, audit_engine, keys)
+    entries = await timeline_of(case_id, console.reader, client, engine, audit_engine, keys)
     reads = [e for e in entries if e.kind in ("read", "access")] \
         if console.may("get_access_log") else []
     return console.page("audit_case.html", case=state, entries=entries, reads=reads,

@@ -4,14 +4,14 @@ gateway, role table and need-to-know reader as the API."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from api.audit_trail import AuditDep
-from api.deps import EngineDep, SettingsDep
+from api.deps import EngineDep, KeysDep, SettingsDep
 from api.gateway import CASE_ID
 from api.need_to_know import ACCESS_REASON_CHARS
 from api.problems import Code, Problem
@@ -32,12 +32,6 @@ from workflows.vocabulary import Ident, Office, Phase, Refusal, Role
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
 
 
-def dev_sign_in_allowed(settings: Any) -> bool:
-    """Like `casework token`: only where no identity provider is configured, never in
-    production (production refuses to start without one)."""
-    return settings.auth_jwks_url is None and settings.environment != "production"
-
-
 def home_of(actor: Actor) -> str:
     if actor.role in AGENCIES:
         return "/agency"
@@ -56,7 +50,7 @@ async def home(console: ConsoleDep) -> Response:
 @router.get("/sign-in", name="console_sign_in_page")
 async def sign_in_page(request: Request, settings: SettingsDep) -> HTMLResponse:
     language = Language(request.cookies.get(LANGUAGE_COOKIE, DEFAULT))
-    return render(request, "sign_in.html", language, None, dev=dev_sign_in_allowed(settings),
+    return render(request, "sign_in.html", language, None, dev=settings.dev_sign_in,
                   roles=list(Role), offices=list(Office))
 
 
@@ -66,7 +60,7 @@ async def sign_in(request: Request, settings: SettingsDep, engine: EngineDep,
                   role: Annotated[Role, Form()],
                   office: Annotated[str, Form(max_length=30)] = "",
                   agency: Annotated[str, Form(max_length=64)] = "") -> Response:
-    if not dev_sign_in_allowed(settings):
+    if not settings.dev_sign_in:
         raise Problem(Refusal.FORBIDDEN, "sign in with the identity provider")
     try:
         actor = Actor(user_id=user_id.strip(), role=role,
@@ -88,7 +82,7 @@ async def sign_in(request: Request, settings: SettingsDep, engine: EngineDep,
 @router.get("/auth/start", name="console_oidc_start")
 async def oidc_start(request: Request, settings: SettingsDep, engine: EngineDep) -> Response:
     """Off to the identity provider, with a state, a nonce and a PKCE challenge."""
-    if dev_sign_in_allowed(settings):
+    if settings.dev_sign_in:
         return RedirectResponse("/sign-in", status_code=303)
     url, pending = await request.app.state.oidc.start(str(request.url_for("console_oidc_back")))
     token = await read(sessions.create_pending, engine, pending,
@@ -220,7 +214,7 @@ async def case_page(case_id: str, console: ConsoleDep,
 
 @router.post("/cases/{case_id}/reach", name="console_reach")
 async def reach(request: Request, case_id: str, console: ConsoleDep,
-                engine: EngineDep) -> Response:
+                engine: EngineDep, keys: KeysDep) -> Response:
     """Staff reaching a case outside their office and assignment say why; the reader then
     lets them in, and the audit log flags it for auditors and the case's office lead."""
     console.require("get_case")
@@ -233,8 +227,9 @@ async def reach(request: Request, case_id: str, console: ConsoleDep,
                             error=f"1–{ACCESS_REASON_CHARS}")
     state = await console.gateway.get(case_id)
     if not reaches(console.actor, str(state.assignment.office), state.assignment.caseworker_id):
-        await read(sessions.give_reason, engine, request.cookies[sessions.COOKIE], case_id,
-                   reason)  # kept only where it is needed, so no step is flagged for nothing
+        # Kept only where it is needed, so no step is flagged for nothing; sealed.
+        await read(sessions.give_reason, engine, keys, request.cookies[sessions.COOKIE],
+                   case_id, reason)
     return RedirectResponse(f"/cases/{case_id}", status_code=303)
 
 

@@ -5,15 +5,19 @@ console acts with the same role table and need-to-know rules as the API."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import secrets
 from datetime import UTC, datetime, timedelta
 
+from cryptography.exceptions import InvalidTag
 from fastapi import Request, Response
 from sqlalchemy import Engine, delete
 from sqlmodel import Session as DB
 
+from infra.codec import KeyShredded
+from store.keys import CaseKeys
 from store.tables import ConsoleSession
 from workflows.steps import Actor
 
@@ -21,6 +25,8 @@ COOKIE = "casework_session"
 PENDING_COOKIE = "casework_sign_in"
 PENDING = "pending"
 LIFETIME = timedelta(hours=8)
+# A break-glass reason in the session: sealed under the case's key for this purpose.
+REASON, SEALED = "console-reason", "sealed:"
 
 
 class SignInRequired(Exception):
@@ -90,14 +96,33 @@ def set_language(engine: Engine, token: str, language: str) -> None:
             db.commit()
 
 
-def give_reason(engine: Engine, token: str, case_id: str, reason: str) -> None:
-    """The person reaches this case, outside their office, for this reason (this session)."""
+def give_reason(engine: Engine, keys: CaseKeys, token: str, case_id: str, reason: str) -> None:
+    """The person reaches this case, outside their office, for this reason (this session). The
+    reason is free text that may name someone: kept sealed under the case's key, so shredding
+    the case erases it here too (as in the audit log); none is kept for a case with no key."""
+    try:
+        sealed = SEALED + base64.b64encode(
+            keys.seal(case_id, REASON, reason.encode(), create=False)).decode()
+    except KeyShredded:
+        return
     with DB(engine) as db:
         row = db.get(ConsoleSession, _hash(token))
         if row is not None:
-            row.reasons = {**row.reasons, case_id: reason}
+            row.reasons = {**row.reasons, case_id: sealed}
             db.add(row)
             db.commit()
+
+
+def reason_for(keys: CaseKeys, session: ConsoleSession, case_id: str) -> str | None:
+    """The reason this session gave for reaching the case, opened; None if it gave none (or
+    the case was shredded since, or the row predates sealing: the person says why again)."""
+    kept = session.reasons.get(case_id)
+    if not kept or not kept.startswith(SEALED):
+        return None
+    try:
+        return keys.open(case_id, REASON, base64.b64decode(kept.removeprefix(SEALED))).decode()
+    except (KeyShredded, InvalidTag, ValueError):
+        return None
 
 
 def end(engine: Engine, token: str) -> None:

@@ -16,7 +16,7 @@ from starlette.datastructures import FormData
 
 from api.access import ALLOWED
 from api.audit_trail import AuditDep, AuditedRoute
-from api.deps import EngineDep, Gateway
+from api.deps import EngineDep, Gateway, KeysDep
 from api.gateway import CaseGateway
 from api.need_to_know import Reader
 from api.problems import CODES, Code, Problem, known
@@ -109,9 +109,12 @@ SessionDep = Annotated[ConsoleSession, Depends(current_session)]
 
 
 async def get_console(request: Request, session: SessionDep, audit: AuditDep,
-                      engine: EngineDep, gateway: Gateway) -> Console:
+                      engine: EngineDep, gateway: Gateway, keys: KeysDep) -> Console:
     actor = audit.actor = sessions.actor_of(session)
-    reason = session.reasons.get(request.path_params.get("case_id", ""))
+    case_id = request.path_params.get("case_id", "")
+    reason = None  # a break-glass reason this session gave for the case, kept sealed
+    if case_id in session.reasons:
+        reason = await read(sessions.reason_for, keys, session, case_id)
     return Console(request, session, Reader(audit, actor, reason, engine), gateway)
 
 

@@ -33,7 +33,10 @@ import secrets
 from collections.abc import Sequence
 from typing import Any, Protocol
 
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from temporalio.api.common.v1 import Payload
 from temporalio.converter import PayloadCodec, SerializationContext, WithSerializationContext
 
@@ -75,6 +78,9 @@ class MasterKeys:
                 raise ValueError(f"master key {kid!r} must be 32 bytes under a plain id")
         self.newest_id = keys[0][0]
         self._keys = {kid: AESGCM(key) for kid, key in keys}
+        # The key that proves a step came from the API (`infra.proof`): derived, so the API
+        # and the worker hold it exactly when they hold the master key, and nobody else does.
+        self._proof_keys = {kid: _derived(key, b"casework step proof v1") for kid, key in keys}
 
     def __getitem__(self, kid: str) -> AESGCM:
         return self._keys[kid]
@@ -88,6 +94,21 @@ class MasterKeys:
 
     def __contains__(self, kid: str) -> bool:
         return kid in self._keys
+
+    def proof_key(self, kid: str) -> bytes:
+        return self._proof_keys[kid]
+
+
+def _derived(key: bytes, purpose: bytes) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose).derive(key)
+
+
+# What a payload a case must not take decodes to: not sealed, or sealed under another key than
+# the case's own. Only the API and the worker seal a case's payloads, so such a payload was made
+# by someone else (a client of Temporal's frontend, say). No converter reads this encoding, so
+# an update carrying it is rejected (never in history) and a start fails its task. Raising here
+# instead would fail the whole workflow task, and a case would freeze on one forged update.
+REFUSED = Payload(metadata={"encoding": b"refused/not-sealed-for-this-case"})
 
 
 class DataKeys(Protocol):
@@ -105,13 +126,22 @@ class EnvelopeCodec(PayloadCodec, WithSerializationContext):
     every method is read either way): an older one for a rolling upgrade from a release that
     cannot read the newest."""
 
+    """`legacy` also reads, in a case's context, payloads written before encryption or before
+    a case had a key of its own: only for replaying such histories, never on a live worker
+    (every new start, update and signal of a case is sealed under its key by the API)."""
+
     def __init__(self, keys: DataKeys, case_id: str | None = None, *,
-                 compress: bytes | None = NEWEST) -> None:
+                 compress: bytes | None = NEWEST, legacy: bool = False) -> None:
         self._masters, self._keys, self._case_id = keys.masters, keys, case_id
-        self._compress = compress
+        self._compress, self._legacy = compress, legacy
+
+    @property
+    def masters(self) -> MasterKeys:
+        return self._masters
 
     def with_context(self, context: SerializationContext) -> EnvelopeCodec:
-        return EnvelopeCodec(self._keys, case_of(context), compress=self._compress)
+        return EnvelopeCodec(self._keys, case_of(context), compress=self._compress,
+                             legacy=self._legacy)
 
     async def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
         if self._case_id:
@@ -126,21 +156,35 @@ class EnvelopeCodec(PayloadCodec, WithSerializationContext):
         out, allowed = [], EXPAND_ALL_TO
         for payload in payloads:
             if payload.metadata.get("encoding") != ENCODING:
-                out.append(payload)  # written before encryption: histories of older cases
+                # Written before encryption: histories of older cases, for the legacy switch.
+                out.append(payload if self._may_take_legacy() else REFUSED)
                 continue
             ref = payload.metadata[KEY_REF].decode()
+            if self._case_id and ref != f"case:{self._case_id}" and not self._may_take_legacy():
+                out.append(REFUSED)
+                continue
             kind, _, name = ref.partition(":")
             if kind != "case" and name not in self._masters:
                 raise KeyUnavailable(name)
             key: Any = (await self._case_key(name, create=False) if kind == "case"
                         else self._masters[name])
             method = payload.metadata.get(COMPRESSION)
-            data = open_sealed(key, payload.data, _aad(ref, method))
+            try:
+                data = open_sealed(key, payload.data, _aad(ref, method))
+            except InvalidTag:
+                if self._case_id:  # altered on its way into the case: as any forged payload
+                    out.append(REFUSED)
+                    continue
+                raise
             if method is not None:
                 data = expanded(data, method, min(EXPANDS_TO, allowed))
                 allowed -= len(data)
             out.append(Payload.FromString(data))
         return out
+
+    def _may_take_legacy(self) -> bool:
+        """Outside a case (the Web UI's codec endpoint, say) any payload is read as it is."""
+        return self._legacy or not self._case_id
 
     async def _case_key(self, case_id: str, *, create: bool) -> AESGCM:
         return self._keys.cached(case_id) or await asyncio.to_thread(

@@ -6,6 +6,7 @@ Temporal cluster and PostgreSQL by setting variables; `deploy/compose.yaml` show
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from functools import lru_cache
 from pathlib import Path
@@ -55,9 +56,18 @@ class Settings(BaseSettings):
     agency_directory: Path = Path("config/agencies.yaml")
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 8025
+    # How mail reaches the relay: "starttls" (port 587: TLS before anything else is said, and
+    # refused if the relay does not offer it), "implicit" (port 465: TLS from the first byte) or
+    # "none" (development only: the local outbox). Unset: "starttls" outside development or when
+    # the older switch smtp_starttls is on, "none" otherwise (`mail_security`). TLS always checks
+    # the relay's certificate chain and host name: an impostor relay gets no password and no mail.
+    smtp_security: Literal["implicit", "starttls", "none"] | None = None
+    # A PEM bundle of the private CA the relay's certificate chains to; unset: the system's
+    # trust store. Set, only this bundle is trusted.
+    smtp_ca_file: Path | None = None
     smtp_starttls: bool = False
     smtp_username: str | None = None
-    smtp_password: str | None = None
+    smtp_password: str | None = Field(default=None, repr=False)
     smtp_sender: str = "casework@auttamisjarjestelma.example"
     delivery_timeout_seconds: float = 30.0
     # How long a notification is retried before it shows as failed.
@@ -100,6 +110,10 @@ class Settings(BaseSettings):
     # folder.
     payload_keys: str | None = Field(default=None, repr=False)
     payload_keys_file: Path | None = None
+    # Read, in a case's workflow, payloads that are not sealed under the case's key: only for a
+    # worker that replays histories recorded before encryption (or before keys per case). Off,
+    # a case takes nothing but what the API sealed for it (README, Security).
+    legacy_payloads: bool = False
     # How payloads are compressed before they are sealed: a method of `infra.compression`, or
     # "off". An older method (or "off") only while a cluster still runs a release that cannot
     # read the newest (or any): upgrade with the one it reads, then return to the default.
@@ -150,6 +164,23 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
+    def _mail_over_verified_tls(self) -> Settings:
+        if self.smtp_starttls and self.smtp_security not in (None, "starttls"):
+            raise ValueError(f"CASEWORK_SMTP_STARTTLS contradicts CASEWORK_SMTP_SECURITY="
+                             f"{self.smtp_security}: set CASEWORK_SMTP_SECURITY only")
+        if self.mail_security == "none":
+            if self.environment != "development":
+                raise ValueError("CASEWORK_SMTP_SECURITY=none is refused outside development: "
+                                 "mail and the relay's password would cross the network in the "
+                                 "clear; use starttls (port 587) or implicit (port 465)")
+            if self.smtp_username:
+                raise ValueError("CASEWORK_SMTP_USERNAME needs CASEWORK_SMTP_SECURITY starttls "
+                                 "or implicit: credentials are never sent in the clear")
+        if self.smtp_ca_file is not None and not os.access(self.smtp_ca_file, os.R_OK):
+            raise ValueError(f"CASEWORK_SMTP_CA_FILE {self.smtp_ca_file} cannot be read")
+        return self
+
+    @model_validator(mode="after")
     def _no_embedded_defaults_in_production(self) -> Settings:
         if self.environment != "production":
             return self
@@ -185,8 +216,49 @@ class Settings(BaseSettings):
         return None if self.payload_compression == "off" else self.payload_compression.encode()
 
     @property
+    def mail_security(self) -> Literal["implicit", "starttls", "none"]:
+        """How mail reaches the relay (smtp_security, or what its absence means here)."""
+        if self.smtp_security is not None:
+            return self.smtp_security
+        if self.smtp_starttls or self.environment != "development":
+            return "starttls"
+        return "none"
+
+    @property
     def embedded(self) -> bool:
         return self.temporal_address is None
+
+    @property
+    def dev_sign_in(self) -> bool:
+        """Anyone may sign in as anyone: the console's development sign-in, and bearer tokens
+        signed by the local key (`casework token`). Only without an identity provider, on the
+        embedded defaults, with the API on loopback (`check_sign_in` refuses the rest)."""
+        return self.auth_jwks_url is None and self.dev_sign_in_refusal() is None
+
+    def dev_sign_in_refusal(self) -> str | None:
+        """Why the development sign-in may not run with these settings, and what to set
+        instead; None where it may (not production, the embedded Temporal dev server as
+        `casework run` starts it, the API listening on loopback only)."""
+        provider = ("set CASEWORK_AUTH_JWKS_URL (and CASEWORK_AUTH_ISSUER, "
+                    "CASEWORK_AUTH_AUDIENCE) to the identity provider's")
+        if self.environment == "production":
+            return f"production signs people in with the identity provider: {provider}"
+        if not self.embedded:
+            return ("without an identity provider anyone may sign in as anyone, which is for "
+                    "the embedded defaults only, and CASEWORK_TEMPORAL_ADDRESS is set: "
+                    f"{provider}, or unset CASEWORK_TEMPORAL_ADDRESS")
+        if not loopback(self.api_host):
+            return ("without an identity provider anyone may sign in as anyone, which is for "
+                    "an API on loopback only, and CASEWORK_API_HOST is "
+                    f"{self.api_host!r}: {provider}, or set CASEWORK_API_HOST to 127.0.0.1 "
+                    "or ::1")
+        return None
+
+    def check_sign_in(self) -> None:
+        """Refuse (ValueError, saying what to set) an API with neither an identity provider
+        nor the conditions of the development sign-in: nothing falls back to it."""
+        if self.auth_jwks_url is None and (why := self.dev_sign_in_refusal()) is not None:
+            raise ValueError(why)
 
     @property
     def audit_database(self) -> str:
@@ -205,6 +277,14 @@ class Settings(BaseSettings):
     @property
     def temporal_target(self) -> str:
         return self.temporal_address or f"127.0.0.1:{self.dev_server_port}"
+
+
+def loopback(host: str) -> bool:
+    """An address only this machine reaches: 127.0.0.0/8 or ::1 (written out, not a name)."""
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 @lru_cache

@@ -7,7 +7,9 @@ import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
+from pydantic import ValidationError
 from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.failure.v1 import Failure
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import Client, TLSConfig
 from temporalio.common import SearchAttributeKey
@@ -15,10 +17,13 @@ from temporalio.contrib.opentelemetry import TracingInterceptor
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import (
     DataConverter,
+    DefaultFailureConverterWithEncodedAttributes,
+    PayloadConverter,
     SerializationContext,
     WithSerializationContext,
     WorkflowSerializationContext,
 )
+from temporalio.exceptions import ApplicationError, FailureError
 from temporalio.service import RPCError
 
 from infra.codec import DataKeys, EnvelopeCodec, case_of
@@ -62,12 +67,47 @@ class CaseDataConverter(DataConverter):
         return made
 
 
-def data_converter(keys: DataKeys, *, compress: bytes | None = NEWEST) -> DataConverter:
+class SealedFailures(DefaultFailureConverterWithEncodedAttributes):
+    """Failures whose message and stack trace the codec seals, and whose validation errors name
+    where and what, never the value refused: pydantic repeats an input (a phone number, a
+    name) in its message, and a failure reaches the history, a pending activity's details and
+    the caller."""
+
+    def to_failure(self, exception: BaseException, payload_converter: PayloadConverter,
+                   failure: Failure) -> None:
+        if isinstance(exception, ValidationError):
+            scrubbed = ApplicationError(without_inputs(exception), type="ValidationError")
+            scrubbed.__traceback__, scrubbed.__cause__ = exception.__traceback__, None
+            exception = scrubbed
+        super().to_failure(exception, payload_converter, failure)
+
+
+def without_inputs(error: ValidationError) -> str:
+    problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'value'}: {e['msg']}"
+                         for e in error.errors(include_url=False, include_input=False,
+                                               include_context=False))
+    return f"{error.error_count()} validation error(s) for {error.title}: {problems}"
+
+
+def data_converter(keys: DataKeys, *, compress: bytes | None = NEWEST,
+                   legacy: bool = False) -> DataConverter:
     """The converter of every client and worker: pydantic JSON, compressed, then AES-GCM per
-    case."""
+    case. Failures too: their messages and stack traces go into an encoded attribute that the
+    codec seals (a validation error repeats the values it refused), so the history, a pending
+    activity's last failure and the archived histories hold ciphertext, which shredding
+    reaches."""
     return CaseDataConverter(payload_converter_class=DATA_CONVERTER.payload_converter_class,
-                             failure_converter_class=DATA_CONVERTER.failure_converter_class,
-                             payload_codec=EnvelopeCodec(keys, compress=compress))
+                             failure_converter_class=SealedFailures,
+                             payload_codec=EnvelopeCodec(keys, compress=compress, legacy=legacy))
+
+
+async def failure_message(converter: DataConverter, failure: Failure) -> str:
+    """A failure's message as it was raised: sealed with the failure's encoded attributes (or,
+    in a failure recorded before they were, in the clear)."""
+    copy = Failure()
+    copy.CopyFrom(failure)  # decoding works in place
+    error = await converter.decode_failure(copy)
+    return error.message if isinstance(error, FailureError) else str(error)
 
 
 def _tls(settings: Settings) -> TLSConfig | bool:
@@ -92,7 +132,8 @@ async def connect(settings: Settings, keys: DataKeys, *, lazy: bool = False) -> 
         namespace=settings.temporal_namespace,
         tls=_tls(settings),
         api_key=settings.temporal_api_key,
-        data_converter=data_converter(keys, compress=settings.compression),
+        data_converter=data_converter(keys, compress=settings.compression,
+                                      legacy=settings.legacy_payloads),
         interceptors=[TracingInterceptor()],
     )
 

@@ -267,6 +267,7 @@ class ConsoleSession(SQLModel, table=True):
     actor: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     csrf: str = Field(max_length=64)
     language: str = Field(max_length=8)
-    # Cases reached outside the person's office, and the reason given (break the glass).
+    # Cases reached outside the person's office, and the reason given (break the glass),
+    # sealed under the case's key (`console.session.give_reason`).
     reasons: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     expires_at: datetime = instant()

@@ -13,6 +13,7 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import HistoryEvent as Event
 from temporalio.converter import DataConverter
 
+from infra.temporal import failure_message
 from store.audit import reason_of
 from store.keys import CaseKeys
 from store.tables import AuditEntry
@@ -79,7 +80,7 @@ async def _entry(event: Event, converter: DataConverter,
         return TimelineEntry(at=at, source="engine", kind="activity",
                              action=attrs.activity_type.name, outcome="scheduled",
                              detail=attrs.activity_id)
-    ended = _activity_end(event)
+    ended = await _activity_end(event, converter)
     if ended is not None:
         scheduled_id, outcome, detail = ended
         activity, activity_id = scheduled.get(scheduled_id, ("activity", ""))
@@ -110,13 +111,15 @@ async def _entry(event: Event, converter: DataConverter,
     return None  # workflow tasks, search attribute upserts, markers: the engine's own work
 
 
-def _activity_end(event: Event) -> tuple[int, str, str | None] | None:
+async def _activity_end(event: Event, converter: DataConverter
+                        ) -> tuple[int, str, str | None] | None:
     kind = event.event_type
     if kind == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
         return event.activity_task_completed_event_attributes.scheduled_event_id, "completed", None
     if kind == EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED:
         attrs = event.activity_task_failed_event_attributes
-        return attrs.scheduled_event_id, "failed", attrs.failure.message or None
+        return (attrs.scheduled_event_id, "failed",
+                await failure_message(converter, attrs.failure) or None)
     if kind == EventType.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT:
         return event.activity_task_timed_out_event_attributes.scheduled_event_id, "timed out", None
     return None

@@ -157,12 +157,16 @@ class AgencyPlan(Model):
 
 class AgencyCaseView(Model):
     """What one agency may know of a case: need to know, as far as the client's consent (or a
-    recorded legal basis) allows. A referrer alone learns only whether the person was admitted."""
+    recorded legal basis) allows. Only the referrer learns whether the person was admitted; an
+    agency with nothing that still stands gets no view at all (403, as if never involved)."""
 
     case_id: str
     version: int = Field(description="The case's version: send it as If-Match with a step.")
     involvement: list[Literal["referrer", "notified", "provider", "network"]]
-    admitted: bool | None
+    admitted: bool | None = Field(
+        default=None, exclude_if=lambda admitted: admitted is None,
+        description="To the referrer alone, once the admission is decided: whether the person "
+                    "was admitted. Absent for every other agency.")
     notifications: list[AgencyNotice] = []
     measures: list[AgencyMeasure] = []
     plan: AgencyPlan | None = None

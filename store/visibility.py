@@ -8,8 +8,13 @@ client's consent as it stands now, for that agency and purpose: a notification s
 disappears from its view when that consent is withdrawn; one sent on a recorded legal basis (a
 child's welfare, the outcome of its own referral) stays. It sees the measures it provides only
 while the client consents to sharing them with it, and, as a member of the network, the client
-plan's goals only while the client consents to sharing the plan with it. A referrer alone
-learns only whether the person was admitted.
+plan's goals only while the client consents to sharing the plan with it. The referrer alone
+learns whether the person was admitted (the outcome of its referral, on that legal basis).
+
+An agency with nothing that still stands (every notification it was sent on a consent since
+withdrawn, no measure or plan the client shares with it) sees nothing at all: not whether the
+person was admitted, not the case's version, not that it is still involved. It is answered as
+an agency never involved is.
 """
 
 from __future__ import annotations
@@ -32,31 +37,32 @@ def _plan(state: CaseState, agency: str) -> AgencyPlan | None:
 
 
 def agency_view(state: CaseState, agency: str | None) -> AgencyCaseView | None:
-    """The case as the agency may see it; None if it is not involved."""
+    """The case as the agency may see it; None if it is not involved, or if nothing it was
+    involved through still stands (consent withdrawn): then it sees nothing, version included."""
     if agency is None:
         return None
     notices = [n for n in state.notifications if n.agency_id == agency and n.status in SENT]
     told = [t for t in state.informed if t.agency_id == agency]  # notices that left the state
     measures = [m for m in state.measures if m.provider.agency_id == agency]
     plan = _plan(state, agency)
-    involvement = [kind for kind, yes in (
-        ("referrer", state.referrer.agency_id == agency),
-        ("notified", bool(notices or told)), ("provider", bool(measures)),
-        ("network", plan is not None)) if yes]
-    if not involvement:
+    shown = [n for n in notices if covered(state, n.consent, n.legal_basis, agency, n.covers)]
+    shared = measures if consent_in_force(state, SHARE, agency, Purpose.MEASURES) else []
+    standing = (shown or shared or plan is not None
+                or any(covered(state, t.consent, t.legal_basis, agency, t.covers) for t in told))
+    if not standing:
         return None
-    shared = consent_in_force(state, SHARE, agency, Purpose.MEASURES)
+    referrer = state.referrer.agency_id == agency
+    involvement = [kind for kind, yes in (
+        ("referrer", referrer), ("notified", bool(notices or told)),
+        ("provider", bool(measures)), ("network", plan is not None)) if yes]
     return AgencyCaseView(
         case_id=state.case_id, version=state.version, involvement=involvement,
-        admitted=state.admission.admitted if state.admission else None,
+        admitted=state.admission.admitted if referrer and state.admission else None,
         notifications=[AgencyNotice(id=n.id, purpose=n.purpose, status=n.status,
                                     sent_at=n.created_at, message=n.message,
-                                    expects_ack=n.expects_ack)
-                       for n in notices
-                       if covered(state, n.consent, n.legal_basis, agency, n.covers)],
+                                    expects_ack=n.expects_ack) for n in shown],
         measures=[AgencyMeasure(id=m.id, type=m.type, status=m.status,
-                                provider_accepted=m.provider_accepted)
-                  for m in measures] if shared else [],
+                                provider_accepted=m.provider_accepted) for m in shared],
         plan=plan)
 
 

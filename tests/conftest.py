@@ -20,6 +20,7 @@ from infra.database import engine_for, migrate
 from infra.settings import Settings
 from infra.temporal import DATA_CONVERTER, register_search_attributes
 from store.audit import GENESIS
+from tests.support import factories as f
 from tests.support.databases import fresh_postgres
 from tests.support.identities import SIGNING_KEY
 from tests.support.receivers import Mailbox, free_port
@@ -132,4 +133,4 @@ def settings(mailbox: Mailbox, database_url: str, audit_database_url: str,
     return Settings(temporal_task_queue=f"cases-{uuid.uuid4()}", smtp_port=mailbox.port,
                     database_url=database_url, audit_database_url=audit_database_url,
                     auth_signing_key=SIGNING_KEY, data_dir=tmp_path,
-                    _env_file=None)
+                    payload_keys=f.PAYLOAD_KEYS, _env_file=None)

@@ -11,20 +11,23 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.archive import ArchiveActivities
-from activities.notifications import NotificationActivities
+from activities.notifications import MayDeliver, NotificationActivities
 from activities.read_model import ReadModelActivities
 from infra.codec import KeyUnavailable
 from infra.database import engine_for
 from infra.logs import configure_logging
 from infra.process import exit_skipping_teardown
+from infra.proof import StepProofs
 from infra.settings import Settings, get_settings
 from infra.telemetry import configure_telemetry
 from infra.temporal import connect
 from store.keys import CaseKeys, case_keys
+from worker.proof import StepProofInterceptor
 from worker.sandbox import WORKFLOW_RUNNER
 from worker.schedules import ensure_archive_schedule
 from workflows.archiving import ArchiveWorkflow
 from workflows.case_workflow import CaseWorkflow
+from workflows.contracts import Delivery
 
 log = structlog.get_logger(__name__)
 
@@ -35,15 +38,25 @@ WORKFLOWS = [CaseWorkflow, ArchiveWorkflow]
 def build_worker(client: Client, settings: Settings, keys: CaseKeys | None = None,
                  **options: object) -> Worker:
     """The one place that says what a worker hosts; tests build theirs here too."""
-    notifications = NotificationActivities(settings)
+    notifications = NotificationActivities(settings, may_deliver=asking(client))
     engine = engine_for(settings.database)
-    read_model = ReadModelActivities(engine, keys or case_keys(settings))
+    keys = keys or case_keys(settings)
+    read_model = ReadModelActivities(engine, keys)
     archive = ArchiveActivities(client, engine)
     return Worker(client, task_queue=settings.temporal_task_queue, workflows=WORKFLOWS,
                   activities=[notifications.resolve_agencies, notifications.deliver,
                               read_model.project_case, archive.archive_histories],
                   workflow_runner=WORKFLOW_RUNNER,
+                  interceptors=[StepProofInterceptor(StepProofs(keys.masters))],
                   **{"max_cached_workflows": settings.worker_cached_cases, **options})  # type: ignore[arg-type]
+
+
+def asking(client: Client) -> MayDeliver:
+    """Each delivery attempt asks its case whether consent still covers it."""
+    async def may_deliver(delivery: Delivery) -> bool:
+        handle = client.get_workflow_handle_for(CaseWorkflow.run, delivery.case_id)
+        return await handle.query(CaseWorkflow.may_deliver, delivery.notification_id)
+    return may_deliver
 
 
 async def serve(settings: Settings) -> None:

@@ -111,6 +111,11 @@ class CaseWorkflow(CaseUpdates):
         return self._state
 
     @workflow.query
+    def may_deliver(self, notification_id: str) -> bool:
+        """Whether a delivery may still send: every attempt asks, consent may have ended."""
+        return self._deliveries.may_deliver(notification_id)
+
+    @workflow.query
     def fingerprint(self, idempotency_key: str) -> str | None:
         """The request fingerprint recorded under a key, to tell a retry from a reused key."""
         return self._keys.get(idempotency_key)
@@ -140,6 +145,7 @@ class CaseWorkflow(CaseUpdates):
         action = rules.take(self._state, step, rule, self._context(meta),
                             notify=self._patches.notify)
         self._remember(meta, action)
+        self._deliveries.stop_where_consent_ended()
         self._publish()
         return self._state
 

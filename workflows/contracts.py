@@ -17,6 +17,8 @@ from workflows.state import CaseState, Selector
 # The error type of a delivery that retrying cannot mend (an agency missing from the
 # directory, a 4xx other than 408 and 429, a permanent SMTP refusal).
 PERMANENT = "PermanentDeliveryFailure"
+# An attempt found that consent no longer covers the delivery: nothing was sent.
+WITHHELD = "DeliveryWithheld"
 
 
 class Delivery(BaseModel):

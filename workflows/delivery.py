@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, FailureError
+from temporalio.exceptions import ActivityError, ApplicationError, FailureError
 
 from workflows import case_deadlines as deadlines
 from workflows import contracts, notify_rules
@@ -31,6 +31,8 @@ QUICK_TIMEOUT = timedelta(seconds=10)
 HEARTBEAT = timedelta(seconds=5)
 # How much of an activity's error message a notification keeps.
 ERROR_CHARS = 500
+# Why a notification on its way was withheld (a code: the console words it).
+CONSENT_ENDED = "consent_ended"
 
 
 class Deliveries:
@@ -39,6 +41,9 @@ class Deliveries:
         self._state, self._patches, self._give_up, self._changed = (
             state, patches, give_up, changed)
         self._on_the_way: set[str] = set()
+        # Deliveries under way, and those being stopped because consent no longer covers them.
+        self._sending: dict[str, workflow.ActivityHandle[contracts.Delivered]] = {}
+        self._stopping: set[str] = set()
 
     @property
     def busy(self) -> bool:
@@ -66,13 +71,39 @@ class Deliveries:
                 self._on_the_way.add(n.id)
                 asyncio.create_task(self._deliver(n))
 
+    def stop_where_consent_ended(self) -> None:
+        """After a step: every delivery under way that the client's consent no longer covers
+        is cancelled now, not after its retries (which may last days while an agency is
+        down)."""
+        if not self._patches.consent:
+            return
+        for n in self._state.notifications:
+            if (n.id in self._sending and n.id not in self._stopping
+                    and not notify_rules.still_allowed(self._state, n)):
+                self._stopping.add(n.id)
+                self._sending[n.id].cancel()
+
+    def may_deliver(self, notification_id: str) -> bool:
+        """Asked by every attempt of a delivery before it sends anything."""
+        n = next((n for n in self._state.notifications if n.id == notification_id), None)
+        return n is not None and n.status is not NotificationStatus.WITHHELD and (
+            not self._checks_consent() or notify_rules.still_allowed(self._state, n))
+
     async def _deliver(self, n: Notification) -> None:
         try:
             await self._send(n)
         except ActivityError as err:
-            n.status = NotificationStatus.FAILED
-            n.last_error = (err.cause.message if isinstance(err.cause, FailureError)
-                            else str(err))[:ERROR_CHARS]
+            cause = err.cause
+            if n.id in self._stopping or (isinstance(cause, ApplicationError)
+                                          and cause.type == contracts.WITHHELD):
+                n.last_error = CONSENT_ENDED
+                if n.status is not NotificationStatus.ACKNOWLEDGED:  # by phone, say: it stands
+                    n.status = NotificationStatus.WITHHELD
+            else:
+                n.status = NotificationStatus.FAILED
+                n.last_error = (cause.message if isinstance(cause, FailureError)
+                                else str(err))[:ERROR_CHARS]
+        self._stopping.discard(n.id)
         # Not in a `finally`: when the run is evicted the task is closed, outside any workflow.
         n.changed_at = workflow.now()
         self._on_the_way.discard(n.id)
@@ -87,7 +118,7 @@ class Deliveries:
             return
         n.sends += 1
         bounded = self._patches.bounded
-        result = await workflow.execute_activity(
+        handle = workflow.start_activity(
             contracts.deliver,
             contracts.Delivery(notification_id=n.id, key=n.key, agency_id=n.agency_id or "",
                                purpose=n.purpose, case_id=self._state.case_id,
@@ -95,6 +126,11 @@ class Deliveries:
             activity_id=f"{n.id}.{n.sends}", start_to_close_timeout=ATTEMPT_TIMEOUT,
             heartbeat_timeout=HEARTBEAT if bounded else None,
             schedule_to_close_timeout=self._give_up, retry_policy=RETRY)
+        self._sending[n.id] = handle
+        try:
+            result = await handle
+        finally:
+            del self._sending[n.id]
         n.attempts, n.last_error = n.attempts + result.attempts, None
         if bounded and n.status is NotificationStatus.ACKNOWLEDGED:
             return  # acknowledged (by phone, say) while it was on its way: nothing to await

@@ -36,6 +36,9 @@ HARDENING = "hardening-v1"
 # worker opens the first-contact deadline, and a delivery checks the consent of the agency the
 # directory named (consent is per agency and purpose).
 CLIENT_WORK = "client-work-v1"
+# Consent holds until the last byte: a delivery on its way is cancelled (and withheld) the
+# moment consent no longer covers it.
+CONSENT_HOLDS = "consent-holds-v1"
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,7 @@ class Patches:
     project: bool
     bounded: bool
     work: bool
+    consent: bool
 
     @classmethod
     def decide(cls) -> Patches:
@@ -53,4 +57,5 @@ class Patches:
         notify = timers and workflow.patched(NOTIFICATIONS)
         project = notify and workflow.patched(READ_MODEL)
         bounded = project and workflow.patched(HARDENING)
-        return cls(timers, notify, project, bounded, bounded and workflow.patched(CLIENT_WORK))
+        work = bounded and workflow.patched(CLIENT_WORK)
+        return cls(timers, notify, project, bounded, work, work and workflow.patched(CONSENT_HOLDS))

@@ -63,6 +63,12 @@ class StepMeta(Model):
     access_reason: Text | None = None
     # The deployment's policy: a client plan comes into force only when an office lead approves.
     approval_required: bool = False
+    # The request whose audited intent this step is: the audit check pairs each step in a
+    # history with its intent by it.
+    request_id: Annotated[str, StringConstraints(max_length=100)] | None = None
+    # The API's seal over the case, the step, this metadata and the body (`infra.proof`): the
+    # worker takes no step without it. None only in histories recorded before it existed.
+    proof: Annotated[str, StringConstraints(max_length=120)] | None = None
 
 
 class Step(Model):

@@ -1,7 +1,8 @@
 """For auditors: a case's complete timeline (JSON, CSV, SVG), who has read the case, the
 accesses that broke the glass, and the audit chain's verification. Each of these reads is
 itself audited. An office lead sees the timelines of the office's cases and the accesses that
-broke the glass to them."""
+broke the glass to them, but not who else read them: that is the access log's, for auditors
+(`api.need_to_know` decides what a timeline shows its reader)."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ from api.deps import (
     permitted,
 )
 from api.gateway import translate_errors
+from api.need_to_know import Reader, break_glass_office
 from api.problems import Code, Problem, store_unavailable
 from api.reads import read
 from api.timeline_picture import render
@@ -35,11 +37,7 @@ from store import audit, history, queries, timeline
 from store.keys import CaseKeys
 from store.timeline import TimelineEntry, TimelineList
 from store.views import Page
-from workflows.vocabulary import (
-    Office,
-    Refusal,
-    Role,
-)
+from workflows.vocabulary import Office, Role
 
 router = APIRouter(prefix="/v1", tags=["audit"], route_class=AuditedRoute,
                    dependencies=[Depends(permitted)])
@@ -86,19 +84,20 @@ async def case_timeline(case_id: str, reader: ReaderDep, gateway: Gateway,
     gateway.check_id(case_id)
     if reader.actor.role is not Role.AUDITOR:  # an office lead: the office's cases
         await reader.whole(await gateway.get(case_id))
-    return await timeline_of(case_id, client, engine, audit_engine, keys)
+    return await timeline_of(case_id, reader, client, engine, audit_engine, keys)
 
 
-async def timeline_of(case_id: str, client: Client, engine: Engine, audit_engine: Engine,
-                      keys: CaseKeys) -> list[TimelineEntry]:
-    """The engine's history of every run and the audit log, merged; 404 if neither knows it."""
+async def timeline_of(case_id: str, reader: Reader, client: Client, engine: Engine,
+                      audit_engine: Engine, keys: CaseKeys) -> list[TimelineEntry]:
+    """The engine's history of every run and the audit log, merged, as the reader may see them
+    (`Reader.trail`); 404 if neither knows the case."""
     async with translate_errors():
         runs = await budget.within(history.case_runs(client, engine, case_id))
     audited = await read(audit.entries_for, audit_engine, case_id)
     if not runs and not audited:
         raise Problem(Code.CASE_NOT_FOUND, "no case with this id")
     return timeline.merged(await timeline.engine_entries(runs, client.data_converter),
-                           timeline.audit_entries(audited, keys))
+                           timeline.audit_entries(reader.trail(audited), keys))
 
 
 Timeline = Annotated[list[TimelineEntry], Depends(case_timeline)]
@@ -145,11 +144,8 @@ async def list_break_glass(actor: Permitted, audit_engine: AuditEngineDep, keys:
                            office: Office | None = None,
                            page_size: Annotated[int, Query(ge=1, le=500)] = 100,
                            page_token: PageToken = None) -> BreakGlassPage:
-    if actor.role is Role.OFFICE_LEAD:
-        if office not in (None, actor.office):
-            raise Problem(Refusal.FORBIDDEN, "an office lead reviews their own office's accesses")
-        office = actor.office
-    entries, token = await read(audit.break_glass, audit_engine, office=office,
+    entries, token = await read(audit.break_glass, audit_engine,
+                                office=break_glass_office(actor, office),
                                 page_size=page_size, page_token=page_token)
     return BreakGlassPage(items=[BreakGlass(
         at=e.at, actor_id=e.actor_id, role=e.role, case_id=e.case_id, office=e.office,

@@ -78,8 +78,8 @@ async def refer(gateway: CaseGateway, audit: AuditContext, referral: Referral, a
     """Open a case (its intent audited first); False if this key opened it before."""
     with counted("open_case"):
         case_id = await gateway.new_case(referral, actor, key)
-        await audit.intent(case_id, referral.reason)
-        return await gateway.open(case_id, referral, actor, key)
+        intent = await audit.intent(case_id, referral.reason)
+        return await gateway.open(case_id, referral, actor, key, intent)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=CaseState,

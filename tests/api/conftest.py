@@ -11,6 +11,7 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from api.main import create_app
+from console.app import create_app as create_console
 from infra.settings import Settings
 from infra.temporal import connect
 from store.keys import case_keys
@@ -41,3 +42,15 @@ async def http(api_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=api_app)
     async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
         yield client
+
+
+@pytest.fixture
+async def console(temporal: Client, settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """The console with the API under it (as `casework api` serves them), started, with a real
+    worker behind it. Each person at the console gets a client of their own
+    (`tests.support.console_http.signed_in`)."""
+    app = create_console(settings, temporal)
+    async with build_worker(temporal, settings), app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://console") as client:
+            yield client

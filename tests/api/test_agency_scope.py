@@ -1,5 +1,6 @@
 """Need to know: what an agency sees of a case follows its involvement and the client's consent
-as it stands now; an agency not involved is refused."""
+as it stands now; an agency not involved, or with nothing that still stands, is refused alike
+and learns nothing (not whether the person was admitted, not the case's version)."""
 
 from __future__ import annotations
 
@@ -11,9 +12,10 @@ import pytest
 
 from store.visibility import agency_view
 from tests.support import factories as f
-from tests.support.http import assert_problem, open_case, post
+from tests.support.http import assert_problem, open_case, post, step
 from tests.support.identities import CASEWORKER, bearer
 from tests.support.receivers import eventually
+from tests.support.states import take
 from workflows import case_rules as rules
 from workflows.state import (
     CaseState,
@@ -69,22 +71,26 @@ SCOPES = {
     "the referrer alone learns only the outcome": (
         case(notices=[("police-helsinki", None, LegalBasis.REFERRAL)]), "police-helsinki",
         ["referrer", "notified"], ["N1"], []),
-    "the referrer without a notice": (case(), "police-helsinki", ["referrer"], [], []),
     "police told on consent": (
         case(consents={POLICE: [True]}, notices=[("police-nbi", POLICE, None)]), "police-nbi",
         ["notified"], ["N1"], []),
-    "police after the consent is withdrawn": (
-        case(consents={POLICE: [True, False]}, notices=[("police-nbi", POLICE, None)]),
-        "police-nbi", ["notified"], [], []),
     "child protection on a legal basis, no consent to share": (
         case(notices=[("cp-helsinki", None, LegalBasis.CHILD_WELFARE)]), "cp-helsinki",
         ["notified"], ["N1"], []),
     "a provider with consent to share": (
         case(consents={SHARE: [True]}, notices=[("ngo-1", SHARE, None)], provider="ngo-1"),
         "ngo-1", ["notified", "provider"], ["N1"], ["M1"]),
+}
+# Involved once, with nothing that still stands: no view at all, as an agency never involved.
+NO_ACCESS = {
+    "the referrer not told the outcome yet": (case(), "police-helsinki"),
+    "police after the consent is withdrawn": (
+        case(consents={POLICE: [True, False]}, notices=[("police-nbi", POLICE, None)]),
+        "police-nbi"),
     "a provider once sharing is withdrawn": (
         case(consents={SHARE: [True, False]}, notices=[("ngo-1", SHARE, None)], provider="ngo-1"),
-        "ngo-1", ["notified", "provider"], [], []),
+        "ngo-1"),
+    "a provider never consented to": (case(provider="ngo-1"), "ngo-1"),
 }
 
 
@@ -95,7 +101,7 @@ def test_an_agency_sees_what_its_involvement_and_consent_allow(
         measures: list[str]) -> None:
     view = agency_view(state, agency)
     assert view is not None
-    assert view.involvement == involvement and view.admitted is None
+    assert view.involvement == involvement and "admitted" not in view.model_dump()
     assert [n.id for n in view.notifications] == notices
     assert [m.id for m in view.measures] == measures
     assert "Vasquez" not in view.model_dump_json()  # never the case's own person record
@@ -105,6 +111,22 @@ def test_an_agency_sees_what_its_involvement_and_consent_allow(
 def test_an_agency_not_involved_sees_nothing(agency: str | None) -> None:
     state = case(consents={SHARE: [True]}, notices=[("ngo-1", SHARE, None)], provider="ngo-1")
     assert agency_view(state, agency) is None
+
+
+@pytest.mark.parametrize(("state", "agency"), NO_ACCESS.values(), ids=NO_ACCESS.keys())
+def test_an_agency_with_nothing_standing_sees_nothing(state: CaseState, agency: str) -> None:
+    assert agency_view(state, agency) is None
+
+
+def test_only_the_referrer_learns_whether_the_person_was_admitted() -> None:
+    state = case(consents={SHARE: [True]}, notices=[("police-helsinki", None, LegalBasis.REFERRAL),
+                                                    ("ngo-1", SHARE, None)], provider="ngo-1")
+    take(state, rules.decide_admission, f.admission())
+    referrer, provider = agency_view(state, "police-helsinki"), agency_view(state, "ngo-1")
+    assert referrer is not None and provider is not None
+    assert referrer.model_dump(mode="json")["admitted"] is True
+    assert "admitted" not in provider.model_dump(mode="json")
+    assert "admitted" not in provider.model_dump_json()
 
 
 async def test_over_http(http: httpx.AsyncClient) -> None:
@@ -156,5 +178,49 @@ async def test_withdrawn_consent_takes_the_case_out_of_the_police_view(
                            given.json()["version"])
     assert withdrawn.status_code == 200, withdrawn.text
     await eventually(lambda: listed(False))
-    view = (await http.get(f"/v1/agency/cases/{case['case_id']}", headers=police)).json()
-    assert view["involvement"] == ["notified"] and view["notifications"] == []
+    # No access, and nothing else: answered as an agency never involved is.
+    gone = await http.get(f"/v1/agency/cases/{case['case_id']}", headers=police)
+    never = await http.get(f"/v1/agency/cases/{case['case_id']}",
+                           headers=bearer("bg-1", "border_guard", "border-guard"))
+    for r in (gone, never):
+        problem = assert_problem(r, 403, "Forbidden")
+        assert "ETag" not in r.headers and set(problem) == PROBLEM_MEMBERS
+    assert gone.json()["detail"] == never.json()["detail"]
+
+
+PROBLEM_MEMBERS = {"type", "title", "status", "detail", "instance", "code"}
+
+
+async def test_after_withdrawal_an_agency_learns_neither_admission_nor_version(
+        http: httpx.AsyncClient) -> None:
+    """The provider, told on the client's consent to share, sees its view while it stands;
+    once the client withdraws it, its reads and its own steps get the same 403 as an agency
+    never involved: no admitted yes/no, no version, no phase, and the case unchanged."""
+    vsf = bearer("ngo-1", "ngo", "victim-support-finland")
+    case = await open_case(http)
+    case = await step(http, case, "/admission", f.admission())
+    case = await step(http, case, "/consents", f.consent(SHARE))
+    case = await step(http, case, "/measures", f.measure().model_copy(update={
+        "provider": Provider(agency_type=AgencyType.NGO, organisation="Victim Support Finland",
+                             agency_id="victim-support-finland")}))
+    path = f"/v1/agency/cases/{case['case_id']}"
+
+    async def seen() -> dict | None:
+        r = await http.get(path, headers=vsf)
+        return r.json() if r.status_code == 200 and r.json()["notifications"] else None
+
+    view = await eventually(seen)  # delivered
+    assert "admitted" not in view and view["involvement"] == ["notified", "provider"]
+    case = await step(http, case, "/consents", f.consent(SHARE, given=False))
+
+    r = await http.get(path, headers=vsf)
+    problem = assert_problem(r, 403, "Forbidden")
+    assert set(problem) == PROBLEM_MEMBERS and "ETag" not in r.headers
+    for version in (case["version"], 1):  # its own step, right version or not
+        r = await post(http, f"/v1/cases/{case['case_id']}/measures/M1/response",
+                       {"reason": "We take it.", "accepted": True}, version, headers=vsf)
+        problem = assert_problem(r, 403, "Forbidden")
+        assert set(problem) == PROBLEM_MEMBERS and "ETag" not in r.headers
+    r = await http.get(f"/v1/cases/{case['case_id']}", headers=CASEWORKER)
+    assert r.json()["version"] == case["version"]  # the refused step changed nothing
+    assert r.json()["measures"][0]["provider_accepted"] is None

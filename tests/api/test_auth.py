@@ -89,6 +89,19 @@ REFUSED = {
     "office lead without an office": signed(claims(casework_role="office_lead",
                                                    casework_office=None)),
     "an office that does not exist": signed(claims(casework_office="stockholm")),
+    # Malformed claims, signed by the right key (each was a 500 while PyJWT let it through).
+    "iat a string of digits": signed(claims(iat=str(int(time.time())))),
+    "iat a word": signed(claims(iat="yesterday")),
+    "iat true": signed(claims(iat=True)),
+    "exp a string of digits": signed(claims(exp=str(int(time.time()) + 600))),
+    "exp a list": signed(claims(exp=[int(time.time()) + 600])),
+    "nbf a string of digits": signed(claims(nbf=str(int(time.time())))),
+    "sub a number": signed(claims(sub=12345)),
+    "sub an object": signed(claims(sub={"id": "cw-anna"})),
+    "role a list": signed(claims(casework_role=["caseworker", "operator"])),
+    "role a number": signed(claims(casework_role=1)),
+    "office an object": signed(claims(casework_office={"name": "helsinki"})),
+    "agency a number": signed(claims(casework_role="police", casework_agency=7)),
 }
 
 

@@ -12,6 +12,8 @@ from temporalio.client import Client
 
 from api.main import create_app
 from infra.settings import Settings
+from infra.temporal import connect
+from store.keys import case_keys
 from tests.support import factories as f
 from tests.support.http import assert_problem, body, open_case, post, step
 from tests.support.identities import AUDITOR, CASEWORKER, OPERATOR, TAMPERE_CASEWORKER
@@ -203,9 +205,11 @@ async def test_idempotent_referral_and_steps(http: httpx.AsyncClient) -> None:
 async def test_temporal_unreachable_is_503_within_one_budget(settings: Settings,
                                                              address: str) -> None:
     """Refused at once, or never answering: a referral's start and query share one budget."""
-    dead = settings.model_copy(update={"temporal_address": address,
-                                       "api_request_budget_seconds": 2})
-    app = create_app(dead)
+    # The API's own settings stay the embedded defaults (its development sign-in needs them);
+    # its client is the dead server's, connected lazily as the API connects its own.
+    dead = settings.model_copy(update={"temporal_address": address})
+    app = create_app(settings.model_copy(update={"api_request_budget_seconds": 2}),
+                     await connect(dead, case_keys(dead), lazy=True))
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://api") as http:

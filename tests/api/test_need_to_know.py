@@ -4,32 +4,46 @@ consents to sharing and after they withdrew it, and every answer is searched for
 
 Only the assistance system's staff of the case's office (or with a stated reason) and auditors
 may ever meet it; an agency only in a notification it was sent on a basis that still stands;
-operations staff, agencies not involved and staff of other offices never."""
+operations staff, agencies not involved and staff of other offices never.
+
+And field by field: every field of every answer is one its reader may be told, or absent. The
+fields a reader may be told are generated from the models of what it may see of the case (the
+whole case, an agency's view, the operations view, or nothing of it), the lists that carry no
+personal data, and the problem details; a refusal's own members only as far as the reader's
+view shows what they tell (its version, its notifications' ids and states…)."""
 
 from __future__ import annotations
 
 import base64
+import functools
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from types import UnionType
+from typing import Any, Union, get_origin
 
 import httpx
 import pytest
 from fastapi.routing import APIRoute
+from pydantic import TypeAdapter
 from temporalio.api.common.v1 import Payload
 from temporalio.client import Client
 from temporalio.converter import WorkflowSerializationContext
 
 from api.access import ALLOWED
+from api.problems import ProblemDetails
 from api.routes import ROUTERS
 from infra.codec import EnvelopeCodec
 from infra.settings import Settings
 from store.keys import case_keys
+from store.views import AgencyCaseView, OperationsCaseView
 from tests.support import factories as f
 from tests.support.http import body, open_case, post, step
 from tests.support.identities import AUDITOR, bearer
 from tests.support.workflow import settled
+from workflows.case_guards import AGENCIES
 from workflows.case_workflow import CaseWorkflow
+from workflows.state import CaseState
 from workflows.steps import (
     AssessmentStart,
     Length,
@@ -70,13 +84,15 @@ class Reader:
     role: Role
     sees_case: bool = False  # the whole case: its office's staff, a stated reason, auditors
     told: bool = False  # an agency sent the person on a basis that may stand
+    referrer: bool = False  # told the outcome of its referral, on that legal basis
 
 
 READERS = [
     # Agencies and operations first: their own steps (acknowledge, answer, re-send) are taken
     # before staff take them on their behalf.
     Reader("police, the referrer told on consent",
-           bearer("pol-1", "police", "police-nbi-trafficking"), Role.POLICE, told=True),
+           bearer("pol-1", "police", "police-nbi-trafficking"), Role.POLICE, told=True,
+           referrer=True),
     Reader("reception centre, told on consent", bearer("rc-1", "reception_centre",
                                                        "reception-joutseno"),
            Role.RECEPTION_CENTRE, told=True),
@@ -108,6 +124,120 @@ LAST = ("transfer_office", "exit_case")
 ROUTES = sorted((r for router in ROUTERS for r in router.routes if isinstance(r, APIRoute)),
                 key=lambda r: (r.name in LAST, LAST.index(r.name) if r.name in LAST else 0,
                                r.name not in AGENCY_VIEWS | {"resend_notification"}))
+
+
+# --- field by field -------------------------------------------------------------------------
+
+Fields = frozenset[str]
+ANY: Fields = frozenset({"*"})
+PROBLEM = "application/problem+json"
+# Routes whose request names the scanned case: its path, or (the codec's) its payloads' key.
+ABOUT_THE_CASE = {r.name for r in ROUTES if "{case_id}" in r.path} | {"decode", "encode"}
+# A refusal's members beyond the problem's own, and the field of a view that tells the same.
+REFUSAL_MEMBERS = {"current_version": "version", "phase": "phase", "allowed_phases": "phase",
+                   "notification_id": "notifications[].id",
+                   "notification_status": "notifications[].status",
+                   "measure_id": "measures[].id", "measure_status": "measures[].status"}
+# Told to anyone: which roles may call a route (the role table is no secret), and the request's
+# own fields that were not valid.
+ANYONE = frozenset({"allowed_roles", "allowed_roles[]", "field"})
+
+
+@functools.cache
+def fields_of(model: Any) -> Fields:
+    """Every field an answer of this model may hold, as paths: `a.b`, `items[].c`, and a free
+    mapping's contents as `m.*` (`*` alone: anything)."""
+    schema = TypeAdapter(model).json_schema(mode="serialization")
+    defs = schema.get("$defs", {})
+
+    def walk(node: dict[str, Any], path: str) -> Iterator[str]:
+        if "$ref" in node:
+            yield from walk(defs[node["$ref"].rsplit("/", 1)[-1]], path)
+            return
+        for branch in node.get("anyOf", []) + node.get("oneOf", []) + node.get("allOf", []):
+            yield from walk(branch, path)
+        for name, sub in node.get("properties", {}).items():
+            yield (inner := f"{path}.{name}" if path else name)
+            yield from walk(sub, inner)
+        if "items" in node:
+            yield f"{path}[]"
+            yield from walk(node["items"], f"{path}[]")
+        # A mapping of any keys, or anything at all; a model's own extras (a problem's) are not
+        # its fields: REFUSAL_MEMBERS names those.
+        free = "properties" not in node and node.get("additionalProperties", node.get(
+            "type") is None and not any(k in node for k in ("anyOf", "oneOf", "allOf", "items",
+                                                            "$ref", "enum", "const")))
+        if free:
+            yield f"{path}.*" if path else "*"
+
+    return frozenset(walk(schema, ""))
+
+
+def fields_in(answer: Any, path: str = "") -> Iterator[str]:
+    """The fields an answer holds, as `fields_of` names them."""
+    if isinstance(answer, dict):
+        for name, value in answer.items():
+            yield (inner := f"{path}.{name}" if path else str(name))
+            yield from fields_in(value, inner)
+    elif isinstance(answer, list):
+        for value in answer:
+            yield f"{path}[]"
+            yield from fields_in(value, f"{path}[]")
+
+
+def may_hold(allowed: Fields, field: str) -> bool:
+    parts = field.split(".")
+    return field in allowed or any(".".join(parts[:i] + ["*"]) in allowed
+                                   for i in range(len(parts)))
+
+
+def a_step(route: APIRoute) -> bool:
+    """A step's answer is the case as its reader may see it: one of the views (a union)."""
+    return get_origin(route.response_model) in (Union, UnionType)
+
+
+def case_view(reader: Reader, route: APIRoute, withdrawn: bool) -> Fields:
+    """The fields of the scanned case this reader may be told through this route: the whole
+    case; an agency's view (the admission to the referrer alone), while something it was told
+    still stands; the operations view; or none of it."""
+    model = route.response_model
+    if reader.sees_case:
+        return fields_of(CaseState if a_step(route) else model)
+    if reader.role in AGENCIES:
+        standing = reader.told and (reader.referrer or not withdrawn)
+        if route.name not in AGENCY_VIEWS or not standing:
+            return frozenset()
+        view = fields_of(AgencyCaseView)
+        return view if reader.referrer else view - {"admitted"}
+    if a_step(route) and reader.role in ALLOWED[route.name]:  # operations' view
+        return fields_of(OperationsCaseView)
+    return frozenset()
+
+
+def allowed_fields(reader: Reader, route: APIRoute, withdrawn: bool, problem: bool) -> Fields:
+    """The table: what this reader may be told by this route about the scanned case."""
+    if route.name in ABOUT_THE_CASE:
+        view = case_view(reader, route, withdrawn)
+    else:  # a list without personal data, or a case of the reader's own
+        view = fields_of(route.response_model) if reader.role in ALLOWED[route.name] else (
+            frozenset())
+    if not problem:
+        return view
+    if reader.sees_case:
+        return ANY  # whoever sees the whole case may hear every refusal of its rules
+    members = {m for m, field in REFUSAL_MEMBERS.items() if field in view}
+    return fields_of(ProblemDetails) | ANYONE | members
+
+
+def unknown_fields(r: httpx.Response, reader: Reader, route: APIRoute,
+                   withdrawn: bool) -> list[str]:
+    """The fields of a JSON answer its reader may not be told (CSV and SVG are checked by the
+    search for personal data alone)."""
+    if not r.headers.get("content-type", "").startswith(("application/json", PROBLEM)):
+        return []
+    allowed = allowed_fields(reader, route, withdrawn,
+                             r.headers["content-type"].startswith(PROBLEM))
+    return sorted({f for f in fields_in(r.json()) if not may_hold(allowed, f)})
 
 
 # The first steps of a case, taken on a second case of the same person, just referred.
@@ -255,6 +385,9 @@ async def test_no_answer_carries_personal_data_its_reader_may_not_know(
             if r.status_code < 300:
                 answered.add((reader.name, route.name))
 
+            extra = unknown_fields(r, reader, route, withdrawn)
+            assert extra == [], (f"{reader.name} was told {extra} by {method} {path}: "
+                                 f"{r.status_code}")
             leaked = [p for p in PERSONAL if p in readable(r)]
             if leaked and route.name != "open_case":  # a referral: their own new case
                 seen.setdefault(reader.name, set()).add(route.name)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import subprocess
 import tomllib
 from fnmatch import fnmatch
 from pathlib import Path
@@ -76,14 +77,21 @@ def test_production_refuses_the_embedded_server(monkeypatch: pytest.MonkeyPatch)
         Settings(_env_file=None)
 
 
-def test_every_image_is_pinned_and_every_mounted_file_exists() -> None:
+def test_every_image_is_pinned_and_every_mounted_file_exists(tmp_path: Path) -> None:
+    # What deploy/tls/make-certs.sh makes (into deploy/tls/out, never committed) is mounted
+    # from there: it must be something the script makes.
+    made = tmp_path / "out"
+    subprocess.run(["bash", str(ROOT / "deploy" / "tls" / "make-certs.sh"), str(made)],
+                   check=True, capture_output=True)
     for name, svc in COMPOSE["services"].items():
         image = svc["image"]
         if image != "casework:latest":  # built here from the lock
             assert re.fullmatch(r"[\w./-]+:v?\d+(\.\d+)+", image), f"{name}: {image} unpinned"
-        for volume in svc.get("volumes", []):
-            source = volume.split(":")[0]
-            if source.startswith("./"):
+        sources = [v.split(":")[0] for v in svc.get("volumes", [])] + svc.get("env_file", [])
+        for source in sources:
+            if source.startswith("./tls/out/"):
+                assert (made / source.removeprefix("./tls/out/")).exists(), f"{name}: {source}"
+            elif source.startswith("./"):
                 assert (ROOT / "deploy" / source).exists(), f"{name} mounts missing {source}"
     assert not any(svc["image"].startswith("temporalio/auto-setup")
                    for svc in COMPOSE["services"].values())

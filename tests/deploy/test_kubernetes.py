@@ -44,7 +44,7 @@ def test_each_manifest_is_valid_kubernetes(doc: dict[str, Any]) -> None:
 def test_the_settings_are_the_code_s_and_parse_in_production(
         monkeypatch: pytest.MonkeyPatch) -> None:
     config = of_kind("ConfigMap")["casework"]["data"]
-    (secret,) = of_kind("ExternalSecret").values()
+    secret = of_kind("ExternalSecret")["casework"]  # the others: test_temporal_access.py
     secrets = {item["secretKey"] for item in secret["spec"]["data"]}
     env = {e["name"]: e.get("value", "") for c in containers() for e in c.get("env", [])}
     names = set(config) | secrets | set(env)
@@ -90,5 +90,13 @@ def test_references_resolve() -> None:
     (image,) = {c["image"] for c in containers()}
     assert image in {i["name"] for i in KUSTOMIZATION["images"]}
     sources = {ref[key]["name"] for c in containers() for ref in c["envFrom"] for key in ref}
-    (secret,) = of_kind("ExternalSecret").values()
+    secret = of_kind("ExternalSecret")["casework"]
     assert sources == set(of_kind("ConfigMap")) | {secret["spec"]["target"]["name"]}
+    # Every Secret a pod reads (a volume, a variable) is one an ExternalSecret keeps.
+    targets = {s["spec"]["target"]["name"] for s in of_kind("ExternalSecret").values()}
+    pods = [d["spec"]["template"]["spec"] for d in DOCS if d["kind"] in ("Deployment", "Job")]
+    read = {v["secret"]["secretName"] for pod in pods for v in pod.get("volumes", [])
+            if "secret" in v}
+    read |= {e["valueFrom"]["secretKeyRef"]["name"] for c in containers()
+             for e in c.get("env", []) if "secretKeyRef" in e.get("valueFrom", {})}
+    assert read and read <= targets

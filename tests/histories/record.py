@@ -25,10 +25,7 @@ from tests.support.receivers import Mailbox
 from worker.main import build_worker
 from workflows import search_attributes
 from workflows.case_workflow import CaseWorkflow
-from workflows.state import (
-    CaseInput,
-    Opening,
-)
+from workflows.state import CaseInput
 from workflows.steps import (
     Actor,
     AssessmentStart,
@@ -58,7 +55,8 @@ async def record(name: str) -> Path:
     database = Path(tempfile.mkdtemp()) / "casework.db"
     migrate(f"sqlite:///{database}")
     settings = Settings(temporal_task_queue=f"record-{uuid.uuid4()}", smtp_port=mailbox.port,
-                        database_url=f"sqlite:///{database}", _env_file=None)
+                        database_url=f"sqlite:///{database}", payload_keys=f.PAYLOAD_KEYS,
+                        _env_file=None)
     async with await WorkflowEnvironment.start_time_skipping(
             test_server_existing_path=str(temporal_test_server()),
             data_converter=DATA_CONVERTER) as env:
@@ -66,8 +64,8 @@ async def record(name: str) -> Path:
         async with build_worker(env.client, settings):
             handle = await env.client.start_workflow(
                 CaseWorkflow.run,
-                CaseInput(opening=Opening(referral=f.referral(minor=True, guardian_consent=True),
-                                          meta=f.meta(0))),
+                CaseInput(opening=f.opening(f"case-{name}",
+                                            f.referral(minor=True, guardian_consent=True))),
                 id=f"case-{name}", task_queue=settings.temporal_task_queue)
             steps: list[tuple[Any, Any]] = [(CaseWorkflow.decide_admission, f.admission()),
                      (CaseWorkflow.record_contact, f.contact(ContactStatus.PLANNED)),
@@ -111,8 +109,8 @@ async def record(name: str) -> Path:
                 if isinstance(update, timedelta):
                     await env.sleep(update)
                     continue
-                meta = f.meta(version, actor=actor).model_copy(update=changes[0] if changes
-                                                                else {})
+                meta = f.sealed(handle.id, update.__name__, f.meta(version, actor=actor)
+                                .model_copy(update=changes[0] if changes else {}), body)
                 version = (await handle.execute_update(update, args=[meta, body])).version
                 if update is CaseWorkflow.transfer_office:
                     actor = f.TAMPERE_CASEWORKER  # the case is Tampere's from here on

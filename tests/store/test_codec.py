@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import secrets
 
 import pytest
 from cryptography.exceptions import InvalidTag
@@ -23,6 +22,7 @@ from infra.codec import (
     EXPAND_ALL_TO,
     EXPANDS_TO,
     KEY_REF,
+    REFUSED,
     EnvelopeCodec,
     KeyShredded,
     KeyUnavailable,
@@ -33,13 +33,10 @@ from infra.codec import (
 from infra.compression import METHODS, NEWEST, UnknownCompression
 from infra.database import engine_for
 from store.keys import CaseKeys
+from tests.support.factories import master
 
 CASE_A = "case-aaaaaaaaaaaaaaaaaaaa"
 PLAIN = [Payload(metadata={"encoding": b"json/plain"}, data=b'{"surname": "Vasquez-Testperson"}')]
-
-
-def master(kid: str) -> str:
-    return f"{kid}:{base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()}"
 
 
 def codec_for(database_url: str, keys: str, case_id: str | None = "case-aaaaaaaaaaaaaaaaaaaa"
@@ -57,8 +54,27 @@ async def test_a_case_payload_is_sealed_under_its_own_key(database_url: str) -> 
     assert b"Vasquez" not in sealed.SerializeToString()
     # Any codec with the master keys decodes it, with or without knowing the workflow.
     assert await codec_for(database_url, keys, None).decode([sealed]) == PLAIN
-    # Plaintext payloads (histories from before encryption) pass through.
-    assert await codec_for(database_url, keys).decode(PLAIN) == PLAIN
+    # Plaintext payloads (histories from before encryption) pass through outside a case only.
+    assert await codec_for(database_url, keys, None).decode(PLAIN) == PLAIN
+
+
+async def test_a_case_takes_only_what_is_sealed_under_its_own_key(database_url: str) -> None:
+    """What someone else put in a case's history (Temporal's CLI, the Web UI's encoder, a
+    payload of another case) decodes to a payload no converter reads: the update carrying it
+    is rejected, and no workflow task fails on it."""
+    keys = master("k1")
+    (other_case,) = await codec_for(database_url, keys, "case-bbbbbbbbbbbbbbbbbbbb").encode(PLAIN)
+    (outside,) = await codec_for(database_url, keys, None).encode(PLAIN)
+    (own,) = await codec_for(database_url, keys).encode(PLAIN)
+    decoded = await codec_for(database_url, keys).decode([PLAIN[0], other_case, outside, own])
+    assert decoded == [REFUSED, REFUSED, REFUSED, PLAIN[0]]
+    with pytest.raises(KeyError, match="refused/not-sealed-for-this-case"):
+        DefaultPayloadConverter().from_payload(REFUSED)
+    # The switch for replaying histories recorded before encryption reads them as they are.
+    legacy = EnvelopeCodec(CaseKeys(engine_for(database_url), MasterKeys.parse(keys)),
+                           legacy=True).with_context(WorkflowSerializationContext(
+                               namespace="default", workflow_id=CASE_A))
+    assert await legacy.decode([PLAIN[0], outside]) == PLAIN * 2
 
 
 async def test_outside_a_case_the_newest_master_key_seals(database_url: str) -> None:
@@ -87,13 +103,19 @@ async def test_altered_or_moved_ciphertext_does_not_open(database_url: str) -> N
     (sealed,) = await codec.encode(PLAIN)
     flipped = Payload(metadata=sealed.metadata,
                       data=sealed.data[:-1] + bytes([sealed.data[-1] ^ 1]))
+    outside = codec_for(database_url, keys, None)
     with pytest.raises(InvalidTag):
-        await codec.decode([flipped])
-    await codec_for(database_url, keys, "case-bbbbbbbbbbbbbbbbbbbb").encode(PLAIN)
+        await outside.decode([flipped])
+    # In the case's own context an altered payload is refused like a forged one: raising would
+    # fail the workflow task, and the case would freeze on it.
+    assert await codec.decode([flipped]) == [REFUSED]
+    other = codec_for(database_url, keys, "case-bbbbbbbbbbbbbbbbbbbb")
+    await other.encode(PLAIN)
     moved = Payload(metadata={**sealed.metadata, KEY_REF: b"case:case-bbbbbbbbbbbbbbbbbbbb"},
                     data=sealed.data)
     with pytest.raises(InvalidTag):
-        await codec.decode([moved])
+        await outside.decode([moved])
+    assert await other.decode([moved]) == [REFUSED]
 
 
 async def test_a_shredded_case_cannot_be_read_again(database_url: str) -> None:
@@ -134,7 +156,8 @@ async def test_the_compression_flag_is_bound_to_the_ciphertext(database_url: str
     other = Payload(metadata={**sealed.metadata, COMPRESSION: b"zlib"}, data=sealed.data)
     for altered in (stripped, claimed, other):
         with pytest.raises(InvalidTag):
-            await codec.decode([altered])
+            await codec_for(database_url, keys, None).decode([altered])
+        assert await codec.decode([altered]) == [REFUSED]
 
 
 async def test_a_payload_sealed_before_compression_still_opens(database_url: str) -> None:
@@ -262,3 +285,39 @@ class Contextual(DefaultPayloadConverter, WithSerializationContext):
 def test_a_converter_taking_the_context_cannot_be_kept_per_case() -> None:
     with pytest.raises(TypeError, match="Contextual takes the context"):
         temporal.CaseDataConverter(payload_converter_class=Contextual)
+
+
+async def test_a_failure_is_sealed_and_names_no_value_it_refused(database_url: str) -> None:
+    """A validation error repeats the value it refused: in a failure (history, a pending
+    activity's details, archived histories) only where and what is said, and that sealed."""
+    from pydantic import BaseModel, ValidationError
+    from temporalio.api.failure.v1 import Failure
+
+    class Phone(BaseModel):
+        number: int
+
+    keys = CaseKeys(engine_for(database_url), MasterKeys.parse(master("k1")))
+    converter = temporal.data_converter(keys).with_context(
+        WorkflowSerializationContext(namespace="default", workflow_id=CASE_A))
+    try:
+        Phone.model_validate({"number": "+358 40 1234567"})
+    except ValidationError as err:
+        try:
+            raise RuntimeError("Failed decoding arguments") from err
+        except RuntimeError as wrapped:
+            failure = Failure()
+            await converter.encode_failure(wrapped, failure)
+    assert b"1234567" not in failure.SerializeToString()
+    assert failure.message == "Encoded failure" and failure.cause.message == "Encoded failure"
+    assert failure.cause.encoded_attributes.metadata["encoding"] == ENCODING
+    opened = await temporal.failure_message(converter, failure)
+    assert opened == "Failed decoding arguments"
+    said = await temporal.failure_message(converter, failure.cause)
+    assert said == "1 validation error(s) for Phone: number: Input should be a valid integer, " \
+        "unable to parse string as an integer"
+    assert "1234567" not in said
+    # Once the case is shredded, nobody reads it again.
+    keys.shred(CASE_A)
+    with pytest.raises(KeyShredded):
+        await temporal.failure_message(temporal.data_converter(
+            CaseKeys(engine_for(database_url), keys.masters)), failure)

@@ -3,9 +3,7 @@ key; a new development key never passes for a lost one."""
 
 from __future__ import annotations
 
-import base64
 import os
-import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -17,6 +15,7 @@ from infra.codec import KeyUnavailable
 from infra.database import engine_for, migrate
 from infra.settings import Settings
 from store.keys import CACHE_SECONDS, CaseKeys, case_keys
+from tests.support.factories import master
 from tests.support.identities import SIGNING_KEY
 
 
@@ -56,8 +55,7 @@ async def test_a_different_key_under_the_same_id_is_refused(tmp_path: Path) -> N
     keys = case_keys(settings)
     keys.seal("case-" + "b" * 20, "document", b"{}")
     keys.check()  # the right key: fine
-    impostor = f"{keys.masters.newest_id}:" + base64.urlsafe_b64encode(
-        secrets.token_bytes(32)).decode()
+    impostor = master(keys.masters.newest_id)
     wrong = settings.model_copy(update={"payload_keys": impostor})
     with pytest.raises(KeyUnavailable, match=keys.masters.newest_id):
         case_keys(wrong).check()
@@ -65,10 +63,6 @@ async def test_a_different_key_under_the_same_id_is_refused(tmp_path: Path) -> N
     with pytest.raises(KeyUnavailable):
         async with app.router.lifespan_context(app):
             pass
-
-
-def master(kid: str) -> str:
-    return f"{kid}:" + base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
 
 
 def test_master_keys_from_a_mounted_secret_file(tmp_path: Path) -> None:

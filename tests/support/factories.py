@@ -3,10 +3,17 @@
 
 from __future__ import annotations
 
+import base64
+import secrets
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from pydantic import BaseModel
+
+from infra.codec import MasterKeys
+from infra.proof import OPENING, StepProofs
+from workflows.state import Opening
 from workflows.steps import (
     Actor,
     AdmissionDecision,
@@ -81,10 +88,31 @@ def referral(**changes: Any) -> Referral:
     return Referral.model_validate(base.model_dump() | changes)
 
 
+# The master key of the tests' settings: a test that sends a step to a case's workflow itself
+# seals it as the API does (`sealed`), with the key the worker holds.
+PAYLOAD_KEYS = "tests-1:dGhlLXRlc3RzLW1hc3Rlci1rZXktMzItYnl0ZXMhISE"
+PROOFS = StepProofs(MasterKeys.parse(PAYLOAD_KEYS))
+
+
+def master(kid: str) -> str:
+    """A new master key under `kid`, as configuration gives it."""
+    return f"{kid}:{base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()}"
+
+
 def meta(version: int, *, key: str | None = None, actor: Actor = CASEWORKER,
          fingerprint: str = "fp") -> StepMeta:
     return StepMeta(actor=actor, expected_version=version,
                     idempotency_key=key or str(uuid.uuid4()), fingerprint=fingerprint)
+
+
+def sealed(case_id: str, step: str, meta: StepMeta, body: BaseModel) -> StepMeta:
+    """`meta` with the API's proof that it sent this step."""
+    return meta.model_copy(update={"proof": PROOFS.seal(case_id, step, meta, body)})
+
+
+def opening(case_id: str, referral: Referral) -> Opening:
+    """A case's opening as the API starts it: the referral with its sealed metadata."""
+    return Opening(referral=referral, meta=sealed(case_id, OPENING, meta(0), referral))
 
 
 def admission(admitted: bool = True) -> AdmissionDecision:
@@ -187,3 +215,8 @@ def measure_end(measure_id: str = "M1",
                 outcome: MeasureOutcome = MeasureOutcome.IMPLEMENTED) -> MeasureEnding:
     return MeasureEnding(reason="She moved into the flat.", measure_id=measure_id,
                          outcome=outcome)
+
+
+async def consent_holds(_delivery: object) -> bool:
+    """A delivery's question to its case, where the test has no case: consent covers it."""
+    return True

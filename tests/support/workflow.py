@@ -71,8 +71,14 @@ async def _quiet(handle: Handle) -> CaseState | None:
     return None if busy else state
 
 
-async def step(handle: Handle, update: Any, body: Any, version: int, **meta: Any) -> CaseState:
-    return await handle.execute_update(update, args=[f.meta(version, **meta), body])
+async def step(handle: Handle, update: Any, body: Any, version: int, *, seal: bool = True,
+               **meta: Any) -> CaseState:
+    """A step sent to the case's workflow as the API sends it (sealed), or `seal=False` as
+    anyone else who reaches Temporal would."""
+    sent = f.meta(version, **meta)
+    if seal:
+        sent = f.sealed(handle.id, update.__name__, sent, body)
+    return await handle.execute_update(update, args=[sent, body])
 
 
 async def rejected(handle: Handle, update: Any, body: Any, version: int,

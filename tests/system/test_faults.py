@@ -49,7 +49,9 @@ class Stack:
                                        "secret_env": "CASEWORK_SECRET_POLICE"}]
         directory.write_text(yaml.safe_dump(agencies))
         self.env = {**os.environ, "CASEWORK_DATA_DIR": str(folder),
-                    "CASEWORK_TEMPORAL_ADDRESS": f"127.0.0.1:{self.temporal_port}",
+                    # The embedded defaults' dev server, started here rather than by
+                    # `casework run`: the API signs in as they allow (no identity provider).
+                    "CASEWORK_DEV_SERVER_PORT": str(self.temporal_port),
                     "CASEWORK_API_PORT": str(self.api_port),
                     "CASEWORK_AGENCY_DIRECTORY": str(directory),
                     "CASEWORK_SMTP_PORT": str(mailbox.port),

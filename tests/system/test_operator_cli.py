@@ -75,5 +75,7 @@ def test_the_operator_s_commands(running_stack: Stack) -> None:
     first = casework(running_stack, "verify-audit", "--full")
     again = casework(running_stack, "verify-audit")
     assert first.returncode == again.returncode == 0, first.stderr + again.stderr
+    # Every step of the case's history is paired with the intent the API audited first.
+    assert "paired with their audited intents; 0 without one" in first.stdout, first.stdout
     walked = [int(out.stdout.split()[3]) for out in (first, again)]
     assert walked[1] < walked[0], walked  # from the checkpoint the full walk left

@@ -15,10 +15,7 @@ from tests.support import factories as f
 from tests.support.workflow import Handle, Opener
 from worker.main import build_worker
 from workflows.case_workflow import CaseWorkflow
-from workflows.state import (
-    CaseInput,
-    Opening,
-)
+from workflows.state import CaseInput
 
 
 @pytest.fixture
@@ -37,11 +34,12 @@ async def open_case(env: WorkflowEnvironment,
     handles: list[Handle] = []
 
     async def open_(history_limit: int = 2000, **changes: Any) -> Handle:
+        case_id = f"case-{uuid.uuid4().hex[:20]}"
         handle = await env.client.start_workflow(
             CaseWorkflow.run,
-            CaseInput(opening=Opening(referral=f.referral(**changes), meta=f.meta(0)),
+            CaseInput(opening=f.opening(case_id, f.referral(**changes)),
                       history_limit=history_limit),
-            id=f"case-{uuid.uuid4().hex[:20]}", task_queue=settings.temporal_task_queue)
+            id=case_id, task_queue=settings.temporal_task_queue)
         # Steps and queries addressed by the case id alone, as the API addresses them: a handle
         # bound to the first run sends every later step to that run once it continued as new.
         # (The handle `start_workflow` gives skips time while awaiting the result, which it

@@ -20,10 +20,7 @@ from worker.main import WORKFLOWS, build_worker
 from worker.sandbox import WORKFLOW_RUNNER
 from workflows.case_workflow import CaseWorkflow
 from workflows.search_attributes import CASE_OFFICE, CASE_PHASE
-from workflows.state import (
-    CaseInput,
-    Opening,
-)
+from workflows.state import CaseInput
 from workflows.steps import PlanApproval
 from workflows.vocabulary import (
     ConsentGiver,
@@ -202,10 +199,11 @@ async def test_continue_as_new_keeps_everything(dev_env: WorkflowEnvironment,
     # hand the next query to the closed run and drop its answer (the query times out).
     client = dev_env.client
     async with build_worker(client, settings):
+        case_id = f"case-{uuid.uuid4().hex[:20]}"
         started = await client.start_workflow(
-            CaseWorkflow.run, CaseInput(opening=Opening(referral=f.referral(), meta=f.meta(0)),
+            CaseWorkflow.run, CaseInput(opening=f.opening(case_id, f.referral()),
                                         history_limit=50),
-            id=f"case-{uuid.uuid4().hex[:20]}", task_queue=settings.temporal_task_queue)
+            id=case_id, task_queue=settings.temporal_task_queue)
         h = client.get_workflow_handle_for(CaseWorkflow.run, started.id)
         first_run, _ = await keywords(h)
         s = await step(h, CaseWorkflow.decide_admission, f.admission(), 1, key="adm")

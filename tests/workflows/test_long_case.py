@@ -20,6 +20,7 @@ from store.keys import case_keys
 from store.tables import CaseRecord
 from tests.support import factories as f
 from tests.support.workflow import Handle, Opener, describe_raw, step
+from tests.support.workflow import settled as wf_settled
 from worker.main import build_worker
 from workflows import case_size
 from workflows.case_workflow import CaseWorkflow
@@ -105,6 +106,12 @@ async def test_thousands_of_steps_over_seven_years_stay_bounded(
                 told = NotificationRef(reason="Police confirmed by phone.",
                                        notification_id=s.notifications[-1].id)
                 s = await step(h, CaseWorkflow.acknowledge_notification, told, s.version)
+                # Delivered before consent ends. With the delivery still to come at the
+                # withdrawal (cancelled, or refused by its attempt), the time-skipping server
+                # stopped skipping time in this test, three runs of three: its lock for an
+                # activity is left held (the family of sdk-java #1138). The withdrawal during a
+                # delivery is tested on its own in test_notifications.
+                await wf_settled(h)
                 s = await step(h, CaseWorkflow.record_consent, f.consent(given=False), s.version)
                 stage = CriminalStage.APPEAL if stage is CriminalStage.JUDGMENT else (
                     CriminalStage.JUDGMENT)

@@ -12,16 +12,22 @@ from typing import Any
 
 import pytest
 import yaml
+from temporalio.api.enums.v1 import EventType
+from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
+from temporalio.worker import Replayer
 
 from activities.notifications import NotificationActivities
 from infra.settings import Settings
+from infra.temporal import DATA_CONVERTER
 from tests.support import factories as f
 from tests.support.receivers import Mailbox, WebhookReceiver, eventually
 from tests.support.workflow import Handle, Opener, rejected, settled, step
-from worker.main import build_worker
+from worker import main as worker_main
+from worker.main import WORKFLOWS, build_worker
+from worker.sandbox import WORKFLOW_RUNNER
 from workflows.case_workflow import CaseWorkflow
-from workflows.contracts import Delivery
+from workflows.contracts import WITHHELD, Delivery
 from workflows.state import (
     CaseState,
     Notification,
@@ -318,8 +324,8 @@ async def test_a_delivery_heartbeats_while_the_agency_is_slow(
     environment.on_heartbeat = lambda *details: beats.append(details)
     delivery = Delivery(notification_id="N1", key="case-x:N1", agency_id="police-test",
                         purpose="police_contact", case_id="case-x", message={"a": 1})
-    sending = asyncio.create_task(environment.run(NotificationActivities(settings).deliver,
-                                                  delivery))
+    activities = NotificationActivities(settings, f.consent_holds)
+    sending = asyncio.create_task(environment.run(activities.deliver, delivery))
     await eventually(lambda: _async(len(beats) >= 3), attempts=100, pause=0.1)
     assert not sending.done()
     receiver.release.set()
@@ -366,3 +372,57 @@ async def test_a_consent_withdrawn_for_one_agency_withholds_only_what_reaches_it
     assert {n.agency_id: n.status for n in s.notifications if n.purpose == "joint_assessment"
             } == {"rc-a": NotificationStatus.DELIVERED, "rc-b": NotificationStatus.WITHHELD}
     assert [m["to"] for m in mailbox.for_case(h.id)] == ["rc-a@test.example"]
+
+
+async def test_consent_withdrawn_while_the_agency_is_down_stops_the_delivery(
+        env: WorkflowEnvironment, settings: Settings, open_case: Opener,
+        receiver: WebhookReceiver) -> None:
+    """The police endpoint is down, the client withdraws consent, the endpoint comes back: the
+    police receive nothing more, and the notification says it was withheld and why."""
+    receiver.mode = "down"
+    async with build_worker(env.client, settings):
+        h = await open_case()
+        s = await consent(h, ConsentScope.CONTACT_POLICE, 1)
+        await eventually(lambda: _async(receiver.seen))
+        await env.sleep(timedelta(hours=3))
+        tries = len(receiver.seen)
+        assert tries > 3 and not receiver.applied
+        s = await consent(h, ConsentScope.CONTACT_POLICE, (await h.query(CaseWorkflow.state))
+                          .version, given=False)
+        receiver.mode = "ok"
+        await env.sleep(timedelta(days=1))
+        s = await settled(h)
+        n = notification(s, "police_contact")
+        assert (n.status, n.last_error) == (NotificationStatus.WITHHELD, "consent_ended")
+        assert not receiver.applied and len(receiver.seen) == tries
+        # Stopped the moment consent ended (cancelled), not by an attempt that found it out.
+        history = await h.fetch_history()
+        assert EventType.EVENT_TYPE_ACTIVITY_TASK_CANCEL_REQUESTED in [
+            e.event_type for e in history.events]
+    # The cancellation (a command of its own, behind its patch) replays.
+    await Replayer(workflows=WORKFLOWS, data_converter=DATA_CONVERTER,
+                   workflow_runner=WORKFLOW_RUNNER).replay_workflow(history)
+
+
+async def test_every_attempt_asks_the_case_before_it_sends(
+        env: WorkflowEnvironment, settings: Settings, open_case: Opener,
+        receiver: WebhookReceiver) -> None:
+    """An attempt that starts after consent ended (one the cancellation raced, or one of a run
+    recorded before cancellation existed) asks the case first and sends nothing."""
+    async with build_worker(env.client, settings):
+        h = await open_case()
+        s = await consent(h, ConsentScope.CONTACT_POLICE, 1)
+        s = await settled(h)
+        n = notification(s, "police_contact")
+        assert n.status is NotificationStatus.DELIVERED
+        ask = worker_main.asking(env.client)
+        delivery = Delivery(notification_id=n.id, key=n.key, agency_id="police-test",
+                            purpose=n.purpose, case_id=h.id, message={})
+        assert await ask(delivery)
+        s = await consent(h, ConsentScope.CONTACT_POLICE, s.version, given=False)
+        assert not await ask(delivery)
+        with pytest.raises(ApplicationError, match="consent no longer covers") as caught:
+            await ActivityEnvironment().run(NotificationActivities(settings, ask).deliver,
+                                            delivery)
+        assert caught.value.type == WITHHELD and caught.value.non_retryable
+        assert list(receiver.applied) == [n.key]  # the first delivery only

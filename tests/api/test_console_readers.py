@@ -1,0 +1,86 @@
+"""The console keeps what the API keeps: a break-glass reason is sealed under the case's key in
+the session's row (shredding the case erases it there too), and an agency whose consent was
+withdrawn is told, in its own language, that it has no access, and nothing else."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from sqlalchemy import text
+from sqlmodel import Session, select
+
+from console import session as sessions
+from infra.database import engine_for
+from infra.settings import Settings
+from store.keys import case_keys
+from store.tables import ConsoleSession
+from tests.support import factories as f
+from tests.support.console_http import form_token, signed_in
+from tests.support.http import open_case, step
+from tests.support.identities import AUDITOR
+from tests.support.receivers import eventually
+from workflows.steps import Provider
+from workflows.vocabulary import AgencyType, ConsentScope
+
+REASON = "Covering for Helsinki tonight: the client called Kowalski's number."
+
+
+async def test_a_break_glass_reason_is_sealed_in_the_session(
+        console: httpx.AsyncClient, settings: Settings) -> None:
+    case_id = (await open_case(console))["case_id"]
+    async with signed_in(console, "cw-olli", "caseworker", office="oulu") as olli:
+        asked = await olli.get(f"/cases/{case_id}")
+        assert asked.status_code == 403, asked.text  # say why first
+        r = await olli.post(f"/cases/{case_id}/reach",
+                            data={"csrf": form_token(asked), "reason": REASON})
+        assert r.status_code == 303, r.text
+        page = await olli.get(f"/cases/{case_id}")
+        assert page.status_code == 200 and f.PERSON.surname in page.text  # let in
+
+    engine = engine_for(settings.database)
+    with engine.connect() as db:  # the row as the database holds it
+        (stored,) = [raw for (raw,) in db.execute(text("SELECT reasons FROM console_session"))
+                     if case_id in raw]
+    assert "Kowalski" not in stored and "Covering" not in stored
+    with Session(engine) as db:
+        (row,) = [s for s in db.exec(select(ConsoleSession)).all() if case_id in s.reasons]
+    assert row.reasons[case_id].startswith(sessions.SEALED)
+    # The audit log keeps the reason, for auditors and the office's lead.
+    r = await console.get("/v1/audit/break-glass", headers=AUDITOR)
+    assert REASON in [e["reason"] for e in r.json()["items"] if e["case_id"] == case_id]
+
+    # Shredding the case erases the session's copy too: it no longer opens.
+    keys = case_keys(settings)
+    assert sessions.reason_for(keys, row, case_id) == REASON
+    assert keys.shred(case_id)
+    assert sessions.reason_for(case_keys(settings), row, case_id) is None
+
+
+NO_ACCESS = {"fi": "Toimijallanne ei ole pääsyä tähän asiaan.",
+             "sv": "Er aktör har inte tillgång till det här ärendet.",
+             "en": "Your agency has no access to this case."}
+
+
+@pytest.mark.parametrize("language", NO_ACCESS)
+async def test_after_withdrawal_an_agency_is_told_it_has_no_access(
+        console: httpx.AsyncClient, language: str) -> None:
+    case = await open_case(console)
+    case = await step(console, case, "/admission", f.admission())
+    case = await step(console, case, "/consents", f.consent(ConsentScope.SHARE_WITH_AGENCIES))
+    case = await step(console, case, "/measures", f.measure().model_copy(update={
+        "provider": Provider(agency_type=AgencyType.NGO, organisation="Victim Support Finland",
+                             agency_id="victim-support-finland")}))
+    page = f"/agency/cases/{case['case_id']}"
+    async with signed_in(console, "ngo-1", "ngo", agency="victim-support-finland",
+                         language=language) as ngo:
+        async def shown() -> httpx.Response | None:
+            r = await ngo.get(page)
+            return r if r.status_code == 200 and 'name="version"' in r.text else None
+
+        await eventually(shown)  # delivered: its view, with the version its forms send
+        await step(console, case, "/consents",
+                   f.consent(ConsentScope.SHARE_WITH_AGENCIES, given=False))
+        r = await ngo.get(page)
+        assert r.status_code == 403 and NO_ACCESS[language] in r.text
+        assert 'name="version"' not in r.text and "<form" not in r.text.split("<main")[-1]
+        assert case["case_id"] not in r.text.split("<main")[-1]
