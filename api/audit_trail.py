@@ -1,7 +1,9 @@
-"""Every request to a case or operations route leaves an entry in the audit log: who, in which
-role and agency, did or read what, of which case, why, under which request id, and how it
-ended, refusals included. The entry is written before the answer goes out; when it cannot be
-written the caller gets 503, not the data.
+"""Every request of a person to a case or operations route leaves an entry in the audit log:
+who, in which role and agency, did or read what, of which case, why, under which request id,
+and how it ended, refusals included. The entry is written before the answer goes out; when it
+cannot be written the caller gets 503, not the data. A request that named nobody (no token, a
+bad one, no session) reads and changes nothing: it is counted in a metric, not written, so a
+flood of them cannot grow the chain (`AuditContext.due`).
 
 A command that can take effect (a step, a referral) writes its intent first, before it reaches
 Temporal, and its outcome after: no step takes effect without an entry, even when the audit
@@ -25,7 +27,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api import budget
 from api.gateway import CASE_ID
-from api.metrics import AUDIT_APPEND
+from api.metrics import AUDIT_APPEND, UNATTRIBUTED
 from api.problems import CODES, Code, Problem, known
 from store.audit import Record, anchor, append, sealed
 from store.keys import CaseKeys
@@ -157,6 +159,7 @@ class AuditContext:
 
     def __init__(self, request: Request, kind: str, action: str) -> None:
         self._writer: AuditWriter = request.app.state.audit
+        self._floods = request.app.state.floods
         self.kind, self.action = kind, action
         self.actor: Actor | None = None
         self.reason: str | None = None
@@ -191,6 +194,20 @@ class AuditContext:
         floor = 1.0 if self.kind == "command" else 0.0
         for case_id in self.case_ids:
             await self._write(self._entry(outcome, case_id, reason), floor)
+
+    async def due(self, outcome: str) -> bool:
+        """Whether the request's outcome gets an entry. An entry names who acted: a request
+        that named nobody (no token, a bad one, no session; the sign-in pages) is counted in
+        `casework_unattributed_requests` instead, so a flood of them cannot grow the chain. A
+        person's refusal over a rate limit is written once a minute (the rest are counted in
+        `casework_rate_limited`); every other refusal of a person is written."""
+        status, _, code = outcome.partition(" ")
+        if self.actor is None:
+            UNATTRIBUTED.add(1, {"operation": self.action, "outcome": code or f"{status[0]}xx"})
+            return False
+        if status == "429":
+            return await self._floods.first_refusal(self.actor.user_id)
+        return True
 
     def note(self, outcome: str) -> None:
         """The answer a caller got when its entry could not be written in time: written when
@@ -236,11 +253,15 @@ class AuditedRoute(APIRoute):
                 response = await handle(request)
             except Exception as err:
                 outcome = _outcome(err)
+                if not await audit.due(outcome):
+                    raise
                 if outcome == UNAVAILABLE:  # the log is not taking entries: noted for later
                     audit.note(outcome)
                 else:
                     await audit.outcome(outcome)
                 raise
+            if not await audit.due(str(response.status_code)):
+                return response
             try:
                 await audit.outcome(str(response.status_code))
             except Problem as problem:  # the caller gets a 503 instead of the answer

@@ -19,6 +19,7 @@ from fastapi.routing import APIRoute
 
 from api.deps import current_actor, get_reader
 from api.examples import EXAMPLES
+from api.floods import HEALTH
 from api.gateway import CASE_ID
 from api.problems import CODES, MEDIA_TYPE, Code, ProblemDetails
 from api.stepper import ETAG_PATTERN, get_stepper
@@ -38,8 +39,8 @@ HEADERS: dict[str, dict[str, Any]] = {
 
 # Where each problem can arise: on every operation, with a token, on a case, on a step.
 ANYWHERE = (Code.INVALID_REQUEST, Code.PAYLOAD_TOO_LARGE, Code.HEADER_TOO_LARGE,
-            Code.INTERNAL_ERROR, Code.TEMPORAL_UNAVAILABLE, Code.STORE_UNAVAILABLE,
-            Code.AUDIT_UNAVAILABLE)
+            Code.TOO_MANY_REQUESTS, Code.UNKNOWN_HOST, Code.INTERNAL_ERROR,
+            Code.TEMPORAL_UNAVAILABLE, Code.STORE_UNAVAILABLE, Code.AUDIT_UNAVAILABLE)
 WITH_TOKEN = (Code.UNAUTHENTICATED, Refusal.FORBIDDEN)
 ON_A_CASE = (Code.CASE_NOT_FOUND, Code.CASE_SHREDDED, Refusal.OUTSIDE_OFFICE,
              Code.KEY_UNAVAILABLE)
@@ -94,6 +95,8 @@ def _document(route: APIRoute, operation: dict[str, Any], schemas: dict[str, Any
     codes = [*ANYWHERE, *(WITH_TOKEN if current_actor in calls else ()),
              *(ON_A_CASE if "case_id" in route.param_convertors else ()),
              *(ON_A_STEP if step else ()), *(OPENING if route.name == "open_case" else ())]
+    if route.path in HEALTH:  # neither rate-limited nor refused for its host
+        codes = [c for c in codes if c not in (Code.TOO_MANY_REQUESTS, Code.UNKNOWN_HOST)]
     responses = operation["responses"]
     responses.pop("422", None)  # FastAPI's HTTPValidationError: ours is a problem
     for status, listed in sorted(_by_status(codes).items()):
@@ -144,7 +147,7 @@ def _problem(status: int, codes: list[Refusal | Code]) -> dict[str, Any]:
     if status == 401:
         response["headers"] = {"WWW-Authenticate": {"$ref": "#/components/headers/"
                                                             "WWW-Authenticate"}}
-    if status == 503:
+    if status in (429, 503):
         response["headers"] = {"Retry-After": {"$ref": "#/components/headers/Retry-After"}}
     return response
 

@@ -74,11 +74,13 @@ async def current_actor(
     request: Request, audit: AuditDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)],
 ) -> Actor:
-    """The person making the request, from their bearer token (and so in its audit entries)."""
+    """The person making the request, from their bearer token (and so in its audit entries),
+    within their rate limit (else 429)."""
     if credentials is None or not credentials.credentials.strip():
         raise Problem(Code.UNAUTHENTICATED, "send Authorization: Bearer <token>",
                       headers={"WWW-Authenticate": "Bearer"})
     audit.actor = await request.app.state.verifier.actor(credentials.credentials.strip())
+    await request.app.state.floods.person(audit.actor.user_id)
     return audit.actor
 
 

@@ -1,15 +1,24 @@
 """Bounds on what a request may carry, checked before anything reads it: the size of its body
 (413) and of its headers (431). Every field within a body, header and query is bounded by its
-model (422)."""
+model (422).
+
+The headers are bounded twice: here, by what the application is handed (`HEADER_BYTES` each,
+`HEADERS_BYTES` in all); and before that in the server (`BoundedHead`, the protocol
+`casework api` runs uvicorn with), which refuses a request line and headers still unfinished
+after `HEAD_BYTES`, so a header of 64 MiB is never buffered whole."""
 
 from __future__ import annotations
+
+import json
+from typing import Any
 
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
-from api.problems import Code, Problem, problem_response
+from api.problems import CODES, MEDIA_TYPE, Code, Problem, problem_response
 
 # A step's body is a few kilobytes at most (a reason is at most 4,000 characters).
 BODY_BYTES = 64 * 1024
@@ -18,6 +27,9 @@ BODY_BYTES = 64 * 1024
 LARGER_BODIES = {"/codec/": 8 * 1024 * 1024}
 HEADER_BYTES = 8 * 1024
 HEADERS_BYTES = 32 * 1024
+# The request line and the headers as they arrive, counted by the server before the application
+# sees them: room for HEADERS_BYTES and a long URL, past which nothing more of them is kept.
+HEAD_BYTES = 64 * 1024
 
 
 class BodyTooLarge(HTTPException):
@@ -63,3 +75,52 @@ class RequestLimits:
             return message
 
         await self.app(scope, counted, send)
+
+
+class BoundedHead(HttpToolsProtocol):
+    """uvicorn's httptools protocol (its default), with the request's head bounded: httptools
+    keeps a header until it ends, however long, so four requests with a header of 64 MiB held
+    over half a gigabyte. Here the bytes of a head still unfinished are counted as they arrive;
+    past `HEAD_BYTES` the client gets a 431 problem and the connection closes, with at most
+    the limit and one read (256 KiB) buffered. A request's body is not counted (the
+    application bounds it). `casework api` selects it (`--http api.limits:BoundedHead` for
+    uvicorn by hand)."""
+
+    def connection_made(self, transport: Any) -> None:
+        self._head: int | None = 0  # bytes of the head under way; None once its headers ended
+        super().connection_made(transport)
+
+    def data_received(self, data: bytes) -> None:
+        counting = self._head is not None
+        if self._head is not None:
+            self._head += len(data)
+        super().data_received(data)
+        if counting and self._head is not None and self._head > HEAD_BYTES:
+            self._refuse()
+
+    def on_headers_complete(self) -> None:
+        self._head = None
+        super().on_headers_complete()
+
+    def on_message_complete(self) -> None:
+        super().on_message_complete()
+        self._head = 0  # the next request on the connection
+
+    def _refuse(self) -> None:
+        if self.transport.is_closing():
+            return
+        status, title = CODES[Code.HEADER_TOO_LARGE]
+        # The path, if the request line ended (the query may be anyone's: not repeated).
+        path = getattr(self, "url", b"").partition(b"?")[0][:200].decode("ascii", "replace")
+        body = json.dumps({
+            "type": f"urn:casework:problem:{Code.HEADER_TOO_LARGE}", "title": title,
+            "status": status, "code": Code.HEADER_TOO_LARGE, "instance": path,
+            "detail": f"the request line and headers are over {HEAD_BYTES} bytes"}).encode()
+        head = [STATUS_LINE[status]]
+        for name, value in self.server_state.default_headers:
+            head += [name, b": ", value, b"\r\n"]
+        head += [f"content-type: {MEDIA_TYPE}\r\ncontent-length: {len(body)}\r\n"
+                 "x-content-type-options: nosniff\r\ncache-control: no-store\r\n"
+                 "connection: close\r\n\r\n".encode(), body]
+        self.transport.write(b"".join(head))
+        self.transport.close()

@@ -1,8 +1,11 @@
-"""The FastAPI application. Run it with `casework api`
-(or `uvicorn --factory api.main:create_app`)."""
+"""The FastAPI application. Run it with `casework api` (or `uvicorn --factory
+api.main:create_app --http api.limits:BoundedHead`: the protocol that bounds headers as they
+arrive, `api.limits`)."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import re
 import uuid
 from collections.abc import AsyncIterator
@@ -22,6 +25,7 @@ from api.audit_trail import AuditWriter
 from api.auth import TokenVerifier
 from api.budget import BudgetMiddleware
 from api.deps import known_query
+from api.floods import Floods, RateLimits, TrustedHosts, sweep_sessions
 from api.limits import RequestLimits
 from api.metrics import watch_read_model
 from api.routes import ROUTERS, health
@@ -44,6 +48,7 @@ STATIC_PATHS = ("/static/", "/docs/assets/")
 
 def create_app(settings: Settings | None = None, client: Client | None = None) -> FastAPI:
     settings = settings or get_settings()
+    floods = Floods(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -59,7 +64,15 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
         app.state.codec = EnvelopeCodec(  # for the Web UI
             app.state.keys, compress=settings.compression)
         watch_read_model(app.state.engine)
-        yield
+        sweeping = asyncio.create_task(sweep_sessions(app.state.engine,
+                                                      settings.session_sweep_seconds))
+        try:
+            yield
+        finally:
+            sweeping.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sweeping
+            await floods.close()
 
     app = FastAPI(
         title="Casework API",
@@ -72,26 +85,33 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
         docs_url=None, redoc_url=None,  # served from our own files (`api.docs`)
         dependencies=[Depends(known_query)],
     )
+    app.state.floods = floods
     problems.install(app)
     for router in (*ROUTERS, health.router):
         app.include_router(router)
     contract.install(app, (*ROUTERS, health.router))
     docs.install(app)
 
-    # Outermost last: security headers, request id, then the catch-all, CORS, size limits, the
-    # time budget.
+    # Outermost last: security headers, request id, then the catch-all, the host, CORS, size
+    # limits, the time budget. Rate limits are outside all of them (below).
     app.add_middleware(BudgetMiddleware, seconds=settings.api_request_budget_seconds)
     app.add_middleware(RequestLimits)
     if settings.codec_cors_origins:  # the Web UI calls the codec endpoint from its own origin
         app.add_middleware(CodecCORS, allow_origins=settings.codec_cors_origins,
                            allow_methods=["POST"], allow_credentials=True,
                            allow_headers=["Authorization", "Content-Type", "X-Namespace"])
+    app.add_middleware(TrustedHosts, hosts=settings.allowed_hosts)
     app.add_middleware(problems.CatchAll)
     app.add_middleware(RequestIdMiddleware)
     app.add_middleware(SecurityHeaders)  # errors and the console's pages too
     # Per-message receive/send spans add cost and tell nothing for JSON requests.
     FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz",
                                        exclude_spans=["receive", "send"])
+    # Rate limits outermost, around the tracing too: a refusal costs about 60% of what it did
+    # inside it (`api.floods`).
+    instrumented = app.build_middleware_stack
+    app.build_middleware_stack = (  # type: ignore[method-assign]
+        lambda: RateLimits(instrumented(), floods))
     return app
 
 

@@ -1,7 +1,8 @@
 """The application's metrics, served with the Temporal SDK's (see `infra.telemetry`): steps by
-step and outcome (taken, or the refusal's code), how long an audit append takes, and what stands
-open in the read model. Labels name steps, codes, offices, agencies and statuses, never a case
-or a person; with no metrics configured every instrument is a no-op."""
+step and outcome (taken, or the refusal's code), how long an audit append takes, what stands
+open in the read model, and the requests a flood brings (rate limits, requests naming no one).
+Labels name steps, operations, limits, codes, offices, agencies and statuses, never a case, a
+person, an address or a host; with no metrics configured every instrument is a no-op."""
 
 from __future__ import annotations
 
@@ -23,6 +24,14 @@ STEPS = METER.create_counter(
 AUDIT_APPEND = METER.create_histogram(
     "casework_audit_append", unit="s", description="Time to seal and append a batch of entries "
     "to the audit chain.")
+RATE_LIMITED = METER.create_counter(
+    "casework_rate_limited", description="Requests refused with 429, by the limit they went "
+    "over (client, person, sign_in, codec, audit_verify).")
+UNATTRIBUTED = METER.create_counter(
+    "casework_unattributed_requests", description="Requests to audited operations that named "
+    "no person (no token, a bad one, no session; the sign-in pages), by operation and outcome "
+    "(the refusal's problem code, or the status class): counted here, not appended to the "
+    "audit log one by one.")
 
 
 @contextlib.contextmanager

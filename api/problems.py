@@ -39,6 +39,8 @@ class Code(StrEnum):
     METHOD_NOT_ALLOWED = "MethodNotAllowed"
     PAYLOAD_TOO_LARGE = "PayloadTooLarge"
     HEADER_TOO_LARGE = "HeaderTooLarge"
+    TOO_MANY_REQUESTS = "TooManyRequests"
+    UNKNOWN_HOST = "UnknownHost"
     KEY_UNAVAILABLE = "KeyUnavailable"
     IDENTITY_UNAVAILABLE = "IdentityProviderUnavailable"
     INTERNAL_ERROR = "InternalError"
@@ -72,6 +74,8 @@ CODES: dict[Refusal | Code, tuple[int, str]] = {
     Code.METHOD_NOT_ALLOWED: (405, "Method not allowed"),
     Code.PAYLOAD_TOO_LARGE: (413, "Request body too large"),
     Code.HEADER_TOO_LARGE: (431, "Request headers too large"),
+    Code.TOO_MANY_REQUESTS: (429, "Too many requests"),
+    Code.UNKNOWN_HOST: (400, "Unknown host"),
     Code.KEY_UNAVAILABLE: (500, "The case's key cannot be opened"),
     Code.IDENTITY_UNAVAILABLE: (503, "The identity provider is unavailable"),
     Code.INTERNAL_ERROR: (500, "Internal error"),

@@ -3,7 +3,9 @@
 `casework run` on the embedded defaults starts the Temporal dev server (SQLite file under the data
 folder, Web UI), registers the case search attributes, then the worker and the API, each in a
 process of its own. With CASEWORK_TEMPORAL_ADDRESS set it starts only the worker and the API,
-against that cluster. Ctrl-C (or SIGTERM) stops the processes in reverse order and waits for them.
+against that cluster. A process that exits is started again, with backoff (`cli.supervisor`); one
+that keeps exiting stops them all. Ctrl-C (or SIGTERM) stops the processes in reverse order and
+waits for them.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import typer
 from sqlalchemy import make_url
 
 from cli import operations
+from cli.supervisor import Supervisor, ended
 from infra.binaries import temporal_cli
 from infra.keyfiles import UMASK, private_folder
 from infra.process import exit_skipping_teardown
@@ -81,7 +84,8 @@ def api() -> None:
     configure_logging(settings)
     configure_telemetry(settings, "api")
     uvicorn.run("console.app:create_app", factory=True, host=settings.api_host,
-                port=settings.api_port, log_config=None, proxy_headers=True)
+                port=settings.api_port, log_config=None, proxy_headers=True,
+                http="api.limits:BoundedHead")  # headers bounded as they arrive
     exit_skipping_teardown()
 
 
@@ -189,40 +193,43 @@ def token(
 
 @app.command()
 def run() -> None:
-    """Run the whole system: Temporal (embedded unless configured), worker and API."""
+    """Run the whole system: Temporal (embedded unless configured), worker and API, each started
+    again when it exits."""
     settings = get_settings()
     _check_sign_in(settings)  # before anything starts (the data folder: `_private_data`)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    procs: list[tuple[str, subprocess.Popen[bytes]]] = []
+    processes = Supervisor(stop)
+    gave_up: str | None = None
     try:
-        if settings.embedded:
-            procs.append(("temporal", _start_dev_server(settings)))
-            procs.append(("outbox", _spawn([sys.executable, "-m", "cli", "outbox"])))
-            _wait_for_port(settings.dev_server_port, stop, procs)
-        _migrate(settings)
-        _check_keys(settings)
-        asyncio.run(_register_search_attributes(settings))
-        procs.append(("worker", _spawn([sys.executable, "-m", "cli", "worker"], env={
-            **os.environ, "CASEWORK_METRICS_PORT": str(settings.worker_metrics_port)})))
-        procs.append(("api", _spawn([sys.executable, "-m", "cli", "api"],
-                                    env=_api_env(settings))))
-        _wait_for_port(settings.api_port, stop, procs)
-        _announce(settings)
-        while not stop.wait(0.5):
-            for name, proc in procs:
-                if proc.poll() is not None:
-                    typer.echo(f"casework: {name} exited with {proc.returncode}; stopping",
-                               err=True)
-                    stop.set()
+        if _start_in_order(settings, stop, processes):
+            _announce(settings)
+            gave_up = processes.watch()
     finally:
-        for _, proc in reversed(procs):
-            _stop(proc)
-    failed = [name for name, proc in procs if proc.returncode not in (0, -signal.SIGTERM)]
+        failed = processes.stop_all()
     typer.echo("casework: stopped" + (f" ({', '.join(failed)} failed)" if failed else ""),
                err=True)
-    exit_skipping_teardown(1 if failed else 0)
+    exit_skipping_teardown(1 if failed or gave_up else 0)
+
+
+def _start_in_order(settings: Settings, stop: threading.Event, processes: Supervisor) -> bool:
+    """The dev server and the outbox (embedded), then, once Temporal answers, the worker and the
+    API; False when stopped before the API is up."""
+    if settings.embedded:
+        processes.start("temporal", lambda: _start_dev_server(settings))
+        processes.start("outbox", lambda: _spawn([sys.executable, "-m", "cli", "outbox"]))
+        if not _wait_for_port(settings.dev_server_port, stop, processes):
+            return False
+    _migrate(settings)
+    _check_keys(settings)
+    asyncio.run(_register_search_attributes(settings))
+    worker_env = {**os.environ, "CASEWORK_METRICS_PORT": str(settings.worker_metrics_port)}
+    processes.start("worker", lambda: _spawn([sys.executable, "-m", "cli", "worker"],
+                                             env=worker_env))
+    processes.start("api", lambda: _spawn([sys.executable, "-m", "cli", "api"],
+                                          env=_api_env(settings)))
+    return _wait_for_port(settings.api_port, stop, processes)
 
 
 def _api_env(settings: Settings) -> dict[str, str]:
@@ -251,23 +258,30 @@ def _start_dev_server(settings: Settings) -> subprocess.Popen[bytes]:
            settings.temporal_namespace, "--ui-disable-news-fetch", "--log-level", "warn"]
     for pragma in SQLITE_PRAGMAS:
         cmd += ["--sqlite-pragma", pragma]
-    log = open(settings.data_dir / "temporal.log", "ab")  # noqa: SIM115 - the child owns it
-    return _spawn(cmd, stdout=log, stderr=subprocess.STDOUT)
+    # Started again, it opens the same database file and appends to the same log.
+    with open(settings.data_dir / "temporal.log", "ab") as log:  # the child has its own copy
+        return _spawn(cmd, stdout=log, stderr=subprocess.STDOUT)
 
 
-def _wait_for_port(port: int, stop: threading.Event,
-                   procs: list[tuple[str, subprocess.Popen[bytes]]], timeout: float = 60) -> None:
+def _wait_for_port(port: int, stop: threading.Event, processes: Supervisor,
+                   timeout: float = 60) -> bool:
+    """True once something listens on the port, False when stopped; a process that exits before
+    then (nothing is restarted before all are up) or a port still closed at the timeout ends
+    `run` with 1."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and not stop.is_set():
-        if any(proc.poll() is not None for _, proc in procs):
+        if (gone := processes.exited()) is not None:
+            typer.echo(f"casework: {gone.name} {ended(gone.proc.returncode)} before casework was "
+                       "up; stopping", err=True)
             raise typer.Exit(1)
         with socket.socket() as sock:
             if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return
+                return True
         time.sleep(0.2)
     if not stop.is_set():
         typer.echo(f"casework: nothing listening on port {port} after {timeout:.0f}s", err=True)
         raise typer.Exit(1)
+    return False
 
 
 def _check_keys(settings: Settings) -> None:
@@ -316,16 +330,6 @@ def _announce(settings: Settings) -> None:
     for name, url in (("Database", settings.database), ("Audit log", settings.audit_database)):
         lines.append(f"{name:<15}{make_url(url).render_as_string(hide_password=True)}")
     typer.echo("\n".join(["", "casework is running (Ctrl-C stops it):", *lines, ""]), err=True)
-
-
-def _stop(proc: subprocess.Popen[bytes], grace: float = 20) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-    try:
-        proc.wait(grace)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
 
 
 # The operator's commands (`cli.operations`): what stands open, repairs and checks.

@@ -13,12 +13,14 @@ from temporalio.client import Client
 from api.main import create_app as create_api
 from console import actions, desks, pages
 from console.oidc import Provider
+from console.web import problem_page
 from infra.settings import Settings, get_settings
 
 
 def create_app(settings: Settings | None = None, client: Client | None = None) -> FastAPI:
     app = create_api(settings, client)
     app.state.oidc = Provider(settings or get_settings())
+    app.state.problem_page = problem_page  # a refusal before any route (429) as a page too
     app.include_router(pages.router)
     app.include_router(actions.router)
     app.include_router(desks.router)

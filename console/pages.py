@@ -55,7 +55,7 @@ async def sign_in_page(request: Request, settings: SettingsDep) -> HTMLResponse:
 
 
 @router.post("/sign-in", name="console_sign_in")
-async def sign_in(request: Request, settings: SettingsDep, engine: EngineDep,
+async def sign_in(request: Request, settings: SettingsDep, engine: EngineDep, audit: AuditDep,
                   user_id: Annotated[str, Form(max_length=64)],
                   role: Annotated[Role, Form()],
                   office: Annotated[str, Form(max_length=30)] = "",
@@ -72,6 +72,7 @@ async def sign_in(request: Request, settings: SettingsDep, engine: EngineDep,
     if (role in STAFF and actor.office is None) or (role in AGENCIES and actor.agency is None):
         raise Problem(Code.INVALID_REQUEST, "staff sign in to an office, an agency's people to "
                       "their agency")
+    audit.actor = actor  # the sign-in's entry names who signed in
     language = request.cookies.get(LANGUAGE_COOKIE, DEFAULT)
     token = await read(sessions.create, engine, actor, language)
     response = RedirectResponse(home_of(actor), status_code=303)

@@ -111,6 +111,7 @@ SessionDep = Annotated[ConsoleSession, Depends(current_session)]
 async def get_console(request: Request, session: SessionDep, audit: AuditDep,
                       engine: EngineDep, gateway: Gateway, keys: KeysDep) -> Console:
     actor = audit.actor = sessions.actor_of(session)
+    await request.app.state.floods.person(actor.user_id)
     case_id = request.path_params.get("case_id", "")
     reason = None  # a break-glass reason this session gave for the case, kept sealed
     if case_id in session.reasons:
@@ -137,9 +138,17 @@ class ConsoleRoute(AuditedRoute):
                 if problem.code is Code.UNAUTHENTICATED and not request.url.path.startswith(
                         "/auth/"):  # a sign-in that failed says why; a page asks for one
                     return RedirectResponse("/sign-in", status_code=303)
-                status, title = CODES[problem.code]
-                code = request.cookies.get(LANGUAGE_COOKIE, "")
-                return render(request, "problem.html", Language(code), None, status,
-                              title=title, problem=problem)
+                return problem_page(request, problem)
 
         return page
+
+
+def problem_page(request: Request, problem: Problem) -> HTMLResponse:
+    """A problem as a page of its own, in the reader's language (with the problem's headers,
+    such as Retry-After)."""
+    status, title = CODES[problem.code]
+    code = request.cookies.get(LANGUAGE_COOKIE, "")
+    page = render(request, "problem.html", Language(code), None, status, title=title,
+                  problem=problem)
+    page.headers.update(problem.headers or {})
+    return page

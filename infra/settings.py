@@ -12,6 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
+from limits import parse_many
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -38,6 +39,9 @@ class Settings(BaseSettings):
     # for a short history). The worker's memory grows to about this many times a cached case's
     # size, about 0.25 MB (README, Performance and scale).
     worker_cached_cases: int = Field(default=1000, ge=1, le=100_000)
+    # How long a stopping worker lets its activities under way finish (a delivery's attempt
+    # takes at most 2 minutes; keep the platform's grace period longer than this).
+    worker_shutdown_seconds: float = Field(default=45.0, ge=0, le=600)
     temporal_tls: bool = False
     temporal_tls_server_name: str | None = None
     temporal_tls_ca_path: Path | None = None
@@ -126,6 +130,30 @@ class Settings(BaseSettings):
     # The time one request may take: every call it makes to Temporal or a database shares it,
     # and past it the answer is 503 with Retry-After.
     api_request_budget_seconds: float = Field(default=10.0, gt=0)
+    # The host names the API answers to (its Host header; `*.example.fi` for a domain's). Unset:
+    # this machine's (127.0.0.1, localhost, ::1) and CASEWORK_API_HOST unless that is 0.0.0.0
+    # or ::. Behind a proxy, set the names people reach it by. /healthz and /readyz answer any.
+    trusted_hosts: list[str] | None = None
+
+    # Rate limits (README, Floods; api/floods.py), in the `limits` notation, several separated
+    # by ";": per client address (the connection's, or X-Forwarded-For only where uvicorn
+    # trusts the proxy that sent it, FORWARDED_ALLOW_IPS), per person (a token's subject, a
+    # console session's person), and stricter ones per address for the console's sign-in, the
+    # codec endpoint and the audit chain check. Health checks are not counted. Sized for a few
+    # hundred staff, an office of them behind one address.
+    rate_limit_per_client: str = "50/second;1200/minute"
+    rate_limit_per_person: str = "30/second;900/minute"
+    rate_limit_sign_in: str = "30/minute;300/hour"
+    rate_limit_codec: str = "30/second;600/minute"
+    rate_limit_audit_verify: str = "3/minute;30/hour"
+    # How long a refusal over a limit is held before it is answered: a client flooding on a few
+    # connections then gets a few refusals a second, not thousands.
+    rate_limit_delay_seconds: float = Field(default=1.0, ge=0, le=10)
+    # Where the counts are kept: "memory://" (this process only: the embedded defaults), or a
+    # Redis that every API process shares (redis://host:6379/0, rediss:// over TLS).
+    rate_limit_storage: str = "memory://"
+    # How often expired console sessions and abandoned sign-ins are deleted.
+    session_sweep_seconds: float = Field(default=300.0, gt=0)
 
     log_level: str = "INFO"
     log_format: Literal["auto", "json", "console"] = "auto"
@@ -153,6 +181,27 @@ class Settings(BaseSettings):
             known = ", ".join(m.decode() for m in METHODS)
             raise ValueError(f"a compression method ({known}), or off")
         return word
+
+    @field_validator("rate_limit_per_client", "rate_limit_per_person", "rate_limit_sign_in",
+                     "rate_limit_codec", "rate_limit_audit_verify")
+    @classmethod
+    def _rate_limits(cls, value: str) -> str:
+        """Limits such as "50/second;1200/minute", each a positive count per period."""
+        try:
+            parsed = parse_many(value)
+        except ValueError:
+            parsed = []
+        if not parsed or any(item.amount < 1 for item in parsed):
+            raise ValueError('limits such as "50/second;1200/minute" (per second, minute, '
+                             'hour or day)')
+        return value
+
+    @field_validator("rate_limit_storage")
+    @classmethod
+    def _rate_limit_storage(cls, value: str) -> str:
+        if value != "memory://" and not value.startswith(("redis://", "rediss://")):
+            raise ValueError("memory://, or a Redis URL (redis://host:6379/0, rediss://…)")
+        return value
 
     @model_validator(mode="after")
     def _keys_file_readable(self) -> Settings:
@@ -265,6 +314,16 @@ class Settings(BaseSettings):
         if self.audit_database_url:
             return self.audit_database_url
         return self.database_url or f"sqlite:///{self.data_dir / 'audit.db'}"
+
+    @property
+    def allowed_hosts(self) -> list[str]:
+        """The host names the API answers to (`trusted_hosts`, or this machine's)."""
+        if self.trusted_hosts is not None:
+            return self.trusted_hosts
+        hosts = ["127.0.0.1", "localhost", "[::1]"]
+        if self.api_host not in ("0.0.0.0", "::", "[::]", *hosts, "::1"):
+            hosts.append(self.api_host if ":" not in self.api_host else f"[{self.api_host}]")
+        return hosts
 
     @property
     def signing_key_path(self) -> Path:

@@ -61,7 +61,7 @@ def configure_telemetry(settings: Settings, component: str) -> None:
                    aggregation=ExplicitBucketHistogramAggregation(
         (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600)))
     metrics.set_meter_provider(MeterProvider(resource=resource, metric_readers=readers,
-                                             views=[seconds]))
+                                             views=[seconds, *HTTP_VIEWS]))
     if readers:
         SdkMetrics().start()
     if settings.metrics_port is not None:
@@ -71,6 +71,17 @@ def configure_telemetry(settings: Settings, component: str) -> None:
 
 
 log = structlog.get_logger(__name__)
+
+# The HTTP instrumentation's labels that a client cannot choose: the method (anything unusual
+# is `_OTHER`), the route's template (none for a path no route took), the status, the scheme
+# and the protocol version. The Host header (`http.host`, `http.server_name`), the port and the
+# client are dropped: a flood of made-up host names would otherwise make a series of each.
+HTTP_LABELS = {"http.method", "http.route", "http.target", "http.status_code", "http.scheme",
+               "http.flavor", "http.request.method", "http.response.status_code",
+               "url.scheme", "network.protocol.version", "error.type"}
+HTTP_VIEWS = [View(instrument_name=f"http.server.{name}", attribute_keys=HTTP_LABELS)
+              for name in ("duration", "request.size", "response.size", "active_requests",
+                           "request.duration", "request.body.size", "response.body.size")]
 
 
 class SdkMetrics:

@@ -4,20 +4,25 @@ the payload codec that encrypts every payload), same interceptors, same TLS."""
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Sequence
 from typing import Any
 
 from pydantic import ValidationError
+from temporalio.api.common.v1 import Payload
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.failure.v1 import Failure
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import Client, TLSConfig
 from temporalio.common import SearchAttributeKey
 from temporalio.contrib.opentelemetry import TracingInterceptor
-from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.contrib.pydantic import PydanticJSONPlainPayloadConverter
 from temporalio.converter import (
+    CompositePayloadConverter,
     DataConverter,
     DefaultFailureConverterWithEncodedAttributes,
+    DefaultPayloadConverter,
+    JSONPlainPayloadConverter,
     PayloadConverter,
     SerializationContext,
     WithSerializationContext,
@@ -30,8 +35,45 @@ from infra.codec import DataKeys, EnvelopeCodec, case_of
 from infra.compression import NEWEST
 from infra.settings import Settings
 
+
+class TolerantJSONConverter(PydanticJSONPlainPayloadConverter):
+    """Reads what another release of this code wrote. The models refuse a field they do not
+    know (in a request, a misspelt field is an error, never silently dropped); in a payload,
+    such a field was written by a newer release (a rolling deploy, a rollback), and is left out.
+    Only a payload that names one pays for it: the rest decode as before."""
+
+    def from_payload(self, payload: Payload, type_hint: type | None = None) -> Any:
+        try:
+            return super().from_payload(payload, type_hint)
+        except ValidationError as err:
+            unknown = [e["loc"] for e in err.errors() if e["type"] == "extra_forbidden"]
+            if not unknown or len(unknown) != err.error_count():
+                raise
+            data = json.loads(payload.data)
+            for loc in unknown:
+                *path, name = loc
+                _at(data, path).pop(name, None)
+            return super().from_payload(Payload(metadata=payload.metadata,
+                                                 data=json.dumps(data).encode()), type_hint)
+
+
+def _at(data: Any, path: Sequence[str | int]) -> Any:
+    for step in path:
+        data = data[step]
+    return data
+
+
+class TolerantPayloadConverter(CompositePayloadConverter):
+    """Temporal's default converters, JSON through `TolerantJSONConverter`."""
+
+    def __init__(self) -> None:
+        json_converter = TolerantJSONConverter()
+        super().__init__(*(json_converter if isinstance(c, JSONPlainPayloadConverter) else c
+                           for c in DefaultPayloadConverter.default_encoding_payload_converters))
+
+
 # Without encryption: for the workflow tests and the replay of recorded histories.
-DATA_CONVERTER: DataConverter = pydantic_data_converter
+DATA_CONVERTER = DataConverter(payload_converter_class=TolerantPayloadConverter)
 CONVERTERS_KEPT = 2048  # cases whose converter is kept; the worker holds 1,000 by default
 
 

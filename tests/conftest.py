@@ -24,6 +24,7 @@ from tests.support import factories as f
 from tests.support.databases import fresh_postgres
 from tests.support.identities import SIGNING_KEY
 from tests.support.receivers import Mailbox, free_port
+from tests.support.unhurried import UNHURRIED
 from workflows import search_attributes
 
 
@@ -133,4 +134,7 @@ def settings(mailbox: Mailbox, database_url: str, audit_database_url: str,
     return Settings(temporal_task_queue=f"cases-{uuid.uuid4()}", smtp_port=mailbox.port,
                     database_url=database_url, audit_database_url=audit_database_url,
                     auth_signing_key=SIGNING_KEY, data_dir=tmp_path,
-                    payload_keys=f.PAYLOAD_KEYS, _env_file=None)
+                    payload_keys=f.PAYLOAD_KEYS, _env_file=None, **UNHURRIED,
+                    # A test's worker stops with activities under way (a delivery retrying):
+                    # a second for them, not a deploy's 45 (tested in test_notifications).
+                    worker_shutdown_seconds=1)

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import signal
+from datetime import timedelta
 
 import structlog
 from temporalio.client import Client
+from temporalio.runtime import Runtime
 from temporalio.worker import Worker
 
 from activities.archive import ArchiveActivities
@@ -26,13 +28,14 @@ from worker.proof import StepProofInterceptor
 from worker.sandbox import WORKFLOW_RUNNER
 from worker.schedules import ensure_archive_schedule
 from workflows.archiving import ArchiveWorkflow
-from workflows.case_workflow import CaseWorkflow
+from workflows.case_workflow import RUNS_PAST_LIMIT, CaseWorkflow
 from workflows.contracts import Delivery
 
 log = structlog.get_logger(__name__)
 
 
 WORKFLOWS = [CaseWorkflow, ArchiveWorkflow]
+HEARTBEAT_THROTTLE = timedelta(seconds=5)
 
 
 def build_worker(client: Client, settings: Settings, keys: CaseKeys | None = None,
@@ -48,7 +51,14 @@ def build_worker(client: Client, settings: Settings, keys: CaseKeys | None = Non
                               read_model.project_case, archive.archive_histories],
                   workflow_runner=WORKFLOW_RUNNER,
                   interceptors=[StepProofInterceptor(StepProofs(keys.masters))],
-                  **{"max_cached_workflows": settings.worker_cached_cases, **options})  # type: ignore[arg-type]
+                  # A beat at least every 5 s, against a heartbeat timeout of 30 s: a busy worker
+                  # is not taken for dead (its delivery would be sent twice).
+                  max_heartbeat_throttle_interval=HEARTBEAT_THROTTLE,
+                  # On shutdown (a deploy), the activities under way finish before it stops,
+                  # rather than being cancelled mid-send and sent again elsewhere.
+                  **{"max_cached_workflows": settings.worker_cached_cases,
+                     "graceful_shutdown_timeout": timedelta(
+                         seconds=settings.worker_shutdown_seconds), **options})  # type: ignore[arg-type]
 
 
 def asking(client: Client) -> MayDeliver:
@@ -62,6 +72,8 @@ def asking(client: Client) -> MayDeliver:
 async def serve(settings: Settings) -> None:
     keys = case_keys(settings)
     keys.check()  # refuse to start when stored case keys cannot be opened
+    # Served from the start (at 0), so its alert watches a series that exists.
+    Runtime.default().metric_meter.create_counter(*RUNS_PAST_LIMIT).add(0)
     client = await connect(settings, keys)
     worker = build_worker(client, settings, keys)
     stop = asyncio.Event()

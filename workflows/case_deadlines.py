@@ -7,8 +7,9 @@ and then calls `raise_due`.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from workflows import deadline_rules as dr
 from workflows.state import (
@@ -30,6 +31,16 @@ from workflows.vocabulary import (
 
 # Kinds whose end is an obligation missed (escalated); the others are periods that simply elapse.
 ELAPSE_QUIETLY = frozenset({DeadlineKind.APPEAL_PERIOD})
+# How far after a deadline's instant a case may wake for it: each case at an offset of its own,
+# so that the cases' reminders (09:00) and due instants (midnight) do not all wake their runs
+# at once. Overdue is still counted from the due instant itself.
+WAKE_SPREAD = timedelta(minutes=15)
+
+
+def spread(case_id: str) -> timedelta:
+    """The case's own offset within `WAKE_SPREAD`: the same on every replay and every run."""
+    digest = int.from_bytes(hashlib.sha256(case_id.encode()).digest()[:8], "big")
+    return timedelta(seconds=digest % int(WAKE_SPREAD.total_seconds()))
 
 
 def _period(length: Length | None) -> dr.Period | None:

@@ -14,6 +14,7 @@ parts of their own; the changes that alter commands are behind `patches`.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Coroutine
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -53,6 +54,14 @@ with workflow.unsafe.imports_passed_through():
 KEYS_KEPT = 500
 # Hardened: continue as new before a run's history grows past this (Temporal's limit is 50 MiB).
 HISTORY_BYTES = 8 * 1024 * 1024
+# Steady: a run continues as new at least this often, however quiet its case, so that it runs
+# the code deployed since (the changes behind `patches`) and a marker can retire on a schedule
+# (docs/architecture.md, Patches and their retirement).
+RUN_AGE = timedelta(days=90)
+# A metric for an alert: runs that went a quarter past their history limit.
+RUNS_PAST_LIMIT = ("casework_runs_past_history_limit",
+                   "Case runs whose history went a quarter past its limit without continuing as "
+                   "new (something holds them open).")
 
 
 @workflow.defn
@@ -78,17 +87,26 @@ class CaseWorkflow(CaseUpdates):
             self._remember(meta, Action.REFERRED)
             if self._patches.notify:
                 rules.plan(self._state, Action.REFERRED, referral, ctx.now)
-        self._deliveries = Deliveries(self._state, self._patches, self._give_up, self._publish)
-        self._projector = Projector(self._state, self._patches, self._history_full)
+        self._deliveries = Deliveries(self._state, self._patches, self._give_up, self._publish,
+                                      self._history_full, self._in_background)
+        self._projector = Projector(self._state, self._patches, self._history_full,
+                                    lambda: self._deliveries.running)
+        self._failed: BaseException | None = None  # a part that runs beside the loop broke
+        self._moves_on_at = workflow.now() + RUN_AGE
+        self._past_limit_told = False
 
     @workflow.run
     async def run(self, inp: CaseInput) -> CaseState:  # noqa: ARG002 - read by __init__
         if self._patches.project:
-            asyncio.create_task(self._projector.run())
+            self._in_background(self._projector.run())
         self._publish()
         while not (self._finished() or self._ready_to_continue()):
             self._deliveries.start()
             await self._sleep_until_next_deadline()
+            self._raise_what_broke()
+            if self._deliveries.pausing:
+                self._deliveries.pause_for_next_run(workflow.now())
+            self._tell_if_past_limit()
             alerts = (deadlines.raise_due(self._state, workflow.now()) if self._patches.timers
                       else [])
             for alert in alerts:
@@ -96,7 +114,9 @@ class CaseWorkflow(CaseUpdates):
             if alerts:
                 self._publish()
         # Let an update that is being accepted finish before the run closes.
+        self._projector.stop()
         await workflow.wait_condition(workflow.all_handlers_finished)
+        self._raise_what_broke()
         if self._finished():
             return self._state
         workflow.logger.info("continuing as new", extra={"case_id": self._state.case_id})
@@ -123,9 +143,13 @@ class CaseWorkflow(CaseUpdates):
     # --- the machinery every step shares --------------------------------------------------
 
     def _check(self, meta: StepMeta, step: Any, rule: Rule[Any]) -> None:
-        # Who may take the step comes first: the version is the case's business.
+        # A step applied already is answered as what it was, even to someone who may no longer
+        # take it (a retry after the case moved office): only its sender has its key and
+        # request. Then who may take the step: the version is the case's business.
+        if self._keys.get(meta.idempotency_key) == meta.fingerprint:
+            return
         guards.authorize(self._state, meta, rule, step)
-        if self._is_retry(meta):
+        if self._is_retry(meta):  # a key used for another request: refused (KeyReused)
             return
         if meta.expected_version != self._state.version:
             raise StepRejected(
@@ -202,6 +226,32 @@ class CaseWorkflow(CaseUpdates):
             workflow.upsert_search_attributes(changed)
             self._published.update({key.name: v for key, v in values.items()})
 
+    # --- what runs beside the loop -----------------------------------------------------------
+
+    def _in_background(self, part: Coroutine[Any, Any, None]) -> None:
+        """Run a part beside the loop (the projector, a delivery). If it breaks, the loop raises
+        what broke and the workflow task fails (seen, and retried) instead of the part vanishing
+        with only a line in the worker's log."""
+        async def watched() -> None:
+            try:
+                await part
+            except Exception as err:  # noqa: BLE001 - raised again by the loop
+                self._failed = self._failed or err
+        asyncio.create_task(watched())
+
+    def _raise_what_broke(self) -> None:
+        if self._failed is not None:
+            raise self._failed
+
+    def _tell_if_past_limit(self) -> None:
+        """Steady: a run that stays well past its history limit (its deliveries or projection
+        not stopping) is counted once, for an alert."""
+        if (self._patches.steady and not self._past_limit_told
+                and workflow.info().get_current_history_length() > self._history_limit * 1.25):
+            self._past_limit_told = True
+            # Replay-safe: the SDK counts nothing during replay.
+            workflow.metric_meter().create_counter(*RUNS_PAST_LIMIT).add(1)
+
     # --- the clock --------------------------------------------------------------------------
 
     def _finished(self) -> bool:
@@ -218,24 +268,38 @@ class CaseWorkflow(CaseUpdates):
                 and not self._projector.running)
 
     def _history_full(self) -> bool:
+        """Time to continue as new: the history is large, or (steady) the run is old enough
+        that it should move on to the code deployed since (`RUN_AGE`)."""
         info = workflow.info()
         return (info.is_continue_as_new_suggested()
                 or info.get_current_history_length() >= self._history_limit
-                or (self._patches.bounded and info.get_current_history_size() >= HISTORY_BYTES))
+                or (self._patches.bounded and info.get_current_history_size() >= HISTORY_BYTES)
+                or (self._patches.steady and workflow.now() >= self._moves_on_at))
 
     def _next_instant(self) -> datetime | None:
-        return deadlines.next_instant(self._state) if self._patches.timers else None
+        """When the run wakes for its deadlines: steady, at an instant of its own within a
+        spread after the next one (not every case at 09:00); what falls due is unchanged."""
+        instant = deadlines.next_instant(self._state) if self._patches.timers else None
+        if instant is None or not self._patches.steady:
+            return instant
+        return instant + deadlines.spread(self._state.case_id)
 
     async def _sleep_until_next_deadline(self) -> None:
         """Sleep until the next reminder or due instant, or until a step moves it (only then is
         the timer replaced), closes the case, or the history is full."""
-        wake = self._next_instant()
-        if wake is not None and wake <= workflow.now():
+        instant = self._next_instant()
+        if instant is not None and instant <= workflow.now():
             return
+        # Steady: the history is full and deliveries are under way; at this instant those still
+        # going are stopped for the next run.
+        wake = min(filter(None, (instant, self._deliveries.pause_at(),
+                                 self._moves_on_at if self._patches.steady else None)),
+                   default=None)
         try:
             await workflow.wait_condition(
                 lambda: (self._finished() or self._ready_to_continue()
-                         or self._next_instant() != wake or self._deliveries.waiting()),
+                         or self._next_instant() != instant or self._deliveries.waiting()
+                         or self._deliveries.pausing or self._failed is not None),
                 timeout=None if wake is None else wake - workflow.now())
         except TimeoutError:
             pass

@@ -3,13 +3,14 @@ directory names its agencies), and the outcome is recorded on the notification."
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
-from datetime import timedelta
+from collections.abc import Callable, Coroutine
+from datetime import datetime, timedelta
+from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError, FailureError
+from temporalio.workflow import ActivityCancellationType
 
 from workflows import case_deadlines as deadlines
 from workflows import contracts, notify_rules
@@ -29,6 +30,10 @@ QUICK_TIMEOUT = timedelta(seconds=10)
 # Hardened: a delivery (or a projection) beats every second; missing this long, its worker is
 # gone and another takes it over.
 HEARTBEAT = timedelta(seconds=5)
+# Steady: with slack. The worker sends a beat at least every 5 s (its throttle), so a busy
+# worker whose beat is late by a few seconds is not taken for dead (a delivery taken over from a
+# live worker is sent twice).
+HEARTBEAT_WITH_SLACK = timedelta(seconds=30)
 # How much of an activity's error message a notification keeps.
 ERROR_CHARS = 500
 # Why a notification on its way was withheld (a code: the console words it).
@@ -37,13 +42,18 @@ CONSENT_ENDED = "consent_ended"
 
 class Deliveries:
     def __init__(self, state: CaseState, patches: Patches, give_up: timedelta,
-                 changed: Callable[[], None]) -> None:
+                 changed: Callable[[], None], history_full: Callable[[], bool],
+                 in_background: Callable[[Coroutine[Any, Any, None]], None]) -> None:
         self._state, self._patches, self._give_up, self._changed = (
             state, patches, give_up, changed)
+        self._history_full, self._in_background = history_full, in_background
         self._on_the_way: set[str] = set()
-        # Deliveries under way, and those being stopped because consent no longer covers them.
+        # Deliveries under way; those being stopped because consent no longer covers them; and
+        # those stopped for the next run to resume (the history is full).
         self._sending: dict[str, workflow.ActivityHandle[contracts.Delivered]] = {}
         self._stopping: set[str] = set()
+        self._resuming: set[str] = set()
+        self._full_since: datetime | None = None  # when this run's history was found full
 
     @property
     def busy(self) -> bool:
@@ -56,20 +66,55 @@ class Deliveries:
         return bool(self._on_the_way)
 
     def waiting(self) -> bool:
-        """A pending notification not on its way yet."""
-        return self._patches.notify and any(
+        """A pending notification not on its way yet, which `start` would start."""
+        return self._patches.notify and not self._held_for_next_run() and any(
             n.status is NotificationStatus.PENDING and n.id not in self._on_the_way
             for n in self._state.notifications)
 
+    def _held_for_next_run(self) -> bool:
+        return self._patches.steady and self._history_full()
+
+    def _under_way(self) -> bool:
+        return any(nid not in self._resuming for nid in self._sending)
+
+    def pause_at(self) -> datetime | None:
+        """When the deliveries still under way in a full run are stopped (None: not waiting)."""
+        if self._full_since is None or not self._under_way():
+            return None
+        return self._full_since + ATTEMPT_TIMEOUT
+
+    @property
+    def pausing(self) -> bool:
+        """Steady: the history is full and deliveries are under way, just now, or still when
+        they are to be stopped."""
+        if not (self._held_for_next_run() and self._under_way()):
+            return False
+        due = self.pause_at()
+        return due is None or workflow.now() >= due
+
+    def pause_for_next_run(self, now: datetime) -> None:
+        """The history is full: an attempt under way may finish (its timeout), then the
+        deliveries still going, retrying for an agency that is down, are stopped; an agency
+        down for days would hold the run open, and the read model with it. The next run
+        starts them again with the same keys, so a receiver that got one deduplicates it."""
+        if self._full_since is None:
+            self._full_since = now
+            return
+        for nid, handle in self._sending.items():
+            if nid not in self._resuming:
+                self._resuming.add(nid)
+                handle.cancel()
+
     def start(self) -> None:
         """Start delivering every pending notification not already on its way. Pending ones
-        carried over from an earlier run start again, with the same idempotency key."""
-        if not self._patches.notify:
+        carried over from an earlier run start again, with the same idempotency key. None once
+        the history is full (steady): the next run starts them."""
+        if not self._patches.notify or self._held_for_next_run():
             return
         for n in self._state.notifications:
             if n.status is NotificationStatus.PENDING and n.id not in self._on_the_way:
                 self._on_the_way.add(n.id)
-                asyncio.create_task(self._deliver(n))
+                self._in_background(self._deliver(n))
 
     def stop_where_consent_ended(self) -> None:
         """After a step: every delivery under way that the client's consent no longer covers
@@ -94,7 +139,9 @@ class Deliveries:
             await self._send(n)
         except ActivityError as err:
             cause = err.cause
-            if n.id in self._stopping or (isinstance(cause, ApplicationError)
+            if n.id in self._resuming:
+                pass  # still pending: the next run delivers it
+            elif n.id in self._stopping or (isinstance(cause, ApplicationError)
                                           and cause.type == contracts.WITHHELD):
                 n.last_error = CONSENT_ENDED
                 if n.status is not NotificationStatus.ACKNOWLEDGED:  # by phone, say: it stands
@@ -104,6 +151,7 @@ class Deliveries:
                 n.last_error = (cause.message if isinstance(cause, FailureError)
                                 else str(err))[:ERROR_CHARS]
         self._stopping.discard(n.id)
+        self._resuming.discard(n.id)
         # Not in a `finally`: when the run is evicted the task is closed, outside any workflow.
         n.changed_at = workflow.now()
         self._on_the_way.discard(n.id)
@@ -124,8 +172,11 @@ class Deliveries:
                                purpose=n.purpose, case_id=self._state.case_id,
                                message=n.message),
             activity_id=f"{n.id}.{n.sends}", start_to_close_timeout=ATTEMPT_TIMEOUT,
-            heartbeat_timeout=HEARTBEAT if bounded else None,
-            schedule_to_close_timeout=self._give_up, retry_policy=RETRY)
+            heartbeat_timeout=heartbeat(self._patches),
+            schedule_to_close_timeout=self._give_up, retry_policy=RETRY,
+            # A stopped delivery is over only once its attempt under way has stopped too (it
+            # learns at its next beat): no attempt outlives the run, nor a withdrawal.
+            cancellation_type=ActivityCancellationType.WAIT_CANCELLATION_COMPLETED)
         self._sending[n.id] = handle
         try:
             result = await handle
@@ -135,7 +186,9 @@ class Deliveries:
         if bounded and n.status is NotificationStatus.ACKNOWLEDGED:
             return  # acknowledged (by phone, say) while it was on its way: nothing to await
         n.status = NotificationStatus.DELIVERED
-        if n.expects_ack:
+        # Steady: a case closed meanwhile awaits nothing more (an acknowledgement deadline
+        # would keep its run open, and escalate, for ever).
+        if n.expects_ack and not (self._patches.steady and self._state.phase.closed):
             deadlines.open_deadline(self._state, DeadlineKind.NOTIFICATION_ACK,
                                     helsinki_date(workflow.now()), workflow.now(), None,
                                     subject=n.id)
@@ -163,3 +216,10 @@ class Deliveries:
                 "id": nid, "key": f"{self._state.case_id}:{nid}", "agency_id": agency_id,
                 "sends": 0}))
         return True
+
+
+def heartbeat(patches: Patches) -> timedelta | None:
+    """The heartbeat timeout of a run's long activities (deliveries and projections)."""
+    if not patches.bounded:
+        return None
+    return HEARTBEAT_WITH_SLACK if patches.steady else HEARTBEAT

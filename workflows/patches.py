@@ -39,6 +39,11 @@ CLIENT_WORK = "client-work-v1"
 # Consent holds until the last byte: a delivery on its way is cancelled (and withheld) the
 # moment consent no longer covers it.
 CONSENT_HOLDS = "consent-holds-v1"
+# Steady over years: a run whose history is full stops its deliveries (the next run resumes them
+# with their keys) and keeps projecting while it waits to continue as new; a closed case opens no
+# acknowledgement deadline; heartbeats have slack; each case wakes for its deadlines at an
+# instant of its own within a spread, not all cases at 09:00.
+STEADY = "steady-v1"
 
 
 @dataclass(frozen=True)
@@ -49,6 +54,7 @@ class Patches:
     bounded: bool
     work: bool
     consent: bool
+    steady: bool
 
     @classmethod
     def decide(cls) -> Patches:
@@ -58,4 +64,6 @@ class Patches:
         project = notify and workflow.patched(READ_MODEL)
         bounded = project and workflow.patched(HARDENING)
         work = bounded and workflow.patched(CLIENT_WORK)
-        return cls(timers, notify, project, bounded, work, work and workflow.patched(CONSENT_HOLDS))
+        consent = work and workflow.patched(CONSENT_HOLDS)
+        return cls(timers, notify, project, bounded, work, consent,
+                   consent and workflow.patched(STEADY))

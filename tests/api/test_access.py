@@ -18,6 +18,7 @@ from api.main import create_app
 from api.routes import ROUTERS
 from infra.settings import Settings
 from tests.support.identities import SIGNING_KEY, bearer
+from tests.support.unhurried import UNHURRIED
 from workflows.vocabulary import Role
 
 PARAMS = {"case_id": "case-" + "z" * 20, "measure_id": "M1", "deadline_id": "D1",
@@ -43,7 +44,7 @@ async def api(dev_env: WorkflowEnvironment, migrated_db: Path,
     folder = tmp_path_factory.mktemp("access")
     shutil.copyfile(migrated_db, folder / "casework.db")
     settings = Settings(data_dir=folder, database_url=f"sqlite:///{folder / 'casework.db'}",
-                        auth_signing_key=SIGNING_KEY, _env_file=None)
+                        auth_signing_key=SIGNING_KEY, _env_file=None, **UNHURRIED)
     app = create_app(settings, dev_env.client)
     async with app.router.lifespan_context(app):
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),

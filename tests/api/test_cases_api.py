@@ -226,3 +226,11 @@ async def test_temporal_unreachable_is_503_within_one_budget(settings: Settings,
             assert_problem(r, 503, "TemporalUnavailable")
             assert_problem(await http.get("/readyz"), 503, "TemporalUnavailable")
             assert (await http.get("/healthz")).status_code == 200
+
+
+async def test_a_request_with_an_unknown_field_is_refused(http: httpx.AsyncClient) -> None:
+    """Left out of a payload another release wrote, a field the models do not know is still an
+    error in a request (tests/infra/test_releases.py)."""
+    referral = {**body(f.referral()), "triage_score": 3}
+    r = await http.post("/v1/cases", json=referral, headers=CASEWORKER)
+    assert r.status_code == 422 and "triage_score" in r.text

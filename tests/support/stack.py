@@ -21,6 +21,7 @@ from infra.temporal import DATA_CONVERTER, data_converter
 from store.keys import case_keys
 from tests.support.identities import SIGNING_KEY
 from tests.support.receivers import free_port
+from tests.support.unhurried import UNHURRIED_ENV
 
 
 class Stack:
@@ -31,8 +32,9 @@ class Stack:
         ports = {"API_PORT": free_port(), "DEV_SERVER_PORT": free_port(),
                  "DEV_SERVER_UI_PORT": free_port(), "SMTP_PORT": free_port(),
                  "API_METRICS_PORT": free_port(), "WORKER_METRICS_PORT": free_port()}
+        # Limits the tests and benchmarks never reach (bench/flood.py measures the defaults).
         self.env = {**os.environ, "CASEWORK_DATA_DIR": str(data_dir), "CASEWORK_LOG_FORMAT": "json",
-                    "CASEWORK_AUTH_SIGNING_KEY": str(SIGNING_KEY),
+                    "CASEWORK_AUTH_SIGNING_KEY": str(SIGNING_KEY), **UNHURRIED_ENV,
                     **{f"CASEWORK_{k}": str(v) for k, v in ports.items()}}
         self.url = f"http://127.0.0.1:{ports['API_PORT']}"
         self.proc: subprocess.Popen[bytes] | None = None

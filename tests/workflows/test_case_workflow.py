@@ -18,10 +18,10 @@ from tests.support import factories as f
 from tests.support.workflow import Opener, keywords, rejected, step
 from worker.main import WORKFLOWS, build_worker
 from worker.sandbox import WORKFLOW_RUNNER
-from workflows.case_workflow import CaseWorkflow
+from workflows.case_workflow import RUN_AGE, CaseWorkflow
 from workflows.search_attributes import CASE_OFFICE, CASE_PHASE
 from workflows.state import CaseInput
-from workflows.steps import PlanApproval
+from workflows.steps import Actor, PlanApproval
 from workflows.vocabulary import (
     ConsentGiver,
     ConsentScope,
@@ -31,6 +31,7 @@ from workflows.vocabulary import (
     MeasureType,
     Office,
     Phase,
+    Role,
 )
 
 
@@ -236,3 +237,37 @@ async def test_a_case_lives_five_years(env: WorkflowEnvironment,
     assert timedelta(days=5 * 364) <= lived <= timedelta(days=5 * 366)
     assert final.referred_at - start < timedelta(minutes=1)
     assert final.runs > 1 and len(final.measures) == 20 and final.phase is Phase.EXITED
+
+
+@pytest.mark.usefixtures("worker")
+async def test_a_retried_step_is_answered_as_what_it_was(open_case: Opener) -> None:
+    """The caseworker's connection drops after a step; meanwhile the case moves to another
+    office. Her retry (same key, same request) is answered as the step it was, not refused as
+    outside her office; a new step of hers is refused."""
+    h = await open_case()
+    s = await step(h, CaseWorkflow.decide_admission, f.admission(), 1, key="adm-1")
+    lead = Actor(user_id="lead-hel", role=Role.OFFICE_LEAD, office=Office.HELSINKI)
+    moved = await step(h, CaseWorkflow.transfer_office, f.transfer(), s.version, actor=lead)
+    again = await step(h, CaseWorkflow.decide_admission, f.admission(), 1, key="adm-1")
+    assert again.version == moved.version  # answered, nothing applied twice
+    err = await rejected(h, CaseWorkflow.add_measure, f.measure(), moved.version)
+    assert err.type == "OutsideOffice"
+    # Someone else with her key is another request: refused for who they are, as before.
+    other = Actor(user_id="cw-oulu", role=Role.CASEWORKER, office=Office.OULU)
+    err = await rejected(h, CaseWorkflow.decide_admission, f.admission(), 1, key="adm-1",
+                         actor=other, fingerprint="another")
+    assert err.type == "OutsideOffice"
+
+
+@pytest.mark.usefixtures("worker")
+async def test_a_quiet_case_moves_on_to_current_code(env: WorkflowEnvironment,
+                                                    open_case: Opener) -> None:
+    """A case with nothing happening for months still continues as new every `RUN_AGE`: its
+    next run runs the code deployed since, so a patch marker can retire on a schedule rather
+    than when the quietest case's history fills."""
+    h = await open_case()
+    await step(h, CaseWorkflow.decide_admission, f.admission(), 1)
+    first, _ = await keywords(h)
+    await env.sleep(RUN_AGE + timedelta(days=1))
+    s = await h.query(CaseWorkflow.state)
+    assert s.runs == 2 and (await keywords(h))[0] != first and s.version == 2

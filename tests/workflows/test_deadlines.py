@@ -12,6 +12,7 @@ from infra.settings import Settings
 from tests.support import factories as f
 from tests.support.workflow import Handle, Opener, rejected, step
 from worker.main import build_worker
+from workflows import case_deadlines as deadlines
 from workflows import deadline_rules as dr
 from workflows.case_workflow import CaseWorkflow
 from workflows.state import (
@@ -45,13 +46,17 @@ def deadline(state: CaseState, kind: K) -> Deadline:
 
 
 def alerts_for(state: CaseState, d: Deadline) -> list[tuple[AlertKind, datetime]]:
-    for alert in state.alerts:  # raised when due, not whenever the worker got round to it
-        assert timedelta(0) <= alert.raised_at - alert.at < timedelta(minutes=1)
+    # Raised when due (at the case's own offset within the spread), not whenever the worker got
+    # round to it.
+    offset = deadlines.spread(state.case_id)
+    for alert in state.alerts:
+        assert offset <= alert.raised_at - alert.at < offset + timedelta(minutes=1)
     return [(a.kind, a.at) for a in state.alerts if a.deadline_id == d.id]
 
 
 async def sleep_past(env: WorkflowEnvironment, instant: datetime, h: Handle) -> CaseState:
-    await env.sleep(instant - await env.get_current_time() + timedelta(minutes=1))
+    await env.sleep(instant - await env.get_current_time()
+                    + deadlines.WAKE_SPREAD + timedelta(minutes=1))
     return await h.query(CaseWorkflow.state)
 
 

@@ -12,20 +12,25 @@ from typing import Any
 
 import pytest
 import yaml
+from sqlalchemy import select
+from sqlmodel import Session
 from temporalio.api.enums.v1 import EventType
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
 from temporalio.worker import Replayer
 
 from activities.notifications import NotificationActivities
+from infra.database import engine_for
 from infra.settings import Settings
 from infra.temporal import DATA_CONVERTER
+from store.tables import CaseRow
 from tests.support import factories as f
 from tests.support.receivers import Mailbox, WebhookReceiver, eventually
 from tests.support.workflow import Handle, Opener, rejected, settled, step
 from worker import main as worker_main
 from worker.main import WORKFLOWS, build_worker
 from worker.sandbox import WORKFLOW_RUNNER
+from workflows import case_deadlines as deadlines
 from workflows.case_workflow import CaseWorkflow
 from workflows.contracts import WITHHELD, Delivery
 from workflows.state import (
@@ -163,7 +168,8 @@ async def test_signed_webhook_acknowledged_and_a_missing_ack_escalated(
     s = await settled(h)
     late = notification(s, "by_hand")
     due = deadline_for(s, late).due_at
-    await env.sleep(due - await env.get_current_time() + timedelta(minutes=1))
+    await env.sleep(due - await env.get_current_time()
+                    + deadlines.WAKE_SPREAD + timedelta(minutes=1))
     s = await settled(h)
     assert deadline_for(s, late).status is DeadlineStatus.OVERDUE
     escalation = notification(s, "deadline_escalation")
@@ -285,7 +291,8 @@ async def test_deadline_alerts_reach_the_office_and_its_lead(
     h = await open_case()
     s = await h.query(CaseWorkflow.state)
     due = s.deadlines[0].due_at
-    await env.sleep(due - await env.get_current_time() + timedelta(minutes=1))
+    await env.sleep(due - await env.get_current_time()
+                    + deadlines.WAKE_SPREAD + timedelta(minutes=1))
     s = await settled(h)
     assert [a.kind for a in s.alerts] == [AlertKind.REMINDER, AlertKind.ESCALATION]
     sent = {m["to"]: m for m in mailbox.for_case(s.case_id)}
@@ -299,7 +306,9 @@ async def test_a_worker_killed_during_delivery(
         env: WorkflowEnvironment, settings: Settings, open_case: Opener,
         receiver: WebhookReceiver) -> None:
     receiver.mode = "slow"  # holds the request until released
-    async with build_worker(env.client, settings, max_cached_workflows=0):
+    # Killed: it lets nothing finish (a worker that is stopped waits for its activities).
+    async with build_worker(env.client, settings, max_cached_workflows=0,
+                            graceful_shutdown_timeout=timedelta(0)):
         h = await open_case()
         await consent(h, ConsentScope.CONTACT_POLICE, 1)
         await eventually(lambda: _async(receiver.seen))
@@ -312,6 +321,30 @@ async def test_a_worker_killed_during_delivery(
     n = notification(s, "police_contact")
     assert n.status is NotificationStatus.DELIVERED
     assert receiver.seen == [n.key, n.key] and list(receiver.applied) == [n.key]
+
+
+async def test_a_worker_stopped_during_delivery_lets_it_finish(
+        env: WorkflowEnvironment, settings: Settings, open_case: Opener,
+        receiver: WebhookReceiver) -> None:
+    """A deploy stops the worker while an agency is answering slowly: the delivery finishes on
+    it (within CASEWORK_WORKER_SHUTDOWN_SECONDS) instead of being cut off and sent again."""
+    receiver.mode = "slow"
+    settings = settings.model_copy(update={"worker_shutdown_seconds": 30})
+    worker = build_worker(env.client, settings, max_cached_workflows=0)
+    async with worker:
+        h = await open_case()
+        await consent(h, ConsentScope.CONTACT_POLICE, 1)
+        await eventually(lambda: _async(receiver.seen))
+        stopping = asyncio.create_task(worker.shutdown())
+        await asyncio.sleep(0.5)
+        assert not stopping.done()  # waiting for the delivery under way
+        receiver.release.set()
+        await stopping
+    async with build_worker(env.client, settings):
+        s = await settled(h)
+    n = notification(s, "police_contact")
+    assert n.status is NotificationStatus.DELIVERED
+    assert receiver.seen == [n.key] and list(receiver.applied) == [n.key]  # sent once
 
 
 async def test_a_delivery_heartbeats_while_the_agency_is_slow(
@@ -426,3 +459,59 @@ async def test_every_attempt_asks_the_case_before_it_sends(
                                             delivery)
         assert caught.value.type == WITHHELD and caught.value.non_retryable
         assert list(receiver.applied) == [n.key]  # the first delivery only
+
+
+async def test_an_agency_down_for_days_freezes_nothing(
+        env: WorkflowEnvironment, settings: Settings, open_case: Opener,
+        receiver: WebhookReceiver) -> None:
+    """The police endpoint down for days and the history full: the run stops the delivery,
+    continues as new and the next run retries it with the same key; the read model keeps up
+    all along. Before: the run waited for the delivery (up to 7 days) and the read model froze."""
+    receiver.mode = "down"
+    async with build_worker(env.client, settings):
+        h = await open_case(history_limit=40)
+        s = await step(h, CaseWorkflow.decide_admission, f.admission(), 1)
+        s = await consent(h, ConsentScope.CONTACT_POLICE, s.version)
+        key = notification(s, "police_contact").key
+        await eventually(lambda: _async(receiver.seen))
+        for _ in range(8):  # steps enough to fill the small history
+            s = await step(h, CaseWorkflow.add_measure, f.measure(), s.version)
+        await env.sleep(timedelta(hours=6))
+        s = await h.query(CaseWorkflow.state)
+        assert s.runs > 1  # continued as new although the agency is still down
+        n = notification(s, "police_contact")
+        assert n.status is NotificationStatus.PENDING and n.key == key and n.sends >= 2
+        row = await asyncio.to_thread(projected_revision, settings, h.id)
+        assert row == s.revision  # the read model has the newest revision
+        receiver.mode = "ok"
+        await env.sleep(timedelta(hours=2))
+        s = await settled(h)
+        assert notification(s, "police_contact").status is NotificationStatus.DELIVERED
+        assert list(receiver.applied) == [key]  # delivered once, under its first key
+
+
+async def test_a_delivery_after_the_exit_leaves_the_case_to_end(
+        env: WorkflowEnvironment, settings: Settings, open_case: Opener,
+        receiver: WebhookReceiver) -> None:
+    """A notification that gets through after the case closed opens no acknowledgement
+    deadline: the case ends when its appeal period does, instead of running (and escalating)
+    for ever."""
+    receiver.mode = "down"
+    async with build_worker(env.client, settings):
+        h = await open_case()
+        s = await step(h, CaseWorkflow.decide_admission, f.admission(), 1)
+        s = await consent(h, ConsentScope.CONTACT_POLICE, s.version)
+        await eventually(lambda: _async(receiver.seen))
+        s = await step(h, CaseWorkflow.exit_case, f.exit_decision(), s.version)
+        receiver.mode = "ok"
+        await env.sleep(timedelta(days=90))
+        final = await h.result()
+    n = notification(final, "police_contact")
+    assert n.status is NotificationStatus.DELIVERED
+    assert not [d for d in final.deadlines if d.subject == n.id]
+
+
+def projected_revision(settings: Settings, case_id: str) -> int:
+    with Session(engine_for(settings.database)) as session:
+        return session.execute(select(CaseRow.revision).where(
+            CaseRow.case_id == case_id)).scalar_one()
