@@ -48,6 +48,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from api.headers import secure
 from api.metrics import RATE_LIMITED
 from api.problems import Code, Problem, problem_response
 from infra.settings import Settings
@@ -114,8 +115,8 @@ def storage_for(url: str) -> Storage:
 
 
 def too_many(wait: int, whose: str) -> Problem:
-    return Problem(Code.TOO_MANY_REQUESTS, f"too many requests {whose}: retry in {wait} "
-                   "seconds", headers={"Retry-After": str(wait)})
+    return Problem(Code.TOO_MANY_REQUESTS, f"too many requests {whose}: retry in {wait} s",
+                   headers={"Retry-After": str(wait)})
 
 
 class Floods:
@@ -256,9 +257,7 @@ async def answer(scope: Scope, receive: Receive, send: Send, problem: Problem,
     response = page(request, problem) if page else problem_response(request, problem)
     if outermost:
         response.headers["X-Request-ID"] = str(uuid.uuid4())
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Cache-Control"] = "no-store"
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        secure(response.headers, scope)
     await response(scope, receive, send)
 
 

@@ -26,6 +26,7 @@ from api.auth import TokenVerifier
 from api.budget import BudgetMiddleware
 from api.deps import known_query
 from api.floods import Floods, RateLimits, TrustedHosts, sweep_sessions
+from api.headers import SecurityHeaders
 from api.limits import RequestLimits
 from api.metrics import watch_read_model
 from api.routes import ROUTERS, health
@@ -37,13 +38,6 @@ from store.keys import case_keys
 
 # A client's request id is echoed and logged only if it is a plain token of modest length.
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
-# Nothing the API or the console serves uses these (a browser refuses them to every frame).
-PERMISSIONS_POLICY = ", ".join(f"{feature}=()" for feature in (
-    "accelerometer", "camera", "display-capture", "geolocation", "gyroscope", "magnetometer",
-    "microphone", "midi", "payment", "usb"))
-HSTS = "max-age=31536000; includeSubDomains"
-# Files of the installed packages, the same for everyone: the only answers a cache may keep.
-STATIC_PATHS = ("/static/", "/docs/assets/")
 
 
 def create_app(settings: Settings | None = None, client: Client | None = None) -> FastAPI:
@@ -126,39 +120,6 @@ class CodecCORS:
         if scope["type"] == "http" and scope["path"].startswith("/codec/"):
             return await self.cors(scope, receive, send)
         return await self.app(scope, receive, send)
-
-
-class SecurityHeaders:
-    """The headers of every answer, the API's and the console's (it is served by this app):
-    no content-type sniffing; nothing kept by a cache or the browser's history but the packages'
-    static files; no camera, microphone, location and the like; no Referer unless the answer
-    chose its own policy (the console's pages: same-origin); and, when the request came over
-    TLS, HSTS. The scheme is the connection's, or `X-Forwarded-Proto` where uvicorn trusts the
-    proxy that sent it (`FORWARDED_ALLOW_IPS`, loopback by default): a client's own header
-    counts for nothing."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            return await self.app(scope, receive, send)
-        static = scope["path"].startswith(STATIC_PATHS)
-        tls = scope.get("scheme") == "https"
-
-        async def send_secured(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                headers["X-Content-Type-Options"] = "nosniff"
-                headers["Permissions-Policy"] = PERMISSIONS_POLICY
-                headers.setdefault("Referrer-Policy", "no-referrer")
-                if not static:
-                    headers["Cache-Control"] = "no-store"
-                if tls:
-                    headers["Strict-Transport-Security"] = HSTS
-            await send(message)
-
-        await self.app(scope, receive, send_secured)
 
 
 class RequestIdMiddleware:

@@ -16,7 +16,7 @@ from babel.messages.pofile import read_po, write_po
 
 from api.problems import CODES
 from console.forms import MESSAGES
-from console.labels import LABELS
+from console.labels import EXPLAINED, LABELS
 from console.steps import REFERRAL, STEPS
 
 TRANSLATED = ("fi", "sv")
@@ -31,7 +31,7 @@ def messages() -> set[str]:
         found.add(step.title)
         found |= {f.label for f in step.fields}
     found |= {title for _, title in CODES.values()}
-    found |= set(MESSAGES.values())
+    found |= set(MESSAGES.values()) | set(EXPLAINED.values())
     for step in (*STEPS.values(), REFERRAL):
         found |= {legend for legend, _ in step.groups if legend}
     return found

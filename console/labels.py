@@ -120,3 +120,8 @@ LABELS: dict[type[Enum], dict[str, str]] = {
 
 def english(value: Enum) -> str:
     return LABELS[type(value)][value.value]
+
+
+# What a console page says of a problem in the reader's language where the problem's own detail
+# is the API's (English) words; keyed by the problem's code.
+EXPLAINED = {"TooManyRequests": "Too many requests in a short time. Wait a moment and try again."}

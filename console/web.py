@@ -25,6 +25,7 @@ from api.stepper import Stepper
 from console import session as sessions
 from console.forms import key_in, version_in
 from console.i18n import LANGUAGE_COOKIE, LANGUAGES, Language
+from console.labels import EXPLAINED
 from store.tables import ConsoleSession
 from workflows.steps import Actor, Step
 from workflows.vocabulary import Refusal
@@ -149,6 +150,6 @@ def problem_page(request: Request, problem: Problem) -> HTMLResponse:
     status, title = CODES[problem.code]
     code = request.cookies.get(LANGUAGE_COOKIE, "")
     page = render(request, "problem.html", Language(code), None, status, title=title,
-                  problem=problem)
+                  problem=problem, explained=EXPLAINED.get(str(problem.code)))
     page.headers.update(problem.headers or {})
     return page

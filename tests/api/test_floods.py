@@ -89,6 +89,7 @@ async def test_a_client_over_its_limit_is_refused_with_retry_after(apps: Apps) -
         assert len(refused.headers.get_list("X-Request-ID")) == 1
         assert refused.headers["Cache-Control"] == "no-store"
         assert refused.headers["X-Content-Type-Options"] == "nosniff"
+        assert "camera=()" in refused.headers["Permissions-Policy"]  # as on every answer
         for health in ("/healthz", "/readyz"):  # never counted, never refused
             assert (await http.get(health)).status_code == 200
     async with client(app, peer()) as other:  # another address has its own count
@@ -142,6 +143,8 @@ async def test_sign_in_codec_and_chain_check_have_stricter_limits(apps: Apps) ->
         # The console's refusal is its page, in the reader's language.
         assert "text/html" in pages[2].headers["content-type"]
         assert "Liian monta pyyntöä" in pages[2].text
+        assert "Odota hetki ja yritä uudelleen." in pages[2].text  # not the API's English
+        assert "too many requests" not in pages[2].text
         retry_after(pages[2], 60)
         assert (await http.get("/cases")).status_code == 303  # other pages: the client's limit
         decodes = [await http.post("/codec/decode", json={"payloads": []}, headers=AUDITOR)
