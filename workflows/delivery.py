@@ -17,7 +17,7 @@ from workflows import contracts, notify_rules
 from workflows.deadline_rules import helsinki_date
 from workflows.patches import Patches
 from workflows.state import CaseState, Notification
-from workflows.vocabulary import DeadlineKind, NotificationStatus
+from workflows.vocabulary import DeadlineKind, DeadlineStatus, NotificationStatus
 
 RETRY = RetryPolicy(initial_interval=timedelta(seconds=10), backoff_coefficient=2.0,
                     maximum_interval=timedelta(hours=1),
@@ -119,14 +119,19 @@ class Deliveries:
     def stop_where_consent_ended(self) -> None:
         """After a step: every delivery under way that the client's consent no longer covers
         is cancelled now, not after its retries (which may last days while an agency is
-        down)."""
+        down); and an acknowledgement awaited from an agency that may no longer see the case
+        (it could not give it) is awaited no more."""
         if not self._patches.consent:
             return
         for n in self._state.notifications:
-            if (n.id in self._sending and n.id not in self._stopping
-                    and not notify_rules.still_allowed(self._state, n)):
+            if notify_rules.still_allowed(self._state, n):
+                continue
+            if n.id in self._sending and n.id not in self._stopping:
                 self._stopping.add(n.id)
                 self._sending[n.id].cancel()
+            deadlines.settle(self._state, [DeadlineKind.NOTIFICATION_ACK],
+                             DeadlineStatus.CANCELLED, workflow.now(), None, CONSENT_ENDED,
+                             subject=n.id)
 
     def may_deliver(self, notification_id: str) -> bool:
         """Asked by every attempt of a delivery before it sends anything."""

@@ -515,3 +515,21 @@ def projected_revision(settings: Settings, case_id: str) -> int:
     with Session(engine_for(settings.database)) as session:
         return session.execute(select(CaseRow.revision).where(
             CaseRow.case_id == case_id)).scalar_one()
+
+
+@pytest.mark.usefixtures("worker")
+async def test_no_acknowledgement_is_awaited_from_an_agency_consent_no_longer_covers(
+        open_case: Opener, receiver: WebhookReceiver) -> None:
+    """Delivered, then consent withdrawn: the agency may no longer see the case, so it could
+    not acknowledge; its acknowledgement deadline is cancelled rather than going overdue."""
+    h = await open_case()
+    await consent(h, ConsentScope.CONTACT_POLICE, 1)
+    s = await settled(h)
+    n = notification(s, "police_contact")
+    assert n.status is NotificationStatus.DELIVERED
+    assert deadline_for(s, n).status is DeadlineStatus.OPEN
+    s = await consent(h, ConsentScope.CONTACT_POLICE, s.version, given=False)
+    ack = deadline_for(s, n)
+    assert ack.status is DeadlineStatus.CANCELLED
+    assert (ack.events[-1].what, ack.events[-1].reason) == ("cancelled", "consent_ended")
+    assert list(receiver.applied) == [n.key]
