@@ -11,7 +11,6 @@ to this machine only (loopback), where test and local receivers listen.
 
 from __future__ import annotations
 
-import ipaddress
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
@@ -19,6 +18,7 @@ from typing import Annotated, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 
+from infra.settings import loopback
 from workflows.state import Selector
 from workflows.vocabulary import (
     AgencyType,
@@ -99,15 +99,8 @@ def _check_transport(agency_id: str, index: int, channel: Webhook, environment: 
     if environment != "development":
         raise UnsafeWebhook(f"{where}; outside development a webhook must be https:// (its body "
                             "carries case data and its signature)")
-    if not _loopback(channel.url.host or ""):
+    host = channel.url.host or ""
+    if not (host == "localhost" or loopback(host)):
         raise UnsafeWebhook(f"{where} to another machine; even in development plain http is "
                             "allowed to loopback only (127.0.0.1, ::1, localhost)")
 
-
-def _loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False

@@ -116,9 +116,10 @@ class CaseGateway:
                    idempotency_key: str | None, intent: str | None) -> tuple[CaseState, bool]:
         """Open the case; return its state and whether this call created it. `intent`: the
         request id of the audited intent."""
-        meta = self.sealed(case_id, OPENING, referral, StepMeta(
+        meta = self._proofs.sealed(case_id, OPENING, StepMeta(
             actor=actor, expected_version=0, idempotency_key=idempotency_key or str(uuid.uuid4()),
-            fingerprint=fingerprint(case_id, OPENING, referral, actor), request_id=intent))
+            fingerprint=fingerprint(case_id, OPENING, referral, actor), request_id=intent),
+            referral)
         async with translate_errors():
             try:
                 handle = await budget.within(self._client.start_workflow(
@@ -152,19 +153,15 @@ class CaseGateway:
         """Take a step; `intent` is the request id of its audited intent."""
         handle = self._handle(case_id)
         fp = fingerprint(case_id, update.__name__, body, actor)
-        meta = self.sealed(case_id, update.__name__, body, StepMeta(
+        meta = self._proofs.sealed(case_id, update.__name__, StepMeta(
             actor=actor, expected_version=expected_version,
             idempotency_key=idempotency_key or str(uuid.uuid4()), fingerprint=fp,
             access_reason=access_reason, approval_required=self._settings.plan_approval_required,
-            request_id=intent))
+            request_id=intent), body)
         async with translate_errors(handle):
             return await budget.within(handle.execute_update(
                 update, args=[meta, body], id=update_id(meta),
                 rpc_timeout=budget.rpc_timeout()))
-
-    def sealed(self, case_id: str, step: str, body: Step, meta: StepMeta) -> StepMeta:
-        """The metadata with the API's proof that it sent this step (`infra.proof`)."""
-        return meta.model_copy(update={"proof": self._proofs.seal(case_id, step, meta, body)})
 
     async def notifications(self, case_id: str) -> tuple[CaseState, dict[str, dict[str, Any]]]:
         """The case state, and for each notification still retrying its attempts so far and

@@ -103,7 +103,7 @@ async def step_as_the_api(handle: Any, update: Any, body: Any, version: int) -> 
 def sealed(client: Client, case_id: str, step: str, body: Any, meta: StepMeta) -> StepMeta:
     """As the API seals a step, with the client's own master keys."""
     proofs = StepProofs(client.data_converter.payload_codec.masters)  # type: ignore[union-attr]
-    return meta.model_copy(update={"proof": proofs.seal(case_id, step, meta, body)})
+    return proofs.sealed(case_id, step, meta, body)
 
 
 async def drive(cases: int, concurrency: int, one_case: Callable[[list[float]], Awaitable[Any]]

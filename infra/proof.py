@@ -15,13 +15,14 @@ import base64
 import hashlib
 import hmac
 import json
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
 from infra.codec import MasterKeys
 
 PROOF = "proof"
+M = TypeVar("M", bound=BaseModel)
 # The opening of a case (a start, not an update) under its proof and fingerprint.
 OPENING = "open_case"
 
@@ -34,6 +35,10 @@ class StepProofs:
         """The proof to carry in the step's metadata (its `proof` field), over every field."""
         kid = self._masters.newest_id
         return f"{kid}:{self._mac(kid, canonical(case_id, step, meta, body))}"
+
+    def sealed(self, case_id: str, step: str, meta: M, body: BaseModel) -> M:
+        """`meta` with its proof: what the API sends with a step."""
+        return meta.model_copy(update={PROOF: self.seal(case_id, step, meta, body)})
 
     def holds(self, case_id: str, step: str, meta: BaseModel, body: BaseModel) -> bool:
         """Whether the models, as decoded from what the API sent, carry its seal. Over the

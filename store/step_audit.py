@@ -51,24 +51,34 @@ async def steps_in(runs: list[list[Event]], converter: DataConverter
     the API's seal."""
     for number, events in enumerate(runs, start=1):
         for event in events:
-            found = await _step(event, converter)
-            if found is not None:
-                name, meta = found
+            found = await step_of(event, converter)
+            if found is not None and found is not CARRIED:
+                name, meta, _ = found
                 yield (Step(run=number, event_id=event.event_id, name=name,
                             at=event.event_time.ToDatetime(tzinfo=UTC),
                             request_id=meta.get("request_id")), bool(meta.get(PROOF)))
 
 
-async def _step(event: Event, converter: DataConverter) -> tuple[str, dict[str, Any]] | None:
+# A run's start that carries the state over from the previous run: no step.
+CARRIED = ("", {}, {})
+
+
+async def step_of(event: Event, converter: DataConverter
+                  ) -> tuple[str, dict[str, Any], dict[str, Any]] | None:
+    """The step an event records, decoded: its name (`OPENING` for a referral), metadata and
+    body; `CARRIED` for a run that continued a case; None for any other event."""
     if event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:
         payloads = event.workflow_execution_started_event_attributes.input.payloads
         (inp,) = await converter.decode(payloads) or [{}]
         opening = (inp or {}).get("opening")
-        return (OPENING, opening.get("meta") or {}) if opening else None  # else: carried over
+        if not opening:
+            return CARRIED
+        return OPENING, opening.get("meta") or {}, opening.get("referral") or {}
     if event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
         request = event.workflow_execution_update_accepted_event_attributes.accepted_request
         args = await converter.decode(request.input.args.payloads)
-        return request.input.name, (args[0] if args else None) or {}
+        meta, body = (args + [{}, {}])[:2]
+        return request.input.name, meta or {}, body or {}
     return None
 
 

@@ -13,9 +13,11 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import HistoryEvent as Event
 from temporalio.converter import DataConverter
 
+from infra.proof import OPENING
 from infra.temporal import failure_message
 from store.audit import reason_of
 from store.keys import CaseKeys
+from store.step_audit import CARRIED, step_of
 from store.tables import AuditEntry
 from store.views import Page
 from workflows.vocabulary import Action
@@ -59,19 +61,13 @@ async def _entry(event: Event, converter: DataConverter,
                  scheduled: dict[int, tuple[str, str]]) -> TimelineEntry | None:
     at = event.event_time.ToDatetime(tzinfo=UTC)
     kind = event.event_type
-    if kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:
-        attrs = event.workflow_execution_started_event_attributes
-        (inp,) = await converter.decode(attrs.input.payloads) or [{}]
-        opening = (inp or {}).get("opening")
-        if opening:
-            return _step(at, Action.REFERRED.value, opening["meta"], opening["referral"])
+    step = await step_of(event, converter)
+    if step is CARRIED:
         return TimelineEntry(at=at, source="engine", kind="run", action="run continued",
                              detail="state carried over from the previous run")
-    if kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
-        request = event.workflow_execution_update_accepted_event_attributes.accepted_request
-        args = await converter.decode(request.input.args.payloads)
-        meta, body = (args + [{}, {}])[:2]
-        return _step(at, request.input.name, meta, body)
+    if step is not None:
+        name, meta, body = step
+        return _step(at, Action.REFERRED.value if name == OPENING else name, meta, body)
     if kind == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
         attrs = event.activity_task_scheduled_event_attributes
         scheduled[event.event_id] = (attrs.activity_type.name, attrs.activity_id)

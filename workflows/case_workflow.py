@@ -149,8 +149,7 @@ class CaseWorkflow(CaseUpdates):
         if self._keys.get(meta.idempotency_key) == meta.fingerprint:
             return
         guards.authorize(self._state, meta, rule, step)
-        if self._is_retry(meta):  # a key used for another request: refused (KeyReused)
-            return
+        self._refuse_reused_key(meta)
         if meta.expected_version != self._state.version:
             raise StepRejected(
                 Refusal.STALE_VERSION,
@@ -175,13 +174,14 @@ class CaseWorkflow(CaseUpdates):
 
     def _is_retry(self, meta: StepMeta) -> bool:
         """A step already applied under this key: answer it again, change nothing."""
+        self._refuse_reused_key(meta)
+        return meta.idempotency_key in self._keys
+
+    def _refuse_reused_key(self, meta: StepMeta) -> None:
         seen = self._keys.get(meta.idempotency_key)
-        if seen is None:
-            return False
-        if seen != meta.fingerprint:
+        if seen is not None and seen != meta.fingerprint:
             raise StepRejected(Refusal.KEY_REUSED,
                                "this Idempotency-Key was used for a different request")
-        return True
 
     def _context(self, meta: StepMeta) -> StepContext:
         return StepContext(now=workflow.now(), actor=meta.actor, work=self._patches.work,

@@ -73,8 +73,7 @@ async def test_the_audit_check_names_a_step_without_its_intent(
     body = f.criminal(CriminalStage.REPORTED)
     meta = f.meta(case["version"]).model_copy(update={"request_id": "never-audited"})
     proofs = StepProofs(case_keys(settings).masters)
-    meta = meta.model_copy(update={"proof": proofs.seal(case["case_id"], "record_criminal_stage",
-                                                        meta, body)})
+    meta = proofs.sealed(case["case_id"], "record_criminal_stage", meta, body)
     await handle.execute_update(CaseWorkflow.record_criminal_stage, args=[meta, body])
     check = await check_case(case["case_id"], await case_runs(temporal, engine, case["case_id"]),
                              temporal.data_converter, audit)

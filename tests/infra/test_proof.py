@@ -34,7 +34,7 @@ def sent(meta: Meta, body: BaseModel, as_: type[BaseModel] = Body) -> tuple[Meta
 
 
 def sealed(proofs: StepProofs, meta: Meta, body: BaseModel) -> Meta:
-    return meta.model_copy(update={"proof": proofs.seal(CASE, "record", meta, body)})
+    return proofs.sealed(CASE, "record", meta, body)
 
 
 def test_a_seal_holds_for_what_was_sent_and_nothing_else() -> None:

@@ -107,7 +107,7 @@ def meta(version: int, *, key: str | None = None, actor: Actor = CASEWORKER,
 
 def sealed(case_id: str, step: str, meta: StepMeta, body: BaseModel) -> StepMeta:
     """`meta` with the API's proof that it sent this step."""
-    return meta.model_copy(update={"proof": PROOFS.seal(case_id, step, meta, body)})
+    return PROOFS.sealed(case_id, step, meta, body)
 
 
 def opening(case_id: str, referral: Referral) -> Opening:
