@@ -224,7 +224,10 @@ def _start_in_order(settings: Settings, stop: threading.Event, processes: Superv
     _migrate(settings)
     _check_keys(settings)
     asyncio.run(_register_search_attributes(settings))
-    worker_env = {**os.environ, "CASEWORK_METRICS_PORT": str(settings.worker_metrics_port)}
+    # The only worker: runs of another build (this command run before with other code) have
+    # no worker of their own left to move them on, so they move at once.
+    worker_env = {"CASEWORK_WORKER_MOVE_ON_GRACE_SECONDS": "0", **os.environ,
+                  "CASEWORK_METRICS_PORT": str(settings.worker_metrics_port)}
     processes.start("worker", lambda: _spawn([sys.executable, "-m", "cli", "worker"],
                                              env=worker_env))
     processes.start("api", lambda: _spawn([sys.executable, "-m", "cli", "api"],
@@ -249,13 +252,16 @@ def _spawn(cmd: list[str], **kwargs: object) -> subprocess.Popen[bytes]:
 
 
 def _start_dev_server(settings: Settings) -> subprocess.Popen[bytes]:
+    from infra.temporal import dev_server_args
+
     cmd = [str(temporal_cli()), "server", "start-dev",
            "--db-filename", str(settings.data_dir / "temporal.db"),
            "--ip", "127.0.0.1", "--port", str(settings.dev_server_port),
            "--ui-port", str(settings.dev_server_ui_port),
            "--ui-codec-endpoint", f"http://{settings.api_host}:{settings.api_port}/codec",
            "--namespace",
-           settings.temporal_namespace, "--ui-disable-news-fetch", "--log-level", "warn"]
+           settings.temporal_namespace, "--ui-disable-news-fetch", "--log-level", "warn",
+           *dev_server_args()]
     for pragma in SQLITE_PRAGMAS:
         cmd += ["--sqlite-pragma", pragma]
     # Started again, it opens the same database file and appends to the same log.

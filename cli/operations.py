@@ -299,6 +299,32 @@ def _verify_chain(full: bool) -> bool:
 
 
 
+def promote(grace: float | None = typer.Option(
+        None, min=0, help="Seconds the runs of other builds have to move on themselves before "
+        "they are moved (default: CASEWORK_WORKER_MOVE_ON_GRACE_SECONDS).")) -> None:
+    """Make the worker build CASEWORK_WORKER_BUILD_ID (or this code's) the current one and move
+    the case runs of other builds onto it: for a deploy whose workers start with
+    CASEWORK_WORKER_PROMOTE=false, once the new build has been watched."""
+    from worker.versioning import build_id, move_on
+    from worker.versioning import promote as make_current
+
+    settings = get_settings()
+
+    async def promoted() -> tuple[int, int]:
+        from infra.temporal import connect
+        from store.keys import case_keys
+
+        client = await connect(settings, case_keys(settings))
+        await make_current(client, settings)
+        moved = await move_on(client, settings, grace)
+        return moved.woken, moved.overridden
+
+    woken, overridden = asyncio.run(promoted())
+    typer.echo(f"{build_id(settings)} is current; {woken} runs told to move on, "
+               f"{overridden} moved after the grace")
+    exit_skipping_teardown()
+
+
 async def _running(settings: Settings, case_id: str) -> bool:
     from temporalio.client import WorkflowExecutionStatus
     from temporalio.service import RPCError, RPCStatusCode
@@ -319,4 +345,4 @@ async def _running(settings: Settings, case_id: str) -> bool:
 COMMANDS: dict[str, Callable[..., None]] = {
     "cases": cases, "deadlines": deadlines, "deliveries": deliveries, "resend": resend,
     "rebuild-read-model": rebuild_read_model, "verify-audit": verify_audit,
-    "rewrap-keys": rewrap_keys, "shred": shred}
+    "rewrap-keys": rewrap_keys, "shred": shred, "promote": promote}

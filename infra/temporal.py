@@ -200,3 +200,15 @@ async def register_search_attributes(client: Client, namespace: str,
                 raise
     return added
 
+
+
+# The server settings the workers rely on (a deploy sets them in the server's dynamic config):
+# a run pinned to an older build is told at its next task that the current build changed, so it
+# continues as new onto it (worker/versioning.py). Without it the runs still move, by override.
+SERVER_DYNAMIC_CONFIG = {"system.enableSendTargetVersionChanged": "true"}
+
+
+def dev_server_args() -> list[str]:
+    """The dev server's command-line arguments for `SERVER_DYNAMIC_CONFIG`."""
+    return [arg for key, value in SERVER_DYNAMIC_CONFIG.items()
+            for arg in ("--dynamic-config-value", f"{key}={value}")]

@@ -18,7 +18,7 @@ from temporalio.testing import WorkflowEnvironment
 from infra.binaries import temporal_cli, temporal_test_server
 from infra.database import engine_for, migrate
 from infra.settings import Settings
-from infra.temporal import DATA_CONVERTER, register_search_attributes
+from infra.temporal import DATA_CONVERTER, dev_server_args, register_search_attributes
 from store.audit import GENESIS
 from tests.support import factories as f
 from tests.support.databases import fresh_postgres
@@ -51,7 +51,8 @@ async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
     environment = await WorkflowEnvironment.start_local(
         dev_server_existing_path=str(temporal_cli()), data_converter=DATA_CONVERTER,
         search_attributes=search_attributes.ALL, port=free_port(),
-        dev_server_startup_timeout=timedelta(seconds=60))
+        dev_server_startup_timeout=timedelta(seconds=60),
+        dev_server_extra_args=dev_server_args())
     yield environment
     await environment.shutdown()
 
@@ -137,4 +138,7 @@ def settings(mailbox: Mailbox, database_url: str, audit_database_url: str,
                     payload_keys=f.PAYLOAD_KEYS, _env_file=None, **UNHURRIED,
                     # A test's worker stops with activities under way (a delivery retrying):
                     # a second for them, not a deploy's 45 (tested in test_notifications).
-                    worker_shutdown_seconds=1)
+                    worker_shutdown_seconds=1,
+                    # The time-skipping server has no Worker Deployments (tests/workflows/
+                    # test_versioning.py runs versioned workers on the dev server).
+                    worker_versioning=False)

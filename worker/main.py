@@ -27,6 +27,7 @@ from store.keys import CaseKeys, case_keys
 from worker.proof import StepProofInterceptor
 from worker.sandbox import WORKFLOW_RUNNER
 from worker.schedules import ensure_archive_schedule
+from worker.versioning import deployment, promote_and_move_on
 from workflows.archiving import ArchiveWorkflow
 from workflows.case_workflow import RUNS_PAST_LIMIT, CaseWorkflow
 from workflows.contracts import Delivery
@@ -49,7 +50,7 @@ def build_worker(client: Client, settings: Settings, keys: CaseKeys | None = Non
     return Worker(client, task_queue=settings.temporal_task_queue, workflows=WORKFLOWS,
                   activities=[notifications.resolve_agencies, notifications.deliver,
                               read_model.project_case, archive.archive_histories],
-                  workflow_runner=WORKFLOW_RUNNER,
+                  workflow_runner=WORKFLOW_RUNNER, deployment_config=deployment(settings),
                   interceptors=[StepProofInterceptor(StepProofs(keys.masters))],
                   # A beat at least every 5 s, against a heartbeat timeout of 30 s: a busy worker
                   # is not taken for dead (its delivery would be sent twice).
@@ -87,7 +88,12 @@ async def serve(settings: Settings) -> None:
     except Exception:  # the cases come first: archiving waits for the next worker's start
         log.exception("the archive schedule could not be ensured")
     async with worker:
+        # Beside the cases it serves: a run moving on needs this worker polling already.
+        promoting = (asyncio.create_task(promote_and_move_on(client, settings))
+                     if settings.worker_versioning and settings.worker_promote else None)
         await stop.wait()
+        if promoting is not None:
+            promoting.cancel()
         log.info("worker stopping")
     log.info("worker stopped")
 

@@ -64,6 +64,14 @@ RUNS_PAST_LIMIT = ("casework_runs_past_history_limit",
                    "new (something holds them open).")
 
 
+class PartBroke(Exception):
+    """A part beside the loop (the projector, a delivery) broke: the run's workflow task fails
+    until a fixed worker replays it, and the case stays open meanwhile."""
+
+
+# Pinned by its worker's deployment (worker/versioning.py; not declared here, which a worker
+# without versioning would refuse): a run is served by the build it started on until it
+# continues as new, then onto the deployment's current build.
 @workflow.defn
 class CaseWorkflow(CaseUpdates):
     @workflow.init
@@ -123,8 +131,14 @@ class CaseWorkflow(CaseUpdates):
         workflow.continue_as_new(
             CaseInput(carried=Carried(state=self._state, keys=self._keys),
                       history_limit=self._history_limit,
-                      delivery_give_up_days=self._give_up / timedelta(days=1))
+                      delivery_give_up_days=self._give_up / timedelta(days=1)),
+            initial_versioning_behavior=workflow.ContinueAsNewVersioningBehavior.AUTO_UPGRADE,
         )
+
+    @workflow.signal(name="move_on")
+    def move_on(self) -> None:
+        """Sent by a promotion (`worker.versioning`): a wake-up, so that an idle run sees that
+        the current build changed and continues as new onto it. It changes nothing itself."""
 
     @workflow.query
     def state(self) -> CaseState:
@@ -240,8 +254,13 @@ class CaseWorkflow(CaseUpdates):
         asyncio.create_task(watched())
 
     def _raise_what_broke(self) -> None:
+        # Not as it came: an activity's error would fail the workflow, closing the case; any
+        # other exception fails only the workflow task, which is retried and seen.
         if self._failed is not None:
-            raise self._failed
+            root = self._failed  # an activity's error names its cause below it
+            while getattr(root, "cause", None) is not None:
+                root = root.cause  # type: ignore[attr-defined]
+            raise PartBroke(f"{type(self._failed).__name__}: {root}") from self._failed
 
     def _tell_if_past_limit(self) -> None:
         """Steady: a run that stays well past its history limit (its deliveries or projection
@@ -269,12 +288,14 @@ class CaseWorkflow(CaseUpdates):
 
     def _history_full(self) -> bool:
         """Time to continue as new: the history is large, or (steady) the run is old enough
-        that it should move on to the code deployed since (`RUN_AGE`)."""
+        that it should move on to the code deployed since (`RUN_AGE`), or another build has been
+        made current (the flag is in the history: replay sees it as it was)."""
         info = workflow.info()
         return (info.is_continue_as_new_suggested()
                 or info.get_current_history_length() >= self._history_limit
                 or (self._patches.bounded and info.get_current_history_size() >= HISTORY_BYTES)
-                or (self._patches.steady and workflow.now() >= self._moves_on_at))
+                or (self._patches.steady and (workflow.now() >= self._moves_on_at or
+                                              info.is_target_worker_deployment_version_changed())))
 
     def _next_instant(self) -> datetime | None:
         """When the run wakes for its deadlines: steady, at an instant of its own within a

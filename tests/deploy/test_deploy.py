@@ -15,6 +15,7 @@ import yaml
 
 from cli.main import app
 from infra.settings import Settings
+from infra.temporal import SERVER_DYNAMIC_CONFIG
 from tests.support.observability import queries
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -104,6 +105,14 @@ def test_the_server_hands_activities_to_their_worker_as_the_dev_server_does() ->
     assert f"./temporal/dynamicconfig.yaml:/etc/temporal/{mounted}:ro" in temporal["volumes"]
     config = yaml.safe_load((ROOT / "deploy" / "temporal" / "dynamicconfig.yaml").read_text())
     assert config["system.enableActivityEagerExecution"] == [{"value": True, "constraints": {}}]
+
+
+def test_the_server_tells_pinned_runs_of_a_new_build_as_the_tests_server_does() -> None:
+    """What the workers rely on (`infra.temporal.SERVER_DYNAMIC_CONFIG`, given the dev server
+    that `tests/workflows/test_versioning.py` runs) is what the deployed server is given."""
+    config = yaml.safe_load((ROOT / "deploy" / "temporal" / "dynamicconfig.yaml").read_text())
+    assert {key: [{"value": value == "true", "constraints": {}}]
+            for key, value in SERVER_DYNAMIC_CONFIG.items()}.items() <= config.items()
 
 
 def test_prometheus_scrapes_the_ports_the_processes_serve() -> None:

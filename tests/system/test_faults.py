@@ -23,6 +23,7 @@ import pytest
 import yaml
 
 from infra.binaries import temporal_cli
+from infra.temporal import dev_server_args
 from tests.support import factories as f
 from tests.support.databases import locked
 from tests.support.http import body
@@ -64,7 +65,8 @@ class Stack:
             str(temporal_cli()), "server", "start-dev", "--headless",
             "--db-filename", str(folder / "temporal.db"), "--ip", "127.0.0.1",
             "--port", str(self.temporal_port), "--log-level", "error",
-            "--sqlite-pragma", "journal_mode=wal", "--sqlite-pragma", "synchronous=normal"],
+            "--sqlite-pragma", "journal_mode=wal", "--sqlite-pragma", "synchronous=normal",
+            *dev_server_args()],
             self.env, folder / "temporal.log")
         self.worker = Process("worker", [*py, "worker"], self.env, folder / "worker.log")
         self.api = Process("api", [*py, "api"], self.env, folder / "api.log")

@@ -7,8 +7,12 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 from sqlmodel import Session
+from temporalio import activity
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import WorkflowExecutionStatus
+from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
-from temporalio.worker import Replayer
+from temporalio.worker import Replayer, Worker
 
 from activities.read_model import ReadModelActivities
 from infra.database import engine_for
@@ -18,6 +22,7 @@ from store.keys import case_keys
 from store.projection import DOCUMENT, ROWS
 from store.tables import CaseDocument, CaseRow
 from tests.support import factories as f
+from tests.support.receivers import eventually
 from tests.support.workflow import Opener, settled, step
 from worker.main import WORKFLOWS, build_worker
 from worker.sandbox import WORKFLOW_RUNNER
@@ -106,3 +111,30 @@ def test_settled_records_are_archived_even_by_a_projection_older_than_the_rows(
         revision = session.execute(select(CaseRow.revision).where(
             CaseRow.case_id == state.case_id)).scalar_one()
     assert (archived, revision) == (12, 99)
+
+
+@activity.defn(name="project_case")
+async def unreadable(_state: CaseState) -> bool:
+    """The read model's side of a failure no retry mends (a state this code cannot read)."""
+    raise ApplicationError("the state could not be read", type="ValidationError",
+                           non_retryable=True)
+
+
+async def test_a_projection_no_retry_mends_fails_the_workflow_task_where_it_is_seen(
+        env: WorkflowEnvironment, settings: Settings, open_case: Opener) -> None:
+    # The read model's activity stands in (nothing else is needed here); the workflow and the
+    # worker's sandbox are the real ones.
+    worker = Worker(env.client, task_queue=settings.temporal_task_queue, workflows=WORKFLOWS,
+                    activities=[unreadable], workflow_runner=WORKFLOW_RUNNER)
+    async with worker:
+        h = await open_case()
+
+        async def failed_task() -> str | None:
+            events = (await h.fetch_history()).events
+            return next((e.workflow_task_failed_event_attributes.failure.message for e in events
+                         if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED), None)
+
+        # Not a line in the worker's log only: the run's task fails, visible in its history
+        # (and the SDK's task-failure metric), and the run stays open for an operator to mend.
+        assert "the state could not be read" in await eventually(failed_task)
+        assert (await h.describe()).status is WorkflowExecutionStatus.RUNNING
