@@ -37,7 +37,7 @@ class Settings(BaseSettings):
     # Cases a worker keeps in memory between their steps (Temporal's sticky cache). A case not
     # held is replayed from its history when it is next read or stepped (tens of milliseconds
     # for a short history). The worker's memory grows to about this many times a cached case's
-    # size, about 0.25 MB (README, Performance and scale).
+    # size, about 0.25 MB (bench/README.md, Memory).
     worker_cached_cases: int = Field(default=1000, ge=1, le=100_000)
     # How long a stopping worker lets its activities under way finish (a delivery's attempt
     # takes at most 2 minutes; keep the platform's grace period longer than this).
@@ -125,7 +125,7 @@ class Settings(BaseSettings):
     payload_keys_file: Path | None = None
     # Read, in a case's workflow, payloads that are not sealed under the case's key: only for a
     # worker that replays histories recorded before encryption (or before keys per case). Off,
-    # a case takes nothing but what the API sealed for it (README, Security).
+    # a case takes nothing but what the API sealed for it (docs/security.md).
     legacy_payloads: bool = False
     # How payloads are compressed before they are sealed: a method of `infra.compression`, or
     # "off". An older method (or "off") only while a cluster still runs a release that cannot
@@ -144,8 +144,8 @@ class Settings(BaseSettings):
     # or ::. Behind a proxy, set the names people reach it by. /healthz and /readyz answer any.
     trusted_hosts: list[str] | None = None
 
-    # Rate limits (README, Floods; api/floods.py), in the `limits` notation, several separated
-    # by ";": per client address (the connection's, or X-Forwarded-For only where uvicorn
+    # Rate limits (docs/security.md, Floods; api/floods.py), in the `limits` notation, several
+    # separated by ";": per client address (the connection's, or X-Forwarded-For only where uvicorn
     # trusts the proxy that sent it, FORWARDED_ALLOW_IPS), per person (a token's subject, a
     # console session's person), and stricter ones per address for the console's sign-in, the
     # codec endpoint and the audit chain check. Health checks are not counted. Sized for a few

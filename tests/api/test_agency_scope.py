@@ -14,8 +14,8 @@ from store.visibility import agency_view
 from tests.support import factories as f
 from tests.support.http import assert_problem, open_case, post, step
 from tests.support.identities import CASEWORKER, bearer
-from tests.support.receivers import eventually
 from tests.support.states import take
+from tests.support.waiting import eventually
 from workflows import case_rules as rules
 from workflows.state import (
     CaseState,

@@ -17,7 +17,7 @@ from store.keys import case_keys
 from tests.support import factories as f
 from tests.support.http import assert_problem, body, open_case, post, step
 from tests.support.identities import AUDITOR, CASEWORKER, OPERATOR, TAMPERE_CASEWORKER
-from tests.support.receivers import eventually
+from tests.support.waiting import eventually
 from tests.support.workflow import settled
 from workflows.case_workflow import CaseWorkflow
 from workflows.vocabulary import (
@@ -109,12 +109,11 @@ async def test_operations_list_filters_by_phase_and_office(http: httpx.AsyncClie
             if not token:
                 return seen
 
-    for _ in range(100):  # the read model follows the workflows a moment later
+    async def followed() -> bool:  # the read model follows the workflows a moment later
         referred = await listed(office=office, phase="referred")
-        if ours <= referred and admitted["case_id"] not in referred:
-            break
-        await asyncio.sleep(0.1)
-    assert ours <= referred and admitted["case_id"] not in referred
+        return ours <= referred and admitted["case_id"] not in referred
+
+    await eventually(followed)
     assert admitted["case_id"] in await listed(office=office, phase="admitted")
     assert not ours & await listed(office="helsinki")
 

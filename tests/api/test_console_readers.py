@@ -18,7 +18,7 @@ from tests.support import factories as f
 from tests.support.console_http import form_token, signed_in
 from tests.support.http import open_case, step
 from tests.support.identities import AUDITOR
-from tests.support.receivers import eventually
+from tests.support.waiting import eventually
 from workflows.steps import Provider
 from workflows.vocabulary import AgencyType, ConsentScope
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -10,6 +9,7 @@ import httpx
 from tests.support import factories as f
 from tests.support.http import assert_problem, body, open_case, post
 from tests.support.identities import CASEWORKER, OPERATOR
+from tests.support.waiting import eventually
 from workflows.deadline_rules import helsinki_date
 
 
@@ -41,11 +41,12 @@ async def test_a_case_shows_its_deadlines_and_operations_see_what_is_due(
         return {row["case_id"]: row for row in r.json()["items"]}
 
     soon = (datetime.now(UTC) + timedelta(days=30)).isoformat()
-    for _ in range(100):  # timers and visibility settle
+
+    async def settled() -> tuple[dict, dict] | None:  # timers and visibility settle
         overdue, due = await rows(overdue="true"), await rows(due_before=soon)
-        if late["case_id"] in overdue and fresh["case_id"] in due:
-            break
-        await asyncio.sleep(0.1)
+        return (overdue, due) if late["case_id"] in overdue and fresh["case_id"] in due else None
+
+    overdue, due = await eventually(settled)
     assert overdue[late["case_id"]]["overdue"] >= 2  # assessment start, recovery period
     assert fresh["case_id"] not in overdue and other_office["case_id"] not in due
     row = due[fresh["case_id"]]

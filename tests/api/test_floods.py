@@ -32,6 +32,7 @@ from store.tables import AuditEntry, ConsoleSession
 from tests.support.http import assert_problem
 from tests.support.identities import AUDITOR, CASEWORKER, TAMPERE_CASEWORKER, bearer
 from tests.support.unhurried import UNHURRIED
+from tests.support.waiting import eventually
 
 REDIS = "redis://127.0.0.1:6379/0"
 # The limits as shipped (the suite's own settings raise them: tests.support.unhurried).
@@ -294,11 +295,7 @@ async def test_expired_sessions_and_abandoned_sign_ins_are_swept(
         with Session(engine) as db:
             return list(db.exec(select(ConsoleSession.token_hash)))
 
-    for _ in range(50):
-        if left() == ["current"]:
-            break
-        await asyncio.sleep(0.1)
-    assert left() == ["current"]
+    await eventually(lambda: left() == ["current"])
     with Session(engine) as db:
         assert db.exec(select(func.count()).select_from(ConsoleSession)).one() == 1
 

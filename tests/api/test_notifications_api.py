@@ -12,7 +12,8 @@ from infra.settings import Settings
 from tests.support import factories as f
 from tests.support.http import assert_problem, body, open_case, post
 from tests.support.identities import CASEWORKER, OPERATOR, bearer
-from tests.support.receivers import Mailbox, eventually
+from tests.support.receivers import Mailbox
+from tests.support.waiting import eventually
 
 CHILD_PROTECTION = bearer("cp-worker-1", "social_services", "child-protection-helsinki")
 POLICE = bearer("officer-1", "police", "police-nbi-trafficking")

@@ -16,7 +16,7 @@ from store.history import archive_closed_runs, archived_runs
 from tests.support import factories as f
 from tests.support.http import open_case, step
 from tests.support.identities import AUDITOR
-from tests.support.receivers import eventually
+from tests.support.waiting import eventually
 from tests.support.workflow import settled
 from worker.schedules import ARCHIVE, ensure_archive_schedule
 from workflows.case_workflow import CaseWorkflow
@@ -48,7 +48,7 @@ async def test_a_timeline_spans_every_run(http: httpx.AsyncClient, temporal: Cli
         runs = archived_runs(engine, case["case_id"])
         return runs if len(runs) >= 2 else {}
 
-    runs = await eventually(archived, attempts=100, pause=0.2)  # visibility lags a little
+    runs = await eventually(archived, pause=0.2)  # visibility lags a little
     for run_id, (_, events) in runs.items():
         original = await temporal.get_workflow_handle(
             case["case_id"], run_id=run_id).fetch_history()
@@ -89,7 +89,7 @@ async def test_one_schedule_archives_for_the_whole_cluster(
         runs = archived_runs(engine, case["case_id"])
         return runs if len(runs) >= 2 else {}
 
-    runs = await eventually(archived, attempts=40, pause=0.2)
+    runs = await eventually(archived, pause=0.2)
     rounds = [r async for r in temporal.list_workflows("WorkflowType = 'ArchiveWorkflow'")]
     assert rounds and all(r.id.startswith("casework-archive-round") for r in rounds)
     await asyncio.gather(*(archive_closed_runs(temporal, engine) for _ in range(3)))

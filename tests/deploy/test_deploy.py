@@ -99,7 +99,7 @@ def test_every_image_is_pinned_and_every_mounted_file_exists(tmp_path: Path) -> 
 
 
 def test_the_server_hands_activities_to_their_worker_as_the_dev_server_does() -> None:
-    """As `test_eager_activities.py` finds the dev server (README, Performance and scale)."""
+    """As `test_eager_activities.py` finds the dev server (bench/README.md)."""
     temporal = COMPOSE["services"]["temporal"]
     mounted = temporal["environment"]["DYNAMIC_CONFIG_FILE_PATH"]
     assert f"./temporal/dynamicconfig.yaml:/etc/temporal/{mounted}:ro" in temporal["volumes"]

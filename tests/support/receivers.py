@@ -3,7 +3,6 @@ that checks signatures and deduplicates on the Idempotency-Key, as an agency's w
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import email
 import hashlib
@@ -145,12 +144,3 @@ class WebhookReceiver:
     def stop(self) -> None:
         self.release.set()
         self._server.shutdown()
-
-
-async def eventually(check: Any, attempts: int = 200, pause: float = 0.05) -> Any:
-    """Poll an async check until it returns something truthy."""
-    for _ in range(attempts):
-        if result := await check():
-            return result
-        await asyncio.sleep(pause)
-    raise AssertionError("condition not reached")

@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ from store.keys import case_keys
 from tests.support.identities import SIGNING_KEY
 from tests.support.receivers import free_port
 from tests.support.unhurried import UNHURRIED_ENV
+from tests.support.waiting import eventually_blocking
 
 
 class Stack:
@@ -52,16 +52,17 @@ class Stack:
 
 def wait_ready(url: str, seconds: float, alive: Callable[[], bool], log: Path) -> None:
     """Until the API answers /readyz (Temporal and both databases reachable)."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
+    def ready() -> bool:
         assert alive(), log.read_text()[-3000:]
         try:
-            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
-                return
+            return httpx.get(f"{url}/readyz", timeout=2).status_code == 200
         except httpx.TransportError:
-            pass
-        time.sleep(0.3)
-    raise AssertionError(f"not ready: {log.read_text()[-3000:]}")
+            return False
+
+    try:
+        eventually_blocking(ready, seconds, pause=0.3)
+    except AssertionError as err:
+        raise AssertionError(f"{err}: {log.read_text()[-3000:]}") from None
 
 def history_of(stack: Stack, case_id: str) -> tuple[str, Any]:
     """A case's history as the Temporal server holds it (JSON), and its first payload as the

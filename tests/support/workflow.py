@@ -17,7 +17,7 @@ from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 
 from tests.support import factories as f
-from tests.support.receivers import eventually
+from tests.support.waiting import eventually
 from workflows.case_workflow import CaseWorkflow
 from workflows.state import CaseState
 from workflows.vocabulary import NotificationStatus

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -20,15 +19,9 @@ from tests.support import factories as f
 from tests.support.http import body
 from tests.support.identities import CASEWORKER
 from tests.support.stack import Stack, casework
+from tests.support.waiting import eventually_blocking as until
 
 pytestmark = pytest.mark.e2e
-
-
-def until(check: object, seconds: float = 20) -> None:
-    deadline = time.monotonic() + seconds
-    while not check():  # type: ignore[operator]
-        assert time.monotonic() < deadline, "not within the time"
-        time.sleep(0.3)
 
 
 def test_the_operator_s_commands(running_stack: Stack) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
-import time
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,7 @@ from tests.support import factories as f
 from tests.support.http import body
 from tests.support.identities import CASEWORKER, OPERATOR
 from tests.support.stack import Stack, casework, history_of, terminate
+from tests.support.waiting import eventually_blocking
 
 pytestmark = pytest.mark.e2e
 
@@ -49,12 +49,12 @@ def test_run_stop_and_resume(tmp_path: Path) -> None:
                                                                 guardian_consent=True)),
                               headers=CASEWORKER).json()
             outbox = tmp_path / "outbox"
-            for _ in range(100):
+
+            def mailed() -> list[str]:
                 mails = [p.read_text() for p in outbox.glob("*.eml")] if outbox.exists() else []
-                if any(minor["case_id"] in m for m in mails):
-                    break
-                time.sleep(0.1)
-            (mail,) = [m for m in mails if minor["case_id"] in m]
+                return [m for m in mails if minor["case_id"] in m]
+
+            (mail,) = eventually_blocking(mailed)
             assert "To: lastensuojelu@hel.example" in mail and "minor_referred" in mail
             # The server holds ciphertext only; the stack's keys decode it.
             stored, decoded = history_of(stack, c)
@@ -81,12 +81,13 @@ def test_run_stop_and_resume(tmp_path: Path) -> None:
             assert http.get(f"/v1/cases/{o}", headers=CASEWORKER).json() == open_
             resumed = post(http, f"/v1/cases/{o}/measures", f.measure(), 3)
             assert resumed["version"] == 4 and resumed["phase"] == "assistance"
-            for _ in range(100):
+
+            def listed() -> list[dict[str, Any]] | None:
                 rows = http.get("/v1/cases", params={"office": "helsinki"},
                                 headers=OPERATOR).json()["items"]
-                if {c, o} <= {r["case_id"] for r in rows}:
-                    break
-                time.sleep(0.1)
+                return rows if {c, o} <= {r["case_id"] for r in rows} else None
+
+            rows = eventually_blocking(listed)
             assert {(r["case_id"], r["phase"]) for r in rows} >= {(c, "exited"),
                                                                   (o, "assistance")}
             # Crypto-shredding: refused while the case runs; once it is closed, its key goes

@@ -7,7 +7,6 @@ headers."""
 from __future__ import annotations
 
 import smtplib
-import time
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -17,6 +16,7 @@ import pytest
 from tests.infra.test_private_data import loose, mode
 from tests.support.identities import CASEWORKER
 from tests.support.stack import Stack
+from tests.support.waiting import eventually_blocking
 
 pytestmark = pytest.mark.e2e
 
@@ -46,9 +46,7 @@ def test_the_quick_start_signs_in_and_keeps_its_data_private(tmp_path: Path) -> 
         mail.set_content("Sign in to see what is asked.")
         with smtplib.SMTP("127.0.0.1", int(stack.env["CASEWORK_SMTP_PORT"]), timeout=10) as smtp:
             smtp.send_message(mail)
-        deadline = time.monotonic() + 10
-        while len(list((tmp_path / "outbox").iterdir())) < 2 and time.monotonic() < deadline:
-            time.sleep(0.1)
+        eventually_blocking(lambda: len(list((tmp_path / "outbox").iterdir())) >= 2)
         written = {p.name for p in tmp_path.iterdir()}
         assert {"temporal.db", "temporal.log", "casework.db", "audit.db", "keys",
                 "outbox"} <= written

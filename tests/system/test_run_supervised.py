@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import signal
 import socket
-import time
 from pathlib import Path
 
 import httpx
@@ -18,6 +17,7 @@ from tests.support import factories as f
 from tests.support.http import body
 from tests.support.identities import CASEWORKER
 from tests.support.stack import Stack, wait_ready
+from tests.support.waiting import eventually_blocking
 
 pytestmark = pytest.mark.e2e
 
@@ -42,14 +42,18 @@ def children(pid: int) -> dict[str, int]:
 
 def replaced(stack: Stack, name: str, old: int, seconds: float = 30) -> int:
     assert stack.proc is not None
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        assert stack.proc.poll() is None, stack.log.read_text()[-3000:]
-        new = children(stack.proc.pid).get(name)
-        if new is not None and new != old:
-            return new
-        time.sleep(0.1)
-    raise AssertionError(f"{name} not restarted: {stack.log.read_text()[-3000:]}")
+    proc = stack.proc
+
+    def restarted() -> int | None:
+        assert proc.poll() is None, stack.log.read_text()[-3000:]
+        new = children(proc.pid).get(name)
+        return new if new is not None and new != old else None
+
+    try:
+        return eventually_blocking(restarted, seconds, pause=0.1)
+    except AssertionError as err:
+        log = stack.log.read_text()[-3000:]
+        raise AssertionError(f"{name} not restarted ({err}): {log}") from None
 
 
 def said(stack: Stack) -> list[str]:

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 
 from cli.supervisor import Supervisor, ended
+from tests.support.waiting import eventually_blocking as until
 
 FAST = {"first": 0.05, "most": 0.2, "steady": 5.0, "tick": 0.02}
 
@@ -23,13 +24,6 @@ def python(code: str) -> Callable[[], subprocess.Popen[bytes]]:
 
 EXITS = python("raise SystemExit(3)")
 SLEEPS = python("import time; time.sleep(60)")
-
-
-def until(done: Callable[[], bool], seconds: float = 20) -> None:
-    deadline = time.monotonic() + seconds
-    while not done():
-        assert time.monotonic() < deadline
-        time.sleep(0.02)
 
 
 def watching(supervisor: Supervisor) -> tuple[threading.Thread, list[str | None]]:
@@ -79,9 +73,7 @@ def test_one_that_keeps_exiting_is_given_up_on_and_the_rest_stopped() -> None:
     supervisor = Supervisor(stop, quick_exits=3, tell=lines.append, **FAST)
     supervisor.start("steady", SLEEPS)
     supervisor.start("short", EXITS)
-    started = time.monotonic()
     assert supervisor.watch() == "short"
-    assert time.monotonic() - started < 10
     assert lines == ["short exited with 3; restarting in 0.05 s (restart 1)",
                      "short exited with 3; restarting in 0.1 s (restart 2)",
                      "short exited with 3; restarting in 0.2 s (restart 3)",

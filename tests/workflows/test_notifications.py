@@ -25,7 +25,8 @@ from infra.settings import Settings
 from infra.temporal import DATA_CONVERTER
 from store.tables import CaseRow
 from tests.support import factories as f
-from tests.support.receivers import Mailbox, WebhookReceiver, eventually
+from tests.support.receivers import Mailbox, WebhookReceiver
+from tests.support.waiting import eventually
 from tests.support.workflow import Handle, Opener, rejected, settled, step
 from worker import main as worker_main
 from worker.main import WORKFLOWS, build_worker
@@ -185,7 +186,7 @@ async def test_a_receiver_down_for_a_day_gets_each_notification_once(
     async with build_worker(env.client, settings):
         h = await open_case()
         await consent(h, ConsentScope.CONTACT_POLICE, 1)
-        await eventually(lambda: _async(receiver.seen))
+        await eventually(lambda: receiver.seen)
         await env.sleep(timedelta(days=1))
         s = await h.query(CaseWorkflow.state)
         assert notification(s, "police_contact").status is NotificationStatus.PENDING
@@ -197,10 +198,6 @@ async def test_a_receiver_down_for_a_day_gets_each_notification_once(
         n = notification(s, "police_contact")
         assert n.status is NotificationStatus.DELIVERED and n.attempts > 10
         assert set(receiver.seen) == {n.key} and list(receiver.applied) == [n.key]
-
-
-async def _async(value: Any) -> Any:
-    return value
 
 
 async def test_a_permanent_refusal_fails_at_once_and_resends_after_a_fix(
@@ -311,7 +308,7 @@ async def test_a_worker_killed_during_delivery(
                             graceful_shutdown_timeout=timedelta(0)):
         h = await open_case()
         await consent(h, ConsentScope.CONTACT_POLICE, 1)
-        await eventually(lambda: _async(receiver.seen))
+        await eventually(lambda: receiver.seen)
     # The worker is gone mid-request; the agency then applies it and answers into the void.
     receiver.release.set()
     receiver.mode = "ok"
@@ -334,7 +331,7 @@ async def test_a_worker_stopped_during_delivery_lets_it_finish(
     async with worker:
         h = await open_case()
         await consent(h, ConsentScope.CONTACT_POLICE, 1)
-        await eventually(lambda: _async(receiver.seen))
+        await eventually(lambda: receiver.seen)
         stopping = asyncio.create_task(worker.shutdown())
         await asyncio.sleep(0.5)
         assert not stopping.done()  # waiting for the delivery under way
@@ -359,7 +356,7 @@ async def test_a_delivery_heartbeats_while_the_agency_is_slow(
                         purpose="police_contact", case_id="case-x", message={"a": 1})
     activities = NotificationActivities(settings, f.consent_holds)
     sending = asyncio.create_task(environment.run(activities.deliver, delivery))
-    await eventually(lambda: _async(len(beats) >= 3), attempts=100, pause=0.1)
+    await eventually(lambda: len(beats) >= 3, pause=0.1)
     assert not sending.done()
     receiver.release.set()
     done = await sending
@@ -416,7 +413,7 @@ async def test_consent_withdrawn_while_the_agency_is_down_stops_the_delivery(
     async with build_worker(env.client, settings):
         h = await open_case()
         s = await consent(h, ConsentScope.CONTACT_POLICE, 1)
-        await eventually(lambda: _async(receiver.seen))
+        await eventually(lambda: receiver.seen)
         await env.sleep(timedelta(hours=3))
         tries = len(receiver.seen)
         assert tries > 3 and not receiver.applied
@@ -473,7 +470,7 @@ async def test_an_agency_down_for_days_freezes_nothing(
         s = await step(h, CaseWorkflow.decide_admission, f.admission(), 1)
         s = await consent(h, ConsentScope.CONTACT_POLICE, s.version)
         key = notification(s, "police_contact").key
-        await eventually(lambda: _async(receiver.seen))
+        await eventually(lambda: receiver.seen)
         for _ in range(8):  # steps enough to fill the small history
             s = await step(h, CaseWorkflow.add_measure, f.measure(), s.version)
         await env.sleep(timedelta(hours=6))
@@ -501,7 +498,7 @@ async def test_a_delivery_after_the_exit_leaves_the_case_to_end(
         h = await open_case()
         s = await step(h, CaseWorkflow.decide_admission, f.admission(), 1)
         s = await consent(h, ConsentScope.CONTACT_POLICE, s.version)
-        await eventually(lambda: _async(receiver.seen))
+        await eventually(lambda: receiver.seen)
         s = await step(h, CaseWorkflow.exit_case, f.exit_decision(), s.version)
         receiver.mode = "ok"
         await env.sleep(timedelta(days=90))

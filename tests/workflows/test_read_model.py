@@ -22,7 +22,7 @@ from store.keys import case_keys
 from store.projection import DOCUMENT, ROWS
 from store.tables import CaseDocument, CaseRow
 from tests.support import factories as f
-from tests.support.receivers import eventually
+from tests.support.waiting import eventually
 from tests.support.workflow import Opener, settled, step
 from worker.main import WORKFLOWS, build_worker
 from worker.sandbox import WORKFLOW_RUNNER

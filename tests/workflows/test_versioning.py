@@ -12,7 +12,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from infra.settings import Settings
 from tests.support import factories as f
-from tests.support.receivers import eventually
+from tests.support.waiting import eventually
 from tests.support.workflow import Handle, describe_raw, settled, step
 from worker.main import build_worker
 from worker.versioning import Moved, move_on, promote
