@@ -19,8 +19,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 
 from infra.settings import loopback
-from workflows.state import Selector
-from workflows.vocabulary import (
+from workflows.model.state import Selector
+from workflows.model.vocabulary import (
     AgencyType,
     Ident,
     Office,

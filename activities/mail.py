@@ -26,7 +26,7 @@ from temporalio.exceptions import ApplicationError
 
 from activities.directory import Agency, Email
 from infra.settings import Settings
-from workflows.contracts import PERMANENT, Delivery
+from workflows.model.contracts import PERMANENT, Delivery
 
 
 def compose(sender: str, channel: Email, delivery: Delivery, agency: Agency,

@@ -37,8 +37,8 @@ from activities import mail
 from activities.directory import Agency, Directory, Email, Webhook, load
 from activities.heartbeat import beating
 from infra.settings import Settings
-from workflows.contracts import PERMANENT, WITHHELD, Delivered, Delivery
-from workflows.state import Selector
+from workflows.model.contracts import PERMANENT, WITHHELD, Delivered, Delivery
+from workflows.model.state import Selector
 
 RETRYABLE_STATUS = frozenset({408, 429})
 

@@ -12,7 +12,7 @@ from temporalio import activity
 from activities.heartbeat import beating
 from store.keys import CaseKeys
 from store.projection import project
-from workflows.state import CaseState
+from workflows.model.state import CaseState
 
 # From the workflow asking for a projection to the read model holding it.
 LAG = metrics.get_meter("casework").create_histogram(

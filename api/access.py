@@ -6,8 +6,8 @@ of this."""
 
 from __future__ import annotations
 
-from workflows.case_guards import AGENCIES, STAFF
-from workflows.vocabulary import Role
+from workflows.model.vocabulary import Role
+from workflows.rules.guards import AGENCIES, STAFF
 
 AUDITOR = frozenset({Role.AUDITOR})
 OPERATOR = frozenset({Role.OPERATOR})

@@ -31,7 +31,7 @@ from api.metrics import AUDIT_APPEND, UNATTRIBUTED
 from api.problems import CODES, Code, Problem, known
 from store.audit import Record, anchor, append, sealed
 from store.keys import CaseKeys
-from workflows.steps import Actor
+from workflows.model.requests import Actor
 
 log = structlog.get_logger(__name__)
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]

@@ -21,8 +21,8 @@ from starlette.concurrency import run_in_threadpool
 from api.problems import Code, Problem
 from infra.settings import Settings
 from infra.tokens import key_id, signing_key
-from workflows.case_guards import AGENCIES, STAFF
-from workflows.steps import Actor
+from workflows.model.requests import Actor
+from workflows.rules.guards import AGENCIES, STAFF
 
 ALGORITHMS = ["ES256", "ES384", "RS256", "RS384", "RS512", "PS256", "EdDSA"]
 # Clock skew tolerated between the identity provider and us.

@@ -23,7 +23,7 @@ from api.floods import HEALTH
 from api.gateway import CASE_ID
 from api.problems import CODES, MEDIA_TYPE, Code, ProblemDetails
 from api.stepper import ETAG_PATTERN, get_stepper
-from workflows.vocabulary import Refusal
+from workflows.model.vocabulary import Refusal
 
 HEADERS: dict[str, dict[str, Any]] = {
     "X-Request-ID": {"description": "The request's id in the logs: the client's own "

@@ -26,8 +26,8 @@ from api.problems import Code, Problem
 from infra.settings import Settings
 from store.keys import CaseKeys
 from store.queries import TOKEN_CHARS
-from workflows.steps import Actor
-from workflows.vocabulary import Refusal
+from workflows.model.requests import Actor
+from workflows.model.vocabulary import Refusal
 
 
 async def get_settings(request: Request) -> Settings:

@@ -37,21 +37,21 @@ from infra.temporal import failure_message
 from store.keys import CaseKeys
 from store.queries import case_document
 from store.views import Retrying
-from workflows import case_guards as guards
-from workflows.case_workflow import CaseWorkflow
-from workflows.deadline_rules import helsinki_date
-from workflows.state import (
-    CaseInput,
-    CaseState,
-    Opening,
-)
-from workflows.steps import (
+from workflows.engine.case_workflow import CaseWorkflow
+from workflows.model.calendar import helsinki_date
+from workflows.model.requests import (
     Actor,
     Referral,
     Step,
     StepMeta,
 )
-from workflows.vocabulary import Refusal
+from workflows.model.state import (
+    CaseInput,
+    CaseState,
+    Opening,
+)
+from workflows.model.vocabulary import Refusal
+from workflows.rules import guards
 
 CASE_ID = re.compile(r"^case-[a-z2-7]{20}$")
 UNAVAILABLE = {RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED,

@@ -45,13 +45,13 @@ from store.views import (
     OperationsNotice,
 )
 from store.visibility import agency_view
-from workflows.case_guards import AGENCIES, STAFF, reaches
-from workflows.state import CaseState
-from workflows.steps import Actor
-from workflows.vocabulary import (
+from workflows.model.requests import Actor
+from workflows.model.state import CaseState
+from workflows.model.vocabulary import (
     Refusal,
     Role,
 )
+from workflows.rules.guards import AGENCIES, STAFF, reaches
 
 CaseAnswer = CaseState | AgencyCaseView | OperationsCaseView
 ACCESS_REASON_CHARS = 500

@@ -17,7 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from temporalio.exceptions import ApplicationError
 
 from infra.codec import KeyShredded, KeyUnavailable
-from workflows.vocabulary import Refusal
+from workflows.model.vocabulary import Refusal
 
 log = structlog.get_logger(__name__)
 

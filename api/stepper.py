@@ -15,8 +15,8 @@ from api.gateway import CaseGateway
 from api.metrics import counted
 from api.need_to_know import CaseAnswer, Reader
 from api.problems import Code, Problem
-from workflows.state import CaseState
-from workflows.steps import Step
+from workflows.model.requests import Step
+from workflows.model.state import CaseState
 
 ETAG_PATTERN = r'^(?:W/)?"?(\d{1,12})"?$'
 ETAG = re.compile(ETAG_PATTERN)

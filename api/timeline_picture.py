@@ -8,13 +8,13 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from xml.sax.saxutils import escape
 
-from workflows.case_rules import PHASE_AFTER
-from workflows.state import CaseState
-from workflows.vocabulary import (
+from workflows.model.state import CaseState
+from workflows.model.vocabulary import (
     DeadlineStatus,
     NotificationStatus,
     Phase,
 )
+from workflows.rules.lifecycle import PHASE_AFTER
 
 WIDTH, LEFT, RIGHT, LANE = 1000, 150, 20, 46
 PHASE_COLOUR = {Phase.REFERRED: "#c6dbef", Phase.ADMITTED: "#9ecae1",

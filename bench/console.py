@@ -23,7 +23,7 @@ from tests.support import factories as f
 from tests.support.http import body
 from tests.support.identities import CASEWORKER
 from tests.support.stack import Stack
-from workflows.vocabulary import ConsentScope, CriminalStage, MeasureType
+from workflows.model.vocabulary import ConsentScope, CriminalStage, MeasureType
 
 
 def realistic_case(http: httpx.Client) -> str:

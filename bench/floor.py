@@ -2,7 +2,7 @@
 same way (start and query, then an update per step): a trivial workflow with a trivial update,
 what `bench.steps` compares a case step through the bare client against; and the same with the
 shape the design gives a step (the design makes the projection into the read model an activity),
-each change then handed to a trivial activity as `workflows.projector` does, which costs a
+each change then handed to a trivial activity as `workflows.engine.projector` does, which costs a
 second workflow task when it completes."""
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ async def project(state: dict[str, Any]) -> None:
 @workflow.defn(sandboxed=False)
 class ProjectedFloorWorkflow(FloorWorkflow):
     """The counter, each new version then projected by an activity, one at a time, changes made
-    while one runs going together into the next (as `workflows.projector`)."""
+    while one runs going together into the next (as `workflows.engine.projector`)."""
 
     def __init__(self) -> None:
         super().__init__()

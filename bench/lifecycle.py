@@ -9,8 +9,8 @@ from collections.abc import Callable
 from typing import Any
 
 from tests.support import factories as f
-from workflows.case_workflow import CaseWorkflow
-from workflows.vocabulary import ConsentScope, CriminalStage, MeasureAction, MeasureType
+from workflows.engine.case_workflow import CaseWorkflow
+from workflows.model.vocabulary import ConsentScope, CriminalStage, MeasureAction, MeasureType
 
 Step = tuple[str, Callable[..., Any], Any]
 

@@ -26,7 +26,7 @@ from infra.database import engine_for, migrate
 from store import queries
 from store.tables import CaseRow
 from tests.support.databases import fresh_postgres
-from workflows.vocabulary import (
+from workflows.model.vocabulary import (
     DeadlineKind,
     Office,
     Phase,

@@ -37,7 +37,7 @@ from store.keys import case_keys
 from tests.support.databases import fresh_postgres
 from tests.support.identities import bearer
 from tests.support.stack import Stack
-from workflows.case_workflow import CaseWorkflow
+from workflows.engine.case_workflow import CaseWorkflow
 
 CASEWORKER = bearer("cw-bench", "caseworker", office="helsinki")
 OPERATOR = bearer("op-bench", "operator")

@@ -37,12 +37,12 @@ from bench.stack import running
 from infra.proof import OPENING, StepProofs
 from tests.support import factories as f
 from tests.support.identities import bearer
-from workflows.case_workflow import CaseWorkflow
-from workflows.state import (
+from workflows.engine.case_workflow import CaseWorkflow
+from workflows.model.requests import StepMeta
+from workflows.model.state import (
     CaseInput,
     Opening,
 )
-from workflows.steps import StepMeta
 
 # The Stack verifies with the tests' signing key.
 HEADERS = bearer("cw-bench", "caseworker", office="helsinki")

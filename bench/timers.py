@@ -30,10 +30,10 @@ from bench.steps import drive, via_client
 from infra.binaries import temporal_test_server
 from infra.temporal import DATA_CONVERTER
 from tests.support.receivers import Mailbox, free_port
-from workflows import case_deadlines
-from workflows.case_workflow import CaseWorkflow
-from workflows.state import CaseState
-from workflows.vocabulary import DeadlineKind
+from workflows.engine.case_workflow import CaseWorkflow
+from workflows.model.state import CaseState
+from workflows.model.vocabulary import DeadlineKind
+from workflows.rules import deadlines as case_deadlines
 
 PURPOSE = "deadline_reminder"
 SAMPLE = 50

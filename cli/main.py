@@ -165,8 +165,8 @@ def token(
     from pydantic import ValidationError
 
     from infra.tokens import mint
-    from workflows.case_guards import AGENCIES, STAFF
-    from workflows.steps import Actor
+    from workflows.model.requests import Actor
+    from workflows.rules.guards import AGENCIES, STAFF
 
     settings = get_settings()
     if settings.auth_jwks_url:
@@ -312,7 +312,7 @@ def _migrate(settings: Settings) -> None:
 async def _register_search_attributes(settings: Settings) -> list[str]:
     from infra.temporal import connect, register_search_attributes
     from store.keys import case_keys
-    from workflows import search_attributes
+    from workflows.model import search_attributes
 
     client = await connect(settings, case_keys(settings))
     return await register_search_attributes(client, settings.temporal_namespace,

@@ -14,7 +14,7 @@ import typer
 
 from infra.process import exit_skipping_teardown
 from infra.settings import Settings, get_settings
-from workflows.vocabulary import Office, Phase
+from workflows.model.vocabulary import Office, Phase
 
 # A check from the checkpoint does not see entries altered before it: walk it all this often.
 FULL_WALK_EVERY = timedelta(days=7)
@@ -142,7 +142,7 @@ async def _rebuild(settings: Settings, after: str, closed: bool) -> None:
     from infra.temporal import connect
     from store.keys import case_keys
     from store.projection import project
-    from workflows.case_workflow import CaseWorkflow
+    from workflows.engine.case_workflow import CaseWorkflow
 
     keys = case_keys(settings)
     client, engine = await connect(settings, keys), engine_for(settings.database)

@@ -14,8 +14,8 @@ from console.case_page import LENGTH_FIELDS, OUTCOME_FIELDS, PROVIDER_FIELDS, ru
 from console.forms import reason_in
 from console.steps import CONTACT, StepForm
 from console.web import ConsoleDep, ConsoleRoute
-from workflows.case_workflow import CaseWorkflow
-from workflows.steps import (
+from workflows.engine.case_workflow import CaseWorkflow
+from workflows.model.requests import (
     DeadlineChange,
     DeadlineExtension,
     MeasureEnding,
@@ -25,7 +25,7 @@ from workflows.steps import (
     NotificationRef,
     PlanApproval,
 )
-from workflows.vocabulary import DeadlineAction, Ident, MeasureAction, Refusal, Role
+from workflows.model.vocabulary import DeadlineAction, Ident, MeasureAction, Refusal, Role
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
 

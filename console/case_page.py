@@ -17,12 +17,12 @@ from api.problems import Problem, known
 from console.forms import Field, fields_of, parse, reason_in, values_of, version_in
 from console.steps import CONTACT, StepForm, allowed_now, measure_actions
 from console.web import Console
-from workflows.case_rules import CRIMINAL_NEXT
-from workflows.deadline_rules import HELSINKI
-from workflows.notify_rules import consent_in_force
-from workflows.state import CaseState, Contact, Selector
-from workflows.steps import Length, MeasureEnding, Provider
-from workflows.vocabulary import AgencyType, ConsentScope, ContactStatus, Purpose, Refusal
+from workflows.model.calendar import HELSINKI
+from workflows.model.requests import Length, MeasureEnding, Provider
+from workflows.model.state import CaseState, Contact, Selector
+from workflows.model.vocabulary import AgencyType, ConsentScope, ContactStatus, Purpose, Refusal
+from workflows.rules.lifecycle import CRIMINAL_NEXT
+from workflows.rules.notifications import consent_in_force
 
 # The forms of the case page's item actions: another provider, a deadline's extension, the
 # outcome a measure ended with.

@@ -21,9 +21,9 @@ from console.forms import reason_in
 from console.web import ConsoleDep, ConsoleRoute
 from store import queries
 from store.views import FailedNotice
-from workflows.case_workflow import CaseWorkflow
-from workflows.steps import MeasureAnswer, NotificationRef
-from workflows.vocabulary import Ident, Office, Refusal
+from workflows.engine.case_workflow import CaseWorkflow
+from workflows.model.requests import MeasureAnswer, NotificationRef
+from workflows.model.vocabulary import Ident, Office, Refusal
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
 

@@ -16,8 +16,8 @@ from pydantic import AwareDatetime, BaseModel, ValidationError
 from starlette.datastructures import FormData
 
 from api.problems import Code, Problem
-from workflows.deadline_rules import HELSINKI
-from workflows.steps import Step
+from workflows.model.calendar import HELSINKI
+from workflows.model.requests import Step
 
 LONG_TEXT = {"reason", "client_view", "note", "handover_note", "goal"}
 # A list of records (a plan's goals) or of dates is entered in rows: how many, and what one row

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from enum import Enum
 
-from workflows import vocabulary as v
+from workflows.model import vocabulary as v
 
 LABELS: dict[type[Enum], dict[str, str]] = {
     v.Phase: {"referred": "Referred", "admitted": "Admitted", "assistance": "Assistance",

@@ -25,9 +25,9 @@ from console.i18n import DEFAULT, LANGUAGE_COOKIE, LANGUAGES, Language
 from console.steps import REFERRAL, STEPS
 from console.web import ConsoleDep, ConsoleRoute, render
 from store import queries
-from workflows.case_guards import AGENCIES, STAFF, reaches
-from workflows.steps import Actor, Referral
-from workflows.vocabulary import Ident, Office, Phase, Refusal, Role
+from workflows.model.requests import Actor, Referral
+from workflows.model.vocabulary import Ident, Office, Phase, Refusal, Role
+from workflows.rules.guards import AGENCIES, STAFF, reaches
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
 

@@ -19,7 +19,7 @@ from sqlmodel import Session as DB
 from infra.codec import KeyShredded
 from store.keys import CaseKeys
 from store.tables import ConsoleSession
-from workflows.steps import Actor
+from workflows.model.requests import Actor
 
 COOKIE = "casework_session"
 PENDING_COOKIE = "casework_sign_in"

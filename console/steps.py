@@ -11,12 +11,8 @@ from typing import Any
 from pydantic import BaseModel
 
 from console.forms import Field, fields_of, groups
-from workflows.case_rules import CRIMINAL_NEXT
-from workflows.case_workflow import CaseWorkflow
-from workflows.measure_rules import MEASURE_NEXT
-from workflows.state import CaseState, Measure
-from workflows.step_rule import STEP_PHASES
-from workflows.steps import (
+from workflows.engine.case_workflow import CaseWorkflow
+from workflows.model.requests import (
     AdmissionDecision,
     Assessment,
     AssessmentStart,
@@ -34,7 +30,11 @@ from workflows.steps import (
     Referral,
     ReflectionPeriodGrant,
 )
-from workflows.vocabulary import MeasureAction
+from workflows.model.state import CaseState, Measure
+from workflows.model.vocabulary import MeasureAction
+from workflows.rules.lifecycle import CRIMINAL_NEXT
+from workflows.rules.measures import MEASURE_NEXT
+from workflows.rules.step import STEP_PHASES
 
 
 @dataclass(frozen=True)

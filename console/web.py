@@ -27,8 +27,8 @@ from console.forms import key_in, version_in
 from console.i18n import LANGUAGE_COOKIE, LANGUAGES, Language
 from console.labels import EXPLAINED
 from store.tables import ConsoleSession
-from workflows.steps import Actor, Step
-from workflows.vocabulary import Refusal
+from workflows.model.requests import Actor, Step
+from workflows.model.vocabulary import Refusal
 
 TEMPLATES = Environment(loader=PackageLoader("console"), autoescape=select_autoescape(),
                         trim_blocks=True, lstrip_blocks=True)

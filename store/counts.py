@@ -10,7 +10,7 @@ from sqlalchemy import Engine, func, select
 from sqlmodel import Session
 
 from store.tables import CaseRow, DeadlineRow, NotificationRow
-from workflows.vocabulary import DeadlineStatus, NotificationStatus
+from workflows.model.vocabulary import DeadlineStatus, NotificationStatus
 
 UNSETTLED = [str(s) for s in DeadlineStatus if s.unsettled]
 WAITING = [str(NotificationStatus.PENDING), str(NotificationStatus.FAILED)]

@@ -29,10 +29,8 @@ from store.tables import (
     NotificationRow,
 )
 from store.visibility import listed
-from workflows import case_size
-from workflows.notify_rules import consent_in_force
-from workflows.state import CaseState
-from workflows.vocabulary import (
+from workflows.model.state import CaseState
+from workflows.model.vocabulary import (
     AlertKind,
     ConsentScope,
     ContactStatus,
@@ -41,6 +39,8 @@ from workflows.vocabulary import (
     NotificationStatus,
     PlanStatus,
 )
+from workflows.rules import size as case_size
+from workflows.rules.notifications import consent_in_force
 
 ROWS = (DeadlineRow, NotificationRow, MeasureRow)
 DOCUMENT = "document"  # what the case document is sealed for

@@ -50,8 +50,7 @@ from store.views import (
     StepPage,
     WorkRow,
 )
-from workflows import case_size
-from workflows.state import (
+from workflows.model.state import (
     Alert,
     Archived,
     CaseState,
@@ -66,12 +65,13 @@ from workflows.state import (
     Notification,
     StepRecord,
 )
-from workflows.vocabulary import (
+from workflows.model.vocabulary import (
     DeadlineKind,
     NotificationStatus,
     Office,
     Phase,
 )
+from workflows.rules import size as case_size
 
 FAR = datetime(9999, 1, 1, tzinfo=UTC)
 # Written out, not a parameter: the partial indexes of the overdue cases (migration 0009) say

@@ -20,7 +20,7 @@ from store.keys import CaseKeys
 from store.step_audit import CARRIED, step_of
 from store.tables import AuditEntry
 from store.views import Page
-from workflows.vocabulary import Action
+from workflows.model.vocabulary import Action
 
 # Plumbing, not case events: projections into the read model.
 QUIET_ACTIVITIES = {"project_case"}

@@ -12,8 +12,8 @@ from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import Field
 
-from workflows.state import ClientPlan, Contact, Deadline, Needs, Notification, StepRecord
-from workflows.vocabulary import (
+from workflows.model.state import ClientPlan, Contact, Deadline, Needs, Notification, StepRecord
+from workflows.model.vocabulary import (
     DeadlineKind,
     MeasureStatus,
     MeasureType,

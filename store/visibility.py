@@ -20,9 +20,9 @@ an agency never involved is.
 from __future__ import annotations
 
 from store.views import AgencyCaseView, AgencyGoal, AgencyMeasure, AgencyNotice, AgencyPlan
-from workflows.notify_rules import SENT, SHARE, consent_in_force, covered
-from workflows.state import CaseState
-from workflows.vocabulary import Purpose
+from workflows.model.state import CaseState
+from workflows.model.vocabulary import Purpose
+from workflows.rules.notifications import SENT, SHARE, consent_in_force, covered
 
 
 def _plan(state: CaseState, agency: str) -> AgencyPlan | None:

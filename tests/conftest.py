@@ -25,7 +25,7 @@ from tests.support.databases import fresh_postgres
 from tests.support.identities import SIGNING_KEY
 from tests.support.receivers import Mailbox, free_port
 from tests.support.unhurried import UNHURRIED
-from workflows import search_attributes
+from workflows.model import search_attributes
 
 
 @pytest.fixture

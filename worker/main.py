@@ -28,9 +28,9 @@ from worker.proof import StepProofInterceptor
 from worker.sandbox import WORKFLOW_RUNNER
 from worker.schedules import ensure_archive_schedule
 from worker.versioning import deployment, promote_and_move_on
-from workflows.archiving import ArchiveWorkflow
-from workflows.case_workflow import RUNS_PAST_LIMIT, CaseWorkflow
-from workflows.contracts import Delivery
+from workflows.engine.archiving import ArchiveWorkflow
+from workflows.engine.case_workflow import RUNS_PAST_LIMIT, CaseWorkflow
+from workflows.model.contracts import Delivery
 
 log = structlog.get_logger(__name__)
 

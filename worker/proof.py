@@ -23,10 +23,10 @@ from temporalio.worker import (
 )
 
 from infra.proof import OPENING, StepProofs
-from workflows.case_workflow import CaseWorkflow
-from workflows.state import CaseInput
-from workflows.step_rule import StepRejected
-from workflows.vocabulary import Refusal
+from workflows.engine.case_workflow import CaseWorkflow
+from workflows.model.state import CaseInput
+from workflows.model.vocabulary import Refusal
+from workflows.rules.step import StepRejected
 
 CASE_WORKFLOW = CaseWorkflow.__name__
 NOT_SEALED = "this step was not sent by the API (its seal is missing or does not match)"

@@ -24,9 +24,11 @@ import workflows
 # decorators were a third of what opening a run (a new case, or a replay) cost. The deadline
 # calendar's holiday table, filled at import with locale look-ups the sandbox forbids, is
 # shared too.
-DEFINITIONS = {"case_workflow", "archiving"}
-PURE = [f"workflows.{m.name}" for m in pkgutil.iter_modules(workflows.__path__)
-        if m.name not in DEFINITIONS]
+DEFINITIONS = {"workflows.engine.case_workflow", "workflows.engine.archiving"}
+MODULES = [m.name for m in pkgutil.walk_packages(workflows.__path__, "workflows.")]
+# The SDK passes a package's modules through with it: a package holding a definition is not.
+PURE = [name for name in MODULES
+        if name not in DEFINITIONS and not any(d.startswith(f"{name}.") for d in DEFINITIONS)]
 
 
 @functools.lru_cache(maxsize=64)

@@ -21,7 +21,7 @@ from temporalio.client import (
 )
 
 from infra.settings import Settings
-from workflows.archiving import ROUND, ArchiveWorkflow
+from workflows.engine.archiving import ROUND, ArchiveWorkflow
 
 ARCHIVE = "casework-archive"
 

@@ -37,7 +37,7 @@ from store import audit, history, queries, timeline
 from store.keys import CaseKeys
 from store.timeline import TimelineEntry, TimelineList
 from store.views import Page
-from workflows.vocabulary import Office, Role
+from workflows.model.vocabulary import Office, Role
 
 router = APIRouter(prefix="/v1", tags=["audit"], route_class=AuditedRoute,
                    dependencies=[Depends(permitted)])

@@ -30,9 +30,8 @@ from store.views import (
     NotificationList,
     StepPage,
 )
-from workflows.case_workflow import CaseWorkflow
-from workflows.state import CaseState
-from workflows.steps import (
+from workflows.engine.case_workflow import CaseWorkflow
+from workflows.model.requests import (
     Actor,
     AdmissionDecision,
     Assessment,
@@ -60,7 +59,8 @@ from workflows.steps import (
     ReflectionPeriodGrant,
     Step,
 )
-from workflows.vocabulary import (
+from workflows.model.state import CaseState
+from workflows.model.vocabulary import (
     DeadlineAction,
     Ident,
     MeasureAction,

@@ -21,7 +21,7 @@ from api.need_to_know import Reader
 from api.problems import Code, Problem
 from infra.codec import KEY_REF, KeyShredded, KeyUnavailable
 from infra.compression import UnknownCompression
-from workflows.case_guards import STAFF
+from workflows.rules.guards import STAFF
 
 router = APIRouter(prefix="/codec", tags=["codec"], route_class=AuditedRoute,
                    dependencies=[Depends(permitted)])

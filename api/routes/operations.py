@@ -21,7 +21,7 @@ from store.views import (
     DeliveryRow,
     DuePage,
 )
-from workflows.vocabulary import Office
+from workflows.model.vocabulary import Office
 
 # An instant far outside any case's life cannot be compared (or even converted to UTC).
 EARLIEST, LATEST = datetime(2000, 1, 1, tzinfo=UTC), datetime(2200, 1, 1, tzinfo=UTC)

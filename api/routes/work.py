@@ -19,8 +19,8 @@ from api.stepper import StepDep
 from store import queries
 from store.keys import CaseKeys
 from store.views import AssessmentPage, ContactPage, PlanPage
-from workflows.case_workflow import CaseWorkflow
-from workflows.steps import (
+from workflows.engine.case_workflow import CaseWorkflow
+from workflows.model.requests import (
     ContactRecord,
     NetworkJoin,
     NetworkLeave,
@@ -28,7 +28,7 @@ from workflows.steps import (
     PlanRevision,
     Step,
 )
-from workflows.vocabulary import Ident
+from workflows.model.vocabulary import Ident
 
 T = TypeVar("T")
 

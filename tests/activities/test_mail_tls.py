@@ -19,7 +19,7 @@ from activities.notifications import NotificationActivities
 from infra.settings import Settings
 from tests.support import factories as f
 from tests.support.tls import Issued, TlsMailbox, authority, server_certificate
-from workflows.contracts import Delivered, Delivery
+from workflows.model.contracts import Delivered, Delivery
 
 # The test relays offer AUTH before TLS on purpose: what an impostor would do to get a password.
 pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")

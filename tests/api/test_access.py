@@ -19,7 +19,7 @@ from api.routes import ROUTERS
 from infra.settings import Settings
 from tests.support.identities import SIGNING_KEY, bearer
 from tests.support.unhurried import UNHURRIED
-from workflows.vocabulary import Role
+from workflows.model.vocabulary import Role
 
 PARAMS = {"case_id": "case-" + "z" * 20, "measure_id": "M1", "deadline_id": "D1",
           "notification_id": "N1", "action": None, "plan": "1", "member_id": "P1"}

@@ -16,20 +16,18 @@ from tests.support.http import assert_problem, open_case, post, step
 from tests.support.identities import CASEWORKER, bearer
 from tests.support.states import take
 from tests.support.waiting import eventually
-from workflows import case_rules as rules
-from workflows.state import (
+from workflows.model.requests import (
+    Provider,
+    Referrer,
+)
+from workflows.model.state import (
     CaseState,
     Consent,
     Measure,
     Notification,
     Selector,
 )
-from workflows.step_rule import StepContext
-from workflows.steps import (
-    Provider,
-    Referrer,
-)
-from workflows.vocabulary import (
+from workflows.model.vocabulary import (
     AgencyType,
     ConsentGiver,
     ConsentScope,
@@ -37,6 +35,8 @@ from workflows.vocabulary import (
     MeasureType,
     NotificationStatus,
 )
+from workflows.rules import lifecycle as rules
+from workflows.rules.step import StepContext
 
 NOW = datetime(2026, 11, 23, tzinfo=UTC)
 

@@ -19,7 +19,7 @@ from tests.support import factories as f
 from tests.support.http import assert_problem, open_case, post, step
 from tests.support.identities import AUDITOR, CASEWORKER, OPERATOR
 from tests.support.workflow import settled
-from workflows.case_workflow import CaseWorkflow
+from workflows.engine.case_workflow import CaseWorkflow
 
 
 async def test_every_request_is_audited_and_the_timeline_tells_the_story(

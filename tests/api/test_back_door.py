@@ -21,8 +21,8 @@ from tests.support import factories as f
 from tests.support.http import open_case, step
 from tests.support.identities import CASEWORKER
 from tests.support.workflow import settled
-from workflows.case_workflow import CaseWorkflow
-from workflows.vocabulary import CriminalStage
+from workflows.engine.case_workflow import CaseWorkflow
+from workflows.model.vocabulary import CriminalStage
 
 LEAD = {"user_id": "lead-hel", "role": "office_lead", "office": "helsinki"}
 

@@ -19,8 +19,8 @@ from tests.support.http import assert_problem, body, open_case, post, step
 from tests.support.identities import AUDITOR, CASEWORKER, OPERATOR, TAMPERE_CASEWORKER
 from tests.support.waiting import eventually
 from tests.support.workflow import settled
-from workflows.case_workflow import CaseWorkflow
-from workflows.vocabulary import (
+from workflows.engine.case_workflow import CaseWorkflow
+from workflows.model.vocabulary import (
     CriminalStage,
     MeasureType,
 )

@@ -13,8 +13,8 @@ from tests.support import factories as f
 from tests.support.http import assert_problem, body, open_case, post, step
 from tests.support.identities import AUDITOR, CASEWORKER, bearer
 from tests.support.workflow import settled
-from workflows.case_workflow import CaseWorkflow
-from workflows.vocabulary import ContactStatus
+from workflows.engine.case_workflow import CaseWorkflow
+from workflows.model.vocabulary import ContactStatus
 
 LEAD = bearer("lead-heli", "office_lead", office="helsinki")
 

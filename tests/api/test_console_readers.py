@@ -19,8 +19,8 @@ from tests.support.console_http import form_token, signed_in
 from tests.support.http import open_case, step
 from tests.support.identities import AUDITOR
 from tests.support.waiting import eventually
-from workflows.steps import Provider
-from workflows.vocabulary import AgencyType, ConsentScope
+from workflows.model.requests import Provider
+from workflows.model.vocabulary import AgencyType, ConsentScope
 
 REASON = "Covering for Helsinki tonight: the client called Kowalski's number."
 

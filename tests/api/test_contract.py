@@ -21,7 +21,7 @@ from api.problems import CODES, MEDIA_TYPE
 from tests.support import factories as f
 from tests.support.http import assert_problem, body
 from tests.support.identities import CASEWORKER, OPERATOR
-from workflows import steps
+from workflows.model import requests as steps
 
 ROOT = Path(__file__).resolve().parents[2]
 COMMITTED = ROOT / "openapi.json"

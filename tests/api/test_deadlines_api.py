@@ -10,7 +10,7 @@ from tests.support import factories as f
 from tests.support.http import assert_problem, body, open_case, post
 from tests.support.identities import CASEWORKER, OPERATOR
 from tests.support.waiting import eventually
-from workflows.deadline_rules import helsinki_date
+from workflows.model.calendar import helsinki_date
 
 
 async def test_a_case_shows_its_deadlines_and_operations_see_what_is_due(

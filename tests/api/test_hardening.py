@@ -32,8 +32,8 @@ from tests.support.databases import locked
 from tests.support.http import assert_problem, body, open_case, post, step
 from tests.support.identities import AUDITOR, CASEWORKER, OPERATOR, bearer
 from tests.support.workflow import settled
-from workflows.case_workflow import CaseWorkflow
-from workflows.steps import Provider
+from workflows.engine.case_workflow import CaseWorkflow
+from workflows.model.requests import Provider
 
 VSF = bearer("ngo-1", "ngo", "victim-support-finland")
 BORDER_GUARD = bearer("bg-1", "border_guard", "border-guard")

@@ -41,21 +41,21 @@ from tests.support import factories as f
 from tests.support.http import body, open_case, post, step
 from tests.support.identities import AUDITOR, bearer
 from tests.support.workflow import settled
-from workflows.case_guards import AGENCIES
-from workflows.case_workflow import CaseWorkflow
-from workflows.state import CaseState
-from workflows.steps import (
+from workflows.engine.case_workflow import CaseWorkflow
+from workflows.model.requests import (
     AssessmentStart,
     Length,
     Provider,
     ReflectionPeriodGrant,
 )
-from workflows.vocabulary import (
+from workflows.model.state import CaseState
+from workflows.model.vocabulary import (
     AgencyType,
     ConsentScope,
     Purpose,
     Role,
 )
+from workflows.rules.guards import AGENCIES
 
 LEAD = bearer("lead-heli", "office_lead", office="helsinki")
 

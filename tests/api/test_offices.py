@@ -13,7 +13,7 @@ from store.audit import entries_for
 from tests.support import factories as f
 from tests.support.http import assert_problem, body, open_case, post
 from tests.support.identities import AUDITOR, CASEWORKER, bearer
-from workflows.vocabulary import Office
+from workflows.model.vocabulary import Office
 
 OULU = bearer("cw-olli", "caseworker", office="oulu")
 OULU_LEAD = bearer("lead-oona", "office_lead", office="oulu")

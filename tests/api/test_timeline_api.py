@@ -19,8 +19,8 @@ from tests.support.identities import AUDITOR
 from tests.support.waiting import eventually
 from tests.support.workflow import settled
 from worker.schedules import ARCHIVE, ensure_archive_schedule
-from workflows.case_workflow import CaseWorkflow
-from workflows.vocabulary import MeasureType
+from workflows.engine.case_workflow import CaseWorkflow
+from workflows.model.vocabulary import MeasureType
 
 
 @pytest.fixture

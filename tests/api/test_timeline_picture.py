@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from api.timeline_picture import CHAR_WIDTH, WIDTH, render
 from tests.support.states import in_phase
-from workflows.vocabulary import Phase
+from workflows.model.vocabulary import Phase
 
 SVG = "{http://www.w3.org/2000/svg}"
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from starlette.datastructures import FormData
 
 from console.forms import fields_of, groups, parse, values_of
-from workflows.steps import NewMeasure, Referral
+from workflows.model.requests import NewMeasure, Referral
 
 
 def read(model: type, pairs: list[tuple[str, str]]) -> tuple[object, dict[str, str]]:

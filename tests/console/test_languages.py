@@ -12,7 +12,7 @@ from babel.messages.pofile import read_po
 from console.catalogue import TRANSLATED, messages, po_path
 from console.i18n import Language
 from console.labels import LABELS
-from workflows import vocabulary
+from workflows.model import vocabulary
 
 
 def catalogue(language: str) -> dict[str, str]:

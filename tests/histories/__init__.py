@@ -7,7 +7,7 @@ import base64
 import json
 from pathlib import Path
 
-from workflows.state import CaseState
+from workflows.model.state import CaseState
 
 FOLDER = Path(__file__).parent
 RECORDED = sorted(FOLDER.glob("*.json"))

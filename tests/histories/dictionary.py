@@ -6,7 +6,7 @@
 A dictionary, once a method writes with it, is never changed (`infra.compression`): this makes
 the next one. It is the history's payloads as JSON (a case's input, steps, states, activity
 inputs and results) with every value blanked that is not a word of the vocabulary
-(`workflows.vocabulary`) or a moment the system recorded: it holds the field names,
+(`workflows.model.vocabulary`) or a moment the system recorded: it holds the field names,
 enumerations and structure every payload repeats, and no name, date, text or identifier of the
 recorded (synthetic) case. Deflate looks back at most 32 KiB, and nearer is cheaper: the
 distinct payloads go smallest first, the fullest state last.
@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from workflows import vocabulary
+from workflows.model import vocabulary
 
 WINDOW = 32 * 1024
 VOCABULARY = frozenset(member.value for kind in vars(vocabulary).values()

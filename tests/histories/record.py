@@ -23,10 +23,9 @@ from infra.temporal import DATA_CONVERTER, register_search_attributes
 from tests.support import factories as f
 from tests.support.receivers import Mailbox
 from worker.main import build_worker
-from workflows import search_attributes
-from workflows.case_workflow import CaseWorkflow
-from workflows.state import CaseInput
-from workflows.steps import (
+from workflows.engine.case_workflow import CaseWorkflow
+from workflows.model import search_attributes
+from workflows.model.requests import (
     Actor,
     AssessmentStart,
     DeadlineExtension,
@@ -35,7 +34,8 @@ from workflows.steps import (
     Provider,
     ReflectionPeriodGrant,
 )
-from workflows.vocabulary import (
+from workflows.model.state import CaseInput
+from workflows.model.vocabulary import (
     AgencyType,
     ConsentScope,
     ContactStatus,

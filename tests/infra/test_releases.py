@@ -10,7 +10,7 @@ from temporalio.api.common.v1 import Payload
 
 from infra.temporal import DATA_CONVERTER
 from tests.histories import answers
-from workflows.state import Carried, CaseInput, CaseState
+from workflows.model.state import Carried, CaseInput, CaseState
 
 CONVERTER = DATA_CONVERTER.payload_converter
 

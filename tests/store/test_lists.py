@@ -11,7 +11,7 @@ from sqlalchemy import insert
 from infra.database import engine_for
 from store import queries
 from store.tables import CaseRow
-from workflows.vocabulary import DeadlineKind, Office, Phase
+from workflows.model.vocabulary import DeadlineKind, Office, Phase
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 

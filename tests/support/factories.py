@@ -13,8 +13,7 @@ from pydantic import BaseModel
 
 from infra.codec import MasterKeys
 from infra.proof import OPENING, StepProofs
-from workflows.state import Opening
-from workflows.steps import (
+from workflows.model.requests import (
     Actor,
     AdmissionDecision,
     Assessment,
@@ -38,7 +37,8 @@ from workflows.steps import (
     Referrer,
     StepMeta,
 )
-from workflows.vocabulary import (
+from workflows.model.state import Opening
+from workflows.model.vocabulary import (
     AgencyType,
     ConsentGiver,
     ConsentScope,
@@ -63,7 +63,7 @@ CASEWORKER = Actor(user_id="cw-anna", role=Role.CASEWORKER, office=Office.HELSIN
 
 def today() -> date:
     """Today in Helsinki, where the case's dates are counted."""
-    from workflows.deadline_rules import helsinki_date
+    from workflows.model.calendar import helsinki_date
 
     return helsinki_date(datetime.now(UTC))
 # Personal data that must never appear outside the case state.

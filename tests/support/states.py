@@ -6,11 +6,11 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from tests.support import factories as f
-from workflows import case_rules as rules
-from workflows.state import CaseState, Notification
-from workflows.step_rule import Rule, StepContext
-from workflows.steps import Actor, Step
-from workflows.vocabulary import Action, Phase
+from workflows.model.requests import Actor, Step
+from workflows.model.state import CaseState, Notification
+from workflows.model.vocabulary import Action, Phase
+from workflows.rules import lifecycle as rules
+from workflows.rules.step import Rule, StepContext
 
 NOW = datetime(2026, 11, 2, 10, tzinfo=UTC)  # a Monday
 TODAY = date(2026, 11, 2)

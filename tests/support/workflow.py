@@ -18,9 +18,9 @@ from temporalio.exceptions import ApplicationError
 
 from tests.support import factories as f
 from tests.support.waiting import eventually
-from workflows.case_workflow import CaseWorkflow
-from workflows.state import CaseState
-from workflows.vocabulary import NotificationStatus
+from workflows.engine.case_workflow import CaseWorkflow
+from workflows.model.state import CaseState
+from workflows.model.vocabulary import NotificationStatus
 
 Handle = WorkflowHandle[CaseWorkflow, CaseState]
 Opener = Callable[..., Awaitable[Handle]]

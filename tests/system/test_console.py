@@ -169,8 +169,8 @@ def test_a_declined_measure_a_deadline_and_another_office(running_stack: Stack,
     from tests.support import factories as f
     from tests.support.http import body
     from tests.support.identities import CASEWORKER
-    from workflows.steps import Provider
-    from workflows.vocabulary import AgencyType, ConsentScope
+    from workflows.model.requests import Provider
+    from workflows.model.vocabulary import AgencyType, ConsentScope
 
     with httpx.Client(base_url=running_stack.url, headers=CASEWORKER, timeout=30) as http:
         case = http.post("/v1/cases", json=body(f.referral())).json()

@@ -31,7 +31,7 @@ from tests.support.identities import CASEWORKER, OPERATOR, SIGNING_KEY, bearer
 from tests.support.receivers import Mailbox, WebhookReceiver, free_port
 from tests.support.stack import Process, wait_ready
 from tests.support.waiting import eventually, eventually_blocking
-from workflows.vocabulary import ConsentScope
+from workflows.model.vocabulary import ConsentScope
 
 pytestmark = pytest.mark.faults
 SECRET = "whsec_" + base64.b64encode(b"fault-suite-secret-of-32-bytes!!").decode()

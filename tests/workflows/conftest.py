@@ -14,8 +14,8 @@ from infra.settings import Settings
 from tests.support import factories as f
 from tests.support.workflow import Handle, Opener
 from worker.main import build_worker
-from workflows.case_workflow import CaseWorkflow
-from workflows.state import CaseInput
+from workflows.engine.case_workflow import CaseWorkflow
+from workflows.model.state import CaseInput
 
 
 @pytest.fixture

@@ -12,13 +12,7 @@ import pytest
 
 from tests.support import factories as f
 from tests.support.states import TODAY, in_phase, referred, take
-from workflows import case_deadlines as deadlines
-from workflows import case_rules as rules
-from workflows import client_work as work
-from workflows import measure_rules as measures
-from workflows.state import CaseState
-from workflows.step_rule import Rule, StepRejected
-from workflows.steps import (
+from workflows.model.requests import (
     AssessmentStart,
     DeadlineChange,
     DeadlineExtension,
@@ -30,7 +24,8 @@ from workflows.steps import (
     ReflectionPeriodGrant,
     Step,
 )
-from workflows.vocabulary import (
+from workflows.model.state import CaseState
+from workflows.model.vocabulary import (
     AgencyType,
     ConsentGiver,
     CriminalStage,
@@ -40,6 +35,10 @@ from workflows.vocabulary import (
     Office,
     Phase,
 )
+from workflows.rules import client_work as work
+from workflows.rules import deadlines, measures
+from workflows.rules import lifecycle as rules
+from workflows.rules.step import Rule, StepRejected
 
 STEPS: dict[str, tuple[Rule[Any], Step]] = {
     "admission decision": (rules.decide_admission, f.admission()),

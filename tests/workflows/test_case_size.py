@@ -8,24 +8,23 @@ from typing import Any
 import pytest
 
 from tests.support import factories as f
-from workflows import case_guards as guards
-from workflows import case_rules as rules
-from workflows import case_size
-from workflows import measure_rules as measures
-from workflows import notify_rules as notify
-from workflows.state import (
+from workflows.model.requests import Provider
+from workflows.model.state import (
     CaseState,
     Exit,
 )
-from workflows.step_rule import StepContext, StepRejected
-from workflows.steps import Provider
-from workflows.vocabulary import (
+from workflows.model.vocabulary import (
     ConsentGiver,
     ConsentScope,
     MeasureAction,
     MeasureStatus,
     NotificationStatus,
 )
+from workflows.rules import guards, measures
+from workflows.rules import lifecycle as rules
+from workflows.rules import notifications as notify
+from workflows.rules import size as case_size
+from workflows.rules.step import StepContext, StepRejected
 
 NOW = datetime(2026, 11, 2, 10, tzinfo=UTC)
 
@@ -98,7 +97,7 @@ def test_failed_notifications_never_lapse() -> None:
 
 
 def rules_ref(notification_id: str) -> object:
-    from workflows.steps import NotificationRef
+    from workflows.model.requests import NotificationRef
 
     return NotificationRef(reason="Directory fixed.", notification_id=notification_id)
 
@@ -159,7 +158,7 @@ def test_a_step_that_would_outgrow_the_budget_is_refused_but_an_exit_is_not() ->
 
 
 def rules_answer(measure_id: str, reason: str) -> object:
-    from workflows.steps import MeasureAnswer
+    from workflows.model.requests import MeasureAnswer
 
     return MeasureAnswer(reason=reason, measure_id=measure_id, accepted=False)
 

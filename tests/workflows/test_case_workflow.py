@@ -18,11 +18,11 @@ from tests.support import factories as f
 from tests.support.workflow import Opener, keywords, rejected, step
 from worker.main import WORKFLOWS, build_worker
 from worker.sandbox import WORKFLOW_RUNNER
-from workflows.case_workflow import RUN_AGE, CaseWorkflow
-from workflows.search_attributes import CASE_OFFICE, CASE_PHASE
-from workflows.state import CaseInput
-from workflows.steps import Actor, PlanApproval
-from workflows.vocabulary import (
+from workflows.engine.case_workflow import RUN_AGE, CaseWorkflow
+from workflows.model.requests import Actor, PlanApproval
+from workflows.model.search_attributes import CASE_OFFICE, CASE_PHASE
+from workflows.model.state import CaseInput
+from workflows.model.vocabulary import (
     ConsentGiver,
     ConsentScope,
     CriminalStage,

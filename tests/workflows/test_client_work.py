@@ -11,16 +11,16 @@ import pytest
 
 from tests.support import factories as f
 from tests.support.states import NOW, TODAY, in_phase, referred, take
-from workflows import case_guards as guards
-from workflows import case_rules as rules
-from workflows import case_size
-from workflows import client_work as work
-from workflows import measure_rules as measures
-from workflows.notify_rules import consent_in_force
-from workflows.state import CaseState
-from workflows.step_rule import Rule, StepContext, StepRejected
-from workflows.steps import Actor, NetworkLeave, NotificationRef, PlanApproval, Provider, Step
-from workflows.vocabulary import (
+from workflows.model.requests import (
+    Actor,
+    NetworkLeave,
+    NotificationRef,
+    PlanApproval,
+    Provider,
+    Step,
+)
+from workflows.model.state import CaseState
+from workflows.model.vocabulary import (
     Action,
     ConsentScope,
     ContactStatus,
@@ -38,6 +38,12 @@ from workflows.vocabulary import (
     Role,
     ThreatLevel,
 )
+from workflows.rules import client_work as work
+from workflows.rules import guards, measures
+from workflows.rules import lifecycle as rules
+from workflows.rules import size as case_size
+from workflows.rules.notifications import consent_in_force
+from workflows.rules.step import Rule, StepContext, StepRejected
 
 LEAD = Actor(user_id="lead-jussi", role=Role.OFFICE_LEAD, office=Office.HELSINKI)
 OULU_LEAD = Actor(user_id="lead-oona", role=Role.OFFICE_LEAD, office=Office.OULU)

@@ -6,10 +6,10 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from workflows.deadline_rules import (
+from workflows.model.calendar import (
     DeadlineKind as K,
 )
-from workflows.deadline_rules import (
+from workflows.model.calendar import (
     Period,
     RuleRefusal,
     add_working_days,

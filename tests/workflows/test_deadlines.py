@@ -12,26 +12,26 @@ from infra.settings import Settings
 from tests.support import factories as f
 from tests.support.workflow import Handle, Opener, rejected, step
 from worker.main import build_worker
-from workflows import case_deadlines as deadlines
-from workflows import deadline_rules as dr
-from workflows.case_workflow import CaseWorkflow
-from workflows.state import (
-    CaseState,
-    Deadline,
-)
-from workflows.steps import (
+from workflows.engine.case_workflow import CaseWorkflow
+from workflows.model import calendar as dr
+from workflows.model.requests import (
     AssessmentStart,
     DeadlineChange,
     DeadlineExtension,
     Length,
     ReflectionPeriodGrant,
 )
-from workflows.vocabulary import (
+from workflows.model.state import (
+    CaseState,
+    Deadline,
+)
+from workflows.model.vocabulary import (
     AgencyType,
     AlertKind,
     DeadlineAction,
     DeadlineStatus,
 )
+from workflows.rules import deadlines
 
 K = dr.DeadlineKind
 

@@ -10,12 +10,7 @@ import pytest
 
 from tests.support import factories as f
 from tests.support.states import NOW, TODAY, admitted, referred
-from workflows import case_deadlines as deadlines
-from workflows import case_guards as guards
-from workflows import case_rules as rules
-from workflows import measure_rules as measures
-from workflows.step_rule import StepContext, StepRejected
-from workflows.steps import (
+from workflows.model.requests import (
     Actor,
     DeadlineExtension,
     Length,
@@ -25,11 +20,14 @@ from workflows.steps import (
     ReflectionPeriodGrant,
     StepMeta,
 )
-from workflows.vocabulary import (
+from workflows.model.vocabulary import (
     NotificationStatus,
     Office,
     Role,
 )
+from workflows.rules import deadlines, guards, measures
+from workflows.rules import lifecycle as rules
+from workflows.rules.step import StepContext, StepRejected
 
 
 def meta(actor: Actor, reason: str | None = None) -> StepMeta:

@@ -22,16 +22,16 @@ from tests.support import factories as f
 from tests.support.workflow import Handle, Opener, describe_raw, step
 from tests.support.workflow import settled as wf_settled
 from worker.main import build_worker
-from workflows import case_size
-from workflows.case_workflow import CaseWorkflow
-from workflows.state import CaseState
-from workflows.steps import NotificationRef
-from workflows.vocabulary import (
+from workflows.engine.case_workflow import CaseWorkflow
+from workflows.model.requests import NotificationRef
+from workflows.model.state import CaseState
+from workflows.model.vocabulary import (
     CriminalStage,
     MeasureAction,
     NotificationStatus,
     Phase,
 )
+from workflows.rules import size as case_size
 
 YEARS, CYCLES_PER_QUARTER = 7, 9  # 7 × 4 × 9 cycles of 8 steps: 2,016 steps
 

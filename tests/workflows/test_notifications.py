@@ -31,14 +31,9 @@ from tests.support.workflow import Handle, Opener, rejected, settled, step
 from worker import main as worker_main
 from worker.main import WORKFLOWS, build_worker
 from worker.sandbox import WORKFLOW_RUNNER
-from workflows import case_deadlines as deadlines
-from workflows.case_workflow import CaseWorkflow
-from workflows.contracts import WITHHELD, Delivery
-from workflows.state import (
-    CaseState,
-    Notification,
-)
-from workflows.steps import (
+from workflows.engine.case_workflow import CaseWorkflow
+from workflows.model.contracts import WITHHELD, Delivery
+from workflows.model.requests import (
     Actor,
     ManualNotification,
     MeasureAnswer,
@@ -46,7 +41,11 @@ from workflows.steps import (
     NotificationRef,
     Provider,
 )
-from workflows.vocabulary import (
+from workflows.model.state import (
+    CaseState,
+    Notification,
+)
+from workflows.model.vocabulary import (
     AgencyType,
     AlertKind,
     ConsentScope,
@@ -57,6 +56,7 @@ from workflows.vocabulary import (
     Role,
     ThreatLevel,
 )
+from workflows.rules import deadlines
 
 SECRET = "whsec_" + base64.b64encode(b"test-webhook-secret-of-32-bytes!").decode()
 POLICE = Actor(user_id="police-officer-1", role=Role.POLICE, agency="police-test")

@@ -11,14 +11,9 @@ import pytest
 
 from tests.support import factories as f
 from tests.support.states import NOW, in_phase, notified, referred, take
-from workflows import case_rules as rules
-from workflows import client_work as work
-from workflows import measure_rules as measures
-from workflows import notify_rules
-from workflows.state import Alert, CaseState, Notification, Selector
-from workflows.step_rule import Rule
-from workflows.steps import MeasureProviderChange, Provider, Referrer, Step
-from workflows.vocabulary import (
+from workflows.model.requests import MeasureProviderChange, Provider, Referrer, Step
+from workflows.model.state import Alert, CaseState, Notification, Selector
+from workflows.model.vocabulary import (
     Action,
     AgencyType,
     AlertKind,
@@ -32,6 +27,11 @@ from workflows.vocabulary import (
     Purpose,
     ThreatLevel,
 )
+from workflows.rules import client_work as work
+from workflows.rules import lifecycle as rules
+from workflows.rules import measures
+from workflows.rules import notifications as notify_rules
+from workflows.rules.step import Rule
 
 PENDING, WITHHELD = NotificationStatus.PENDING, NotificationStatus.WITHHELD
 SHARE, POLICE = ConsentScope.SHARE_WITH_AGENCIES, ConsentScope.CONTACT_POLICE

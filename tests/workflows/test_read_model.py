@@ -26,9 +26,9 @@ from tests.support.waiting import eventually
 from tests.support.workflow import Opener, settled, step
 from worker.main import WORKFLOWS, build_worker
 from worker.sandbox import WORKFLOW_RUNNER
-from workflows.case_workflow import CaseWorkflow
-from workflows.state import CaseState
-from workflows.vocabulary import MeasureAction
+from workflows.engine.case_workflow import CaseWorkflow
+from workflows.model.state import CaseState
+from workflows.model.vocabulary import MeasureAction
 
 
 def snapshot(engine: Engine, case_id: str) -> dict[str, list[dict[str, Any]]]:
@@ -92,9 +92,9 @@ def test_settled_records_are_archived_even_by_a_projection_older_than_the_rows(
 
     from store.projection import project
     from store.tables import CaseRecord
-    from workflows import case_rules as rules
-    from workflows.step_rule import StepContext
-    from workflows.vocabulary import Action
+    from workflows.model.vocabulary import Action
+    from workflows.rules import lifecycle as rules
+    from workflows.rules.step import StepContext
 
     engine, keys = engine_for(settings.database), case_keys(settings)
     now = datetime.now(UTC)

@@ -14,10 +14,10 @@ from temporalio.testing import WorkflowEnvironment
 from infra.settings import Settings
 from tests.support import factories as f
 from tests.support.workflow import Opener, rejected, settled
-from workflows.case_workflow import CaseWorkflow
-from workflows.state import Carried, CaseInput, Opening
-from workflows.steps import Actor
-from workflows.vocabulary import CriminalStage, Office, Role
+from workflows.engine.case_workflow import CaseWorkflow
+from workflows.model.requests import Actor
+from workflows.model.state import Carried, CaseInput, Opening
+from workflows.model.vocabulary import CriminalStage, Office, Role
 
 LEAD = Actor(user_id="lead-hel", role=Role.OFFICE_LEAD, office=Office.HELSINKI)
 

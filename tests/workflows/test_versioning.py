@@ -16,8 +16,8 @@ from tests.support.waiting import eventually
 from tests.support.workflow import Handle, describe_raw, settled, step
 from worker.main import build_worker
 from worker.versioning import Moved, move_on, promote
-from workflows.case_workflow import CaseWorkflow
-from workflows.state import CaseInput
+from workflows.engine.case_workflow import CaseWorkflow
+from workflows.model.state import CaseInput
 
 
 def build(settings: Settings, deployment: str, build_id: str) -> Settings:

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 import holidays
 from dateutil.relativedelta import relativedelta
 
-from workflows.vocabulary import DeadlineKind
+from workflows.model.vocabulary import DeadlineKind
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
 REMINDER_HOUR = 9

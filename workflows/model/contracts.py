@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import BaseModel
 from temporalio import activity
 
-from workflows.state import CaseState, Selector
+from workflows.model.state import CaseState, Selector
 
 # The error type of a delivery that retrying cannot mend (an agency missing from the
 # directory, a 4xx other than 408 and 429, a permanent SMTP refusal).

@@ -15,15 +15,8 @@ from typing import Any
 
 from dateutil.relativedelta import relativedelta
 
-from workflows import case_deadlines as deadlines
-from workflows import case_rules as rules
-from workflows import case_size
-from workflows import client_work as work
-from workflows import measure_rules as measures
-from workflows.deadline_rules import helsinki_date
-from workflows.state import CaseState
-from workflows.step_rule import StepRejected
-from workflows.steps import (
+from workflows.model.calendar import helsinki_date
+from workflows.model.requests import (
     GOAL_MEASURES,
     Actor,
     AdmissionDecision,
@@ -45,7 +38,8 @@ from workflows.steps import (
     ReflectionPeriodGrant,
     StepMeta,
 )
-from workflows.vocabulary import (
+from workflows.model.state import CaseState
+from workflows.model.vocabulary import (
     AgencyType,
     ContactStatus,
     Exploitation,
@@ -53,6 +47,11 @@ from workflows.vocabulary import (
     Refusal,
     Role,
 )
+from workflows.rules import client_work as work
+from workflows.rules import deadlines, measures
+from workflows.rules import lifecycle as rules
+from workflows.rules import size as case_size
+from workflows.rules.step import StepRejected
 
 STAFF = frozenset({Role.CASEWORKER, Role.OFFICE_LEAD})
 AGENCIES = frozenset({Role.POLICE, Role.BORDER_GUARD, Role.RECEPTION_CENTRE,

@@ -22,18 +22,15 @@ from temporalio import workflow
 
 # The update surface, delegation only: shared by every run like the rules its updates name
 # (`worker.sandbox.PURE`), the very functions the guards' tables are keyed by.
-from workflows.case_updates import CaseUpdates
+from workflows.engine.updates import CaseUpdates
 
 with workflow.unsafe.imports_passed_through():
-    from workflows import case_deadlines as deadlines
-    from workflows import case_guards as guards
-    from workflows import case_rules as rules
-    from workflows import notify_rules
-    from workflows.deadline_rules import helsinki_date
-    from workflows.delivery import Deliveries
-    from workflows.patches import Patches
-    from workflows.projector import Projector
-    from workflows.search_attributes import (
+    from workflows.engine.delivery import Deliveries
+    from workflows.engine.patches import Patches
+    from workflows.engine.projector import Projector
+    from workflows.model.calendar import helsinki_date
+    from workflows.model.requests import StepMeta
+    from workflows.model.search_attributes import (
         CASE_CASEWORKER,
         CASE_FAILED_NOTIFICATIONS,
         CASE_NEXT_DEADLINE_AT,
@@ -44,10 +41,12 @@ with workflow.unsafe.imports_passed_through():
         CASE_PHASE,
         CASE_REFERRED_AT,
     )
-    from workflows.state import Carried, CaseInput, CaseState
-    from workflows.step_rule import Rule, StepContext, StepRejected
-    from workflows.steps import StepMeta
-    from workflows.vocabulary import Action, DeadlineStatus, NotificationStatus, Refusal
+    from workflows.model.state import Carried, CaseInput, CaseState
+    from workflows.model.vocabulary import Action, DeadlineStatus, NotificationStatus, Refusal
+    from workflows.rules import deadlines, guards
+    from workflows.rules import lifecycle as rules
+    from workflows.rules import notifications as notify_rules
+    from workflows.rules.step import Rule, StepContext, StepRejected
 
 # Idempotency keys remembered per case (carried across continue-as-new): far more than any
 # client retries within its retry window, small enough to keep the carried state small.

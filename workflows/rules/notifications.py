@@ -30,18 +30,18 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from workflows.state import (
+from workflows.model.requests import (
+    ManualNotification,
+    Person,
+)
+from workflows.model.state import (
     Alert,
     CaseState,
     Notification,
     Selector,
     Told,
 )
-from workflows.steps import (
-    ManualNotification,
-    Person,
-)
-from workflows.vocabulary import (
+from workflows.model.vocabulary import (
     Action,
     AgencyType,
     AlertKind,

@@ -14,7 +14,7 @@ from typing import Annotated
 
 from pydantic import AwareDatetime, Field, StringConstraints
 
-from workflows.vocabulary import (
+from workflows.model.vocabulary import (
     AgencyType,
     ConsentGiver,
     ConsentScope,

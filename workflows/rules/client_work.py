@@ -9,18 +9,16 @@ its own. A planned appointment is a deadline too, met when it is recorded as hel
 
 from __future__ import annotations
 
-from workflows import case_deadlines as deadlines
-from workflows import deadline_rules as dr
-from workflows.state import CaseState, ClientPlan, Contact, NetworkMember
-from workflows.step_rule import StepContext, StepRejected, find, require_phase
-from workflows.steps import (
+from workflows.model import calendar as dr
+from workflows.model.requests import (
     ContactRecord,
     NetworkJoin,
     NetworkLeave,
     PlanApproval,
     PlanRevision,
 )
-from workflows.vocabulary import (
+from workflows.model.state import CaseState, ClientPlan, Contact, NetworkMember
+from workflows.model.vocabulary import (
     Action,
     ContactStatus,
     DeadlineKind,
@@ -29,6 +27,8 @@ from workflows.vocabulary import (
     Refusal,
     ThreatLevel,
 )
+from workflows.rules import deadlines
+from workflows.rules.step import StepContext, StepRejected, find, require_phase
 
 K = DeadlineKind
 

@@ -11,9 +11,9 @@ from typing import Any, TypeVar
 
 from temporalio.exceptions import ApplicationError
 
-from workflows.state import CaseState, Contact, Deadline, Measure, NetworkMember, Notification
-from workflows.steps import Actor, Step
-from workflows.vocabulary import Action, Phase, Refusal
+from workflows.model.requests import Actor, Step
+from workflows.model.state import CaseState, Contact, Deadline, Measure, NetworkMember, Notification
+from workflows.model.vocabulary import Action, Phase, Refusal
 
 
 class StepRejected(ApplicationError):

@@ -11,7 +11,7 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
-    from workflows import contracts
+    from workflows.model import contracts
 
 ROUND = timedelta(minutes=30)  # a round that has not finished in this long is tried again
 HEARTBEAT = timedelta(seconds=30)

@@ -10,13 +10,7 @@ from typing import Any
 
 from temporalio import workflow
 
-from workflows import case_deadlines as deadlines
-from workflows import case_rules as rules
-from workflows import client_work as work
-from workflows import measure_rules as measures
-from workflows.state import CaseState
-from workflows.step_rule import Rule
-from workflows.steps import (
+from workflows.model.requests import (
     AdmissionDecision,
     Assessment,
     AssessmentStart,
@@ -43,6 +37,11 @@ from workflows.steps import (
     ReflectionPeriodGrant,
     StepMeta,
 )
+from workflows.model.state import CaseState
+from workflows.rules import client_work as work
+from workflows.rules import deadlines, measures
+from workflows.rules import lifecycle as rules
+from workflows.rules.step import Rule
 
 
 class CaseUpdates:

@@ -3,16 +3,16 @@ completed or cancelled; the provider asked, answering, and replaced by another."
 
 from __future__ import annotations
 
-from workflows.state import CaseState, Measure
-from workflows.step_rule import StepContext, StepRejected, find, require_phase
-from workflows.steps import (
+from workflows.model.requests import (
     MeasureAnswer,
     MeasureEnding,
     MeasureProviderChange,
     MeasureUpdate,
     NewMeasure,
 )
-from workflows.vocabulary import Action, MeasureAction, MeasureStatus, Refusal
+from workflows.model.state import CaseState, Measure
+from workflows.model.vocabulary import Action, MeasureAction, MeasureStatus, Refusal
+from workflows.rules.step import StepContext, StepRejected, find, require_phase
 
 # A measure is planned, started, completed; it may be cancelled until it is completed.
 MEASURE_NEXT: dict[MeasureAction, tuple[frozenset[MeasureStatus], MeasureStatus]] = {

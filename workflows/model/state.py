@@ -12,8 +12,8 @@ from typing import Any
 
 from pydantic import Field
 
-from workflows.deadline_rules import helsinki_date
-from workflows.steps import (
+from workflows.model.calendar import helsinki_date
+from workflows.model.requests import (
     Actor,
     Goal,
     Length,
@@ -23,7 +23,7 @@ from workflows.steps import (
     Referrer,
     StepMeta,
 )
-from workflows.vocabulary import (
+from workflows.model.vocabulary import (
     Action,
     AgencyType,
     AlertKind,

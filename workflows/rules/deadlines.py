@@ -11,16 +11,15 @@ import hashlib
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 
-from workflows import deadline_rules as dr
-from workflows.state import (
+from workflows.model import calendar as dr
+from workflows.model.requests import Actor, DeadlineChange, DeadlineExtension, Length
+from workflows.model.state import (
     Alert,
     CaseState,
     Deadline,
     DeadlineEvent,
 )
-from workflows.step_rule import StepContext, StepRejected, find
-from workflows.steps import Actor, DeadlineChange, DeadlineExtension, Length
-from workflows.vocabulary import (
+from workflows.model.vocabulary import (
     Action,
     AlertKind,
     DeadlineAction,
@@ -28,6 +27,7 @@ from workflows.vocabulary import (
     DeadlineStatus,
     Refusal,
 )
+from workflows.rules.step import StepContext, StepRejected, find
 
 # Kinds whose end is an obligation missed (escalated); the others are periods that simply elapse.
 ELAPSE_QUIETLY = frozenset({DeadlineKind.APPEAL_PERIOD})

@@ -25,13 +25,13 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from workflows.state import (
+from workflows.model.state import (
     CaseState,
     Consent,
     Notification,
     Told,
 )
-from workflows.vocabulary import (
+from workflows.model.vocabulary import (
     DeadlineStatus,
     MeasureStatus,
     NotificationStatus,

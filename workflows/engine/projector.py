@@ -10,10 +10,11 @@ from datetime import timedelta
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 
-from workflows import case_size, contracts
-from workflows.delivery import heartbeat
-from workflows.patches import Patches
-from workflows.state import CaseState
+from workflows.engine.delivery import heartbeat
+from workflows.engine.patches import Patches
+from workflows.model import contracts
+from workflows.model.state import CaseState
+from workflows.rules import size as case_size
 
 TIMEOUT = timedelta(seconds=30)
 # The database may be down for a while: keep trying, at most a minute apart.

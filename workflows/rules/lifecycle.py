@@ -15,31 +15,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from workflows import case_deadlines as deadlines
-from workflows import case_size, notify_rules
-from workflows import deadline_rules as dr
-from workflows.state import (
-    Admission,
-    Assignment,
-    CaseState,
-    Consent,
-    CriminalRecord,
-    Exit,
-    Handover,
-    Municipality,
-    Needs,
-    Notification,
-    StepRecord,
-)
-from workflows.step_rule import (
-    Rule,
-    S,
-    StepContext,
-    StepRejected,
-    find,
-    require_phase,
-)
-from workflows.steps import (
+from workflows.model import calendar as dr
+from workflows.model.requests import (
     AdmissionDecision,
     Assessment,
     AssessmentStart,
@@ -55,7 +32,20 @@ from workflows.steps import (
     Referral,
     ReflectionPeriodGrant,
 )
-from workflows.vocabulary import (
+from workflows.model.state import (
+    Admission,
+    Assignment,
+    CaseState,
+    Consent,
+    CriminalRecord,
+    Exit,
+    Handover,
+    Municipality,
+    Needs,
+    Notification,
+    StepRecord,
+)
+from workflows.model.vocabulary import (
     Action,
     ConsentGiver,
     ConsentScope,
@@ -68,6 +58,17 @@ from workflows.vocabulary import (
     Refusal,
     Role,
     ThreatLevel,
+)
+from workflows.rules import deadlines
+from workflows.rules import notifications as notify_rules
+from workflows.rules import size as case_size
+from workflows.rules.step import (
+    Rule,
+    S,
+    StepContext,
+    StepRejected,
+    find,
+    require_phase,
 )
 
 K = dr.DeadlineKind

@@ -12,12 +12,13 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError, FailureError
 from temporalio.workflow import ActivityCancellationType
 
-from workflows import case_deadlines as deadlines
-from workflows import contracts, notify_rules
-from workflows.deadline_rules import helsinki_date
-from workflows.patches import Patches
-from workflows.state import CaseState, Notification
-from workflows.vocabulary import DeadlineKind, DeadlineStatus, NotificationStatus
+from workflows.engine.patches import Patches
+from workflows.model import contracts
+from workflows.model.calendar import helsinki_date
+from workflows.model.state import CaseState, Notification
+from workflows.model.vocabulary import DeadlineKind, DeadlineStatus, NotificationStatus
+from workflows.rules import deadlines
+from workflows.rules import notifications as notify_rules
 
 RETRY = RetryPolicy(initial_interval=timedelta(seconds=10), backoff_coefficient=2.0,
                     maximum_interval=timedelta(hours=1),
