@@ -13,7 +13,7 @@ from temporalio.api.workflowservice.v1 import (
     DescribeWorkflowExecutionRequest,
     DescribeWorkflowExecutionResponse,
 )
-from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 
 from tests.support import factories as f
@@ -43,10 +43,26 @@ async def keywords(handle: Handle) -> tuple[str, dict[str, str]]:
                                    if v.metadata.get("type") == b"Keyword" and v.data}
 
 
+# The SDK's private fields the tests lean on, here alone; `tests/workflows/test_sandbox.py`
+# fails loudly should an upgrade change them.
+def client_of(handle: WorkflowHandle[Any, Any]) -> Client:
+    """The client a handle speaks through (the SDK has no public accessor)."""
+    return handle._client  # noqa: SLF001
+
+
+def unbound(handle: Handle) -> Handle:
+    """The handle addressed by the case id alone, as the API addresses a case: one bound to
+    the first run sends every later step to that run once it continued as new. (The handle
+    `start_workflow` gives skips time while awaiting the result, which it follows from the
+    first run; the SDK has no public way to unbind it.)"""
+    handle._run_id = None  # noqa: SLF001
+    return handle
+
+
 async def describe_raw(handle: Handle) -> DescribeWorkflowExecutionResponse:
     """Read raw: the test server keeps an unset Datetime attribute as `[]`, which the SDK's
     typed decoding in `describe()` cannot read (the real server removes the attribute)."""
-    client = handle._client  # noqa: SLF001 - the SDK has no public accessor
+    client = client_of(handle)
     return await client.workflow_service.describe_workflow_execution(
         DescribeWorkflowExecutionRequest(namespace=client.namespace,
                                          execution=WorkflowExecution(workflow_id=handle.id)))

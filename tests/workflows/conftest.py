@@ -12,7 +12,7 @@ from temporalio.worker import Worker
 
 from infra.settings import Settings
 from tests.support import factories as f
-from tests.support.workflow import Handle, Opener
+from tests.support.workflow import Handle, Opener, unbound
 from worker.main import build_worker
 from workflows.engine.case_workflow import CaseWorkflow
 from workflows.model.state import CaseInput
@@ -40,11 +40,7 @@ async def open_case(env: WorkflowEnvironment,
             CaseInput(opening=f.opening(case_id, f.referral(**changes)),
                       history_limit=history_limit),
             id=case_id, task_queue=settings.temporal_task_queue)
-        # Steps and queries addressed by the case id alone, as the API addresses them: a handle
-        # bound to the first run sends every later step to that run once it continued as new.
-        # (The handle `start_workflow` gives skips time while awaiting the result, which it
-        # follows from the first run.)
-        handle._run_id = None  # noqa: SLF001 - the SDK has no public way to unbind it
+        handle = unbound(handle)  # steps and queries by the case id alone, as the API's
         handles.append(handle)
         return handle
 

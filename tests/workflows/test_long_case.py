@@ -19,7 +19,7 @@ from store import queries
 from store.keys import case_keys
 from store.tables import CaseRecord
 from tests.support import factories as f
-from tests.support.workflow import Handle, Opener, describe_raw, step
+from tests.support.workflow import Handle, Opener, client_of, describe_raw, step
 from tests.support.workflow import settled as wf_settled
 from worker.main import build_worker
 from workflows.engine.case_workflow import CaseWorkflow
@@ -74,7 +74,7 @@ async def every_run(handle: Handle) -> list[WorkflowHistory]:
     run_id = (await describe_raw(handle)).workflow_execution_info.execution.run_id
     runs = []
     while run_id:
-        history = await handle._client.get_workflow_handle(  # noqa: SLF001
+        history = await client_of(handle).get_workflow_handle(
             handle.id, run_id=run_id).fetch_history()
         runs.append(history)
         started = history.events[0].workflow_execution_started_event_attributes

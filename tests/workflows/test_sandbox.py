@@ -12,11 +12,13 @@ import pkgutil
 from pathlib import Path
 
 from temporalio.client import WorkflowHistory
+from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
 
 import workflows
 from infra.temporal import DATA_CONVERTER
 from tests.histories import RECORDED
+from tests.support.workflow import client_of, unbound
 from worker.main import WORKFLOWS
 from worker.sandbox import DEFINITIONS, PURE, WORKFLOW_RUNNER, _compiled
 
@@ -96,3 +98,12 @@ def test_the_check_finds_what_it_looks_for() -> None:
     assert unsafe("import random\nfrom time import sleep\nx = datetime.now(UTC)\n"
                   "y = workflow.now()\nz = date.today()") == [
         "random", "time", "datetime.now()", "date.today()"]
+
+
+async def test_the_sdk_s_private_fields_the_tests_use_are_still_there(
+        env: WorkflowEnvironment) -> None:
+    """`tests/support/workflow.client_of` and `unbound` reach into the SDK's handle: an
+    upgrade that renames its fields fails here, by name, not in a hundred tests at once."""
+    handle = env.client.get_workflow_handle("case-x", run_id="r1")
+    assert client_of(handle) is env.client
+    assert handle.run_id == "r1" and unbound(handle).run_id is None  # type: ignore[arg-type]
