@@ -14,16 +14,15 @@ from temporalio.worker.workflow_sandbox._runner import _Instance
 import workflows
 
 # Everything in `workflows` but the workflow definitions is pure (the "deterministic" import
-# contract; `tests/workflows/test_sandbox.py` checks it reads no clock, chance or environment,
-# which the sandbox no longer sees there) and keeps no state of its own: configured here, it is
-# imported once outside the sandbox and shared read-only by every run, instead of being
-# executed again for each run that starts or is replayed (a fifth of a worker's CPU, when
-# passed through only by `imports_passed_through`, which `from workflows import x` slips past).
-# The modules that define workflows are reloaded per run, as the SDK intends; the case's
-# update surface (`case_updates`, delegation only) is shared like the rest: its 25 update
-# decorators were a third of what opening a run (a new case, or a replay) cost. The deadline
-# calendar's holiday table, filled at import with locale look-ups the sandbox forbids, is
-# shared too.
+# contract; `tests/workflows/engine/test_sandbox.py` checks it reads no clock, chance or
+# environment, which the sandbox no longer sees there) and keeps no state of its own: configured
+# here, it is imported once outside the sandbox and shared read-only by every run, instead of being
+# executed again for each run that starts or is replayed (a fifth of a worker's CPU, when passed
+# through only by `imports_passed_through`, which `from workflows import x` slips past). The
+# modules that define workflows are reloaded per run, as the SDK intends; the case's update surface
+# (`engine.updates`, delegation only) is shared like the rest: its 25 update decorators were a third
+# of what opening a run (a new case, or a replay) cost. The deadline calendar's holiday table,
+# filled at import with locale look-ups the sandbox forbids, is shared too.
 DEFINITIONS = {"workflows.engine.case_workflow", "workflows.engine.archiving"}
 MODULES = [m.name for m in pkgutil.walk_packages(workflows.__path__, "workflows.")]
 # The SDK passes a package's modules through with it: a package holding a definition is not.
@@ -51,8 +50,8 @@ class _CompiledOnce(_Instance):
 
 class Runner(SandboxedWorkflowRunner):
     """The SDK's sandbox, its entry code compiled once. `_CompiledOnce` leans on the SDK's
-    private `_Instance`: `tests/workflows/test_sandbox.py` fails should an upgrade change how a
-    run enters its sandbox."""
+    private `_Instance`: `tests/workflows/engine/test_sandbox.py` fails should an upgrade change
+    how a run enters its sandbox."""
 
     def create_instance(self, det: WorkflowInstanceDetails) -> WorkflowInstance:
         return _CompiledOnce(det, self.runner_class, self.restrictions)

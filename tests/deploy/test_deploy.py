@@ -109,7 +109,7 @@ def test_the_server_hands_activities_to_their_worker_as_the_dev_server_does() ->
 
 def test_the_server_tells_pinned_runs_of_a_new_build_as_the_tests_server_does() -> None:
     """What the workers rely on (`infra.temporal.SERVER_DYNAMIC_CONFIG`, given the dev server
-    that `tests/workflows/test_versioning.py` runs) is what the deployed server is given."""
+    that `tests/workflows/engine/test_versioning.py` runs) is what the deployed server is given."""
     config = yaml.safe_load((ROOT / "deploy" / "temporal" / "dynamicconfig.yaml").read_text())
     assert {key: [{"value": value == "true", "constraints": {}}]
             for key, value in SERVER_DYNAMIC_CONFIG.items()}.items() <= config.items()

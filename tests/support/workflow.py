@@ -43,7 +43,7 @@ async def keywords(handle: Handle) -> tuple[str, dict[str, str]]:
                                    if v.metadata.get("type") == b"Keyword" and v.data}
 
 
-# The SDK's private fields the tests lean on, here alone; `tests/workflows/test_sandbox.py`
+# The SDK's private fields the tests lean on, here alone; `tests/workflows/engine/test_sandbox.py`
 # fails loudly should an upgrade change them.
 def client_of(handle: WorkflowHandle[Any, Any]) -> Client:
     """The client a handle speaks through (the SDK has no public accessor)."""

@@ -117,8 +117,8 @@ async def test_minor_records_guardian_consent(open_case: Opener) -> None:
 
 ASSISTED = [(CaseWorkflow.decide_admission, f.admission()),
             (CaseWorkflow.assess_needs, f.assessment())]
-# A few of the refusals `test_case_rules.py` tables, each of another kind, through the workflow:
-# (steps to reach the state, the refused step, the error code).
+# A few of the refusals `rules/test_lifecycle.py` tables, each of another kind, through the
+# workflow: (steps to reach the state, the refused step, the error code).
 REFUSALS = [
     ([], (CaseWorkflow.assess_needs, f.assessment()), "InvalidTransition"),
     ([], (CaseWorkflow.record_consent, f.consent(by=ConsentGiver.GUARDIAN)), "InvalidStep"),
