@@ -19,8 +19,7 @@ from store import queries
 from store.keys import case_keys
 from store.tables import CaseRecord
 from tests.support import factories as f
-from tests.support.workflow import Handle, Opener, client_of, describe_raw, step
-from tests.support.workflow import settled as wf_settled
+from tests.support.workflow import Handle, Opener, client_of, describe_raw, settled, step
 from worker.main import build_worker
 from workflows.engine.case_workflow import CaseWorkflow
 from workflows.model.requests import NotificationRef
@@ -60,7 +59,7 @@ def payload_sizes(history: WorkflowHistory) -> dict[str, int]:
     return largest
 
 
-def settled(state: CaseState) -> CaseState:
+def without_deliveries(state: CaseState) -> CaseState:
     """The state without the notifications still being delivered. A step answers before its
     notifications are delivered, and they leave the state once they are: one still retrying
     (with its error) follows how this machine's mailbox answered, not the case. A fresh-clone
@@ -111,7 +110,7 @@ async def test_thousands_of_steps_over_seven_years_stay_bounded(
                 # stopped skipping time in this test, three runs of three: its lock for an
                 # activity is left held (the family of sdk-java #1138). The withdrawal during a
                 # delivery is tested on its own in test_notifications.
-                await wf_settled(h)
+                await settled(h)
                 s = await step(h, CaseWorkflow.record_consent, f.consent(given=False), s.version)
                 stage = CriminalStage.APPEAL if stage is CriminalStage.JUDGMENT else (
                     CriminalStage.JUDGMENT)
@@ -119,7 +118,7 @@ async def test_thousands_of_steps_over_seven_years_stay_bounded(
                                s.version)
                 other = "cw-pekka" if s.assignment.caseworker_id == "cw-anna" else "cw-anna"
                 s = await step(h, CaseWorkflow.reassign, f.reassignment(other), s.version)
-                sizes.append(case_size.size(settled(s)))
+                sizes.append(case_size.size(without_deliveries(s)))
         steps = s.version
         await step(h, CaseWorkflow.exit_case, f.exit_decision(), s.version)
         await env.sleep(timedelta(days=40))  # the appeal period elapses; the case completes
