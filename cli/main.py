@@ -224,9 +224,10 @@ def _start_in_order(settings: Settings, stop: threading.Event, processes: Superv
     _migrate(settings)
     _check_keys(settings)
     asyncio.run(_register_search_attributes(settings))
-    # The only worker: runs of another build (this command run before with other code) have
-    # no worker of their own left to move them on, so they move at once.
-    worker_env = {"CASEWORK_WORKER_MOVE_ON_GRACE_SECONDS": "0", **os.environ,
+    # The only worker: its build is current whatever code ran before, and runs of another
+    # build have no worker of their own left to move them on, so they move at once.
+    worker_env = {"CASEWORK_WORKER_MOVE_ON_GRACE_SECONDS": "0", "CASEWORK_WORKER_PROMOTE": "always",
+                  **os.environ,
                   "CASEWORK_METRICS_PORT": str(settings.worker_metrics_port)}
     processes.start("worker", lambda: _spawn([sys.executable, "-m", "cli", "worker"],
                                              env=worker_env))

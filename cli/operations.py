@@ -304,11 +304,15 @@ def promote(grace: float | None = typer.Option(
         "they are moved (default: CASEWORK_WORKER_MOVE_ON_GRACE_SECONDS).")) -> None:
     """Make the worker build CASEWORK_WORKER_BUILD_ID (or this code's) the current one and move
     the case runs of other builds onto it: for a deploy whose workers start with
-    CASEWORK_WORKER_PROMOTE=false, once the new build has been watched."""
+    CASEWORK_WORKER_PROMOTE=off, once the new build has been watched, or for a rollback (a
+    starting worker does not make an older build current by itself)."""
     from worker.versioning import build_id, move_on
     from worker.versioning import promote as make_current
 
     settings = get_settings()
+    if not settings.worker_versioning:
+        typer.echo("casework: worker versioning is off (CASEWORK_WORKER_VERSIONING)", err=True)
+        exit_skipping_teardown(1)
 
     async def promoted() -> tuple[int, int]:
         from infra.temporal import connect
@@ -319,7 +323,13 @@ def promote(grace: float | None = typer.Option(
         moved = await move_on(client, settings, grace)
         return moved.woken, moved.overridden
 
-    woken, overridden = asyncio.run(promoted())
+    from temporalio.service import RPCError
+
+    try:
+        woken, overridden = asyncio.run(promoted())
+    except (RPCError, TimeoutError) as err:  # e.g. no worker of that build has polled
+        typer.echo(f"casework: {build_id(settings)} could not be made current: {err}", err=True)
+        exit_skipping_teardown(1)
     typer.echo(f"{build_id(settings)} is current; {woken} runs told to move on, "
                f"{overridden} moved after the grace")
     exit_skipping_teardown()

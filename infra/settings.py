@@ -44,13 +44,15 @@ class Settings(BaseSettings):
     worker_shutdown_seconds: float = Field(default=45.0, ge=0, le=600)
     # Worker Versioning (worker/versioning.py): a case's run is served by the build it started
     # on. The build id is by default a digest of the worker's code; a deploy may name it (the
-    # image's tag). A starting worker makes its build current unless `worker_promote` is off, and
-    # moves on the runs of older builds, overriding after the grace those no worker serves.
+    # image's tag). A starting worker makes its build current (`worker_promote`: "newer", unless
+    # an older build than the current one; "always"; "off": `casework promote` does), and moves
+    # on the runs of other builds, overriding after the grace those that did not move (longer
+    # than a delivery's attempt, which a woken run lets finish first).
     worker_versioning: bool = True
     worker_deployment: str = Field(default="casework", pattern=r"^[A-Za-z0-9_-]{1,64}$")
     worker_build_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9._-]{1,64}$")
-    worker_promote: bool = True
-    worker_move_on_grace_seconds: float = Field(default=30.0, ge=0, le=86_400)
+    worker_promote: Literal["newer", "always", "off"] = "newer"
+    worker_move_on_grace_seconds: float = Field(default=150.0, ge=0, le=86_400)
     temporal_tls: bool = False
     temporal_tls_server_name: str | None = None
     temporal_tls_ca_path: Path | None = None

@@ -90,7 +90,8 @@ async def serve(settings: Settings) -> None:
     async with worker:
         # Beside the cases it serves: a run moving on needs this worker polling already.
         promoting = (asyncio.create_task(promote_and_move_on(client, settings))
-                     if settings.worker_versioning and settings.worker_promote else None)
+                     if settings.worker_versioning and settings.worker_promote != "off"
+                     else None)
         await stop.wait()
         if promoting is not None:
             promoting.cancel()

@@ -6,7 +6,7 @@ an older worker never replays a newer run (a rollback cannot trap one) and a new
 replays an older run mid-way. A run continues as new onto the deployment's current build:
 on its history or age as before, and when it sees the current build changed (`move_on`).
 
-Promotion (`promote`, at a worker's start unless `worker_promote` is off) makes this build the
+Promotion (`promote`, at a worker's start as `worker_promote` says) makes this build the
 current one, then wakes every run pinned to another build: its own workers continue it as new
 here as soon as its deliveries are settled. A run whose build no worker serves any more (the
 old pods are gone, or `casework run` restarted with new code) would never wake: after the grace
@@ -17,9 +17,11 @@ the current code, which the recorded histories guarantee can replay it (docs/arc
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import structlog
 from google.protobuf.field_mask_pb2 import FieldMask
@@ -48,18 +50,23 @@ PROMOTE_TIMEOUT = 60.0
 # Workflow type whose runs promotion moves on (the archive rounds are minutes long and left).
 CASE_TYPE = "CaseWorkflow"
 MOVE_ON = "move_on"  # the signal that wakes a run to see the current build changed
+SWEEP_SECONDS = 300.0  # how often a current build's worker looks for runs left elsewhere
 
 
 def build_id(settings: Settings) -> str:
     """The configured build id, or a digest of the source of what a worker runs: the same code
     is the same build on every pod, and any change is a new one."""
-    if settings.worker_build_id:
-        return settings.worker_build_id
+    return settings.worker_build_id or _source_digest()
+
+
+@functools.cache
+def _source_digest() -> str:
     digest = hashlib.sha256()
-    for package in PACKAGES:
-        for path in sorted((ROOT / package).rglob("*.py")):
-            digest.update(path.relative_to(ROOT).as_posix().encode() + b"\0")
-            digest.update(path.read_bytes())
+    sources = [path for package in PACKAGES for path in sorted((ROOT / package).rglob("*.py"))]
+    locked = [ROOT / "uv.lock"] if (ROOT / "uv.lock").exists() else []  # the SDK's version too
+    for path in [*locked, *sources]:
+        digest.update(path.relative_to(ROOT).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes())
     return f"src-{digest.hexdigest()[:16]}"
 
 
@@ -102,7 +109,7 @@ async def promote(client: Client, settings: Settings) -> None:
         else:
             break
     # Until every task queue knows it, a run's next task is not told that the build changed.
-    while await _propagating(client, current.deployment_name):
+    while await _propagating(client, settings):
         if asyncio.get_running_loop().time() > deadline:
             raise TimeoutError("the current build did not reach every task queue in time")
         await asyncio.sleep(0.2)
@@ -135,24 +142,68 @@ async def move_on(client: Client, settings: Settings, grace: float | None = None
 
 
 async def promote_and_move_on(client: Client, settings: Settings) -> None:
-    """At a worker's start: its build becomes current, and the runs of other builds follow. A
-    failure is logged, not fatal: the worker serves its own runs meanwhile, and an operator can
-    promote with `casework promote`."""
+    """At a worker's start: its build becomes current, unless it is older than the current one
+    (a rollback, or an old pod restarting mid-rollout: `casework promote` makes it current on
+    purpose), and the runs of other builds follow; then, as long as it runs, it sweeps again
+    every `SWEEP_SECONDS` while its build is current (runs that visibility listed late, or
+    whose build's workers left after the last sweep). A failure is logged, not fatal: the
+    worker serves its own runs meanwhile."""
     try:
-        await promote(client, settings)
-        await move_on(client, settings)
-    except asyncio.CancelledError:
-        raise
+        await promote_unless_older(client, settings)
     except Exception:
-        log.exception("the build could not be made current or the older runs moved on")
+        log.exception("the build could not be made current")
+    while True:
+        try:
+            if await _is_current(client, settings):
+                await move_on(client, settings)
+        except Exception:
+            log.exception("the runs of other builds could not be moved on")
+        await asyncio.sleep(SWEEP_SECONDS)
 
 
-async def _propagating(client: Client, deployment_name: str) -> bool:
+async def promote_unless_older(client: Client, settings: Settings) -> bool:
+    """Make this build current (`promote`), unless `worker_promote` is "newer" and another
+    build, first seen after this one, is current; whether it was made current."""
+    if settings.worker_promote == "newer" and await _older_than_current(client, settings):
+        log.info("an older build than the current one: not made current",
+                 build_id=build_id(settings))
+        return False
+    await promote(client, settings)
+    return True
+
+
+async def _deployment(client: Client, settings: Settings) -> Any:
     described = await client.workflow_service.describe_worker_deployment(
         DescribeWorkerDeploymentRequest(namespace=client.namespace,
-                                        deployment_name=deployment_name))
-    return (described.worker_deployment_info.routing_config_update_state
-            == RoutingConfigUpdateState.ROUTING_CONFIG_UPDATE_STATE_IN_PROGRESS)
+                                        deployment_name=settings.worker_deployment))
+    return described.worker_deployment_info
+
+
+async def _is_current(client: Client, settings: Settings) -> bool:
+    info = await _deployment(client, settings)
+    return bool(info.routing_config.current_deployment_version.build_id == build_id(settings))
+
+
+async def _older_than_current(client: Client, settings: Settings) -> bool:
+    """Whether another build is current and was first seen after this one (the server records
+    when it first saw each build's workers)."""
+    ours = build_id(settings)
+    try:
+        info = await _deployment(client, settings)
+    except RPCError as err:
+        if err.status is RPCStatusCode.NOT_FOUND:  # the deployment's first build
+            return False
+        raise
+    current = info.routing_config.current_deployment_version.build_id
+    seen = {v.deployment_version.build_id: v.create_time.ToDatetime()
+            for v in info.version_summaries}
+    return bool(current) and current != ours and ours in seen and current in seen \
+        and seen[ours] < seen[current]
+
+
+async def _propagating(client: Client, settings: Settings) -> bool:
+    return bool((await _deployment(client, settings)).routing_config_update_state
+                == RoutingConfigUpdateState.ROUTING_CONFIG_UPDATE_STATE_IN_PROGRESS)
 
 
 async def _elsewhere(client: Client, settings: Settings) -> dict[str, str]:
@@ -171,9 +222,10 @@ async def _elsewhere(client: Client, settings: Settings) -> dict[str, str]:
 async def _wake(client: Client, case_id: str, run_id: str) -> None:
     try:
         await client.get_workflow_handle(case_id, run_id=run_id).signal(MOVE_ON)
-    except RPCError as err:
-        if err.status is not RPCStatusCode.NOT_FOUND:  # closed meanwhile
-            raise
+    except RPCError as err:  # one run's trouble stops no other's; the next sweep tries again
+        if err.status is not RPCStatusCode.NOT_FOUND:  # not closed meanwhile
+            log.warning("a run could not be told to move on", case_id=case_id,
+                        status=err.status.name)
 
 
 async def _auto_upgrade(client: Client, case_id: str, run_id: str) -> bool:
@@ -189,6 +241,6 @@ async def _auto_upgrade(client: Client, case_id: str, run_id: str) -> bool:
                 update_mask=FieldMask(paths=["versioning_override"])))
     except RPCError as err:
         if err.status not in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION):
-            raise
+            log.warning("a run could not be moved", case_id=case_id, status=err.status.name)
         return False
     return True

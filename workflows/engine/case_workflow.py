@@ -255,11 +255,14 @@ class CaseWorkflow(CaseUpdates):
     def _raise_what_broke(self) -> None:
         # Not as it came: an activity's error would fail the workflow, closing the case; any
         # other exception fails only the workflow task, which is retried and seen.
+        # Its kinds only: the SDK logs the message in the clear at every retry, and a cause's
+        # text may echo data (the cause itself stays chained, sealed in the history).
         if self._failed is not None:
             root = self._failed  # an activity's error names its cause below it
             while getattr(root, "cause", None) is not None:
                 root = root.cause  # type: ignore[attr-defined]
-            raise PartBroke(f"{type(self._failed).__name__}: {root}") from self._failed
+            kind = getattr(root, "type", None) or type(root).__name__
+            raise PartBroke(f"{type(self._failed).__name__}: {kind}") from self._failed
 
     def _tell_if_past_limit(self) -> None:
         """Steady: a run that stays well past its history limit (its deliveries or projection

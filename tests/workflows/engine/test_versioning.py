@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 
 from temporalio.api.enums.v1 import EventType, VersioningBehavior
+from temporalio.api.workflowservice.v1 import DescribeWorkerDeploymentRequest
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
@@ -15,7 +16,7 @@ from tests.support import factories as f
 from tests.support.waiting import eventually
 from tests.support.workflow import Handle, describe_raw, settled, step
 from worker.main import build_worker
-from worker.versioning import Moved, move_on, promote
+from worker.versioning import Moved, move_on, promote, promote_unless_older
 from workflows.engine.case_workflow import CaseWorkflow
 from workflows.model.state import CaseInput
 
@@ -45,6 +46,12 @@ async def listed_on(client: Client, handle: Handle, build_id: str) -> None:
     await eventually(listed)
 
 
+async def _current(client: Client, deployment: str) -> str:
+    described = await client.workflow_service.describe_worker_deployment(
+        DescribeWorkerDeploymentRequest(namespace=client.namespace, deployment_name=deployment))
+    return described.worker_deployment_info.routing_config.current_deployment_version.build_id
+
+
 async def open_case(client: Client, settings: Settings) -> Handle:
     case_id = f"case-{uuid.uuid4().hex[:20]}"
     await client.start_workflow(CaseWorkflow.run,
@@ -71,9 +78,13 @@ async def test_a_run_stays_on_its_build_until_it_moves_on_by_plan(
         await promote(client, b)
         assert await served_by(h) == (first_run, "a", behavior)
         assert await move_on(client, b, grace=60) == Moved(woken=1, overridden=0)
-        run, on, behavior = await served_by(h)
-        assert run != first_run and on == "b"
-        assert behavior == VersioningBehavior.VERSIONING_BEHAVIOR_PINNED
+
+        async def moved_to_b() -> tuple[str, str, int] | None:  # its first task done there
+            served = await served_by(h)
+            pinned = served[2] == VersioningBehavior.VERSIONING_BEHAVIOR_PINNED
+            return served if served[0] != first_run and served[1] == "b" and pinned else None
+
+        run, _, _ = await eventually(moved_to_b)
         moved = await h.query(CaseWorkflow.state)
         assert (moved.version, moved.runs) == (s.version, 2)
         assert await move_on(client, b, grace=0) == Moved(woken=0, overridden=0)
@@ -87,6 +98,10 @@ async def test_a_run_stays_on_its_build_until_it_moves_on_by_plan(
             return (await served_by(h))[1] == "c"
 
         await eventually(on_c)
+        # Build a, older than c, starting again (a rollback, an old pod restarting) does not
+        # make itself current.
+        assert not await promote_unless_older(client, a)
+        assert await _current(client, deployment) == "c"
         moved = await h.query(CaseWorkflow.state)
         assert (moved.version, moved.runs, len(moved.measures)) == (s.version, 3, 1)
         events = (await client.get_workflow_handle(h.id, run_id=run).fetch_history()).events
