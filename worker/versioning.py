@@ -154,7 +154,7 @@ async def promote_and_move_on(client: Client, settings: Settings) -> None:
         log.exception("the build could not be made current")
     while True:
         try:
-            if await _is_current(client, settings):
+            if await current_build(client, settings) == build_id(settings):
                 await move_on(client, settings)
         except Exception:
             log.exception("the runs of other builds could not be moved on")
@@ -179,9 +179,16 @@ async def _deployment(client: Client, settings: Settings) -> Any:
     return described.worker_deployment_info
 
 
-async def _is_current(client: Client, settings: Settings) -> bool:
+async def current_build(client: Client, settings: Settings) -> str:
+    """The build the deployment routes new runs to ("" before any is current)."""
     info = await _deployment(client, settings)
-    return bool(info.routing_config.current_deployment_version.build_id == build_id(settings))
+    return str(info.routing_config.current_deployment_version.build_id)
+
+
+def listed_as(settings: Settings) -> str:
+    """This build as visibility writes it in `TemporalWorkerDeploymentVersion` (a colon, where
+    the SDK's canonical string has a dot)."""
+    return f"{settings.worker_deployment}:{build_id(settings)}"
 
 
 async def _older_than_current(client: Client, settings: Settings) -> bool:
@@ -209,13 +216,11 @@ async def _propagating(client: Client, settings: Settings) -> bool:
 async def _elsewhere(client: Client, settings: Settings) -> dict[str, str]:
     """Open case runs of this deployment and task queue pinned to another build: the run id
     of each case's."""
-    # Visibility writes a version as `deployment:build` (the SDK's canonical string has a dot).
-    current = f"{settings.worker_deployment}:{build_id(settings)}"
     query = (f"WorkflowType = '{CASE_TYPE}' AND ExecutionStatus = 'Running' "
              f"AND TaskQueue = '{settings.temporal_task_queue}' "
              f"AND TemporalWorkerDeployment = '{settings.worker_deployment}' "
              f"AND TemporalWorkflowVersioningBehavior = 'Pinned' "
-             f"AND TemporalWorkerDeploymentVersion != '{current}'")
+             f"AND TemporalWorkerDeploymentVersion != '{listed_as(settings)}'")
     return {run.id: run.run_id async for run in client.list_workflows(query)}
 
 

@@ -1,6 +1,6 @@
 """`CaseWorkflow`: one durable workflow per case; the workflow id is the case id.
 
-The class is the case's clock, and how each of its steps (the updates of `case_updates`) is
+The class is the case's clock, and how each of its steps (the updates of `engine.updates`) is
 checked and applied: every step's validator checks who may take it, the version it was based
 on and its dates, then runs the step's rule on a copy of the state and checks the size of the
 result, so a refused step never reaches history. Handlers are synchronous: a step's check and

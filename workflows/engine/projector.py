@@ -1,6 +1,6 @@
 """Keeping the read model current: each new revision of a case's state is projected by an
 activity, one at a time; changes made while one runs go together into the next. Once the read
-model holds a revision, the settled records it archived leave the state (`case_size`)."""
+model holds a revision, the settled records it archived leave the state (`rules.size`)."""
 
 from __future__ import annotations
 

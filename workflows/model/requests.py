@@ -2,7 +2,7 @@
 arguments, one model per step, and who takes it (`Actor`, `StepMeta`).
 
 Validation here is structural only (types, lengths, required fields). Domain rules live in
-`case_rules` and `case_guards`, because a stricter model would also refuse to decode the
+`rules.lifecycle` and `rules.guards`, because a stricter model would also refuse to decode the
 recorded payloads of older cases on replay. The handlers take `(meta, step)`: recorded
 histories make it costly to change, so every handler keeps that shape.
 """

@@ -1,7 +1,7 @@
 """What a case is: the state the workflow keeps (the query's result, a step's answer to staff,
 the input of a continued run) and the records it is made of; and the workflow's input.
 
-A case's state stays bounded over its life (`case_size`): settled records leave it for the
+A case's state stays bounded over its life (`rules.size`): settled records leave it for the
 read model, and `archived` counts them.
 """
 

@@ -22,7 +22,7 @@ Ident = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._:-]{1,64}$")]
 
 def choices(most: int) -> Any:
     """A list of choices, each at most once, at most `most` of them. Stated in the schema and
-    enforced by the guards of a new step (`case_guards`), not here: these models also decode
+    enforced by the guards of a new step (`rules.guards`), not here: these models also decode
     the payloads of cases recorded before the bound, which must replay as they were."""
     return Field(json_schema_extra={"maxItems": most, "uniqueItems": True})
 

@@ -1,4 +1,4 @@
-"""The work between the steps, as rules over `CaseState` like the others (see `step_rule`): the
+"""The work between the steps, as rules over `CaseState` like the others (see `rules.step`): the
 client plan and its revisions, contacts and appointments, and the client's support network.
 
 A plan rests on the latest assessment; with approval required (`StepContext.approval_required`,

@@ -1,7 +1,7 @@
 """A case's deadlines: opening them from the rules, settling them, the steps that meet, cancel or
 extend one, and what their timers raise.
 
-Pure functions over `CaseState`, like `case_rules`; the workflow sleeps until `next_instant`
+Pure functions over `CaseState`, like `rules.lifecycle`; the workflow sleeps until `next_instant`
 and then calls `raise_due`.
 """
 
@@ -51,7 +51,7 @@ def _period(length: Length | None) -> dr.Period | None:
 def _apply_schedule(deadline: Deadline, now: datetime, extension: Length | None) -> None:
     """(Re)compute due date and reminders; reminders already past are not raised again.
 
-    Raises `deadline_rules.RuleRefusal` before changing anything.
+    Raises `model.calendar.RuleRefusal` before changing anything.
     """
     s = dr.schedule(deadline.kind, deadline.begins_on, length=_period(deadline.length),
                     extension=_period(extension))
@@ -66,7 +66,7 @@ def _apply_schedule(deadline: Deadline, now: datetime, extension: Length | None)
 def open_deadline(state: CaseState, kind: DeadlineKind, begins_on: date, now: datetime,
                   actor: Actor | None, *, length: Length | None = None,
                   subject: str | None = None) -> Deadline:
-    """Raises `deadline_rules.RuleRefusal` when the rule does not allow the request."""
+    """Raises `model.calendar.RuleRefusal` when the rule does not allow the request."""
     deadline = Deadline(id=state.next_deadline_id(), kind=kind, rule_version="",
                         rule_source="", begins_on=begins_on, due_on=begins_on, due_at=now,
                         length=length, subject=subject)

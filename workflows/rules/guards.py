@@ -241,7 +241,7 @@ def check_dates(state: CaseState, rule: Callable[..., str], step: Any, today: da
 
 
 def fits(after: CaseState, rule: Callable[..., str]) -> None:
-    """The state a step leaves must fit the budget (see `case_size`)."""
+    """The state a step leaves must fit the budget (see `rules.size`)."""
     if rule in CLOSING:
         return
     if (size := case_size.size(after)) > case_size.BUDGET:

@@ -1,7 +1,7 @@
-"""The lifecycle rules of a case as pure functions over `CaseState` (see `step_rule`): opening,
+"""The lifecycle rules of a case as pure functions over `CaseState` (see `rules.step`): opening,
 admission, assessment, transition, exit, and what runs alongside from the referral on (consent,
 the criminal process, a reflection period, assignment, notifications). Measures have their rules
-in `measure_rules`, deadlines in `case_deadlines`.
+in `measures`, deadlines in `deadlines`.
 
 Each rule checks that the step is allowed, then changes the state in place, and returns the
 action recorded in the case's step list. The workflow runs the same rule twice, through `take`:

@@ -1,6 +1,6 @@
 """What a rule is: a pure function of the case's state, a step and the step's context that changes
 the state in place and returns the action it records, or refuses the step with `StepRejected`.
-The rules themselves are in `case_rules`, `measure_rules` and `case_deadlines`."""
+The rules themselves are in `lifecycle`, `measures` and `deadlines`."""
 
 from __future__ import annotations
 

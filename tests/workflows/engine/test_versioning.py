@@ -4,10 +4,10 @@ build is left, by an override after the grace."""
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 
 from temporalio.api.enums.v1 import EventType, VersioningBehavior
-from temporalio.api.workflowservice.v1 import DescribeWorkerDeploymentRequest
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
@@ -16,7 +16,14 @@ from tests.support import factories as f
 from tests.support.waiting import eventually
 from tests.support.workflow import Handle, describe_raw, settled, step
 from worker.main import build_worker
-from worker.versioning import Moved, move_on, promote, promote_unless_older
+from worker.versioning import (
+    Moved,
+    current_build,
+    listed_as,
+    move_on,
+    promote,
+    promote_unless_older,
+)
 from workflows.engine.case_workflow import CaseWorkflow
 from workflows.model.state import CaseInput
 
@@ -33,23 +40,15 @@ async def served_by(handle: Handle) -> tuple[str, str, int]:
     return info.execution.run_id, versioning.deployment_version.build_id, versioning.behavior
 
 
-async def listed_on(client: Client, handle: Handle, build_id: str) -> None:
+async def listed_on(client: Client, handle: Handle, on: Settings) -> None:
     """Until visibility (which lags) lists the case's run on that build, as a promotion sees."""
+    query = (f"WorkflowId = '{handle.id}' AND ExecutionStatus = 'Running' "
+             f"AND TemporalWorkerDeploymentVersion = '{listed_as(on)}'")
 
-    async def listed() -> bool:
-        async for run in client.list_workflows(f"WorkflowId = '{handle.id}' AND "
-                                               "ExecutionStatus = 'Running'"):
-            versions = run.search_attributes.get("TemporalWorkerDeploymentVersion") or []
-            return any(str(v).endswith(f":{build_id}") for v in versions)
-        return False
+    async def listed() -> int:
+        return (await client.count_workflows(query)).count
 
     await eventually(listed)
-
-
-async def _current(client: Client, deployment: str) -> str:
-    described = await client.workflow_service.describe_worker_deployment(
-        DescribeWorkerDeploymentRequest(namespace=client.namespace, deployment_name=deployment))
-    return described.worker_deployment_info.routing_config.current_deployment_version.build_id
 
 
 async def open_case(client: Client, settings: Settings) -> Handle:
@@ -64,12 +63,14 @@ async def test_a_run_stays_on_its_build_until_it_moves_on_by_plan(
         dev_env: WorkflowEnvironment, settings: Settings) -> None:
     client, deployment = dev_env.client, f"casework-{uuid.uuid4().hex[:8]}"
     a, b, c = (build(settings, deployment, name) for name in "abc")
-    async with build_worker(client, a), build_worker(client, b), build_worker(client, c):
+    # c's workers start last: the server first sees that build after a and b.
+    async with (build_worker(client, a), build_worker(client, b),
+                contextlib.AsyncExitStack() as later):
         await promote(client, a)
         h = await open_case(client, a)
         s = await step(h, CaseWorkflow.decide_admission, f.admission(), 1)
         await settled(h)  # idle: nothing will wake it by itself
-        await listed_on(client, h, "a")
+        await listed_on(client, h, a)
         first_run, on, behavior = await served_by(h)
         assert (on, behavior) == ("a", VersioningBehavior.VERSIONING_BEHAVIOR_PINNED)
 
@@ -91,6 +92,7 @@ async def test_a_run_stays_on_its_build_until_it_moves_on_by_plan(
 
         # A step after the next promotion is taken by the run's own build (pinned), and the run
         # moves on by itself once its deliveries are done (the server told its task).
+        await later.enter_async_context(build_worker(client, c))
         await promote(client, c)
         s = await step(h, CaseWorkflow.add_measure, f.measure(), s.version)
 
@@ -101,7 +103,7 @@ async def test_a_run_stays_on_its_build_until_it_moves_on_by_plan(
         # Build a, older than c, starting again (a rollback, an old pod restarting) does not
         # make itself current.
         assert not await promote_unless_older(client, a)
-        assert await _current(client, deployment) == "c"
+        assert await current_build(client, c) == "c"
         moved = await h.query(CaseWorkflow.state)
         assert (moved.version, moved.runs, len(moved.measures)) == (s.version, 3, 1)
         events = (await client.get_workflow_handle(h.id, run_id=run).fetch_history()).events
@@ -126,7 +128,7 @@ async def test_a_run_whose_build_no_worker_serves_is_moved_onto_the_current_one(
         await promote(client, new)
         first_run, on, _ = await served_by(h)
         assert on == "a"
-        await listed_on(client, h, "a")
+        await listed_on(client, h, old)
         assert await move_on(client, new, grace=1) == Moved(woken=1, overridden=1)
         # Replayed by the current build, which takes its next step.
         s = await step(h, CaseWorkflow.add_measure, f.measure(), s.version)
