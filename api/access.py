@@ -8,20 +8,16 @@ from __future__ import annotations
 
 from workflows.model.vocabulary import Role
 from workflows.rules.guards import AGENCIES, STAFF
+from workflows.steps import STEPS
 
 AUDITOR = frozenset({Role.AUDITOR})
 OPERATOR = frozenset({Role.OPERATOR})
 
-CASE_STEPS = ("open_case", "decide_admission", "begin_assessment", "assess_needs",
-              "add_measure", "change_provider", "change_measure", "record_criminal_stage",
-              "record_consent", "transition_to_municipality", "exit_case", "reassign",
-              "transfer_office", "grant_reflection_period", "extend_deadline", "change_deadline",
-              "notify_by_hand", "end_measure", "revise_plan", "record_contact", "join_network",
-              "leave_network")
-
 ALLOWED: dict[str, frozenset[Role]] = {
-    # The assistance system's staff take every step of a case.
-    **dict.fromkeys(CASE_STEPS, STAFF),
+    # Opening a case: the assistance system's staff. Each step: the roles it declares
+    # (`workflows.steps`; staff unless it says otherwise).
+    "open_case": STAFF,
+    **{step.name: step.roles for step in STEPS},
     # Reading a case's personal data: staff, and auditors.
     "get_case": STAFF | AUDITOR,
     "get_steps": STAFF | AUDITOR,
@@ -30,17 +26,10 @@ ALLOWED: dict[str, frozenset[Role]] = {
     "get_contacts": STAFF | AUDITOR,
     "get_plans": STAFF | AUDITOR,
     "get_assessments": STAFF | AUDITOR,
-    # A plan comes into force with the approval of the lead of the case's office.
-    "approve_plan": frozenset({Role.OFFICE_LEAD}),
     # Lists without personal data: operations too.
     "list_cases": STAFF | OPERATOR | AUDITOR,
     "list_due": STAFF | OPERATOR | AUDITOR,
     "list_deliveries": STAFF | OPERATOR | AUDITOR,
-    # An agency answers for itself; staff may record its answer.
-    "acknowledge_notification": STAFF | AGENCIES,
-    "respond_to_measure": STAFF | AGENCIES,
-    # Re-sending after fixing the directory is operations' work as much as staff's.
-    "resend_notification": STAFF | OPERATOR,
     # An agency's own view: the cases it is involved in, as consent allows.
     "list_agency_cases": AGENCIES,
     "get_agency_case": AGENCIES,

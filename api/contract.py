@@ -59,7 +59,7 @@ def render(app: FastAPI) -> str:
 
 
 def operation_id(route: APIRoute) -> str:
-    """The function's name: `decide_admission`, not `decide_admission_v1_cases__case_id_…`."""
+    """The route's name (a step's is the step's), not FastAPI's name with the path in it."""
     return route.name
 
 

@@ -9,7 +9,7 @@ import json
 import re
 import secrets
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -52,6 +52,7 @@ from workflows.model.state import (
 )
 from workflows.model.vocabulary import Refusal
 from workflows.rules import guards
+from workflows.steps import Declared
 
 CASE_ID = re.compile(r"^case-[a-z2-7]{20}$")
 UNAVAILABLE = {RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED,
@@ -147,20 +148,20 @@ class CaseGateway:
                                                      rpc_timeout=budget.rpc_timeout()))
             return state, created
 
-    async def step(self, case_id: str, update: Callable[..., CaseState], body: Step, actor: Actor,
+    async def step(self, case_id: str, declared: Declared[Any], body: Step, actor: Actor,
                    expected_version: int, idempotency_key: str | None,
                    access_reason: str | None = None, intent: str | None = None) -> CaseState:
         """Take a step; `intent` is the request id of its audited intent."""
         handle = self._handle(case_id)
-        fp = fingerprint(case_id, update.__name__, body, actor)
-        meta = self._proofs.sealed(case_id, update.__name__, StepMeta(
+        fp = fingerprint(case_id, declared.name, body, actor)
+        meta = self._proofs.sealed(case_id, declared.name, StepMeta(
             actor=actor, expected_version=expected_version,
             idempotency_key=idempotency_key or str(uuid.uuid4()), fingerprint=fp,
             access_reason=access_reason, approval_required=self._settings.plan_approval_required,
             request_id=intent), body)
         async with translate_errors(handle):
             return await budget.within(handle.execute_update(
-                update, args=[meta, body], id=update_id(meta),
+                declared.name, args=[meta, body], id=update_id(meta), result_type=CaseState,
                 rpc_timeout=budget.rpc_timeout()))
 
     async def notifications(self, case_id: str) -> tuple[CaseState, dict[str, dict[str, Any]]]:

@@ -41,8 +41,10 @@ from store import queries
 from store.tables import AuditEntry
 from store.views import (
     AgencyCaseView,
+    CaseView,
     OperationsCaseView,
     OperationsNotice,
+    whole_case,
 )
 from store.visibility import agency_view
 from workflows.model.requests import Actor
@@ -53,7 +55,7 @@ from workflows.model.vocabulary import (
 )
 from workflows.rules.guards import AGENCIES, STAFF, reaches
 
-CaseAnswer = CaseState | AgencyCaseView | OperationsCaseView
+CaseAnswer = CaseView | AgencyCaseView | OperationsCaseView
 ACCESS_REASON_CHARS = 500
 HIDDEN_FROM_AGENCIES = frozenset({Code.CASE_NOT_FOUND, Refusal.CASE_CLOSED,
                                   Code.CASE_SHREDDED})
@@ -149,7 +151,7 @@ class Reader:
         staff the whole case (the workflow applied the office rule to the step; a transfer
         away still shows its result), an agency its view, operations theirs."""
         if self.actor.role in STAFF:
-            return state
+            return whole_case(state)
         if self.actor.role in AGENCIES:
             view = agency_view(state, self.actor.agency)
             if view is None:

@@ -5,8 +5,7 @@ role may see it. Every step route, and the console's forms, run their step throu
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Header, Response
 
@@ -16,7 +15,7 @@ from api.metrics import counted
 from api.need_to_know import CaseAnswer, Reader
 from api.problems import Code, Problem
 from workflows.model.requests import Step
-from workflows.model.state import CaseState
+from workflows.steps import Declared
 
 ETAG_PATTERN = r'^(?:W/)?"?(\d{1,12})"?$'
 ETAG = re.compile(ETAG_PATTERN)
@@ -31,14 +30,13 @@ class Stepper:
         self._gateway, self._reader, self._response = gateway, reader, response
         self._version, self._key = version, idempotency_key
 
-    async def __call__(self, case_id: str, update: Callable[..., CaseState],
-                       body: Step) -> CaseAnswer:
-        with counted(update.__name__):
+    async def __call__(self, case_id: str, declared: Declared[Any], body: Step) -> CaseAnswer:
+        with counted(declared.name):
             self._gateway.check_id(case_id)
             await self._reader.before_step(case_id, self._gateway.get)
             intent = await self._reader.audit.intent(case_id, body.reason)
             async with self._reader.opaque():
-                state = await self._gateway.step(case_id, update, body, self._reader.actor,
+                state = await self._gateway.step(case_id, declared, body, self._reader.actor,
                                                  self._version, self._key, self._reader.reason,
                                                  intent)
         self._response.headers["ETag"] = etag(state.version)

@@ -76,13 +76,14 @@ def api() -> None:
     """Run the HTTP API and the console against the configured Temporal."""
     import uvicorn
 
-    from infra.logs import configure_logging
+    from infra.logs import Mask, configure_logging
     from infra.telemetry import configure_telemetry
+    from workflows.model.state import LOGGED
 
     settings = get_settings()
     _check_sign_in(settings)
-    configure_logging(settings)
-    configure_telemetry(settings, "api")
+    configure_logging(settings, Mask(LOGGED))
+    configure_telemetry(settings, "api", Mask(LOGGED))
     uvicorn.run("console.app:create_app", factory=True, host=settings.api_host,
                 port=settings.api_port, log_config=None, proxy_headers=True,
                 http="api.limits:BoundedHead")  # headers bounded as they arrive

@@ -15,7 +15,7 @@ from starlette.datastructures import FormData
 from activities.directory import load
 from api.problems import Problem, known
 from console.forms import Field, fields_of, parse, reason_in, values_of, version_in
-from console.steps import CONTACT, StepForm, allowed_now, measure_actions
+from console.steps import CONTACT, MEASURE_CHANGE, StepForm, allowed_now, measure_actions
 from console.web import Console
 from workflows.model.calendar import HELSINKI
 from workflows.model.requests import Length, MeasureEnding, Provider
@@ -78,7 +78,7 @@ def case_view(console: Console, state: CaseState, status: int = 200, **extra: An
     return console.page(
         "case.html", status, case=state, steps=steps,
         measure_actions={m.id: measure_actions(state, m) for m in state.measures}
-        if console.may("change_measure") else {},
+        if console.may(MEASURE_CHANGE.name) else {},
         options={"stage": sorted(CRIMINAL_NEXT.get(state.criminal_process.stage, ()),
                                  key=list(type(state.criminal_process.stage)).index)},
         provider_fields=PROVIDER_FIELDS, length_fields=LENGTH_FIELDS,
@@ -94,11 +94,16 @@ def case_view(console: Console, state: CaseState, status: int = 200, **extra: An
 async def run(console: Console, case_id: str, step: StepForm, body: Any, form: FormData,
               values: dict[str, Any]) -> Response:
     """Take the step as the API does; on a conflict show what changed and keep the form."""
+    assert step.declared is not None
     version = version_in(form)
     try:
-        await console.step(step.name, step.update, case_id, body, form)
+        await console.step(step.declared, case_id, body, form)
     except Exception as err:
         problem = known(err)
+        if not console.may("get_case"):  # operations see no case page: back to their list
+            if problem is None or problem.code is not Refusal.STALE_VERSION:
+                raise
+            return RedirectResponse("/operations?done=stale", status_code=303)
         if problem is None or problem.code not in _SHOWN_ON_THE_CASE:
             raise
         state = await console.reader.whole(await console.gateway.get(case_id))
@@ -108,6 +113,8 @@ async def run(console: Console, case_id: str, step: StepForm, body: Any, form: F
                          values=values, errors={"__all__": problem.detail}, open_form=step.name,
                          conflict=problem.code is Refusal.STALE_VERSION, changed=changed,
                          refused=problem)
+    if not console.may("get_case"):
+        return RedirectResponse(f"/operations?done={step.name}", status_code=303)
     return RedirectResponse(f"/cases/{case_id}?done={step.name}", status_code=303)
 
 

@@ -17,7 +17,7 @@ from babel.messages.pofile import read_po, write_po
 from api.problems import CODES
 from console.forms import MESSAGES
 from console.labels import EXPLAINED, LABELS
-from console.steps import REFERRAL, STEPS
+from console.steps import FORMS, REFERRAL
 
 TRANSLATED = ("fi", "sv")
 
@@ -27,12 +27,12 @@ def messages() -> set[str]:
     found = {message for _, _, message, *_ in extract_from_dir(folder, [("**.html", "jinja2")])
              if isinstance(message, str)}
     found |= {text for labels in LABELS.values() for text in labels.values()}
-    for step in (*STEPS.values(), REFERRAL):
+    for step in (*FORMS.values(), REFERRAL):
         found.add(step.title)
         found |= {f.label for f in step.fields}
     found |= {title for _, title in CODES.values()}
     found |= set(MESSAGES.values()) | set(EXPLAINED.values())
-    for step in (*STEPS.values(), REFERRAL):
+    for step in (*FORMS.values(), REFERRAL):
         found |= {legend for legend, _ in step.groups if legend}
     return found
 

@@ -21,11 +21,13 @@ from console.forms import reason_in
 from console.web import ConsoleDep, ConsoleRoute
 from store import queries
 from store.views import FailedNotice
-from workflows.engine.case_workflow import CaseWorkflow
 from workflows.model.requests import MeasureAnswer, NotificationRef
 from workflows.model.vocabulary import Ident, Office, Refusal
+from workflows.steps import BY_NAME
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
+# An agency's own steps, taken from its desk.
+ACKNOWLEDGE, ANSWER = BY_NAME["acknowledge_notification"], BY_NAME["respond_to_measure"]
 
 
 @router.get("/agency", name="console_agency")
@@ -54,22 +56,20 @@ async def agency_case(case_id: str, console: ConsoleDep,
 @router.post("/agency/cases/{case_id}/notifications/{notification_id}/ack",
              name="console_acknowledge")
 async def acknowledge(case_id: str, notification_id: Ident, console: ConsoleDep) -> Response:
-    console.require("acknowledge_notification")
+    console.require(ACKNOWLEDGE.name)
     form = await console.form()
     body = NotificationRef(notification_id=notification_id, reason=reason_in(form))
-    await console.step("acknowledge_notification", CaseWorkflow.acknowledge_notification,
-                       case_id, body, form)
+    await console.step(ACKNOWLEDGE, case_id, body, form)
     return RedirectResponse(f"/agency/cases/{case_id}?done=acknowledged", status_code=303)
 
 
 @router.post("/agency/cases/{case_id}/measures/{measure_id}/answer", name="console_answer")
 async def answer_measure(case_id: str, measure_id: Ident, console: ConsoleDep) -> Response:
-    console.require("respond_to_measure")
+    console.require(ANSWER.name)
     form = await console.form()
     body = MeasureAnswer(measure_id=measure_id, accepted=form.get("accepted") == "yes",
                          reason=reason_in(form))
-    await console.step("respond_to_measure", CaseWorkflow.respond_to_measure, case_id, body,
-                       form)
+    await console.step(ANSWER, case_id, body, form)
     return RedirectResponse(f"/agency/cases/{case_id}?done=answered", status_code=303)
 
 

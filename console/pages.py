@@ -22,7 +22,7 @@ from console import session as sessions
 from console.case_page import case_view, run
 from console.forms import key_in, parse, values_of
 from console.i18n import DEFAULT, LANGUAGE_COOKIE, LANGUAGES, Language
-from console.steps import REFERRAL, STEPS
+from console.steps import FORMS, REFERRAL
 from console.web import ConsoleDep, ConsoleRoute, render
 from store import queries
 from workflows.model.requests import Actor, Referral
@@ -209,7 +209,7 @@ async def case_page(case_id: str, console: ConsoleDep,
         if problem.code is not Refusal.OUTSIDE_OFFICE:
             raise
         return console.page("reach.html", 403, case_id=case_id)
-    return case_view(console, state, done=done if done in STEPS or done == "open_case"
+    return case_view(console, state, done=done if done in FORMS or done == "open_case"
                      else None)
 
 
@@ -236,7 +236,7 @@ async def reach(request: Request, case_id: str, console: ConsoleDep,
 
 @router.post("/cases/{case_id}/steps/{name}", name="console_step")
 async def take_step(case_id: str, name: str, console: ConsoleDep) -> Response:
-    form_step = STEPS.get(name)
+    form_step = FORMS.get(name)
     if form_step is None:
         raise Problem(Code.NOT_FOUND, "no such step")
     console.require(name)

@@ -29,6 +29,7 @@ from console.labels import EXPLAINED
 from store.tables import ConsoleSession
 from workflows.model.requests import Actor, Step
 from workflows.model.vocabulary import Refusal
+from workflows.steps import Declared
 
 TEMPLATES = Environment(loader=PackageLoader("console"), autoescape=select_autoescape(),
                         trim_blocks=True, lstrip_blocks=True)
@@ -69,13 +70,13 @@ class Console:
                           "reload the page and try again")
         return form
 
-    async def step(self, name: str, update: Callable[..., Any], case_id: str, body: Step,
+    async def step(self, declared: Declared[Any], case_id: str, body: Step,
                    form: FormData) -> None:
-        """The API's step `name`, with the form's version and idempotency key; the audit log
-        names the step, not the page."""
-        self.reader.audit.action = name
+        """The API's step, with the form's version and idempotency key; the audit log names
+        the step, not the page."""
+        self.reader.audit.action = declared.name
         await Stepper(self.gateway, self.reader, Response(), version_in(form), key_in(form))(
-            case_id, update, body)
+            case_id, declared, body)
 
     def page(self, template: str, status: int = 200, **context: Any) -> HTMLResponse:
         return render(self.request, template, self.language, self.session, status, **context)

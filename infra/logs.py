@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from dataclasses import dataclass
 from typing import Any
 
 import structlog
@@ -12,11 +13,6 @@ from opentelemetry import trace
 from temporalio import activity, workflow
 
 from infra.settings import Settings
-
-# Keys that would carry a client's personal data. Nothing should log them; if something does,
-# the value never leaves the process.
-PERSONAL_KEYS = frozenset({"person", "given_names", "surname", "date_of_birth", "nationality",
-                           "languages", "client_view", "reason", "reasons"})
 
 
 def add_trace_ids(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
@@ -27,25 +23,33 @@ def add_trace_ids(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
     return event
 
 
-def redact(value: Any) -> Any:
-    """The value with every personal key's value masked, at any depth."""
-    if isinstance(value, dict):
-        return {k: "[redacted]" if is_personal(k) else redact(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [redact(v) for v in value]
-    return value
+@dataclass(frozen=True)
+class Mask:
+    """The keys that carry a client's personal data: those the case's model marks personal
+    (`workflows.model.personal.LOGGED`, given by the entry point). Nothing should log them; if
+    something does, the value never leaves the process, in a log line or a span."""
+
+    keys: frozenset[str]
+
+    def __call__(self, _: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
+        """As a structlog processor."""
+        return self.redact(event)
+
+    def redact(self, value: Any) -> Any:
+        """The value with every personal key's value masked, at any depth."""
+        if isinstance(value, dict):
+            return {k: "[redacted]" if self.covers(k) else self.redact(v)
+                    for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [self.redact(v) for v in value]
+        return value
+
+    def covers(self, key: object) -> bool:
+        # A dotted key (a span attribute, say `case.person.surname`) is judged by its last part.
+        return isinstance(key, str) and key.rsplit(".", 1)[-1] in self.keys
 
 
-def is_personal(key: object) -> bool:
-    # A dotted key (a span attribute, say `case.person.surname`) is judged by its last part.
-    return isinstance(key, str) and key.rsplit(".", 1)[-1] in PERSONAL_KEYS
-
-
-def drop_personal_data(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
-    return redact(event)
-
-
-def configure_logging(settings: Settings) -> None:
+def configure_logging(settings: Settings, mask: Mask) -> None:
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_logger_name,
@@ -53,7 +57,7 @@ def configure_logging(settings: Settings) -> None:
         structlog.stdlib.ExtraAdder(),
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         add_trace_ids,
-        drop_personal_data,
+        mask,
     ]
     console = settings.log_format == "console" or (
         settings.log_format == "auto" and sys.stdout.isatty())

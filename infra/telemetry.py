@@ -28,11 +28,11 @@ from temporalio.runtime import (
     TelemetryConfig,
 )
 
-from infra.logs import redact
+from infra.logs import Mask
 from infra.settings import Settings
 
 
-def configure_telemetry(settings: Settings, component: str) -> None:
+def configure_telemetry(settings: Settings, component: str, mask: Mask) -> None:
     resource = Resource.create({"service.name": f"{settings.service_name}-{component}",
                                 "deployment.environment": settings.environment})
     # Spans are recorded only when a collector takes them: recording them for nobody cost a
@@ -51,7 +51,7 @@ def configure_telemetry(settings: Settings, component: str) -> None:
 
         base = settings.otlp_endpoint.rstrip("/")
         tracer_provider.add_span_processor(
-            BatchSpanProcessor(Redacting(OTLPSpanExporter(endpoint=f"{base}/v1/traces"))))
+            BatchSpanProcessor(Redacting(OTLPSpanExporter(endpoint=f"{base}/v1/traces"), mask)))
         readers.append(PeriodicExportingMetricReader(
             OTLPMetricExporter(endpoint=f"{base}/v1/metrics")))
     trace.set_tracer_provider(tracer_provider)
@@ -132,11 +132,11 @@ class Redacting(SpanExporter):
     """Exports spans with the values of personal attributes (spans' and their events') masked:
     a second line of defence, since nothing of ours puts personal data in a span."""
 
-    def __init__(self, inner: SpanExporter) -> None:
-        self._inner = inner
+    def __init__(self, inner: SpanExporter, mask: Mask) -> None:
+        self._inner, self._mask = inner, mask
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
-        return self._inner.export([_redacted(span) for span in spans])
+        return self._inner.export([self._redacted(span) for span in spans])
 
     def shutdown(self) -> None:
         self._inner.shutdown()
@@ -144,12 +144,14 @@ class Redacting(SpanExporter):
     def force_flush(self, timeout_millis: int = 30000) -> bool:
         return self._inner.force_flush(timeout_millis)
 
+    def _redacted(self, span: ReadableSpan) -> ReadableSpan:
+        redact = self._mask.redact
+        attributes = redact(dict(span.attributes or {}))
+        events = [Event(e.name, redact(dict(e.attributes or {})), e.timestamp)
+                  for e in span.events]
+        return ReadableSpan(
+            name=span.name, context=span.context, parent=span.parent, resource=span.resource,
+            attributes=attributes, events=events, links=span.links, kind=span.kind,
+            status=span.status, start_time=span.start_time, end_time=span.end_time,
+            instrumentation_scope=span.instrumentation_scope)
 
-def _redacted(span: ReadableSpan) -> ReadableSpan:
-    attributes = redact(dict(span.attributes or {}))
-    events = [Event(e.name, redact(dict(e.attributes or {})), e.timestamp) for e in span.events]
-    return ReadableSpan(
-        name=span.name, context=span.context, parent=span.parent, resource=span.resource,
-        attributes=attributes, events=events, links=span.links, kind=span.kind,
-        status=span.status, start_time=span.start_time, end_time=span.end_time,
-        instrumentation_scope=span.instrumentation_scope)

@@ -39,7 +39,7 @@ from workflows.model.vocabulary import (
     NotificationStatus,
     PlanStatus,
 )
-from workflows.rules import size as case_size
+from workflows.rules import size
 from workflows.rules.notifications import consent_in_force
 
 ROWS = (DeadlineRow, NotificationRow, MeasureRow)
@@ -121,7 +121,7 @@ def _archived(db: Connection, keys: CaseKeys, state: CaseState, *,
               replace: bool) -> list[TableRow]:
     """The state's settled records the archive does not hold yet, sealed; with `replace` (the
     newest projection) its settled notifications too, whose copies it replaces."""
-    settled = case_size.settled(state)
+    settled = size.settled(state)
     if not settled:
         return []
     if replace:

@@ -71,7 +71,7 @@ from workflows.model.vocabulary import (
     Office,
     Phase,
 )
-from workflows.rules import size as case_size
+from workflows.rules import size
 
 FAR = datetime(9999, 1, 1, tzinfo=UTC)
 # Written out, not a parameter: the partial indexes of the overdue cases (migration 0009) say
@@ -278,7 +278,7 @@ def case_records(engine: Engine, keys: CaseKeys, state: CaseState, kind: str, pa
     """A page of a case's records of one kind by position: the archive's and the state's
     (whose copy wins), merged; each source read no further than the page needs."""
     after = position_after(page_token)
-    items_of, position_of = case_size.LISTS[kind]
+    items_of, position_of = size.LISTS[kind]
     merged = dict(archived(engine, keys, state.case_id, kind, after=after, limit=page_size + 1))
     kept = items_of(state)
     merged.update({p: item for p, item in ((position_of(state, i), item)
@@ -293,7 +293,7 @@ def whole_case(engine: Engine, keys: CaseKeys, state: CaseState) -> CaseState:
     """The case with every archived record back in its place: its whole life, for the
     auditors' picture. The state's own copy of a record wins over the archive's."""
     whole = state.model_copy(deep=True)
-    for kind, (items_of, position_of) in case_size.LISTS.items():
+    for kind, (items_of, position_of) in size.LISTS.items():
         items = items_of(whole)
         kept = {position_of(whole, i): item for i, item in enumerate(items)}
         merged = dict(archived(engine, keys, state.case_id, kind))

@@ -106,7 +106,7 @@ class CaseRecord(SQLModel, table=True):
     __tablename__ = "case_record"
 
     case_id: str = Field(primary_key=True, max_length=40)
-    kind: str = Field(primary_key=True, max_length=20)  # steps, measures, … (`case_size.KEEP`)
+    kind: str = Field(primary_key=True, max_length=20)  # steps, measures, … (`rules.size.KEEP`)
     position: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
     sealed: bytes
 

@@ -1,8 +1,9 @@
-"""What the API answers from the read model, and the views of a case built for a reader who
-may not see the whole of it: list rows and pages for operations and agencies, an agency's view
-of a case, the operations view. None of them carries personal data, but an agency's view
-carries the notifications it was sent and, to a member of the support network, the client
-plan's goals (as far as the client's consent allows).
+"""What the API answers, never the workflow's state itself: the whole case as staff and
+auditors see it (`CaseView`), what it answers from the read model, and the views of a case
+built for a reader who may not see the whole of it: list rows and pages for operations and
+agencies, an agency's view of a case, the operations view. None of those carries personal data,
+but an agency's view carries the notifications it was sent and, to a member of the support
+network, the client plan's goals (as far as the client's consent allows).
 """
 
 from __future__ import annotations
@@ -10,9 +11,17 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Generic, Literal, TypeVar
 
-from pydantic import Field
+from pydantic import Field, create_model
 
-from workflows.model.state import ClientPlan, Contact, Deadline, Needs, Notification, StepRecord
+from workflows.model.state import (
+    CaseState,
+    ClientPlan,
+    Contact,
+    Deadline,
+    Needs,
+    Notification,
+    StepRecord,
+)
 from workflows.model.vocabulary import (
     DeadlineKind,
     MeasureStatus,
@@ -24,6 +33,22 @@ from workflows.model.vocabulary import (
 )
 
 T = TypeVar("T")
+
+# The workflow's own machinery in its state: its runs and its count of changes. No reader's.
+MACHINERY = frozenset({"runs", "revision"})
+# The whole case, for staff of its office (or with a stated reason) and auditors: made from the
+# state's fields (each with its personal-data class) but the machinery's, a model of its own,
+# so that a field can be withheld from them without changing the workflow's state.
+CaseView = create_model(  # type: ignore[call-overload]
+    "CaseView", __base__=Model, __doc__="A case as the readers who see the whole of it see it.",
+    **{name: (info.annotation, info) for name, info in CaseState.model_fields.items()
+       if name not in MACHINERY})
+
+
+def whole_case(state: CaseState) -> Any:
+    """The `CaseView` of a state (its records are the state's own, not copied)."""
+    return CaseView.model_construct(**{name: getattr(state, name)
+                                       for name in CaseView.model_fields})
 
 
 class Page(Model, Generic[T]):

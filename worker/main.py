@@ -17,7 +17,7 @@ from activities.notifications import MayDeliver, NotificationActivities
 from activities.read_model import ReadModelActivities
 from infra.codec import KeyUnavailable
 from infra.database import engine_for
-from infra.logs import configure_logging
+from infra.logs import Mask, configure_logging
 from infra.process import exit_skipping_teardown
 from infra.proof import StepProofs
 from infra.settings import Settings, get_settings
@@ -31,6 +31,7 @@ from worker.versioning import deployment, promote_and_move_on
 from workflows.engine.archiving import ArchiveWorkflow
 from workflows.engine.case_workflow import RUNS_PAST_LIMIT, CaseWorkflow
 from workflows.model.contracts import Delivery
+from workflows.model.state import LOGGED
 
 log = structlog.get_logger(__name__)
 
@@ -101,8 +102,8 @@ async def serve(settings: Settings) -> None:
 
 def main() -> None:
     settings = get_settings()
-    configure_logging(settings)
-    configure_telemetry(settings, "worker")
+    configure_logging(settings, Mask(LOGGED))
+    configure_telemetry(settings, "worker", Mask(LOGGED))
     try:
         asyncio.run(serve(settings))
     except KeyUnavailable as err:

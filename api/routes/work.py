@@ -7,28 +7,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, TypeVar
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Query
 from sqlalchemy import Engine
 
 from api.audit_trail import AuditedRoute
 from api.deps import EngineDep, Gateway, KeysDep, PageToken, ReaderDep, permitted
 from api.gateway import CaseGateway
-from api.need_to_know import CaseAnswer, Reader
+from api.need_to_know import Reader
 from api.reads import read
-from api.stepper import StepDep
 from store import queries
 from store.keys import CaseKeys
 from store.views import AssessmentPage, ContactPage, PlanPage
-from workflows.engine.case_workflow import CaseWorkflow
-from workflows.model.requests import (
-    ContactRecord,
-    NetworkJoin,
-    NetworkLeave,
-    PlanApproval,
-    PlanRevision,
-    Step,
-)
-from workflows.model.vocabulary import Ident
 
 T = TypeVar("T")
 
@@ -42,20 +31,6 @@ async def _records(query: Callable[..., T], case_id: str, reader: Reader, gatewa
     """A page of the case's records of one kind, for the readers who see the whole case."""
     state = await reader.whole(await gateway.get(case_id))
     return await read(query, engine, keys, state, page_size=page_size, page_token=page_token)
-
-
-@router.post("/{case_id}/plans",
-             summary="A revision of the client plan (in force at once, or awaiting approval)")
-async def revise_plan(case_id: str, body: PlanRevision, step: StepDep) -> CaseAnswer:
-    return await step(case_id, CaseWorkflow.revise_plan, body)
-
-
-@router.post("/{case_id}/plans/{plan}/approval",
-             summary="The lead of the case's office approves a plan revision")
-async def approve_plan(case_id: str, plan: Annotated[int, Path(ge=1, le=10_000)],
-                       body: Step, step: StepDep) -> CaseAnswer:
-    return await step(case_id, CaseWorkflow.approve_plan,
-                      PlanApproval(plan=plan, reason=body.reason))
 
 
 @router.get("/{case_id}/plans", response_model=PlanPage,
@@ -84,22 +59,3 @@ async def get_contacts(case_id: str, reader: ReaderDep, gateway: Gateway, engine
     return await _records(queries.case_contacts, case_id, reader, gateway, engine, keys,
                           page_size, page_token)
 
-
-@router.post("/{case_id}/contacts",
-             summary="Record a contact (held or missed), plan an appointment, or record how a "
-                     "planned one went")
-async def record_contact(case_id: str, body: ContactRecord, step: StepDep) -> CaseAnswer:
-    return await step(case_id, CaseWorkflow.record_contact, body)
-
-
-@router.post("/{case_id}/network", summary="Someone joins the client's support network")
-async def join_network(case_id: str, body: NetworkJoin, step: StepDep) -> CaseAnswer:
-    return await step(case_id, CaseWorkflow.join_network, body)
-
-
-@router.post("/{case_id}/network/{member_id}/leave",
-             summary="Someone leaves the client's support network (stays on record)")
-async def leave_network(case_id: str, member_id: Ident, body: Step,
-                        step: StepDep) -> CaseAnswer:
-    return await step(case_id, CaseWorkflow.leave_network,
-                      NetworkLeave(member_id=member_id, reason=body.reason))

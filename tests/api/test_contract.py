@@ -127,7 +127,7 @@ async def test_a_generated_client_takes_a_case_through_its_first_step(
         api_app: FastAPI, tmp_path: Path) -> None:
     generated = generate_client(tmp_path)
     from casework_client.api.cases import decide_admission, list_cases, open_case
-    from casework_client.models import AdmissionDecision, CaseState, ProblemDetails, Referral
+    from casework_client.models import AdmissionDecision, CaseView, ProblemDetails, Referral
 
     def client(headers: dict[str, str]) -> Any:
         return generated.Client(base_url="http://api", headers=headers, httpx_args={
@@ -136,7 +136,7 @@ async def test_a_generated_client_takes_a_case_through_its_first_step(
     caseworker = client(CASEWORKER)
     opened = await open_case.asyncio_detailed(
         client=caseworker, body=Referral.from_dict(body(f.referral())), idempotency_key="gen-1")
-    assert opened.status_code == 201 and isinstance(opened.parsed, CaseState)
+    assert opened.status_code == 201 and isinstance(opened.parsed, CaseView)
     case_id, etag = opened.parsed.case_id, opened.headers["ETag"]
 
     admitted = await decide_admission.asyncio_detailed(

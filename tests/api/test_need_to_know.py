@@ -36,7 +36,7 @@ from api.routes import ROUTERS
 from infra.codec import EnvelopeCodec
 from infra.settings import Settings
 from store.keys import case_keys
-from store.views import AgencyCaseView, OperationsCaseView
+from store.views import AgencyCaseView, CaseView, OperationsCaseView
 from tests.support import factories as f
 from tests.support.http import body, open_case, post, step
 from tests.support.identities import AUDITOR, bearer
@@ -48,7 +48,6 @@ from workflows.model.requests import (
     Provider,
     ReflectionPeriodGrant,
 )
-from workflows.model.state import CaseState
 from workflows.model.vocabulary import (
     AgencyType,
     ConsentScope,
@@ -56,6 +55,7 @@ from workflows.model.vocabulary import (
     Role,
 )
 from workflows.rules.guards import AGENCIES
+from workflows.steps import BY_NAME
 
 LEAD = bearer("lead-heli", "office_lead", office="helsinki")
 
@@ -202,7 +202,7 @@ def case_view(reader: Reader, route: APIRoute, withdrawn: bool) -> Fields:
     still stands; the operations view; or none of it."""
     model = route.response_model
     if reader.sees_case:
-        return fields_of(CaseState if a_step(route) else model)
+        return fields_of(CaseView if a_step(route) else model)
     if reader.role in AGENCIES:
         standing = reader.told and (reader.referrer or not withdrawn)
         if route.name not in AGENCY_VIEWS or not standing:
@@ -292,7 +292,9 @@ def requests(route: APIRoute, case: Case) -> tuple[str, str, Any]:
         "end_measure": {**reason, "outcome": "implemented"},
         "decode": case.payloads, "encode": case.payloads,
     }
-    return method, path, bodies.get(route.name, reason if method == "POST" else None)
+    # A step without a body of its own here is sent its declaration's example.
+    example = BY_NAME[route.name].example if route.name in BY_NAME else reason
+    return method, path, bodies.get(route.name, example if method == "POST" else None)
 
 
 async def rich_case(http: httpx.AsyncClient, temporal: Client, settings: Settings, *,

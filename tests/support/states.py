@@ -11,6 +11,7 @@ from workflows.model.state import CaseState, Notification
 from workflows.model.vocabulary import Action, Phase
 from workflows.rules import lifecycle as rules
 from workflows.rules.step import Rule, StepContext
+from workflows.steps import of
 
 NOW = datetime(2026, 11, 2, 10, tzinfo=UTC)  # a Monday
 TODAY = date(2026, 11, 2)
@@ -18,7 +19,7 @@ TODAY = date(2026, 11, 2)
 
 def take(state: CaseState, rule: Rule[Any], step: Step, actor: Actor = f.CASEWORKER) -> Action:
     """A step as the workflow's handler takes it: rule, record and notifications planned."""
-    return rules.take(state, step, rule, StepContext(NOW, actor), notify=True)
+    return of(rule).take(state, step, StepContext(NOW, actor), notify=True)
 
 
 def notified(state: CaseState, rule: Rule[Any], step: Step) -> list[Notification]:

@@ -20,8 +20,8 @@ from typing import Any
 
 from temporalio import workflow
 
-# The update surface, delegation only: shared by every run like the rules its updates name
-# (`worker.sandbox.PURE`), the very functions the guards' tables are keyed by.
+# The update surface, made from the step declarations: shared by every run like the
+# declarations and rules it names (`worker.sandbox.PURE`).
 from workflows.engine.updates import CaseUpdates
 
 with workflow.unsafe.imports_passed_through():
@@ -43,10 +43,10 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.model.state import Carried, CaseInput, CaseState
     from workflows.model.vocabulary import Action, DeadlineStatus, NotificationStatus, Refusal
-    from workflows.rules import deadlines, guards
+    from workflows.rules import deadlines, notifications
     from workflows.rules import lifecycle as rules
-    from workflows.rules import notifications as notify_rules
-    from workflows.rules.step import Rule, StepContext, StepRejected
+    from workflows.rules.step import StepContext, StepRejected
+    from workflows.steps import MATRIX, Declared
 
 # Idempotency keys remembered per case (carried across continue-as-new): far more than any
 # client retries within its retry window, small enough to keep the carried state small.
@@ -93,7 +93,7 @@ class CaseWorkflow(CaseUpdates):
             rules.record(self._state, Action.REFERRED, ctx, referral.reason)
             self._remember(meta, Action.REFERRED)
             if self._patches.notify:
-                rules.plan(self._state, Action.REFERRED, referral, ctx.now)
+                rules.plan(self._state, MATRIX[Action.REFERRED], referral, ctx.now)
         self._deliveries = Deliveries(self._state, self._patches, self._give_up, self._publish,
                                       self._history_full, self._in_background)
         self._projector = Projector(self._state, self._patches, self._history_full,
@@ -117,7 +117,7 @@ class CaseWorkflow(CaseUpdates):
             alerts = (deadlines.raise_due(self._state, workflow.now()) if self._patches.timers
                       else [])
             for alert in alerts:
-                self._plan(notify_rules.plan_alert(self._state, alert))
+                self._plan(notifications.plan_alert(self._state, alert))
             if alerts:
                 self._publish()
         # Let an update that is being accepted finish before the run closes.
@@ -155,13 +155,13 @@ class CaseWorkflow(CaseUpdates):
 
     # --- the machinery every step shares --------------------------------------------------
 
-    def _check(self, meta: StepMeta, step: Any, rule: Rule[Any]) -> None:
+    def _check(self, meta: StepMeta, step: Any, declared: Declared[Any]) -> None:
         # A step applied already is answered as what it was, even to someone who may no longer
         # take it (a retry after the case moved office): only its sender has its key and
         # request. Then who may take the step: the version is the case's business.
         if self._keys.get(meta.idempotency_key) == meta.fingerprint:
             return
-        guards.authorize(self._state, meta, rule, step)
+        declared.authorize(self._state, meta, step)
         self._refuse_reused_key(meta)
         if meta.expected_version != self._state.version:
             raise StepRejected(
@@ -170,16 +170,16 @@ class CaseWorkflow(CaseUpdates):
                 f"the step was based on version {meta.expected_version}",
                 current_version=self._state.version,
             )
-        guards.check_dates(self._state, rule, step, helsinki_date(workflow.now()))
+        declared.check_dates(self._state, step, helsinki_date(workflow.now()))
         after = self._state.model_copy(deep=True)
-        rules.take(after, step, rule, self._context(meta), notify=self._patches.notify)
-        guards.fits(after, rule)
+        declared.take(after, step, self._context(meta), notify=self._patches.notify)
+        declared.fits(after)
 
-    def _apply(self, meta: StepMeta, step: Any, rule: Rule[Any]) -> CaseState:
+    def _apply(self, meta: StepMeta, step: Any, declared: Declared[Any]) -> CaseState:
         if self._is_retry(meta):
             return self._state
-        action = rules.take(self._state, step, rule, self._context(meta),
-                            notify=self._patches.notify)
+        action = declared.take(self._state, step, self._context(meta),
+                               notify=self._patches.notify)
         self._remember(meta, action)
         self._deliveries.stop_where_consent_ended()
         self._publish()
@@ -209,10 +209,10 @@ class CaseWorkflow(CaseUpdates):
                                                  "action": str(action),
                                                  "version": self._state.version})
 
-    def _plan(self, planned: notify_rules.Planned) -> None:
+    def _plan(self, planned: notifications.Planned) -> None:
         if self._patches.notify:
             self._state.notifications.append(
-                notify_rules.notification(self._state, planned, workflow.now()))
+                notifications.notification(self._state, planned, workflow.now()))
 
     def _publish(self) -> None:
         """The state changed: keep the search attributes in step with it (upsert only what

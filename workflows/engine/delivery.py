@@ -17,8 +17,7 @@ from workflows.model import contracts
 from workflows.model.calendar import helsinki_date
 from workflows.model.state import CaseState, Notification
 from workflows.model.vocabulary import DeadlineKind, DeadlineStatus, NotificationStatus
-from workflows.rules import deadlines
-from workflows.rules import notifications as notify_rules
+from workflows.rules import deadlines, notifications
 
 RETRY = RetryPolicy(initial_interval=timedelta(seconds=10), backoff_coefficient=2.0,
                     maximum_interval=timedelta(hours=1),
@@ -125,7 +124,7 @@ class Deliveries:
         if not self._patches.consent:
             return
         for n in self._state.notifications:
-            if notify_rules.still_allowed(self._state, n):
+            if notifications.still_allowed(self._state, n):
                 continue
             if n.id in self._sending and n.id not in self._stopping:
                 self._stopping.add(n.id)
@@ -138,7 +137,7 @@ class Deliveries:
         """Asked by every attempt of a delivery before it sends anything."""
         n = next((n for n in self._state.notifications if n.id == notification_id), None)
         return n is not None and n.status is not NotificationStatus.WITHHELD and (
-            not self._checks_consent() or notify_rules.still_allowed(self._state, n))
+            not self._checks_consent() or notifications.still_allowed(self._state, n))
 
     async def _deliver(self, n: Notification) -> None:
         try:
@@ -166,7 +165,7 @@ class Deliveries:
     async def _send(self, n: Notification) -> None:
         if n.agency_id is None and not await self._resolve(n):
             return
-        if self._checks_consent() and not notify_rules.still_allowed(self._state, n):
+        if self._checks_consent() and not notifications.still_allowed(self._state, n):
             # The client withdrew consent for this agency or purpose since it was planned.
             n.status = NotificationStatus.WITHHELD
             return

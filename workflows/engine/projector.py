@@ -14,7 +14,7 @@ from workflows.engine.delivery import heartbeat
 from workflows.engine.patches import Patches
 from workflows.model import contracts
 from workflows.model.state import CaseState
-from workflows.rules import size as case_size
+from workflows.rules import size
 
 TIMEOUT = timedelta(seconds=30)
 # The database may be down for a while: keep trying, at most a minute apart.
@@ -57,11 +57,11 @@ class Projector:
             await workflow.wait_condition(
                 lambda: self._state.revision > self._projected and self._may_start())
             revision, self.running = self._state.revision, True
-            gone = case_size.leaving(self._state) if self._patches.bounded else None
+            gone = size.leaving(self._state) if self._patches.bounded else None
             await workflow.execute_activity(
                 contracts.project_case, self._state, start_to_close_timeout=TIMEOUT,
                 heartbeat_timeout=heartbeat(self._patches),
                 retry_policy=RETRY_WHAT_MENDS if self._patches.steady else RETRY)
             self._projected, self.running = revision, False
             if gone is not None:
-                case_size.trim(self._state, gone)
+                size.trim(self._state, gone)

@@ -14,6 +14,7 @@ from typing import Annotated
 
 from pydantic import AwareDatetime, Field, StringConstraints
 
+from workflows.model.personal import ABOUT, IDENTIFYING, NO, OTHERS
 from workflows.model.vocabulary import (
     AgencyType,
     ConsentGiver,
@@ -45,10 +46,10 @@ class Actor(Model):
     """The person behind a step: a pseudonymous staff id, their role, and their agency (agency
     staff) or office (the assistance system's staff)."""
 
-    user_id: Ident
-    role: Role
-    agency: Ident | None = None
-    office: Office | None = None
+    user_id: Annotated[Ident, NO]
+    role: Annotated[Role, NO]
+    agency: Annotated[Ident | None, NO] = None
+    office: Annotated[Office | None, NO] = None
 
 
 class StepMeta(Model):
@@ -78,22 +79,22 @@ class Step(Model):
 class Person(Model):
     """The client's personal data. It never leaves the case state: not in ids, logs or lists."""
 
-    given_names: Name
-    surname: Name
-    date_of_birth: date | None = None
-    nationality: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] | None = Field(
-        default=None, description="ISO 3166-1 alpha-3"
-    )
+    given_names: Annotated[Name, IDENTIFYING]
+    surname: Annotated[Name, IDENTIFYING]
+    date_of_birth: Annotated[date | None, IDENTIFYING] = None
+    nationality: Annotated[Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] | None,
+                           IDENTIFYING] = Field(default=None, description="ISO 3166-1 alpha-3")
     languages: Annotated[list[Annotated[str, StringConstraints(min_length=2, max_length=35)]],
-                         choices(10)] = []
+                         choices(10), IDENTIFYING] = []
 
 
 class Referrer(Model):
-    agency_type: AgencyType
-    organisation: Name | None = None
-    agency_id: Ident | None = Field(default=None, description="The referrer's entry in the "
-                                    "agency directory: it learns whether the person was admitted.")
-    reference: Annotated[str, StringConstraints(max_length=100)] | None = Field(
+    agency_type: Annotated[AgencyType, NO]
+    organisation: Annotated[Name | None, NO] = None
+    agency_id: Annotated[Ident | None, NO] = Field(default=None, description=(
+        "The referrer's entry in the agency directory: it learns whether the person was "
+        "admitted."))
+    reference: Annotated[Annotated[str, StringConstraints(max_length=100)] | None, ABOUT] = Field(
         default=None, description="The referrer's own reference, returned with the outcome.")
 
 
@@ -134,10 +135,10 @@ class Assessment(Step):
 
 
 class Provider(Model):
-    agency_type: AgencyType
-    organisation: Name
-    agency_id: Ident | None = Field(default=None, description="The provider's entry in the "
-                                    "agency directory: it is asked to accept the measure.")
+    agency_type: Annotated[AgencyType, NO]
+    organisation: Annotated[Name, NO]
+    agency_id: Annotated[Ident | None, NO] = Field(default=None, description=(
+        "The provider's entry in the agency directory: it is asked to accept the measure."))
 
 
 class NewMeasure(Step):
@@ -217,9 +218,9 @@ class AssessmentStart(Step):
 class Length(Model):
     """A length of calendar time, e.g. {"months": 6} or {"days": 45}."""
 
-    years: int = Field(default=0, ge=0, le=10)
-    months: int = Field(default=0, ge=0, le=120)
-    days: int = Field(default=0, ge=0, le=3650)
+    years: Annotated[int, NO] = Field(default=0, ge=0, le=10)
+    months: Annotated[int, NO] = Field(default=0, ge=0, le=120)
+    days: Annotated[int, NO] = Field(default=0, ge=0, le=3650)
 
 
 class ReflectionPeriodGrant(Step):
@@ -283,10 +284,12 @@ PARTICIPANTS = 10
 
 
 class Goal(Model):
-    goal: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
-    measure_ids: Annotated[list[Ident], Field(max_length=GOAL_MEASURES)] = Field(
+    goal: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500),
+                    ABOUT]
+    measure_ids: Annotated[list[Ident], Field(max_length=GOAL_MEASURES), NO] = Field(
         default=[], description="The case's measures that serve this goal (M1, M2, ...).")
-    responsible: Name = Field(description="Who answers for it: a person or an organisation.")
+    responsible: Annotated[Name, OTHERS] = Field(
+        description="Who answers for it: a person or an organisation.")
 
 
 class PlanRevision(Step):

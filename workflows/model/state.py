@@ -8,11 +8,13 @@ read model, and `archived` counts them.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import Field
 
 from workflows.model.calendar import helsinki_date
+from workflows.model.personal import ABOUT, IDENTIFYING, NO, OTHERS
+from workflows.model.personal import keys as personal_keys
 from workflows.model.requests import (
     Actor,
     Goal,
@@ -53,23 +55,24 @@ from workflows.model.vocabulary import (
 
 
 class StepRecord(Model):
-    seq: int
-    action: Action
+    seq: Annotated[int, NO]
+    action: Annotated[Action, NO]
     actor: Actor
-    at: datetime
-    reason: str
-    version: int
+    at: Annotated[datetime, NO]
+    reason: Annotated[str, ABOUT]
+    version: Annotated[int, NO]
 
 
 class Consent(Model):
-    scope: ConsentScope
-    given_by: ConsentGiver
-    given: bool
-    at: datetime
-    recorded_by: Ident
-    seq: int | None = None  # its position among the case's consents (None: its place in the list)
-    agency_id: str | None = None  # share with this agency only (None: every agency)
-    purpose: Purpose | None = None  # for this purpose only (None: every purpose)
+    scope: Annotated[ConsentScope, NO]
+    given_by: Annotated[ConsentGiver, NO]
+    given: Annotated[bool, NO]
+    at: Annotated[datetime, NO]
+    recorded_by: Annotated[Ident, NO]
+    # its position among the case's consents (None: its place in the list)
+    seq: Annotated[int | None, NO] = None
+    agency_id: Annotated[str | None, NO] = None  # share with this agency only (None: every agency)
+    purpose: Annotated[Purpose | None, NO] = None  # for this purpose only (None: every purpose)
 
     def covers(self, agency_id: str | None, purpose: Purpose | None) -> bool:
         """Whether this consent speaks for the agency and purpose asked about (None asked:
@@ -78,51 +81,51 @@ class Consent(Model):
 
 
 class Assignment(Model):
-    office: Office
-    caseworker_id: Ident
+    office: Annotated[Office, NO]
+    caseworker_id: Annotated[Ident, NO]
 
 
 class Decision(Model):
     """An appealable administrative decision (admission or exit)."""
 
-    decision_maker_id: Ident
-    decided_on: date
-    reasons: str
-    appealable: bool = True
+    decision_maker_id: Annotated[Ident, NO]
+    decided_on: Annotated[date, NO]
+    reasons: Annotated[str, ABOUT]
+    appealable: Annotated[bool, NO] = True
 
 
 class Admission(Decision):
-    admitted: bool
+    admitted: Annotated[bool, ABOUT]
 
 
 class Exit(Decision):
-    ground: ExitGround
+    ground: Annotated[ExitGround, ABOUT]
 
 
 class Needs(Model):
-    safety_threat: ThreatLevel
-    criminal_matter: bool
-    needs_support_person: bool
-    client_view: str
-    agencies: list[AgencyType]
-    assessed_on: date
-    number: int = 1  # the case's first assessment, or a later reassessment
+    safety_threat: Annotated[ThreatLevel, ABOUT]
+    criminal_matter: Annotated[bool, ABOUT]
+    needs_support_person: Annotated[bool, ABOUT]
+    client_view: Annotated[str, ABOUT]
+    agencies: Annotated[list[AgencyType], NO]
+    assessed_on: Annotated[date, NO]
+    number: Annotated[int, NO] = 1  # the case's first assessment, or a later reassessment
 
 
 class Measure(Model):
-    id: str
-    type: MeasureType
+    id: Annotated[str, NO]
+    type: Annotated[MeasureType, NO]
     provider: Provider
-    status: MeasureStatus = MeasureStatus.PLANNED
-    added_at: datetime
-    changed_at: datetime
+    status: Annotated[MeasureStatus, NO] = MeasureStatus.PLANNED
+    added_at: Annotated[datetime, NO]
+    changed_at: Annotated[datetime, NO]
     # The provider's answer to the referral of this measure: None until it answers.
-    provider_accepted: bool | None = None
-    provider_reason: str | None = None
-    planned_start: date | None = None  # waiting in a queue until then
-    started_at: datetime | None = None
-    outcome: MeasureOutcome | None = None  # how an accepted measure ended
-    outcome_reason: str | None = None
+    provider_accepted: Annotated[bool | None, NO] = None
+    provider_reason: Annotated[str | None, ABOUT] = None
+    planned_start: Annotated[date | None, NO] = None  # waiting in a queue until then
+    started_at: Annotated[datetime | None, NO] = None
+    outcome: Annotated[MeasureOutcome | None, NO] = None  # how an accepted measure ended
+    outcome_reason: Annotated[str | None, ABOUT] = None
 
     @property
     def waited_days(self) -> int | None:
@@ -131,31 +134,31 @@ class Measure(Model):
 
 
 class CriminalRecord(Model):
-    stage: CriminalStage
-    on: date
-    authority: str | None = None
+    stage: Annotated[CriminalStage, NO]
+    on: Annotated[date, NO]
+    authority: Annotated[str | None, NO] = None
 
 
 class CriminalProcess(Model):
-    stage: CriminalStage = CriminalStage.NONE
+    stage: Annotated[CriminalStage, NO] = CriminalStage.NONE
     history: list[CriminalRecord] = []
 
 
 class Municipality(Model):
-    municipality: str
-    home_municipality_since: date
-    handover_on: date
-    integration_plan_start: date | None = None
+    municipality: Annotated[str, ABOUT]
+    home_municipality_since: Annotated[date, NO]
+    handover_on: Annotated[date, NO]
+    integration_plan_start: Annotated[date | None, NO] = None
 
 
 class Selector(Model):
     """Whom to notify: one agency by id, or every agency of a type serving an office or a
     municipality. The directory answers it when the notification is sent."""
 
-    agency_id: str | None = None
-    agency_type: AgencyType | None = None
-    office: str | None = None
-    municipality: str | None = None
+    agency_id: Annotated[str | None, NO] = None
+    agency_type: Annotated[AgencyType | None, NO] = None
+    office: Annotated[str | None, NO] = None
+    municipality: Annotated[str | None, ABOUT] = None
 
     def __str__(self) -> str:
         if self.agency_id:
@@ -164,50 +167,51 @@ class Selector(Model):
 
 
 class Notification(Model):
-    id: str
-    key: str  # idempotency key (case and notification); receivers deduplicate on it
-    purpose: str
+    id: Annotated[str, NO]
+    key: Annotated[str, NO]  # idempotency key (case and notification); receivers deduplicate on it
+    purpose: Annotated[str, NO]
     selector: Selector  # whom the matrix asked for
-    agency_id: str | None = None  # whom the directory named
-    status: NotificationStatus
-    message: dict[str, Any] = {}
-    expects_ack: bool = True
-    sends: int = 0  # deliveries started (1, then one more per re-send)
-    consent: ConsentScope | None = None  # the consent it rests on, or
-    legal_basis: LegalBasis | None = None  # the legal basis recorded instead
-    covers: Purpose | None = None  # the purpose the consent must cover
-    step_seq: int | None = None
-    attempts: int = 0
-    last_error: str | None = None
-    created_at: datetime
-    changed_at: datetime
+    agency_id: Annotated[str | None, NO] = None  # whom the directory named
+    status: Annotated[NotificationStatus, NO]
+    message: Annotated[dict[str, Any], ABOUT] = {}
+    expects_ack: Annotated[bool, NO] = True
+    sends: Annotated[int, NO] = 0  # deliveries started (1, then one more per re-send)
+    consent: Annotated[ConsentScope | None, NO] = None  # the consent it rests on, or
+    legal_basis: Annotated[LegalBasis | None, NO] = None  # the legal basis recorded instead
+    covers: Annotated[Purpose | None, NO] = None  # the purpose the consent must cover
+    step_seq: Annotated[int | None, NO] = None
+    attempts: Annotated[int, NO] = 0
+    last_error: Annotated[str | None, NO] = None
+    created_at: Annotated[datetime, NO]
+    changed_at: Annotated[datetime, NO]
     acknowledged_by: Actor | None = None
 
 
 class DeadlineEvent(Model):
-    at: datetime
-    what: str
+    at: Annotated[datetime, NO]
+    what: Annotated[str, NO]
     actor: Actor | None = None  # None: the workflow's own timer
-    reason: str | None = None
+    reason: Annotated[str | None, ABOUT] = None
 
 
 class Deadline(Model):
-    id: str
-    kind: DeadlineKind
-    subject: str | None = None  # what it is about, e.g. the notification awaiting acknowledgement
-    rule_version: str
-    rule_source: str
-    begins_on: date
-    due_on: date
-    due_at: datetime
-    reminders_at: list[datetime] = []
-    reviews_on: list[date] = []
+    id: Annotated[str, NO]
+    kind: Annotated[DeadlineKind, NO]
+    # what it is about, e.g. the notification awaiting acknowledgement
+    subject: Annotated[str | None, NO] = None
+    rule_version: Annotated[str, NO]
+    rule_source: Annotated[str, NO]
+    begins_on: Annotated[date, NO]
+    due_on: Annotated[date, NO]
+    due_at: Annotated[datetime, NO]
+    reminders_at: Annotated[list[datetime], NO] = []
+    reviews_on: Annotated[list[date], NO] = []
     # How many of the reminders and reviews above have been raised (they are in time order).
-    reminders_raised: int = 0
-    reviews_raised: int = 0
+    reminders_raised: Annotated[int, NO] = 0
+    reviews_raised: Annotated[int, NO] = 0
     extension: Length | None = None  # the total granted so far
     length: Length | None = None  # a length chosen case by case (reflection period)
-    status: DeadlineStatus = DeadlineStatus.OPEN
+    status: Annotated[DeadlineStatus, NO] = DeadlineStatus.OPEN
     events: list[DeadlineEvent] = []
 
 
@@ -215,10 +219,10 @@ class Told(Model):
     """An agency that was delivered a notification of the case, and on what basis: whom an exit
     is announced to, and what the agency may see, after the notification itself left the state."""
 
-    agency_id: str
-    consent: ConsentScope | None = None
-    legal_basis: LegalBasis | None = None
-    covers: Purpose | None = None
+    agency_id: Annotated[str, NO]
+    consent: Annotated[ConsentScope | None, NO] = None
+    legal_basis: Annotated[LegalBasis | None, NO] = None
+    covers: Annotated[Purpose | None, NO] = None
 
 
 class Archived(Model):
@@ -226,92 +230,92 @@ class Archived(Model):
     oldest first): ids go on counting from them, so a case's state stays bounded however long
     it lives."""
 
-    steps: int = 0
-    measures: int = 0
-    deadlines: int = 0
-    notifications: int = 0
-    alerts: int = 0
-    consents: int = 0
-    criminal: int = 0
-    contacts: int = 0
-    plans: int = 0  # superseded plan revisions
-    assessments: int = 0  # earlier assessments
-    network: int = 0  # members who left the network
+    steps: Annotated[int, NO] = 0
+    measures: Annotated[int, NO] = 0
+    deadlines: Annotated[int, NO] = 0
+    notifications: Annotated[int, NO] = 0
+    alerts: Annotated[int, NO] = 0
+    consents: Annotated[int, NO] = 0
+    criminal: Annotated[int, NO] = 0
+    contacts: Annotated[int, NO] = 0
+    plans: Annotated[int, NO] = 0  # superseded plan revisions
+    assessments: Annotated[int, NO] = 0  # earlier assessments
+    network: Annotated[int, NO] = 0  # members who left the network
 
 
 class Alert(Model):
-    seq: int
-    kind: AlertKind
-    deadline_id: str
-    deadline_kind: DeadlineKind
-    office: Office
-    at: datetime  # the instant the rule set
-    raised_at: datetime  # when the workflow raised it
+    seq: Annotated[int, NO]
+    kind: Annotated[AlertKind, NO]
+    deadline_id: Annotated[str, NO]
+    deadline_kind: Annotated[DeadlineKind, NO]
+    office: Annotated[Office, NO]
+    at: Annotated[datetime, NO]  # the instant the rule set
+    raised_at: Annotated[datetime, NO]  # when the workflow raised it
 
 
 class ClientPlan(Model):
     """One revision of the client plan; earlier revisions stay readable."""
 
-    number: int
+    number: Annotated[int, NO]
     goals: list[Goal]
-    client_view: str
-    client_agrees: bool
-    review_on: list[date]
-    rests_on: int | None = None  # the number of the assessment it is based on
-    status: PlanStatus
+    client_view: Annotated[str, ABOUT]
+    client_agrees: Annotated[bool, ABOUT]
+    review_on: Annotated[list[date], NO]
+    rests_on: Annotated[int | None, NO] = None  # the number of the assessment it is based on
+    status: Annotated[PlanStatus, NO]
     proposed_by: Actor
-    proposed_at: datetime
+    proposed_at: Annotated[datetime, NO]
     approved_by: Actor | None = None
-    in_force_from: datetime | None = None
+    in_force_from: Annotated[datetime | None, NO] = None
 
 
 class Contact(Model):
-    id: str
-    kind: ContactKind
-    status: ContactStatus
-    at: datetime
-    place: str | None = None
-    remote: bool = False
-    interpreter_language: str | None = None
-    participants: list[str] = []
-    note: str | None = None
-    safety_threat: ThreatLevel | None = None
+    id: Annotated[str, NO]
+    kind: Annotated[ContactKind, NO]
+    status: Annotated[ContactStatus, NO]
+    at: Annotated[datetime, NO]
+    place: Annotated[str | None, ABOUT] = None
+    remote: Annotated[bool, NO] = False
+    interpreter_language: Annotated[str | None, IDENTIFYING] = None
+    participants: Annotated[list[str], NO] = []
+    note: Annotated[str | None, ABOUT] = None
+    safety_threat: Annotated[ThreatLevel | None, ABOUT] = None
     recorded_by: Actor
-    recorded_at: datetime
+    recorded_at: Annotated[datetime, NO]
 
 
 class NetworkMember(Model):
-    id: str
-    role: NetworkRole
-    organisation: str
-    contact_person: str | None = None
-    contact_channel: str | None = None
-    agency_id: str | None = None
-    joined_at: datetime
-    left_at: datetime | None = None
+    id: Annotated[str, NO]
+    role: Annotated[NetworkRole, NO]
+    organisation: Annotated[str, NO]
+    contact_person: Annotated[str | None, OTHERS] = None
+    contact_channel: Annotated[str | None, OTHERS] = None
+    agency_id: Annotated[str | None, NO] = None
+    joined_at: Annotated[datetime, NO]
+    left_at: Annotated[datetime | None, NO] = None
 
 
 class Handover(Model):
-    at: datetime
-    from_caseworker: str
-    to_caseworker: str
-    office: Office
-    note: str | None = None
+    at: Annotated[datetime, NO]
+    from_caseworker: Annotated[str, NO]
+    to_caseworker: Annotated[str, NO]
+    office: Annotated[Office, NO]
+    note: Annotated[str | None, ABOUT] = None
 
 
 class CaseState(Model):
-    case_id: str
-    version: int
-    phase: Phase
-    referred_at: datetime
+    case_id: Annotated[str, NO]
+    version: Annotated[int, NO]
+    phase: Annotated[Phase, NO]
+    referred_at: Annotated[datetime, NO]
     referrer: Referrer
-    exploitation: list[Exploitation]
-    minor: bool
+    exploitation: Annotated[list[Exploitation], ABOUT]
+    minor: Annotated[bool, ABOUT]
     person: Person
     assignment: Assignment
     consents: list[Consent]
     admission: Admission | None = None
-    assessment_started_on: date | None = None
+    assessment_started_on: Annotated[date | None, NO] = None
     needs: Needs | None = None
     measures: list[Measure] = []
     criminal_process: CriminalProcess = CriminalProcess()
@@ -321,11 +325,13 @@ class CaseState(Model):
     deadlines: list[Deadline] = []
     alerts: list[Alert] = []
     notifications: list[Notification] = []
-    runs: int = Field(default=1, description="Workflow runs so far (continue-as-new).")
-    revision: int = Field(default=0, description="Counts every change, steps and the "
-                          "workflow's own (alerts, deliveries); orders the read model's copies.")
-    received_on: date | None = Field(default=None, description="The day the referral was "
-                                     "received, when before the day it was recorded.")
+    runs: Annotated[int, NO] = Field(default=1,
+                                     description="Workflow runs so far (continue-as-new).")
+    revision: Annotated[int, NO] = Field(default=0, description=(
+        "Counts every change, steps and the workflow's own (alerts, deliveries); orders the read "
+        "model's copies."))
+    received_on: Annotated[date | None, NO] = Field(default=None, description=(
+        "The day the referral was received, when before the day it was recorded."))
     archived: Archived = Field(default_factory=Archived, description="Records moved to the "
                                "read model: the state keeps the recent and the open ones.")
     informed: list[Told] = Field(default=[], description="Agencies delivered a notification.")
@@ -334,8 +340,9 @@ class CaseState(Model):
     contacts: list[Contact] = []
     network: list[NetworkMember] = []
     handovers: list[Handover] = Field(default=[], description="The latest handovers.")
-    worker_changes: int = Field(default=0, description="Reassignments and transfers so far.")
-    acute_danger_at: datetime | None = Field(
+    worker_changes: Annotated[int, NO] = Field(
+        default=0, description="Reassignments and transfers so far.")
+    acute_danger_at: Annotated[datetime | None, ABOUT] = Field(
         default=None, description="Since when an acute threat stands that the police have not "
         "been notified of.")
 
@@ -397,3 +404,8 @@ class CaseInput(Model):
     history_limit: int = Field(default=2000, ge=20, description="Continue as new past this.")
     delivery_give_up_days: float = Field(default=7.0, gt=0,
                                          description="Retry a notification this long.")
+
+
+# The names the case's personal fields go by: what no log line or span may show
+# (`infra.logs.Mask`, made by each entry point).
+LOGGED = personal_keys(CaseState)

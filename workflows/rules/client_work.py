@@ -9,7 +9,7 @@ its own. A planned appointment is a deadline too, met when it is recorded as hel
 
 from __future__ import annotations
 
-from workflows.model import calendar as dr
+from workflows.model import calendar
 from workflows.model.requests import (
     ContactRecord,
     NetworkJoin,
@@ -28,7 +28,7 @@ from workflows.model.vocabulary import (
     ThreatLevel,
 )
 from workflows.rules import deadlines
-from workflows.rules.step import StepContext, StepRejected, find, require_phase
+from workflows.rules.step import StepContext, StepRejected, find
 
 K = DeadlineKind
 
@@ -38,7 +38,6 @@ def _known_measures(state: CaseState) -> set[str]:
 
 
 def revise_plan(state: CaseState, step: PlanRevision, ctx: StepContext) -> Action:
-    require_phase(state, "client plan", "revise_plan")
     if state.needs is None:
         raise StepRejected(Refusal.INVALID_TRANSITION, "a client plan rests on an assessment of "
                            "needs: assess them first")
@@ -62,7 +61,6 @@ def revise_plan(state: CaseState, step: PlanRevision, ctx: StepContext) -> Actio
 
 
 def approve_plan(state: CaseState, step: PlanApproval, ctx: StepContext) -> Action:
-    require_phase(state, "approval of the client plan", "approve_plan")
     plan = next((p for p in state.plans if p.number == step.plan), None)
     if plan is None:
         raise StepRejected(Refusal.UNKNOWN_ITEM, f"no plan {step.plan} in this case",
@@ -82,7 +80,7 @@ def _bring_into_force(state: CaseState, plan: ClientPlan, ctx: StepContext) -> N
     plan.status, plan.in_force_from = PlanStatus.IN_FORCE, ctx.now
     deadlines.settle(state, [K.PLAN_REVIEW], DeadlineStatus.CANCELLED, ctx.now, ctx.actor,
                      f"plan {plan.number} in force")
-    today = dr.helsinki_date(ctx.now)
+    today = calendar.helsinki_date(ctx.now)
     for day in plan.review_on:
         if day >= today:  # an approval later than a review date: that review has passed
             deadlines.open_deadline(state, K.PLAN_REVIEW, day, ctx.now, ctx.actor,
@@ -90,7 +88,6 @@ def _bring_into_force(state: CaseState, plan: ClientPlan, ctx: StepContext) -> N
 
 
 def record_contact(state: CaseState, step: ContactRecord, ctx: StepContext) -> Action:
-    require_phase(state, "contact", "record_contact")
     if step.status is ContactStatus.PLANNED and step.safety_threat is not None:
         raise StepRejected(Refusal.INVALID_STEP, "a threat is recorded with a contact that took "
                            "place, not a planned one", field="safety_threat")
@@ -105,7 +102,7 @@ def record_contact(state: CaseState, step: ContactRecord, ctx: StepContext) -> A
             setattr(contact, name, value)
         contact.recorded_by, contact.recorded_at = ctx.actor, ctx.now
     if contact.status is ContactStatus.PLANNED:
-        deadlines.open_deadline(state, K.APPOINTMENT, dr.helsinki_date(contact.at), ctx.now,
+        deadlines.open_deadline(state, K.APPOINTMENT, calendar.helsinki_date(contact.at), ctx.now,
                                 ctx.actor, subject=contact.id)
         return Action.CONTACT_PLANNED
     deadlines.settle(state, [K.APPOINTMENT], DeadlineStatus.CANCELLED if contact.status is
@@ -132,14 +129,12 @@ def _appointment(state: CaseState, step: ContactRecord) -> Contact:
 
 
 def join_network(state: CaseState, step: NetworkJoin, ctx: StepContext) -> Action:
-    require_phase(state, "support network", "join_network")
     state.network.append(NetworkMember(id=state.next_member_id(), joined_at=ctx.now,
                                        **step.model_dump(exclude={"reason"})))
     return Action.NETWORK_JOINED
 
 
 def leave_network(state: CaseState, step: NetworkLeave, ctx: StepContext) -> Action:
-    require_phase(state, "support network", "leave_network")
     member = find(state.network, step.member_id, Refusal.UNKNOWN_ITEM, "member")
     if member.left_at is not None:
         raise StepRejected(Refusal.INVALID_TRANSITION, f"member '{member.id}' has already left",

@@ -11,7 +11,7 @@ import hashlib
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 
-from workflows.model import calendar as dr
+from workflows.model import calendar
 from workflows.model.requests import Actor, DeadlineChange, DeadlineExtension, Length
 from workflows.model.state import (
     Alert,
@@ -43,8 +43,8 @@ def spread(case_id: str) -> timedelta:
     return timedelta(seconds=digest % int(WAKE_SPREAD.total_seconds()))
 
 
-def _period(length: Length | None) -> dr.Period | None:
-    return None if length is None else dr.Period(days=length.days, months=length.months,
+def _period(length: Length | None) -> calendar.Period | None:
+    return None if length is None else calendar.Period(days=length.days, months=length.months,
                                                   years=length.years)
 
 
@@ -53,14 +53,14 @@ def _apply_schedule(deadline: Deadline, now: datetime, extension: Length | None)
 
     Raises `model.calendar.RuleRefusal` before changing anything.
     """
-    s = dr.schedule(deadline.kind, deadline.begins_on, length=_period(deadline.length),
+    s = calendar.schedule(deadline.kind, deadline.begins_on, length=_period(deadline.length),
                     extension=_period(extension))
     deadline.extension = extension
     deadline.rule_version, deadline.rule_source = s.rule.version, s.rule.source
     deadline.due_on, deadline.due_at = s.due_on, s.due_at
     deadline.reminders_at, deadline.reviews_on = list(s.reminders_at), list(s.reviews_on)
     deadline.reminders_raised = sum(r <= now for r in s.reminders_at)
-    deadline.reviews_raised = sum(dr.morning_of(d) <= now for d in s.reviews_on)
+    deadline.reviews_raised = sum(calendar.morning_of(d) <= now for d in s.reviews_on)
 
 
 def open_deadline(state: CaseState, kind: DeadlineKind, begins_on: date, now: datetime,
@@ -107,7 +107,8 @@ def _pending_instants(d: Deadline) -> list[tuple[datetime, AlertKind | None]]:
         return []
     due: list[tuple[datetime, AlertKind | None]] = [(d.due_at, None)]
     return ([(at, AlertKind.REMINDER) for at in d.reminders_at[d.reminders_raised:]]
-            + [(dr.morning_of(day), AlertKind.REVIEW) for day in d.reviews_on[d.reviews_raised:]]
+            + [(calendar.morning_of(day), AlertKind.REVIEW)
+               for day in d.reviews_on[d.reviews_raised:]]
             + due)
 
 
@@ -172,6 +173,6 @@ def extend_deadline(state: CaseState, step: DeadlineExtension, ctx: StepContext)
     deadline = _deadline(state, step.deadline_id)
     try:
         extend(deadline, step.extension, ctx.now, ctx.actor, step.reason)
-    except dr.RuleRefusal as err:
+    except calendar.RuleRefusal as err:
         raise StepRejected(Refusal.RULE_REFUSED, str(err), deadline_id=step.deadline_id) from None
     return Action.DEADLINE_EXTENDED

@@ -9,7 +9,6 @@ Messages name fields and dates of the case's own steps, never the person's data.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
@@ -47,10 +46,7 @@ from workflows.model.vocabulary import (
     Refusal,
     Role,
 )
-from workflows.rules import client_work as work
-from workflows.rules import deadlines, measures
 from workflows.rules import lifecycle as rules
-from workflows.rules import size as case_size
 from workflows.rules.step import StepRejected
 
 STAFF = frozenset({Role.CASEWORKER, Role.OFFICE_LEAD})
@@ -105,15 +101,15 @@ def _decided(state: CaseState) -> date:
     return state.admission.decided_on if state.admission else state.began_on
 
 
-def _admission(state: CaseState, step: AdmissionDecision, today: date) -> None:
+def admission(state: CaseState, step: AdmissionDecision, today: date) -> None:
     _between(step.decided_on, "decided_on", state.began_on, today, "the referral")
 
 
-def _assessment_start(state: CaseState, step: AssessmentStart, today: date) -> None:
+def assessment_start(state: CaseState, step: AssessmentStart, today: date) -> None:
     _between(step.started_on, "started_on", _decided(state), today, "the admission")
 
 
-def _assessment(state: CaseState, step: Assessment, today: date) -> None:
+def assessment(state: CaseState, step: Assessment, today: date) -> None:
     if state.needs is not None:  # a reassessment
         _between(step.assessed_on, "assessed_on", state.needs.assessed_on, today,
                  "the previous assessment")
@@ -126,11 +122,11 @@ def _before_referral(value: date, field: str, state: CaseState, today: date) -> 
     _between(value, field, state.began_on - BEFORE_REFERRAL, today, "a year before the referral")
 
 
-def _criminal(state: CaseState, step: CriminalEvent, today: date) -> None:
+def criminal(state: CaseState, step: CriminalEvent, today: date) -> None:
     _before_referral(step.on, "on", state, today)
 
 
-def _transition(state: CaseState, step: MunicipalityTransition, today: date) -> None:
+def transition(state: CaseState, step: MunicipalityTransition, today: date) -> None:
     ahead, earliest = today + PLANNED_AHEAD, state.began_on - PLAN_BEFORE_REFERRAL
     _between(step.home_municipality_since, "home_municipality_since", earliest, ahead,
              "five years before the referral")
@@ -140,15 +136,15 @@ def _transition(state: CaseState, step: MunicipalityTransition, today: date) -> 
                  "five years before the referral")
 
 
-def _exit(state: CaseState, step: ExitDecision, today: date) -> None:
+def exit_decision(state: CaseState, step: ExitDecision, today: date) -> None:
     _between(step.decided_on, "decided_on", _decided(state), today, "the admission")
 
 
-def _reflection(state: CaseState, step: ReflectionPeriodGrant, today: date) -> None:
+def reflection(state: CaseState, step: ReflectionPeriodGrant, today: date) -> None:
     _before_referral(step.granted_on, "granted_on", state, today)
 
 
-def _plan(_state: CaseState, step: PlanRevision, today: date) -> None:
+def plan(_state: CaseState, step: PlanRevision, today: date) -> None:
     if len(set(step.review_on)) != len(step.review_on):
         raise StepRejected(Refusal.INVALID_STEP, "each review date once", field="review_on")
     for day in step.review_on:
@@ -157,7 +153,7 @@ def _plan(_state: CaseState, step: PlanRevision, today: date) -> None:
         _choices(goal.measure_ids, "goals", GOAL_MEASURES)
 
 
-def _contact(state: CaseState, step: ContactRecord, today: date) -> None:
+def contact(state: CaseState, step: ContactRecord, today: date) -> None:
     try:
         day = helsinki_date(step.at)
     except OverflowError:  # year 1 or 9999 at an offset that leaves the calendar
@@ -168,25 +164,25 @@ def _contact(state: CaseState, step: ContactRecord, today: date) -> None:
         _between(day, "at", state.began_on, today, "the referral")
 
 
-def _measure(state: CaseState, step: NewMeasure, today: date) -> None:
+def measure(state: CaseState, step: NewMeasure, today: date) -> None:
     if step.planned_start is not None:
         _between(step.planned_start, "planned_start", state.began_on, today + PLANNED_AHEAD,
                  "the referral")
 
 
-def _network(state: CaseState, _step: NetworkJoin, _today: date) -> None:
+def network(state: CaseState, _step: NetworkJoin, _today: date) -> None:
     if sum(m.left_at is None for m in state.network) >= NETWORK:
         raise StepRejected(Refusal.INVALID_STEP, f"a support network has at most {NETWORK} "
                            "members at a time: record someone leaving first")
 
 
-def _extension(_state: CaseState, step: DeadlineExtension, _today: date) -> None:
+def extension(_state: CaseState, step: DeadlineExtension, _today: date) -> None:
     if step.extension == Length():
         raise StepRejected(Refusal.INVALID_STEP, "an extension must add some time",
                            field="extension")
 
 
-def _acknowledgement(state: CaseState, step: NotificationRef, meta: StepMeta) -> None:
+def acknowledger(state: CaseState, step: NotificationRef, meta: StepMeta) -> None:
     if meta.actor.role in AGENCIES:
         n = next((n for n in state.notifications if n.id == step.notification_id), None)
         # A withheld one was never sent: the agency does not learn that it exists.
@@ -196,58 +192,17 @@ def _acknowledgement(state: CaseState, step: NotificationRef, meta: StepMeta) ->
                                "notification", notification_id=step.notification_id)
 
 
-def _approval(state: CaseState, _step: PlanApproval, meta: StepMeta) -> None:
+def office_lead_approves(state: CaseState, _step: PlanApproval, meta: StepMeta) -> None:
     if meta.actor.role is not Role.OFFICE_LEAD or meta.actor.office != state.assignment.office:
         raise StepRejected(Refusal.FORBIDDEN, "the lead of the case's office approves its plan")
 
 
-def _answer(state: CaseState, step: MeasureAnswer, meta: StepMeta) -> None:
+def provider_answers(state: CaseState, step: MeasureAnswer, meta: StepMeta) -> None:
     if meta.actor.role in AGENCIES:
         m = next((m for m in state.measures if m.id == step.measure_id), None)
         if m is None or m.provider.agency_id != meta.actor.agency:
             raise StepRejected(Refusal.FORBIDDEN, "only the measure's provider answers its "
                                "referral", measure_id=step.measure_id)
-
-
-Dates = Callable[[CaseState, Any, date], None]
-Who = Callable[[CaseState, Any, StepMeta], None]
-DATES: dict[Callable[..., str], Dates] = {
-    rules.decide_admission: _admission, rules.begin_assessment: _assessment_start,
-    rules.assess_needs: _assessment, rules.record_criminal_stage: _criminal,
-    rules.transition_to_municipality: _transition, rules.exit_case: _exit,
-    rules.grant_reflection_period: _reflection, deadlines.extend_deadline: _extension,
-    work.revise_plan: _plan, work.record_contact: _contact, work.join_network: _network,
-    measures.add_measure: _measure,
-}
-WHO: dict[Callable[..., str], Who] = {
-    rules.acknowledge_notification: _acknowledgement, measures.respond_to_measure: _answer,
-    work.approve_plan: _approval,
-}
-# Decisions that close a case: never refused for its size.
-CLOSING = frozenset({rules.exit_case, rules.decide_admission})
-
-
-def authorize(state: CaseState, meta: StepMeta, rule: Callable[..., str], step: Any) -> None:
-    """Before anything else (the version included): whoever may not take the step learns
-    nothing of the case from the refusal."""
-    access(state, meta)
-    if (who := WHO.get(rule)) is not None:
-        who(state, step, meta)
-
-
-def check_dates(state: CaseState, rule: Callable[..., str], step: Any, today: date) -> None:
-    if (dates := DATES.get(rule)) is not None:
-        dates(state, step, today)
-
-
-def fits(after: CaseState, rule: Callable[..., str]) -> None:
-    """The state a step leaves must fit the budget (see `rules.size`)."""
-    if rule in CLOSING:
-        return
-    if (size := case_size.size(after)) > case_size.BUDGET:
-        raise StepRejected(Refusal.CASE_LIMIT, f"the case would hold {size // 1024} KiB of open "
-                           f"work, more than its {case_size.BUDGET // 1024} KiB: settle open "
-                           "measures, deadlines or notifications first")
 
 
 def _choices(items: list[Any], field: str, most: int) -> None:

@@ -4,10 +4,11 @@ the criminal process, a reflection period, assignment, notifications). Measures 
 in `measures`, deadlines in `deadlines`.
 
 Each rule checks that the step is allowed, then changes the state in place, and returns the
-action recorded in the case's step list. The workflow runs the same rule twice, through `take`:
-in the update validator on a copy (so an invalid step is refused before it reaches history) and
-in the update handler on the real state. No I/O, clock or randomness here: the time comes from
-the workflow in a `StepContext`.
+action recorded in the case's step list. `workflows.steps` declares each step (its phases, who
+may take it, whom it tells), and the workflow takes it twice through its declaration: in the
+update validator on a copy (so an invalid step is refused before it reaches history) and in the
+update handler on the real state. No I/O, clock or randomness here: the time comes from the
+workflow in a `StepContext`.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from workflows.model import calendar as dr
+from workflows.model import calendar
 from workflows.model.requests import (
     AdmissionDecision,
     Assessment,
@@ -59,19 +60,14 @@ from workflows.model.vocabulary import (
     Role,
     ThreatLevel,
 )
-from workflows.rules import deadlines
-from workflows.rules import notifications as notify_rules
-from workflows.rules import size as case_size
+from workflows.rules import deadlines, notifications, size
 from workflows.rules.step import (
-    Rule,
-    S,
     StepContext,
     StepRejected,
     find,
-    require_phase,
 )
 
-K = dr.DeadlineKind
+K = calendar.DeadlineKind
 
 
 STAFF = frozenset({Role.CASEWORKER, Role.OFFICE_LEAD, Role.OPERATOR})
@@ -111,38 +107,27 @@ def record(state: CaseState, action: Action, ctx: StepContext, reason: str) -> N
                                   reason=reason, version=state.version))
 
 
-def plan(state: CaseState, action: Action, step: Any, now: datetime) -> None:
-    """Record the notifications the step calls for (pending, or withheld without consent)."""
-    for planned in notify_rules.plan_step(action, state, step):
-        state.notifications.append(notify_rules.notification(state, planned, now))
+def plan(state: CaseState, planner: notifications.Planner, step: Any, now: datetime) -> None:
+    """Record the notifications a step calls for (pending, or withheld without consent)."""
+    for planned in notifications.plan_step(planner, state, step):
+        state.notifications.append(notifications.notification(state, planned, now))
 
 
-def take(state: CaseState, step: S, rule: Rule[S], ctx: StepContext, *,
-         notify: bool) -> Action:
-    """A step on the state: the rule, the step's record, and the notifications it calls for.
-    The workflow's validator runs it on a copy, its handler on the state."""
-    action = rule(state, step, ctx)
-    record(state, action, ctx, step.reason)
-    if notify:
-        plan(state, action, step, ctx.now)
-    return action
-
-
-def _open_deadline(state: CaseState, kind: dr.DeadlineKind, begins_on: date, ctx: StepContext,
+def _open_deadline(state: CaseState, kind: calendar.DeadlineKind, begins_on: date, ctx: StepContext,
                    length: Length | None = None) -> None:
     try:
         deadlines.open_deadline(state, kind, begins_on, ctx.now, ctx.actor, length=length)
-    except (dr.RuleRefusal, LookupError) as err:
+    except (calendar.RuleRefusal, LookupError) as err:
         raise StepRejected(Refusal.RULE_REFUSED, str(err), deadline_kind=str(kind)) from None
 
 
 def _close_with_appeal(state: CaseState, decided_on: date, by_post: bool, ctx: StepContext,
                        reason: str) -> None:
     """A closing decision cancels what was pending and opens its appeal period."""
-    deadlines.settle(state, list(dr.DeadlineKind), DeadlineStatus.CANCELLED, ctx.now, ctx.actor,
-                     reason)
-    _open_deadline(state, K.APPEAL_PERIOD, dr.appeal_period_begins(decided_on, by_post=by_post),
-                   ctx)
+    deadlines.settle(state, list(calendar.DeadlineKind), DeadlineStatus.CANCELLED, ctx.now,
+                     ctx.actor, reason)
+    _open_deadline(state, K.APPEAL_PERIOD,
+                   calendar.appeal_period_begins(decided_on, by_post=by_post), ctx)
 
 
 def check_referral(referral: Referral) -> None:
@@ -187,7 +172,6 @@ def open_case(case_id: str, referral: Referral, ctx: StepContext) -> CaseState:
 
 
 def decide_admission(state: CaseState, step: AdmissionDecision, ctx: StepContext) -> Action:
-    require_phase(state, "admission decision", "decide_admission")
     state.admission = Admission(
         admitted=step.admitted,
         decision_maker_id=step.decision_maker_id,
@@ -202,12 +186,11 @@ def decide_admission(state: CaseState, step: AdmissionDecision, ctx: StepContext
     for kind in (K.ASSESSMENT_START, K.ASSESSMENT_COMPLETION, K.RECOVERY_PERIOD):
         _open_deadline(state, kind, step.decided_on, ctx)
     _open_deadline(state, K.APPEAL_PERIOD,
-                   dr.appeal_period_begins(step.decided_on, by_post=step.by_post), ctx)
+                   calendar.appeal_period_begins(step.decided_on, by_post=step.by_post), ctx)
     return Action.ADMITTED
 
 
 def begin_assessment(state: CaseState, step: AssessmentStart, ctx: StepContext) -> Action:
-    require_phase(state, "start of the assessment", "begin_assessment")
     if state.assessment_started_on is not None:
         raise StepRejected(Refusal.INVALID_TRANSITION, "the assessment has already started")
     state.assessment_started_on = step.started_on
@@ -218,7 +201,6 @@ def begin_assessment(state: CaseState, step: AssessmentStart, ctx: StepContext) 
 def assess_needs(state: CaseState, step: Assessment, ctx: StepContext) -> Action:
     """The assessment of needs; repeated while the client is assisted when their safety, health
     or status changes (the earlier ones stay, numbered)."""
-    require_phase(state, "assessment of assistance needs", "assess_needs")
     earlier = state.needs
     if earlier is None and state.phase is not Phase.ADMITTED:
         raise StepRejected(Refusal.INVALID_TRANSITION, "the first assessment follows admission")
@@ -237,7 +219,6 @@ def assess_needs(state: CaseState, step: Assessment, ctx: StepContext) -> Action
 
 def record_criminal_stage(state: CaseState, step: CriminalEvent, _ctx: StepContext) -> Action:
     # Alongside assistance from referral on, whatever the assistance phase.
-    require_phase(state, "criminal process", "record_criminal_stage")
     current = state.criminal_process.stage
     if step.stage not in CRIMINAL_NEXT[current]:
         raise StepRejected(
@@ -254,7 +235,6 @@ def record_criminal_stage(state: CaseState, step: CriminalEvent, _ctx: StepConte
 
 
 def record_consent(state: CaseState, step: ConsentChange, ctx: StepContext) -> Action:
-    require_phase(state, "consent", "record_consent")
     if step.given_by is ConsentGiver.GUARDIAN and not state.minor:
         raise StepRejected(Refusal.INVALID_STEP, "a guardian's consent applies to a minor only",
                            field="given_by")
@@ -263,15 +243,13 @@ def record_consent(state: CaseState, step: ConsentChange, ctx: StepContext) -> A
                            "per agency or purpose", field="scope")
     state.consents.append(Consent(scope=step.scope, given_by=step.given_by, given=step.given,
                                   at=ctx.now, recorded_by=ctx.actor.user_id,
-                                  seq=case_size.next_consent_seq(state),
+                                  seq=size.next_consent_seq(state),
                                   agency_id=step.agency_id, purpose=step.purpose))
     return Action.CONSENT_GIVEN if step.given else Action.CONSENT_WITHDRAWN
 
 
 def transition_to_municipality(state: CaseState, step: MunicipalityTransition,
                                ctx: StepContext) -> Action:
-    require_phase(state, "transition to the home municipality",
-                  "transition_to_municipality")
     if step.handover_on < step.home_municipality_since:
         raise StepRejected(Refusal.INVALID_STEP, "handover cannot precede the home "
                            "municipality date", field="handover_on")
@@ -283,7 +261,6 @@ def transition_to_municipality(state: CaseState, step: MunicipalityTransition,
 
 
 def exit_case(state: CaseState, step: ExitDecision, ctx: StepContext) -> Action:
-    require_phase(state, "exit", "exit_case")
     state.exit = Exit(ground=step.ground, decision_maker_id=step.decision_maker_id,
                       decided_on=step.decided_on, reasons=step.reason)
     state.phase = Phase.EXITED
@@ -293,13 +270,11 @@ def exit_case(state: CaseState, step: ExitDecision, ctx: StepContext) -> Action:
 
 def grant_reflection_period(state: CaseState, step: ReflectionPeriodGrant,
                             ctx: StepContext) -> Action:
-    require_phase(state, "reflection period", "grant_reflection_period")
     _open_deadline(state, K.REFLECTION_PERIOD, step.granted_on, ctx, length=step.length)
     return Action.REFLECTION_PERIOD_GRANTED
 
 
 def reassign(state: CaseState, step: Reassignment, ctx: StepContext) -> Action:
-    require_phase(state, "reassignment", "reassign")
     if step.caseworker_id == state.assignment.caseworker_id:
         raise StepRejected(Refusal.INVALID_STEP, "the case is already assigned to that caseworker",
                            field="caseworker_id")
@@ -309,7 +284,6 @@ def reassign(state: CaseState, step: Reassignment, ctx: StepContext) -> Action:
 
 
 def transfer_office(state: CaseState, step: OfficeTransfer, ctx: StepContext) -> Action:
-    require_phase(state, "office transfer", "transfer_office")
     if step.office == state.assignment.office:
         raise StepRejected(Refusal.INVALID_STEP, "the case is already at that office",
                            field="office")
@@ -332,7 +306,7 @@ def _hand_over(state: CaseState, to: Assignment, note: str | None, ctx: StepCont
     if ctx.work and not state.phase.closed:  # a timer: runs before the patch open none
         deadlines.settle(state, [K.FIRST_CONTACT], DeadlineStatus.CANCELLED, ctx.now, ctx.actor,
                          "another change of worker")
-        _open_deadline(state, K.FIRST_CONTACT, dr.helsinki_date(ctx.now), ctx)
+        _open_deadline(state, K.FIRST_CONTACT, calendar.helsinki_date(ctx.now), ctx)
 
 
 def _notification(state: CaseState, notification_id: str) -> Notification:
@@ -360,7 +334,7 @@ def resend_notification(state: CaseState, step: NotificationRef, ctx: StepContex
     if n.status not in (NotificationStatus.FAILED, NotificationStatus.WITHHELD):
         raise StepRejected(Refusal.INVALID_TRANSITION, f"notification '{n.id}' is {n.status}",
                            notification_id=n.id, notification_status=str(n.status))
-    if n.legal_basis is None and not (n.consent and notify_rules.still_allowed(state, n)):
+    if n.legal_basis is None and not (n.consent and notifications.still_allowed(state, n)):
         raise StepRejected(Refusal.CONSENT_MISSING,
                            f"no consent in force for notification '{n.id}'", notification_id=n.id)
     n.status, n.changed_at, n.last_error = NotificationStatus.PENDING, ctx.now, None
@@ -368,8 +342,7 @@ def resend_notification(state: CaseState, step: NotificationRef, ctx: StepContex
 
 
 def notify_by_hand(state: CaseState, step: ManualNotification, _ctx: StepContext) -> Action:
-    require_phase(state, "notification", "notify_by_hand")
-    if step.legal_basis is None and not notify_rules.consent_in_force(
+    if step.legal_basis is None and not notifications.consent_in_force(
             state, ConsentScope.SHARE_WITH_AGENCIES, step.agency_id,
             Purpose.COORDINATION):
         raise StepRejected(Refusal.CONSENT_MISSING, "no consent to share with this agency: give "

@@ -12,7 +12,7 @@ from workflows.model.requests import (
 )
 from workflows.model.state import CaseState, Measure
 from workflows.model.vocabulary import Action, MeasureAction, MeasureStatus, Refusal
-from workflows.rules.step import StepContext, StepRejected, find, require_phase
+from workflows.rules.step import StepContext, StepRejected, find
 
 # A measure is planned, started, completed; it may be cancelled until it is completed.
 MEASURE_NEXT: dict[MeasureAction, tuple[frozenset[MeasureStatus], MeasureStatus]] = {
@@ -35,7 +35,6 @@ def _measure(state: CaseState, measure_id: str) -> Measure:
 
 
 def add_measure(state: CaseState, step: NewMeasure, ctx: StepContext) -> Action:
-    require_phase(state, "assistance measure", "add_measure")
     state.measures.append(
         Measure(id=state.next_measure_id(), type=step.type, provider=step.provider,
                 added_at=ctx.now, changed_at=ctx.now, planned_start=step.planned_start)
@@ -44,7 +43,6 @@ def add_measure(state: CaseState, step: NewMeasure, ctx: StepContext) -> Action:
 
 
 def change_measure(state: CaseState, step: MeasureUpdate, ctx: StepContext) -> Action:
-    require_phase(state, f"{step.action} measure", "change_measure")
     measure = _measure(state, step.measure_id)
     allowed_from, to = MEASURE_NEXT[step.action]
     if measure.status not in allowed_from:
@@ -62,7 +60,6 @@ def change_measure(state: CaseState, step: MeasureUpdate, ctx: StepContext) -> A
 
 def end_measure(state: CaseState, step: MeasureEnding, ctx: StepContext) -> Action:
     """A started measure ends implemented or not successful, with the reason (the step's)."""
-    require_phase(state, "outcome of a measure", "end_measure")
     measure = _measure(state, step.measure_id)
     if measure.status is not MeasureStatus.STARTED:
         raise StepRejected(Refusal.INVALID_TRANSITION, f"measure '{measure.id}' is "
@@ -74,7 +71,6 @@ def end_measure(state: CaseState, step: MeasureEnding, ctx: StepContext) -> Acti
 
 
 def respond_to_measure(state: CaseState, step: MeasureAnswer, ctx: StepContext) -> Action:
-    require_phase(state, "answer to a measure referral", "respond_to_measure")
     measure = _measure(state, step.measure_id)
     if measure.status is not MeasureStatus.PLANNED or measure.provider_accepted is not None:
         raise StepRejected(Refusal.INVALID_TRANSITION, f"measure '{measure.id}' is not awaiting an "
@@ -85,7 +81,6 @@ def respond_to_measure(state: CaseState, step: MeasureAnswer, ctx: StepContext) 
 
 
 def change_provider(state: CaseState, step: MeasureProviderChange, ctx: StepContext) -> Action:
-    require_phase(state, "change of provider", "change_provider")
     measure = _measure(state, step.measure_id)
     if measure.status is not MeasureStatus.PLANNED:
         raise StepRejected(Refusal.INVALID_TRANSITION,

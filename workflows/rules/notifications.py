@@ -1,9 +1,9 @@
 """Which step notifies whom, with which data, on what basis: the notification matrix.
 
-Pure, like the other rules: `plan_step` turns a step (or a deadline alert) into planned
-notifications; the workflow checks consent, resolves recipients from the agency directory (an
-activity) and delivers. Messages carry the minimum each recipient needs; names only where the
-recipient must know whom it is about.
+Pure, like the other rules: a step's planner (`workflows.steps` declares which) turns a step
+(or a deadline alert) into planned notifications; the workflow checks consent, resolves
+recipients from the agency directory (an activity) and delivers. Messages carry the minimum
+each recipient needs; names only where the recipient must know whom it is about.
 
 | step | recipient | basis | data |
 |---|---|---|---|
@@ -42,7 +42,6 @@ from workflows.model.state import (
     Told,
 )
 from workflows.model.vocabulary import (
-    Action,
     AgencyType,
     AlertKind,
     ConsentGiver,
@@ -67,6 +66,10 @@ class Planned:
     message: dict[str, Any] = field(default_factory=dict)
     expects_ack: bool = True
     step_seq: int | None = None
+
+
+# What a step's planner is: the notifications it calls for, given the case after it.
+Planner = Callable[[CaseState, Any], list[Planned]]
 
 
 def consent_in_force(state: CaseState, scope: ConsentScope, agency_id: str | None = None,
@@ -97,7 +100,7 @@ def _office(state: CaseState) -> str:
     return str(state.assignment.office)
 
 
-def _minor_referred(state: CaseState, _step: Any) -> list[Planned]:
+def minor_referred(state: CaseState, _step: Any) -> list[Planned]:
     if not state.minor:
         return []
     office = _office(state)
@@ -108,7 +111,7 @@ def _minor_referred(state: CaseState, _step: Any) -> list[Planned]:
                              "exploitation": [str(e) for e in state.exploitation]})]
 
 
-def _referral_outcome(state: CaseState, _step: Any) -> list[Planned]:
+def referral_outcome(state: CaseState, _step: Any) -> list[Planned]:
     if not state.referrer.agency_id:
         return []
     return [Planned("referral_outcome", Selector(agency_id=state.referrer.agency_id),
@@ -117,7 +120,7 @@ def _referral_outcome(state: CaseState, _step: Any) -> list[Planned]:
                              "admitted": state.phase is not Phase.NOT_ADMITTED})]
 
 
-def _police_contact(state: CaseState, step: Any) -> list[Planned]:
+def police_contact(state: CaseState, step: Any) -> list[Planned]:
     if step.scope is not ConsentScope.CONTACT_POLICE:
         return []
     office = _office(state)
@@ -138,7 +141,7 @@ def _joint_assessment(state: CaseState, _step: Any) -> list[Planned]:
                              "needs_support_person": state.needs.needs_support_person})]
 
 
-def _measure_referral(state: CaseState, step: Any) -> list[Planned]:
+def measure_referral(state: CaseState, step: Any) -> list[Planned]:
     """To the measure's provider: the one just added, or the one referred to another."""
     measure_id = getattr(step, "measure_id", None)
     measure = (state.measures[-1] if measure_id is None
@@ -152,7 +155,7 @@ def _measure_referral(state: CaseState, step: Any) -> list[Planned]:
                                             "person": _person(state.person)})]
 
 
-def _handover(state: CaseState, _step: Any) -> list[Planned]:
+def handover(state: CaseState, _step: Any) -> list[Planned]:
     if not state.municipality:
         return []
     return [Planned(
@@ -167,7 +170,7 @@ def _handover(state: CaseState, _step: Any) -> list[Planned]:
                  if state.needs else None})]
 
 
-def _exit(state: CaseState, _step: Any) -> list[Planned]:
+def exit_notices(state: CaseState, _step: Any) -> list[Planned]:
     """Each agency told before, once, on the basis it was first told on."""
     if not state.exit:
         return []
@@ -177,14 +180,14 @@ def _exit(state: CaseState, _step: Any) -> list[Planned]:
             for agency_id, first in told(state).items()]
 
 
-def _by_hand(state: CaseState, step: ManualNotification) -> list[Planned]:
+def by_hand(state: CaseState, step: ManualNotification) -> list[Planned]:
     return [Planned("by_hand", Selector(agency_id=step.agency_id),
                     consent=None if step.legal_basis else SHARE, legal_basis=step.legal_basis,
                     covers=None if step.legal_basis else Purpose.COORDINATION,
                     message={**_case(state), "office": _office(state)})]
 
 
-def _acute_danger(state: CaseState, step: Any) -> list[Planned]:
+def acute_danger(state: CaseState, step: Any) -> list[Planned]:
     """An acute threat this step recorded: the office's lead hears of it at once."""
     if (getattr(step, "safety_threat", None) is not ThreatLevel.ACUTE
             or state.acute_danger_at != state.steps[-1].at):
@@ -196,32 +199,14 @@ def _acute_danger(state: CaseState, step: Any) -> list[Planned]:
                              "caseworker_id": state.assignment.caseworker_id})]
 
 
-def _assessed(state: CaseState, step: Any) -> list[Planned]:
-    return _acute_danger(state, step) + _joint_assessment(state, step)
+def assessed(state: CaseState, step: Any) -> list[Planned]:
+    return acute_danger(state, step) + _joint_assessment(state, step)
 
 
-# The matrix: which steps notify, and whom (the table in the module's docstring).
-MATRIX: dict[Action, Callable[[CaseState, Any], list[Planned]]] = {
-    Action.REFERRED: _minor_referred,
-    Action.ADMITTED: _referral_outcome,
-    Action.NOT_ADMITTED: _referral_outcome,
-    Action.CONSENT_GIVEN: _police_contact,
-    Action.NEEDS_ASSESSED: _assessed,
-    Action.NEEDS_REASSESSED: _assessed,
-    Action.CONTACT_RECORDED: _acute_danger,
-    Action.MEASURE_ADDED: _measure_referral,
-    Action.PROVIDER_CHANGED: _measure_referral,
-    Action.TRANSFERRED_TO_MUNICIPALITY: _handover,
-    Action.EXITED: _exit,
-    Action.NOTIFIED_BY_HAND: _by_hand,
-}
-
-
-def plan_step(action: Action, state: CaseState, step: Any) -> list[Planned]:
+def plan_step(planner: Planner, state: CaseState, step: Any) -> list[Planned]:
     """The notifications a step calls for, each marked with the step that called for it."""
-    planner = MATRIX.get(action)
     seq = state.steps[-1].seq if state.steps else None
-    return [replace(p, step_seq=seq) for p in planner(state, step)] if planner else []
+    return [replace(p, step_seq=seq) for p in planner(state, step)]
 
 
 SENT = (NotificationStatus.DELIVERED, NotificationStatus.ACKNOWLEDGED)

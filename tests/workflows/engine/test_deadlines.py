@@ -13,7 +13,7 @@ from tests.support import factories as f
 from tests.support.workflow import Handle, Opener, rejected, step
 from worker.main import build_worker
 from workflows.engine.case_workflow import CaseWorkflow
-from workflows.model import calendar as dr
+from workflows.model import calendar
 from workflows.model.requests import (
     AssessmentStart,
     DeadlineChange,
@@ -33,11 +33,11 @@ from workflows.model.vocabulary import (
 )
 from workflows.rules import deadlines
 
-K = dr.DeadlineKind
+K = calendar.DeadlineKind
 
 
 async def today(env: WorkflowEnvironment) -> date:
-    return dr.helsinki_date(await env.get_current_time())
+    return calendar.helsinki_date(await env.get_current_time())
 
 
 def deadline(state: CaseState, kind: K) -> Deadline:
@@ -71,7 +71,7 @@ async def test_an_unmade_admission_decision_is_reminded_then_escalated(
     h = await open_case()
     s = await h.query(CaseWorkflow.state)
     d = deadline(s, K.ADMISSION_DECISION)
-    expected = dr.schedule(K.ADMISSION_DECISION, dr.helsinki_date(s.referred_at))
+    expected = calendar.schedule(K.ADMISSION_DECISION, calendar.helsinki_date(s.referred_at))
     assert (d.due_at, d.reminders_at, d.rule_version) == (
         expected.due_at, list(expected.reminders_at), "2023-01-01")
 
@@ -121,7 +121,7 @@ async def test_an_integration_plan_over_years_under_each_act(
     transition = f.transition().model_copy(update={"integration_plan_start": plan_start})
     s = await step(h, CaseWorkflow.transition_to_municipality, transition, s.version)
     plan = deadline(s, K.INTEGRATION_PLAN)
-    expected = dr.schedule(K.INTEGRATION_PLAN, plan_start)
+    expected = calendar.schedule(K.INTEGRATION_PLAN, plan_start)
     assert plan.rule_version == "2025-01-01" and plan.due_on == expected.due_on
     assert plan.due_on == plan_start.replace(year=plan_start.year + 2) or plan_start.day == 29
 
@@ -135,7 +135,7 @@ async def test_an_integration_plan_over_years_under_each_act(
     s = await sleep_past(env, plan.due_at, h)
     plan = deadline(s, K.INTEGRATION_PLAN)
     assert alerts_for(s, plan) == sorted(
-        [(AlertKind.REVIEW, dr.morning_of(day)) for day in expected.reviews_on]
+        [(AlertKind.REVIEW, calendar.morning_of(day)) for day in expected.reviews_on]
         + [(AlertKind.REMINDER, expected.reminders_at[0]),
            (AlertKind.ESCALATION, expected.due_at)], key=lambda a: a[1])
     assert len(expected.reviews_on) == 3 and plan.status is DeadlineStatus.OVERDUE

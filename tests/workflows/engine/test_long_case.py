@@ -30,7 +30,7 @@ from workflows.model.vocabulary import (
     NotificationStatus,
     Phase,
 )
-from workflows.rules import size as case_size
+from workflows.rules import size
 
 YEARS, CYCLES_PER_QUARTER = 7, 9  # 7 × 4 × 9 cycles of 8 steps: 2,016 steps
 
@@ -118,7 +118,7 @@ async def test_thousands_of_steps_over_seven_years_stay_bounded(
                                s.version)
                 other = "cw-pekka" if s.assignment.caseworker_id == "cw-anna" else "cw-anna"
                 s = await step(h, CaseWorkflow.reassign, f.reassignment(other), s.version)
-                sizes.append(case_size.size(without_deliveries(s)))
+                sizes.append(size.size(without_deliveries(s)))
         steps = s.version
         await step(h, CaseWorkflow.exit_case, f.exit_decision(), s.version)
         await env.sleep(timedelta(days=40))  # the appeal period elapses; the case completes
@@ -137,11 +137,11 @@ async def test_thousands_of_steps_over_seven_years_stay_bounded(
     largest: dict[str, int] = {}
     for history in runs:
         assert len(history.events) <= 2100
-        for kind, size in payload_sizes(history).items():
-            largest[kind] = max(largest.get(kind, 0), size)
+        for kind, held in payload_sizes(history).items():
+            largest[kind] = max(largest.get(kind, 0), held)
     assert len(runs) > 3
     assert set(largest) == {"run input", "step result", "projection"}
-    assert max(largest.values()) < case_size.BUDGET, largest
+    assert max(largest.values()) < size.BUDGET, largest
     print(f"\n{steps} steps over {years:.1f} years in {len(runs)} runs; largest payloads "
           f"(bytes): {json.dumps(largest)}; state after each cycle: {min(sizes)}–{max(sizes)}")
 
@@ -150,7 +150,7 @@ async def test_thousands_of_steps_over_seven_years_stay_bounded(
     with Session(engine) as session:
         archived = session.execute(select(func.count()).where(
             CaseRecord.case_id == h.id, CaseRecord.kind == "steps")).scalar_one()
-    assert archived >= steps - case_size.KEEP["steps"]
+    assert archived >= steps - size.KEEP["steps"]
     seqs, token = [], None
     while True:
         page = queries.case_steps(engine, keys, final, page_size=500, page_token=token)

@@ -39,11 +39,11 @@ from workflows.model.vocabulary import (
     ThreatLevel,
 )
 from workflows.rules import client_work as work
-from workflows.rules import guards, measures
+from workflows.rules import guards, measures, size
 from workflows.rules import lifecycle as rules
-from workflows.rules import size as case_size
 from workflows.rules.notifications import consent_in_force
 from workflows.rules.step import Rule, StepContext, StepRejected
+from workflows.steps import of
 
 LEAD = Actor(user_id="lead-jussi", role=Role.OFFICE_LEAD, office=Office.HELSINKI)
 OULU_LEAD = Actor(user_id="lead-oona", role=Role.OFFICE_LEAD, office=Office.OULU)
@@ -51,7 +51,7 @@ OULU_LEAD = Actor(user_id="lead-oona", role=Role.OFFICE_LEAD, office=Office.OULU
 
 def refused(state: CaseState, rule: Rule[Any], step: Step, **ctx: Any) -> StepRejected:
     with pytest.raises(StepRejected) as caught:
-        rules.take(state, step, rule, StepContext(NOW, f.CASEWORKER, **ctx), notify=True)
+        of(rule).take(state, step, StepContext(NOW, f.CASEWORKER, **ctx), notify=True)
     assert "Vasquez" not in str(caught.value) and "sleeps" not in str(caught.value)
     return caught.value
 
@@ -60,7 +60,7 @@ def approving(state: CaseState, rule: Rule[Any], step: Step, actor: Actor = f.CA
               ) -> Action:
     """A step under a deployment that requires an office lead's approval of plans."""
     ctx = StepContext(NOW, actor, approval_required=True)
-    return rules.take(state, step, rule, ctx, notify=True)
+    return of(rule).take(state, step, ctx, notify=True)
 
 
 def of_kind(state: CaseState, kind: DeadlineKind) -> list[tuple[str, Any, DeadlineStatus]]:
@@ -133,13 +133,13 @@ def test_an_approval_later_than_a_review_date_opens_only_the_reviews_ahead() -> 
 def test_superseded_plans_earlier_assessments_and_departed_members_leave_the_state() -> None:
     """They go to the read model like other settled records; numbers count on from them."""
     state = assisted()
-    for _ in range(case_size.KEEP["plans"] + 3):
+    for _ in range(size.KEEP["plans"] + 3):
         take(state, work.revise_plan, f.plan())
         take(state, rules.assess_needs, f.assessment())
-    for _ in range(case_size.KEEP["network"] + 2):
+    for _ in range(size.KEEP["network"] + 2):
         take(state, work.join_network, f.network_member())
         take(state, work.leave_network, NetworkLeave(reason="x", member_id=state.network[-1].id))
-    case_size.trim(state, case_size.leaving(state))
+    size.trim(state, size.leaving(state))
     assert (state.archived.plans, state.archived.assessments, state.archived.network) == (
         2, 3, 2)  # 5 superseded, 6 earlier, 12 departed: the newest 3, 3 and 10 stay
     take(state, work.revise_plan, f.plan())
@@ -163,10 +163,10 @@ def test_only_the_lead_of_the_case_s_office_approves_a_plan(actor: Actor, allowe
     approval = PlanApproval(reason="Agreed.", plan=1)
     meta = f.meta(state.version, actor=actor)
     if allowed:
-        guards.authorize(state, meta, work.approve_plan, approval)
+        of(work.approve_plan).authorize(state, meta, approval)
     else:
         with pytest.raises(StepRejected) as caught:
-            guards.authorize(state, meta, work.approve_plan, approval)
+            of(work.approve_plan).authorize(state, meta, approval)
         assert caught.value.type in ("Forbidden", "OutsideOffice")
 
 
@@ -174,10 +174,10 @@ def test_only_the_lead_of_the_case_s_office_approves_a_plan(actor: Actor, allowe
 def test_review_dates_lie_ahead_within_a_year(days: int, ok: bool) -> None:
     step = f.plan().model_copy(update={"review_on": [TODAY + timedelta(days=days)]})
     if ok:
-        guards.check_dates(assisted(), work.revise_plan, step, TODAY)
+        of(work.revise_plan).check_dates(assisted(), step, TODAY)
     else:
         with pytest.raises(StepRejected, match="review_on"):
-            guards.check_dates(assisted(), work.revise_plan, step, TODAY)
+            of(work.revise_plan).check_dates(assisted(), step, TODAY)
 
 
 # --- reassessment --------------------------------------------------------------------------
@@ -233,10 +233,10 @@ def test_contacts_take_place_after_the_referral_and_appointments_lie_ahead(
     state = referred()
     step = f.contact(status, at=NOW + timedelta(hours=hours))
     if ok:
-        guards.check_dates(state, work.record_contact, step, TODAY)
+        of(work.record_contact).check_dates(state, step, TODAY)
     else:
         with pytest.raises(StepRejected, match="'?at"):
-            guards.check_dates(state, work.record_contact, step, TODAY)
+            of(work.record_contact).check_dates(state, step, TODAY)
 
 
 # --- acute danger ---------------------------------------------------------------------------
@@ -256,14 +256,14 @@ def test_a_run_without_the_patch_raises_no_new_command_from_old_steps() -> None:
     kept and counted) and what only new steps do (a contact's acute threat) need no patch."""
     state = in_phase(Phase.ADMITTED)
     old = StepContext(NOW, f.CASEWORKER, work=False)
-    rules.take(state, f.assessment().model_copy(update={"safety_threat": ThreatLevel.ACUTE}),
-               rules.assess_needs, old, notify=True)
-    rules.take(state, f.reassignment(), rules.reassign, old, notify=True)
+    acute = f.assessment().model_copy(update={"safety_threat": ThreatLevel.ACUTE})
+    of(rules.assess_needs).take(state, acute, old, notify=True)
+    of(rules.reassign).take(state, f.reassignment(), old, notify=True)
     assert state.acute_danger_at is None
     assert (state.worker_changes, [h.to_caseworker for h in state.handovers]) == (1, ["cw-pekka"])
     assert of_kind(state, DeadlineKind.FIRST_CONTACT) == []
     assert [n.purpose for n in state.notifications] == ["joint_assessment"]
-    rules.take(state, f.contact(threat=ThreatLevel.ACUTE), work.record_contact, old, notify=True)
+    of(work.record_contact).take(state, f.contact(threat=ThreatLevel.ACUTE), old, notify=True)
     assert state.acute_danger_at == NOW
     assert [n.purpose for n in state.notifications][-1] == "acute_danger"
 
@@ -324,7 +324,7 @@ def test_a_network_has_a_bound() -> None:
     for _ in range(guards.NETWORK):
         take(state, work.join_network, f.network_member())
     with pytest.raises(StepRejected, match="at most"):
-        guards.check_dates(state, work.join_network, f.network_member(), TODAY)
+        of(work.join_network).check_dates(state, f.network_member(), TODAY)
 
 
 def test_consent_per_agency_or_purpose_is_only_for_sharing() -> None:
@@ -345,7 +345,7 @@ def test_a_started_measure_ends_with_its_outcome_and_its_wait_is_measured() -> N
     assert state.measures[0].planned_start == TODAY + timedelta(days=14)
     assert refused(state, measures.end_measure, f.measure_end()).type == "InvalidTransition"
     later = StepContext(NOW + timedelta(days=15), f.CASEWORKER)
-    rules.take(state, f.measure_update("M1", MeasureAction.START), measures.change_measure,
+    of(measures.change_measure).take(state, f.measure_update("M1", MeasureAction.START),
                later, notify=True)
     assert state.measures[0].waited_days == 15
     ended = f.measure_end(outcome=MeasureOutcome.NOT_SUCCESSFUL)
@@ -361,10 +361,10 @@ def test_a_general_consent_outlives_many_for_one_agency() -> None:
     state = referred()
     share = ConsentScope.SHARE_WITH_AGENCIES
     take(state, rules.record_consent, f.consent(share))
-    for i in range(case_size.KEEP["consents"] + 2):
+    for i in range(size.KEEP["consents"] + 2):
         take(state, rules.record_consent, f.consent(share, given=i % 2 == 0, agency_id="vsf",
                                                     purpose=Purpose.PLAN))
-    case_size.trim(state, case_size.leaving(state))
+    size.trim(state, size.leaving(state))
     assert consent_in_force(state, share, "ngo-2", Purpose.MEASURES)
     assert not consent_in_force(state, share, "vsf", Purpose.PLAN)  # the last word was no
 
@@ -373,10 +373,10 @@ def test_a_general_consent_outlives_many_for_one_agency() -> None:
 def test_a_measure_s_planned_start_lies_within_the_case_and_a_year(days: int, ok: bool) -> None:
     step = f.measure().model_copy(update={"planned_start": TODAY + timedelta(days=days)})
     if ok:
-        guards.check_dates(assisted(), measures.add_measure, step, TODAY)
+        of(measures.add_measure).check_dates(assisted(), step, TODAY)
     else:
         with pytest.raises(StepRejected, match="planned_start"):
-            guards.check_dates(assisted(), measures.add_measure, step, TODAY)
+            of(measures.add_measure).check_dates(assisted(), step, TODAY)
 
 
 def test_a_reassessment_is_not_dated_before_the_previous_one() -> None:
@@ -385,14 +385,14 @@ def test_a_reassessment_is_not_dated_before_the_previous_one() -> None:
     earlier = f.assessment().model_copy(
         update={"assessed_on": state.needs.assessed_on - timedelta(days=1)})
     with pytest.raises(StepRejected, match="previous assessment"):
-        guards.check_dates(state, rules.assess_needs, earlier, TODAY + timedelta(days=1))
+        of(rules.assess_needs).check_dates(state, earlier, TODAY + timedelta(days=1))
 
 
 def test_a_contact_out_of_the_calendar_is_refused_at_its_field() -> None:
     step = f.contact().model_copy(update={"at": datetime.max.replace(tzinfo=timezone(
         timedelta(hours=-12)))})
     with pytest.raises(StepRejected) as caught:
-        guards.check_dates(referred(), work.record_contact, step, TODAY)
+        of(work.record_contact).check_dates(referred(), step, TODAY)
     assert caught.value.details[0]["field"] == "at"
 
 

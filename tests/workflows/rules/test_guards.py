@@ -28,6 +28,7 @@ from workflows.model.vocabulary import (
 from workflows.rules import deadlines, guards, measures
 from workflows.rules import lifecycle as rules
 from workflows.rules.step import StepContext, StepRejected
+from workflows.steps import of
 
 
 def meta(actor: Actor, reason: str | None = None) -> StepMeta:
@@ -64,31 +65,31 @@ def test_staff_reach_their_office_and_assigned_cases(actor: Actor, reason: str |
 
 def test_only_the_provider_answers_its_measure_and_only_the_notified_agency_acknowledges() -> None:
     state = admitted()
-    rules.take(state, f.consent(f.ConsentScope.SHARE_WITH_AGENCIES), rules.record_consent,
+    of(rules.record_consent).take(state, f.consent(f.ConsentScope.SHARE_WITH_AGENCIES),
                StepContext(NOW, f.CASEWORKER), notify=True)
-    rules.take(state, f.measure().model_copy(update={"provider": Provider(
-        agency_type="ngo", organisation="Victim Support Finland", agency_id="vsf")}),
-        measures.add_measure, StepContext(NOW, f.CASEWORKER), notify=True)
+    measure = f.measure().model_copy(update={"provider": Provider(
+        agency_type="ngo", organisation="Victim Support Finland", agency_id="vsf")})
+    of(measures.add_measure).take(state, measure, StepContext(NOW, f.CASEWORKER), notify=True)
     answer = MeasureAnswer(reason="We take it.", measure_id="M1", accepted=True)
     vsf = Actor(user_id="ngo-1", role=Role.NGO, agency="vsf")
-    guards.authorize(state, meta(vsf), measures.respond_to_measure, answer)
-    guards.authorize(state, meta(f.CASEWORKER), measures.respond_to_measure, answer)  # staff record
+    of(measures.respond_to_measure).authorize(state, meta(vsf), answer)
+    of(measures.respond_to_measure).authorize(state, meta(f.CASEWORKER), answer)  # staff record
     for other in (Actor(user_id="bg-1", role=Role.BORDER_GUARD, agency="border-guard"),
                   Actor(user_id="ngo-2", role=Role.NGO)):  # another agency; none named
-        err = refused(guards.authorize, state, meta(other), measures.respond_to_measure, answer)
+        err = refused(of(measures.respond_to_measure).authorize, state, meta(other), answer)
         assert err.type == "Forbidden"
     missing = answer.model_copy(update={"measure_id": "M9"})  # no telling what exists
-    assert refused(guards.authorize, state, meta(vsf), measures.respond_to_measure,
+    assert refused(of(measures.respond_to_measure).authorize, state, meta(vsf),
                    missing).type == "Forbidden"
     ack = NotificationRef(reason="Got it.", notification_id="N1")  # the referral to vsf
-    guards.authorize(state, meta(vsf), rules.acknowledge_notification, ack)
+    of(rules.acknowledge_notification).authorize(state, meta(vsf), ack)
     state.notifications[0].status = NotificationStatus.WITHHELD  # as without consent
-    assert refused(guards.authorize, state, meta(vsf), rules.acknowledge_notification,
+    assert refused(of(rules.acknowledge_notification).authorize, state, meta(vsf),
                    ack).type == "Forbidden"
     state.notifications[0].status = NotificationStatus.PENDING
     border_guard = Actor(user_id="bg-1", role=Role.BORDER_GUARD, agency="border-guard")
     for who, notification in ((border_guard, "N1"), (vsf, "N9")):
-        err = refused(guards.authorize, state, meta(who), rules.acknowledge_notification,
+        err = refused(of(rules.acknowledge_notification).authorize, state, meta(who),
                       ack.model_copy(update={"notification_id": notification}))
         assert err.type == "Forbidden"
 
@@ -126,7 +127,7 @@ DATES = [
 @pytest.mark.parametrize(("rule", "step", "make", "field"), [d[1:] for d in DATES],
                          ids=[d[0] for d in DATES])
 def test_dates_must_make_sense_for_the_case(rule: Any, step: Any, make: Any, field: str) -> None:
-    err = refused(guards.check_dates, make(), rule, step, TODAY)
+    err = refused(of(rule).check_dates, make(), step, TODAY)
     assert err.type == "InvalidStep" and err.details == ({"field": field},)
 
 
@@ -142,7 +143,7 @@ def test_dates_that_make_sense_pass() -> None:
             (rules.transition_to_municipality, f.transition().model_copy(update={
                 "integration_plan_start": date(2024, 6, 3), "handover_on": TODAY,
                 "home_municipality_since": date(2024, 6, 1)}))):
-        guards.check_dates(state, rule, step, TODAY)
+        of(rule).check_dates(state, step, TODAY)
 
 
 REFERRALS = [
@@ -173,5 +174,5 @@ def test_a_referral_received_yesterday_counts_its_deadline_from_yesterday() -> N
     (deadline,) = state.deadlines
     assert state.began_on == deadline.begins_on == yesterday
     # The decision itself may then be dated yesterday too, but not before.
-    guards.check_dates(state, rules.decide_admission,
+    of(rules.decide_admission).check_dates(state,
                        f.admission().model_copy(update={"decided_on": yesterday}), TODAY)

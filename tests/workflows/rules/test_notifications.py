@@ -11,6 +11,7 @@ import pytest
 
 from tests.support import factories as f
 from tests.support.states import NOW, in_phase, notified, referred, take
+from workflows import steps
 from workflows.model.requests import MeasureProviderChange, Provider, Referrer, Step
 from workflows.model.state import Alert, CaseState, Notification, Selector
 from workflows.model.vocabulary import (
@@ -29,8 +30,7 @@ from workflows.model.vocabulary import (
 )
 from workflows.rules import client_work as work
 from workflows.rules import lifecycle as rules
-from workflows.rules import measures
-from workflows.rules import notifications as notify_rules
+from workflows.rules import measures, notifications
 from workflows.rules.step import Rule
 
 PENDING, WITHHELD = NotificationStatus.PENDING, NotificationStatus.WITHHELD
@@ -179,10 +179,10 @@ MATRIX: list[tuple[str, Any, tuple[Rule[Any], Step], list[tuple[Any, ...]]]] = [
 
 
 def test_every_action_of_the_matrix_has_a_row() -> None:
-    """A planner added to `notify_rules.MATRIX` without a row here fails this test (a referral
-    opens the case, so it has tests of its own below)."""
+    """A planner declared for a step (`workflows.steps`) without a row here fails this test (a
+    referral opens the case, so it has tests of its own below)."""
     rows = {notified_action(make, *taken) for _, make, taken, _ in MATRIX}
-    assert set(notify_rules.MATRIX) - {Action.REFERRED} <= rows
+    assert set(steps.MATRIX) - {Action.REFERRED} <= rows
 
 
 def notified_action(make: Any, rule: Rule[Any], step: Step) -> Action:
@@ -207,12 +207,13 @@ def test_the_notification_matrix(make: Any, taken: tuple[Rule[Any], Step],
 
 def test_a_minor_is_reported_to_child_protection_at_referral_without_consent() -> None:
     state = referred(minor=True, guardian_consent=True)
-    (planned,) = notify_rules.plan_step(Action.REFERRED, state, None)
+    (planned,) = notifications.plan_step(steps.MATRIX[Action.REFERRED], state, None)
     assert (planned.purpose, planned.selector, planned.legal_basis, planned.consent) == (
         "minor_referred", Selector(agency_type=AgencyType.CHILD_PROTECTION, office="helsinki"),
         LegalBasis.CHILD_WELFARE, None)
     assert {"case_id", "office", "child", "exploitation"} == set(planned.message)
-    assert notify_rules.plan_step(Action.REFERRED, referred(), None) == []  # an adult
+    assert notifications.plan_step(steps.MATRIX[Action.REFERRED], referred(),
+                                  None) == []  # an adult
 
 
 def test_exit_tells_each_agency_told_before_once_on_its_first_basis() -> None:
@@ -248,7 +249,7 @@ def test_deadline_alerts_go_to_the_office_and_escalations_to_its_lead(
         kind: AlertKind, to: AgencyType) -> None:
     state = referred()
     (deadline,) = state.deadlines
-    planned = notify_rules.plan_alert(state, Alert(
+    planned = notifications.plan_alert(state, Alert(
         seq=1, kind=kind, deadline_id=deadline.id, deadline_kind=deadline.kind,
         office=Office.HELSINKI, at=NOW, raised_at=NOW + timedelta(seconds=1)))
     assert (planned.selector, planned.legal_basis, planned.expects_ack) == (
@@ -262,4 +263,4 @@ def test_a_minor_needs_the_guardians_consent_as_well_as_the_childs() -> None:
     take(state, rules.record_consent, f.consent(POLICE))
     assert state.notifications[-1].status is WITHHELD  # the guardian has not agreed yet
     take(state, rules.record_consent, f.consent(POLICE, by=ConsentGiver.GUARDIAN))
-    assert notify_rules.consent_in_force(state, POLICE)
+    assert notifications.consent_in_force(state, POLICE)

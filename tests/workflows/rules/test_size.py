@@ -14,23 +14,24 @@ from workflows.model.state import (
     Exit,
 )
 from workflows.model.vocabulary import (
+    Action,
     ConsentGiver,
     ConsentScope,
     MeasureAction,
     MeasureStatus,
     NotificationStatus,
 )
-from workflows.rules import guards, measures
 from workflows.rules import lifecycle as rules
+from workflows.rules import measures, size
 from workflows.rules import notifications as notify
-from workflows.rules import size as case_size
 from workflows.rules.step import StepContext, StepRejected
+from workflows.steps import MATRIX, of
 
 NOW = datetime(2026, 11, 2, 10, tzinfo=UTC)
 
 
 def take(state: CaseState, step: Any, rule: Any, at: datetime = NOW) -> None:
-    rules.take(state, step, rule, StepContext(at, f.CASEWORKER), notify=True)
+    of(rule).take(state, step, StepContext(at, f.CASEWORKER), notify=True)
 
 
 def admitted() -> CaseState:
@@ -42,7 +43,7 @@ def admitted() -> CaseState:
 
 def settle_all(state: CaseState) -> None:
     """What the read model's archive and the workflow do after a projection."""
-    case_size.trim(state, case_size.leaving(state))
+    size.trim(state, size.leaving(state))
 
 
 def test_settled_records_beyond_the_newest_leave_and_ids_go_on_counting() -> None:
@@ -61,10 +62,10 @@ def test_settled_records_beyond_the_newest_leave_and_ids_go_on_counting() -> Non
     assert [m.id for m in state.measures] == ["M26", "M27", "M28", "M29", "M30", "M31"]
     assert state.archived.measures == 25 and state.next_measure_id() == "M32"
     # Every record that left is one the archive was given.
-    archived = {(r.kind, r.position) for r in case_size.settled(before)}
+    archived = {(r.kind, r.position) for r in size.settled(before)}
     assert {("steps", n) for n in range(1, 54)} <= archived
     assert {("measures", n) for n in range(1, 26)} <= archived
-    assert case_size.size(state) < case_size.size(before) / 3
+    assert size.size(state) < size.size(before) / 3
 
 
 def test_a_record_that_changed_after_it_was_chosen_stays() -> None:
@@ -75,12 +76,12 @@ def test_a_record_that_changed_after_it_was_chosen_stays() -> None:
     assert {n.status for n in state.notifications} == {NotificationStatus.WITHHELD}
     # The newest five can be sent once consent is given; of the fifteen older (lapsed) ones
     # the newest ten stay.
-    gone = case_size.leaving(state)
+    gone = size.leaving(state)
     assert {p for k, p, _ in gone.records if k == "notifications"} == {1, 2, 3, 4, 5}
     # Meanwhile consent is given and N1 sent: no longer the record that was chosen.
     take(state, f.consent(ConsentScope.SHARE_WITH_AGENCIES), rules.record_consent)
     take(state, rules_ref("N1"), rules.resend_notification)
-    case_size.trim(state, gone)
+    size.trim(state, gone)
     assert [n.id for n in state.notifications] == ["N1", *(f"N{n}" for n in range(6, 21))]
     assert state.notifications[0].status is NotificationStatus.PENDING
     assert state.archived.notifications == 4
@@ -118,7 +119,7 @@ def test_agencies_told_are_remembered_when_their_notifications_leave() -> None:
     ended = state.model_copy(update={"exit": Exit(
         ground=decision.ground, decision_maker_id=decision.decision_maker_id,
         decided_on=decision.decided_on, reasons=decision.reason)})
-    planned = notify.plan_step("exited", ended, None)
+    planned = notify.plan_step(MATRIX[Action.EXITED], ended, None)
     assert [(p.selector.agency_id, p.consent) for p in planned] == [
         ("vsf", ConsentScope.SHARE_WITH_AGENCIES)]
 
@@ -133,17 +134,17 @@ def test_consents_keep_their_positions_and_the_latest_word_of_each_giver() -> No
                       (ConsentScope.CONTACT_POLICE, ConsentGiver.CLIENT): False}
     assert notify.consent_in_force(state, ConsentScope.REFERRAL)
     assert state.archived.consents == 19 and len(state.consents) == 12
-    positions = [case_size.consent_position(state, i) for i in range(len(state.consents))]
+    positions = [size.consent_position(state, i) for i in range(len(state.consents))]
     assert positions == [1, *range(21, 32)]
     take(state, f.consent(), rules.record_consent)
     settle_all(state)
-    assert case_size.consent_position(state, len(state.consents) - 1) == 32
+    assert size.consent_position(state, len(state.consents) - 1) == 32
 
 
 def test_a_step_that_would_outgrow_the_budget_is_refused_but_an_exit_is_not() -> None:
     state = admitted()
     reason = "ä" * 4000  # the longest reason there is
-    while case_size.size(state) < case_size.BUDGET - 60_000:
+    while size.size(state) < size.BUDGET - 60_000:
         take(state, f.measure().model_copy(update={"reason": reason}), measures.add_measure)
         take(state, rules_answer(state.measures[-1].id, reason), measures.respond_to_measure)
     after = state.model_copy(deep=True)
@@ -151,9 +152,9 @@ def test_a_step_that_would_outgrow_the_budget_is_refused_but_an_exit_is_not() ->
         take(after, f.measure().model_copy(update={"reason": reason}), measures.add_measure)
         take(after, rules_answer(after.measures[-1].id, reason), measures.respond_to_measure)
     with pytest.raises(StepRejected) as caught:
-        guards.fits(after, measures.add_measure)
+        of(measures.add_measure).fits(after)
     assert caught.value.type == "CaseLimitReached" and "KiB" in caught.value.message
-    guards.fits(after, rules.exit_case)  # closing is never refused for size
+    of(rules.exit_case).fits(after)  # closing is never refused for size
     assert all(m.status is MeasureStatus.PLANNED for m in after.measures)  # all open work
 
 
@@ -178,7 +179,7 @@ def test_the_state_of_a_long_case_stays_small() -> None:
             if n.status is NotificationStatus.PENDING:
                 n.status = NotificationStatus.ACKNOWLEDGED
         settle_all(state)
-        sizes.append(case_size.size(state))
+        sizes.append(size.size(state))
     assert state.version == 2 + 4 * 700
     assert max(sizes[100:]) <= max(sizes[:100]) * 1.1  # a plateau, not a slope
     assert max(sizes) < 64 * 1024
