@@ -12,6 +12,7 @@ import pytest
 
 from tests.support import factories as f
 from tests.support.states import TODAY, in_phase, referred, take
+from workflows import steps
 from workflows.model.requests import (
     AssessmentStart,
     DeadlineChange,
@@ -83,6 +84,13 @@ MOVES = {(Phase.REFERRED, "admission decision"): Phase.ADMITTED,
          (Phase.ADMITTED, "exit"): Phase.EXITED,
          (Phase.ASSISTANCE, "exit"): Phase.EXITED,
          (Phase.MUNICIPALITY, "exit"): Phase.EXITED}
+
+
+def test_every_step_of_its_own_has_its_row() -> None:
+    """A step declared with a form of its own (`workflows.steps`) is in the table above: its
+    phases there are the law's, written apart from its declaration."""
+    assert {rule for rule, _ in STEPS.values()} == {
+        s.rule for s in steps.STEPS if s.offered is steps.Offered.FORM}
 
 
 def refused(state: CaseState, rule: Rule[Any], step: Step) -> StepRejected:
