@@ -48,6 +48,7 @@ from workflows.model.requests import (
     Provider,
     ReflectionPeriodGrant,
 )
+from workflows.model.state import LOGGED
 from workflows.model.vocabulary import (
     AgencyType,
     ConsentScope,
@@ -183,6 +184,14 @@ def fields_in(answer: Any, path: str = "") -> Iterator[str]:
         for value in answer:
             yield f"{path}[]"
             yield from fields_in(value, f"{path}[]")
+
+
+def personal_fields(r: httpx.Response) -> list[str]:
+    """The fields of a JSON answer named as the state's personal fields are."""
+    if not r.headers.get("content-type", "").startswith(("application/json", PROBLEM)):
+        return []
+    return sorted({f for f in fields_in(r.json())
+                   if f.rsplit(".", 1)[-1].removesuffix("[]") in LOGGED})
 
 
 def may_hold(allowed: Fields, field: str) -> bool:
@@ -401,6 +410,11 @@ async def test_no_answer_carries_personal_data_its_reader_may_not_know(
                                                                Role.OFFICE_LEAD))
             assert may_know or not leaked, (
                 f"{reader.name} got {leaked} from {method} {path}: {r.status_code}")
+            # And by the state's own marking: no field it calls personal reaches a reader who
+            # may never be told any (workflows/model/personal.py).
+            if not (reader.sees_case or reader.told) and route.name != "open_case":
+                marked = personal_fields(r)
+                assert not marked, f"{reader.name} got {marked} from {method} {path}"
 
     # The scan saw real answers, not refusals only: each role's own routes answered.
     silent = {route.name for route in ROUTES if not any(
