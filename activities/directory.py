@@ -18,6 +18,7 @@ from typing import Annotated, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 
+from activities.mail_words import Language
 from infra.settings import loopback
 from workflows.model.state import Selector
 from workflows.model.vocabulary import (
@@ -52,6 +53,7 @@ class Agency(_Model):
     offices: list[Office] = Field(default=[], description="Offices served; empty: all.")
     municipality: str | None = None
     channels: list[Channel] = Field(min_length=1)
+    language: Language = Field(default="fi", description="The language its e-mails are in.")
 
 
 class Directory(_Model):

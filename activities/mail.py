@@ -16,7 +16,6 @@ next attempt delivers; meanwhile the notification shows why, in words without pe
 from __future__ import annotations
 
 import hashlib
-import json
 import smtplib
 import ssl
 from email.message import EmailMessage
@@ -25,20 +24,31 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.directory import Agency, Email
+from activities.mail_words import BODY, asked
 from infra.settings import Settings
 from workflows.model.contracts import PERMANENT, Delivery
+from workflows.model.vocabulary import AgencyType
+
+OWN = frozenset({AgencyType.ASSISTANCE_OFFICE, AgencyType.OFFICE_LEAD})
 
 
-def compose(sender: str, channel: Email, delivery: Delivery, agency: Agency,
-            body: bytes) -> EmailMessage:
+def compose(sender: str, console_url: str, channel: Email, delivery: Delivery,
+            agency: Agency) -> EmailMessage:
+    """A readable message in the agency's language: what is asked, the case's id and where to
+    sign in for the rest. Plain e-mail is no place for the person: what the notification says
+    is read after signing in (or arrives by a signed webhook)."""
     mail = EmailMessage()
-    # The subject names the purpose and the pseudonymous case id, never the person.
-    mail["Subject"] = f"[casework] {delivery.purpose} {delivery.case_id}"
+    what = asked(delivery.purpose, agency.language)
+    mail["Subject"] = f"{what}: {delivery.case_id}"
     mail["From"], mail["To"] = sender, channel.address
     mail["Message-ID"] = f"<{hashlib.sha256(delivery.key.encode()).hexdigest()}@casework>"
     mail["Idempotency-Key"] = delivery.key
-    mail.set_content(f"Notification for {agency.name}.\n\n"
-                     f"{json.dumps(json.loads(body), indent=2, ensure_ascii=False)}\n")
+    mail["X-Casework-Purpose"] = delivery.purpose  # for a receiver's own sorting
+    # The assistance system's own offices and leads work on the case page; agencies on theirs.
+    desk = "cases" if agency.type in OWN else "agency/cases"
+    mail.set_content(BODY[agency.language].format(
+        organisation=agency.name, asked=what, case_id=delivery.case_id,
+        link=f"{console_url.rstrip('/')}/{desk}/{delivery.case_id}"))
     return mail
 
 

@@ -108,7 +108,7 @@ class NotificationActivities:
                 if isinstance(channel, Webhook):
                     await self._post(channel, delivery, body)
                 else:
-                    await asyncio.to_thread(self._mail, channel, delivery, agency, body)
+                    await asyncio.to_thread(self._mail, channel, delivery, agency)
                 done.append(name)
                 activity.heartbeat(done)
         activity.logger.info("notification delivered", extra={
@@ -141,6 +141,7 @@ class NotificationActivities:
             raise ApplicationError(message)
         raise ApplicationError(message, type=PERMANENT, non_retryable=True)
 
-    def _mail(self, channel: Email, delivery: Delivery, agency: Agency, body: bytes) -> None:
-        mail.send(self._settings, mail.compose(self._settings.smtp_sender, channel, delivery,
-                                               agency, body))
+    def _mail(self, channel: Email, delivery: Delivery, agency: Agency) -> None:
+        mail.send(self._settings, mail.compose(self._settings.smtp_sender,
+                                               self._settings.console_url, channel, delivery,
+                                               agency))

@@ -56,7 +56,8 @@ from workflows.model.vocabulary import (
 from workflows.rules.guards import AGENCIES, STAFF, reaches
 
 CaseAnswer = CaseView | AgencyCaseView | OperationsCaseView
-ACCESS_REASON_CHARS = 500
+# A reason to break the glass is a sentence of some substance, not a keystroke.
+ACCESS_REASON_MIN, ACCESS_REASON_CHARS = 20, 500
 HIDDEN_FROM_AGENCIES = frozenset({Code.CASE_NOT_FOUND, Refusal.CASE_CLOSED,
                                   Code.CASE_SHREDDED})
 # What a refusal may tell an agency beyond its code: what its own view shows (the version, the
@@ -115,16 +116,18 @@ def operations_view(state: CaseState) -> OperationsCaseView:
 async def access_reason(x_access_reason: Annotated[str | None, Header(
         alias="X-Access-Reason",
         description="Why a member of staff reaches a case outside their office and assignment "
-                    "(break the glass); recorded for auditors and the office's lead. "
+                    "(break the glass), in a sentence (20 to 500 characters); recorded for "
+                    "auditors and the office's lead. "
                     "Percent-encode characters outside Latin-1.",
         max_length=3 * ACCESS_REASON_CHARS)] = None) -> str | None:
     if x_access_reason is None:
         return None
     reason = unquote(x_access_reason).strip()
-    if not reason or len(reason) > ACCESS_REASON_CHARS:
-        raise Problem(Code.INVALID_REQUEST, f"X-Access-Reason must be 1 to {ACCESS_REASON_CHARS} "
-                      "characters", errors=[{"field": "header.X-Access-Reason",
-                                             "message": "empty or too long"}])
+    if not ACCESS_REASON_MIN <= len(reason) <= ACCESS_REASON_CHARS:
+        raise Problem(Code.INVALID_REQUEST, f"X-Access-Reason must be {ACCESS_REASON_MIN} to "
+                      f"{ACCESS_REASON_CHARS} characters: say why, in a sentence",
+                      errors=[{"field": "header.X-Access-Reason",
+                               "message": "too short or too long"}])
     return reason
 
 

@@ -15,14 +15,29 @@ from starlette.datastructures import FormData
 from activities.directory import load
 from api.problems import Problem, known
 from console.forms import Field, fields_of, parse, reason_in, values_of, version_in
-from console.steps import CONTACT, MEASURE_CHANGE, StepForm, allowed_now, measure_actions
+from console.steps import (
+    CONTACT,
+    FORMS,
+    MEASURE_CHANGE,
+    StepForm,
+    allowed_now,
+    measure_actions,
+)
 from console.web import Console
 from workflows.model.calendar import HELSINKI
 from workflows.model.requests import Length, MeasureEnding, Provider
 from workflows.model.state import CaseState, Contact, Selector
-from workflows.model.vocabulary import AgencyType, ConsentScope, ContactStatus, Purpose, Refusal
+from workflows.model.vocabulary import (
+    AgencyType,
+    ConsentScope,
+    ContactStatus,
+    NotificationStatus,
+    Purpose,
+    Refusal,
+)
+from workflows.rules.guards import reaches
 from workflows.rules.lifecycle import CRIMINAL_NEXT
-from workflows.rules.notifications import consent_in_force
+from workflows.rules.notifications import consent_in_force, still_allowed
 
 # The forms of the case page's item actions: another provider, a deadline's extension, the
 # outcome a measure ended with.
@@ -75,6 +90,12 @@ def police_of(settings: Any, state: CaseState) -> list[str]:
 def case_view(console: Console, state: CaseState, status: int = 200, **extra: Any,
               ) -> HTMLResponse:
     steps = [s for s in allowed_now(state) if console.may(s.name)]
+    # A form whose step the case no longer allows (it moved on meanwhile) is still shown with
+    # what was typed in it, to copy from, and without a button.
+    gone = extra.get("open_form") if extra.get("open_form") in FORMS and extra.get(
+        "open_form") not in {s.name for s in steps} else None
+    if gone:
+        steps.append(FORMS[gone])
     return console.page(
         "case.html", status, case=state, steps=steps,
         measure_actions={m.id: measure_actions(state, m) for m in state.measures}
@@ -87,8 +108,17 @@ def case_view(console: Console, state: CaseState, status: int = 200, **extra: An
         held=[c for c in reversed(state.contacts) if c.status.settled],
         police=police_of(console.request.app.state.settings, state)
         if state.acute_danger_at else [],
+        # A failed notification may go again; a withheld one once consent covers it, while the
+        # case is open.
+        resendable={n.id for n in state.notifications
+                    if n.status is NotificationStatus.FAILED
+                    or (n.status is NotificationStatus.WITHHELD and not state.phase.closed
+                        and still_allowed(state, n))},
+        # Inside another office's case by a stated reason: said on every view of it.
+        reached=None if reaches(console.actor, str(state.assignment.office),
+                                state.assignment.caseworker_id) else console.reader.reason,
         values=extra.pop("values", {}), errors=extra.pop("errors", {}),
-        open_form=extra.pop("open_form", None), **extra)
+        open_form=extra.pop("open_form", None), gone=gone, **extra)
 
 
 async def run(console: Console, case_id: str, step: StepForm, body: Any, form: FormData,

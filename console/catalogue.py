@@ -16,7 +16,8 @@ from babel.messages.pofile import read_po, write_po
 
 from api.problems import CODES
 from console.forms import MESSAGES
-from console.labels import EXPLAINED, LABELS
+from console.labels import EXPLAINED, LABELS, REACH_REASONS
+from console.notices import PARTS
 from console.steps import FORMS, REFERRAL
 
 TRANSLATED = ("fi", "sv")
@@ -31,7 +32,8 @@ def messages() -> set[str]:
         found.add(step.title)
         found |= {f.label for f in step.fields}
     found |= {title for _, title in CODES.values()}
-    found |= set(MESSAGES.values()) | set(EXPLAINED.values())
+    found |= set(MESSAGES.values()) | set(EXPLAINED.values()) | set(REACH_REASONS.values())
+    found |= set(PARTS.values())
     for step in (*FORMS.values(), REFERRAL):
         found |= {legend for legend, _ in step.groups if legend}
     return found

@@ -17,7 +17,8 @@ from api.reads import read
 from api.routes.auditors import timeline_of, verify_audit_log
 from api.routes.operations import with_retrying
 from api.timeline_picture import render as picture
-from console.forms import reason_in
+from console.forms import YES_NO, reason_in
+from console.notices import readable
 from console.web import ConsoleDep, ConsoleRoute
 from store import queries
 from store.views import FailedNotice
@@ -50,7 +51,8 @@ async def agency_case(case_id: str, console: ConsoleDep,
         if problem.code is not Refusal.FORBIDDEN:
             raise
         return console.page("agency_case.html", 403, view=None, done=None)
-    return console.page("agency_case.html", view=view, done=done)
+    return console.page("agency_case.html", view=view, done=done,
+                        readable=lambda message: readable(message, console.language))
 
 
 @router.post("/agency/cases/{case_id}/notifications/{notification_id}/ack",
@@ -67,8 +69,10 @@ async def acknowledge(case_id: str, notification_id: Ident, console: ConsoleDep)
 async def answer_measure(case_id: str, measure_id: Ident, console: ConsoleDep) -> Response:
     console.require(ANSWER.name)
     form = await console.form()
-    body = MeasureAnswer(measure_id=measure_id, accepted=form.get("accepted") == "yes",
-                         reason=reason_in(form))
+    accepted = YES_NO.get(str(form.get("accepted")))
+    if accepted is None:  # an answer is given, never assumed
+        raise Problem(Refusal.INVALID_STEP, "say whether you accept or decline the measure")
+    body = MeasureAnswer(measure_id=measure_id, accepted=accepted, reason=reason_in(form))
     await console.step(ANSWER, case_id, body, form)
     return RedirectResponse(f"/agency/cases/{case_id}?done=answered", status_code=303)
 

@@ -23,6 +23,8 @@ LONG_TEXT = {"reason", "client_view", "note", "handover_note", "goal"}
 # A list of records (a plan's goals) or of dates is entered in rows: how many, and what one row
 # is called. Enough for the usual case; a longer list is entered over the API.
 ROWS = {"goals": (5, "Goal"), "review_on": (3, "Review date")}
+# A decision's two answers as its radio buttons send them; neither chosen: not decided.
+YES_NO = {"yes": True, "no": False}
 # Pydantic's error types in the person's words (translated by the catalogues); a rule of the
 # case's own (a date that makes no sense, say) keeps its message.
 MESSAGES = {
@@ -43,13 +45,16 @@ MESSAGES = {
 class Field:
     name: str  # dotted: `provider.organisation`
     label: str  # English; the template translates it
-    kind: str  # text | textarea | date | datetime | number | checkbox | select | choices | list
+    kind: str  # text | textarea | date | datetime | number | checkbox | yesno | select | choices
+    # | list
     required: bool
     options: list[Enum] = field(default_factory=list)
     hint: str | None = None
     row: int | None = None  # the row (1, 2, …) of a list of records entered in rows
     number: int | None = None  # the row of a list of values (a date), shown with its label
     legend: str | None = None  # the legend of its group, when not its model's name
+    limit: int | None = None  # the most characters its model takes, shown and enforced
+
     @property
     def id(self) -> str:
         return "f-" + self.name.replace(".", "-")
@@ -72,6 +77,14 @@ def humanize(name: str) -> str:
     words = name.rsplit(".", 1)[-1].replace("_ids", "s").replace("_id", "")
     words = words.replace("_", " ")
     return words[:1].upper() + words[1:]
+
+
+def _limit(info: Any) -> int | None:
+    """The longest text a field takes: its own constraint, or its type's inside an Optional."""
+    found = list(info.metadata)
+    for arg in typing.get_args(info.annotation):
+        found += typing.get_args(arg)[1:] if typing.get_origin(arg) is typing.Annotated else []
+    return next((m.max_length for m in found if getattr(m, "max_length", None)), None)
 
 
 def _unwrap(annotation: Any) -> tuple[Any, bool]:
@@ -112,18 +125,24 @@ def fields_of(model: type[BaseModel], prefix: str = "", skip: frozenset[str] = f
                 found.append(Field(dotted, humanize(dotted), "list", required, hint=hint))
         elif isinstance(kind, type) and issubclass(kind, Enum):
             found.append(Field(dotted, humanize(dotted), "select", required, list(kind), hint))
-        elif kind is bool:  # unticked: False, or left out where the model allows None
-            found.append(Field(dotted, humanize(dotted), "checkbox", not optional, hint=hint))
-        elif kind is date:
-            found.append(Field(dotted, humanize(dotted), "date", required, hint=hint))
-        elif kind in (datetime, AwareDatetime):
-            found.append(Field(dotted, humanize(dotted), "datetime", required, hint=hint))
-        elif kind is int:
-            found.append(Field(dotted, humanize(dotted), "number", required, hint=hint))
         else:
-            found.append(Field(dotted, humanize(dotted),
-                               "textarea" if name in LONG_TEXT else "text", required, hint=hint))
+            what, needed = _scalar(kind, name, required, optional)
+            found.append(Field(dotted, humanize(dotted), what, needed, hint=hint,
+                               limit=_limit(info) if what in ("text", "textarea") else None))
     return found
+
+
+def _scalar(kind: Any, name: str, required: bool, optional: bool) -> tuple[str, bool]:
+    """A single value's input, and whether it is required."""
+    if kind is bool:  # a decision is a yes or no chosen, never made by omission; an option
+        return ("yesno", True) if required else ("checkbox", not optional)  # unticked: default
+    if kind is date:
+        return "date", required
+    if kind in (datetime, AwareDatetime):
+        return "datetime", required
+    if kind is int:
+        return "number", required
+    return ("textarea" if name in LONG_TEXT else "text"), required
 
 
 def _rows(item: Any, dotted: str, count: int, one: str, required: bool) -> list[Field]:
@@ -151,6 +170,9 @@ def values_of(fields: list[Field], form: FormData) -> dict[str, Any]:
         if f.kind == "checkbox":
             if form.get(f.name) == "on" or f.required:
                 values[f.name] = form.get(f.name) == "on"
+        elif f.kind == "yesno":
+            if (chosen := YES_NO.get(str(form.get(f.name)))) is not None:
+                values[f.name] = chosen
         elif f.kind == "choices":
             values[f.name] = [v for v in form.getlist(f.name) if isinstance(v, str)]
         else:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import functools
 import gettext
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from enum import Enum
 from importlib.resources import files
 from io import BytesIO
@@ -17,6 +17,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 
+from activities.mail_words import asked
 from console.labels import english
 
 LANGUAGES = {"fi": "Suomi", "sv": "Svenska", "en": "English"}
@@ -40,7 +41,7 @@ def catalogue(language: str) -> gettext.NullTranslations:
 
 
 class Language:
-    """One reader's language: what the templates call as `_`, `label`, `when`, `day`."""
+    """One reader's language: what the templates call as `_`, `label`, `when`, `day`, `ends`."""
 
     def __init__(self, code: str) -> None:
         self.code = code if code in LANGUAGES else DEFAULT
@@ -53,12 +54,27 @@ class Language:
         return self.gettext(english(value)) if isinstance(value, Enum) else str(value)
 
     def day(self, value: date | None) -> str:
-        return format_date(value, "medium", locale=self.locale) if value else "–"
+        # The short form, as `when` writes the date: one date format per language.
+        return format_date(value, "short", locale=self.locale) if value else "–"
+
+    def ends(self, value: datetime | None) -> str:
+        """When a deadline ends: its last day, for one that ends as a day does (at midnight in
+        Helsinki); its time only where it has one."""
+        if value is None:
+            return "–"
+        local = value.astimezone(HELSINKI)
+        if local.time() == time(0):
+            return self.day(local.date() - timedelta(days=1))
+        return self.when(value)
 
     def when(self, value: datetime | None) -> str:
         if value is None:
             return "–"
         return format_datetime(value, "short", tzinfo=HELSINKI, locale=self.locale)
+
+    def purpose(self, value: str) -> str:
+        """What a notification asks, in the reader's words (the e-mail's own vocabulary)."""
+        return asked(value, self.code)  # type: ignore[arg-type]
 
     def number(self, value: int | float) -> str:
         return format_decimal(value, locale=self.locale)

@@ -125,3 +125,11 @@ def english(value: Enum) -> str:
 # What a console page says of a problem in the reader's language where the problem's own detail
 # is the API's (English) words; keyed by the problem's code.
 EXPLAINED = {"TooManyRequests": "Too many requests in a short time. Wait a moment and try again."}
+
+
+# Why staff open another office's case: the kind of reason they choose, before their own words.
+REACH_REASONS = {"contacted": "The client contacted our office",
+                 "covering": "Covering for a colleague or the other office",
+                 "safety": "Urgent: the client's safety",
+                 "transfer": "The case is being transferred to our office",
+                 "other": "Another reason"}

@@ -11,10 +11,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from api.audit_trail import AuditDep
-from api.deps import EngineDep, KeysDep, SettingsDep
+from api.deps import AuditEngineDep, EngineDep, KeysDep, SettingsDep
 from api.gateway import CASE_ID
-from api.need_to_know import ACCESS_REASON_CHARS
-from api.problems import Code, Problem
+from api.need_to_know import ACCESS_REASON_CHARS, ACCESS_REASON_MIN
+from api.problems import Code, Problem, known
 from api.reads import read
 from api.routes.cases import refer
 from console import oidc
@@ -22,14 +22,16 @@ from console import session as sessions
 from console.case_page import case_view, run
 from console.forms import key_in, parse, values_of
 from console.i18n import DEFAULT, LANGUAGE_COOKIE, LANGUAGES, Language
+from console.labels import REACH_REASONS
 from console.steps import FORMS, REFERRAL
 from console.web import ConsoleDep, ConsoleRoute, render
-from store import queries
+from store import audit, queries
 from workflows.model.requests import Actor, Referral
 from workflows.model.vocabulary import Ident, Office, Phase, Refusal, Role
 from workflows.rules.guards import AGENCIES, STAFF, reaches
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
+ROLES = {str(r) for r in Role}
 
 
 def home_of(actor: Actor) -> str:
@@ -144,7 +146,8 @@ async def choose_language(request: Request, language: Annotated[str, Form(max_le
 
 
 @router.get("/work", name="console_work")
-async def my_work(console: ConsoleDep, engine: EngineDep) -> HTMLResponse:
+async def my_work(console: ConsoleDep, engine: EngineDep, audit_engine: AuditEngineDep,
+                  keys: KeysDep) -> HTMLResponse:
     console.require("list_cases")
     actor = console.actor
     lead = actor.role is Role.OFFICE_LEAD
@@ -154,8 +157,12 @@ async def my_work(console: ConsoleDep, engine: EngineDep) -> HTMLResponse:
                      due_before=None, page_size=50, page_token=None)
     deliveries = await read(queries.list_deliveries, engine, office=actor.office,
                             failed_only=False, page_size=50, page_token=None)
+    # The lead answers for who opened the office's cases from outside it, and why.
+    reached = (await read(audit.break_glass, audit_engine, office=str(actor.office),
+                          page_size=20, page_token=None))[0] if lead else []
     return console.page("work.html", rows=rows, due=due.items, deliveries=deliveries.items,
-                        lead=lead)
+                        lead=lead, reached=[(e, Role(e.role) if e.role in ROLES else e.role,
+                                             audit.reason_of(keys, e)) for e in reached])
 
 
 @router.get("/cases", name="console_cases")
@@ -194,8 +201,18 @@ async def open_case(console: ConsoleDep) -> Response:
     referral, errors = parse(REFERRAL.model, fields, values)
     if not isinstance(referral, Referral):
         return console.page("referral.html", 422, step=REFERRAL, values=values, errors=errors)
-    state, _ = await refer(console.gateway, console.reader.audit, referral, console.actor,
-                           key_in(form))
+    try:
+        state, _ = await refer(console.gateway, console.reader.audit, referral, console.actor,
+                               key_in(form))
+    except Exception as err:
+        # A rule refused it (no consent, a birth date that makes no sense, a child not marked
+        # a minor): the form again, as it was typed, the refusal at its field.
+        problem = known(err)
+        if problem is None or problem.code not in (Refusal.CONSENT_MISSING, Refusal.INVALID_STEP):
+            raise
+        where = str(problem.extensions.get("field", "reason"))
+        return console.page("referral.html", 422, step=REFERRAL, values=values,
+                            errors={where: problem.detail})
     return RedirectResponse(f"/cases/{state.case_id}?done=open_case", status_code=303)
 
 
@@ -208,7 +225,8 @@ async def case_page(case_id: str, console: ConsoleDep,
     except Problem as problem:
         if problem.code is not Refusal.OUTSIDE_OFFICE:
             raise
-        return console.page("reach.html", 403, case_id=case_id)
+        return console.page("reach.html", 403, case_id=case_id, why="", said="",
+                            reasons=REACH_REASONS, error=False)
     return case_view(console, state, done=done if done in FORMS or done == "open_case"
                      else None)
 
@@ -221,11 +239,13 @@ async def reach(request: Request, case_id: str, console: ConsoleDep,
     console.require("get_case")
     console.gateway.check_id(case_id)
     form = await console.form()
-    raw = form.get("reason")
-    reason = raw.strip() if isinstance(raw, str) else ""
-    if not 0 < len(reason) <= ACCESS_REASON_CHARS:
-        return console.page("reach.html", 422, case_id=case_id,
-                            error=f"1–{ACCESS_REASON_CHARS}")
+    why, said = (str(form.get(name) or "").strip() for name in ("why", "reason"))
+    # A kind of reason, and a sentence of some substance: recorded as the person put it.
+    reason = f"{console.language.gettext(REACH_REASONS[why])}: {said}" \
+        if why in REACH_REASONS else ""
+    if not (ACCESS_REASON_MIN <= len(said) and len(reason) <= ACCESS_REASON_CHARS):
+        return console.page("reach.html", 422, case_id=case_id, why=why, said=said,
+                            reasons=REACH_REASONS, error=True)
     state = await console.gateway.get(case_id)
     if not reaches(console.actor, str(state.assignment.office), state.assignment.caseworker_id):
         # Kept only where it is needed, so no step is flagged for nothing; sealed.

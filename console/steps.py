@@ -1,7 +1,7 @@
 """The steps the console offers, from their declarations (`workflows.steps`): a form of its own
 on the case page, or an action on one of its items, each the API's step of the same name; and
 the referral, which opens a case. Whether the case allows a step now is its declaration's
-phases (and for criminal stages the rules' own next stages)."""
+(its phases, and whether the case still calls for it)."""
 
 from __future__ import annotations
 
@@ -11,10 +11,9 @@ from typing import Any
 from pydantic import BaseModel
 
 from console.forms import Field, fields_of, groups
-from workflows.model.requests import ContactRecord, CriminalEvent, MeasureUpdate, Referral
+from workflows.model.requests import ContactRecord, MeasureUpdate, Referral
 from workflows.model.state import CaseState, Measure
 from workflows.model.vocabulary import MeasureAction
-from workflows.rules.lifecycle import CRIMINAL_NEXT
 from workflows.rules.measures import MEASURE_NEXT
 from workflows.steps import STEPS, Declared, Offered
 
@@ -49,11 +48,8 @@ MEASURE_CHANGE = next(s for s in STEPS if s.body is MeasureUpdate)
 
 
 def allowed_now(state: CaseState) -> list[StepForm]:
-    """The steps the case's phase allows, in the order of the work."""
-    steps = [f for f in FORMS.values() if f.declared and f.declared.allowed_in(state.phase)]
-    if not CRIMINAL_NEXT.get(state.criminal_process.stage):
-        steps = [f for f in steps if f.model is not CriminalEvent]
-    return steps
+    """The steps the case allows and still calls for, in the order of the work."""
+    return [f for f in FORMS.values() if f.declared and f.declared.offered_on(state)]
 
 
 def measure_actions(state: CaseState, measure: Measure) -> list[MeasureAction]:

@@ -84,6 +84,9 @@ class Settings(BaseSettings):
     smtp_username: str | None = None
     smtp_password: str | None = Field(default=None, repr=False)
     smtp_sender: str = "casework@auttamisjarjestelma.example"
+    # The console's address as agencies reach it: the link an e-mail gives to sign in. Unset:
+    # this machine's API address (the embedded defaults).
+    public_url: str | None = None
     delivery_timeout_seconds: float = 30.0
     # How long a notification is retried before it shows as failed.
     delivery_give_up_days: float = 7.0
@@ -339,6 +342,10 @@ class Settings(BaseSettings):
     @property
     def signing_key_path(self) -> Path:
         return self.auth_signing_key or self.data_dir / "keys" / "token-signing.pem"
+
+    @property
+    def console_url(self) -> str:
+        return self.public_url or f"http://{self.api_host}:{self.api_port}"
 
     @property
     def database(self) -> str:

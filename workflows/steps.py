@@ -97,6 +97,9 @@ class Declared(Generic[S]):
     who: Who | None = None  # which of `roles` may take it on this case
     dates: Dates | None = None  # whether its dates make sense for the case
     closes: bool = False  # a decision that closes a case: never refused for its size
+    # Whether the case still calls for it, besides its phase (a step taken once is not offered
+    # again); its rule refuses it all the same.
+    called_for: Callable[[CaseState], bool] | None = None
     notifies: Mapping[Action, notices.Planner] = field(default_factory=dict)
     tag: str = "cases"  # the API's section
     skip: frozenset[str] = frozenset()  # fields its form does not ask for
@@ -144,6 +147,11 @@ class Declared(Generic[S]):
     def allowed_in(self, phase: Phase) -> bool:
         return self.phases is None or phase in self.phases
 
+    def offered_on(self, state: CaseState) -> bool:
+        """Whether to offer it on this case now: its phase allows it and the case calls for it."""
+        return self.allowed_in(state.phase) and (self.called_for is None
+                                                 or self.called_for(state))
+
     def _require_phase(self, state: CaseState) -> None:
         assert self.phases is not None
         if state.phase.closed and state.phase not in self.phases:
@@ -174,6 +182,7 @@ STEPS: tuple[Declared[Any], ...] = (
         "begin_assessment", AssessmentStart, rules.begin_assessment, "Start of the assessment",
         "/{case_id}/assessment/start", "The assessment of needs has started", F,
         phases=(Phase.ADMITTED,), dates=guards.assessment_start,
+        called_for=lambda state: state.assessment_started_on is None,
         example={"reason": "First meeting with an interpreter.", "started_on": "2026-12-01"}),
     Declared(
         # The needs can be assessed again while the client is assisted.
@@ -225,6 +234,7 @@ STEPS: tuple[Declared[Any], ...] = (
         "record_criminal_stage", CriminalEvent, rules.record_criminal_stage, "Criminal process",
         "/{case_id}/criminal-process", "Record a stage of the criminal process", F,
         dates=guards.criminal,
+        called_for=lambda state: bool(rules.CRIMINAL_NEXT.get(state.criminal_process.stage)),
         example={"reason": "Police informed the caseworker.",
                  "stage": "pre_trial_investigation", "on": "2026-12-01",
                  "authority": "National Bureau of Investigation"}),

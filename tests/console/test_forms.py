@@ -6,7 +6,7 @@ from __future__ import annotations
 from starlette.datastructures import FormData
 
 from console.forms import fields_of, groups, parse, values_of
-from workflows.model.requests import NewMeasure, Referral
+from workflows.model.requests import AdmissionDecision, NewMeasure, Referral
 
 
 def read(model: type, pairs: list[tuple[str, str]]) -> tuple[object, dict[str, str]]:
@@ -18,7 +18,7 @@ def test_nested_fields_lists_and_checkboxes_become_the_model() -> None:
     referral, errors = read(Referral, [
         ("reason", " Referred by the police. "), ("referrer.agency_type", "police"),
         ("office", "helsinki"), ("exploitation", "forced_labour"), ("exploitation", "begging"),
-        ("client_consent", "on"), ("person.given_names", "Aino"),
+        ("client_consent", "yes"), ("minor", "no"), ("person.given_names", "Aino"),
         ("person.surname", "Testinen"), ("person.languages", "fi, en"),
         ("person.date_of_birth", "1994-03-17")])
     assert errors == {}
@@ -27,6 +27,21 @@ def test_nested_fields_lists_and_checkboxes_become_the_model() -> None:
     assert referral.client_consent is True and referral.minor is False  # type: ignore
     assert referral.guardian_consent is None  # type: ignore[attr-defined] - left out, not no
     assert referral.person.languages == ["fi", "en"]  # type: ignore[attr-defined]
+
+
+def test_a_decision_is_chosen_never_made_by_omission() -> None:
+    """Admitted or not is a yes or a no the caseworker picks; neither picked is no decision."""
+    (field,) = [f for f in fields_of(AdmissionDecision) if f.name == "admitted"]
+    assert field.kind == "yesno" and field.required
+    pairs = [("reason", "Indications."), ("decision_maker_id", "lead-jussi"),
+             ("decided_on", "2026-12-01")]
+    decision, errors = read(AdmissionDecision, pairs)
+    assert decision is None and errors == {"admitted": "Required."}
+    decision, _ = read(AdmissionDecision, [*pairs, ("admitted", "no")])
+    assert decision.admitted is False  # type: ignore[attr-defined]
+    # An option is a box whose default is unticked (sent by post: no).
+    (by_post,) = [f for f in fields_of(AdmissionDecision) if f.name == "by_post"]
+    assert by_post.kind == "checkbox"
 
 
 def test_errors_are_tied_to_their_fields_and_echo_nothing() -> None:
@@ -48,3 +63,10 @@ def test_every_field_gets_a_unique_id_and_a_label() -> None:
     fields = fields_of(Referral)
     assert len({f.id for f in fields}) == len(fields)
     assert all(f.label for f in fields)
+
+
+def test_a_text_shows_the_limit_its_model_enforces() -> None:
+    limits = {f.name: f.limit for f in fields_of(Referral)}
+    assert (limits["reason"], limits["person.surname"], limits["referrer.reference"]) == (
+        4000, 200, 100)
+    assert limits["exploitation"] is None  # choices, not text

@@ -40,9 +40,19 @@ def test_labels_dates_and_numbers_follow_the_language() -> None:
     phase = vocabulary.Phase.MUNICIPALITY
     assert (fi.label(phase), sv.label(phase), en.label(phase)) == (
         "Kotikunta", "Hemkommun", "Home municipality")
+    # One date format per language, alone or with a time.
     assert fi.day(date(2026, 12, 6)) == "6.12.2026"
-    assert en.day(date(2026, 12, 6)) == "6 Dec 2026"
+    assert (sv.day(date(2026, 12, 6)), en.day(date(2026, 12, 6))) == ("6.12.2026", "06/12/2026")
     # Helsinki time: 22:30 UTC on 5 December is the 6th there.
     assert fi.when(datetime(2026, 12, 5, 22, 30, tzinfo=UTC)) == "6.12.2026 0.30"
+    assert sv.when(datetime(2026, 12, 5, 22, 30, tzinfo=UTC)).startswith("6.12.2026")
     assert fi.number(12345) == "12\xa0345" and en.number(12345) == "12,345"
     assert Language("xx").code == "fi"  # an unknown choice falls back to Finnish
+
+
+def test_a_deadline_ends_on_its_last_day_and_at_a_time_only_where_it_has_one() -> None:
+    fi = Language("fi")
+    # The end of 14 December in Helsinki (midnight, 22:00 UTC the day before) is the 14th.
+    assert fi.ends(datetime(2026, 12, 14, 22, 0, tzinfo=UTC)) == "14.12.2026"
+    assert fi.ends(datetime(2026, 12, 14, 10, 15, tzinfo=UTC)) == "14.12.2026 12.15"
+    assert fi.ends(None) == "–"

@@ -52,7 +52,8 @@ class Visit:
         page.get_by_label("Reason").fill(reason)
         page.locator("#f-referrer-agency_type").select_option(referrer)
         page.get_by_label(exploitation).check()
-        page.get_by_label("Client consent").check()
+        decide(page.locator("form.step"), "client_consent", True)
+        decide(page.locator("form.step"), "minor", False)
         page.get_by_label("Given names").fill("Aino")
         page.get_by_label("Surname").fill("Testinen")
         page.get_by_role("button", name="Open the case").click()
@@ -71,6 +72,11 @@ class Visit:
         self.save(title)
 
 
+def decide(form: Locator, name: str, answer: bool) -> None:
+    """A decision's yes or no, by the field's name (never left to a default)."""
+    form.locator(f"input[name='{name}'][value='{'yes' if answer else 'no'}']").check()
+
+
 def step(page: Page) -> Locator:
     """The form of the step that is open (one at a time)."""
     return page.locator("details[open] form")
@@ -82,7 +88,7 @@ def today() -> str:
 
 def admission(page: Page) -> None:
     step(page).get_by_label("Reason").fill("Indications of forced labour.")
-    step(page).get_by_label("Admitted", exact=True).check()
+    decide(step(page), "admitted", True)
     step(page).get_by_label("Decision maker").fill("lead-jussi")
     step(page).get_by_label("Decided on").fill(today())
 
@@ -92,6 +98,8 @@ def assessment(page: Page) -> None:
     step(page).locator("[name='safety_threat']").select_option("high")
     step(page).get_by_label("Client view").fill("Wants safe housing.")
     step(page).get_by_label("Assessed on").fill(today())
+    decide(step(page), "criminal_matter", False)
+    decide(step(page), "needs_support_person", False)
 
 
 def measure(page: Page, provider_type: str, organisation: str) -> None:

@@ -74,14 +74,12 @@ class Mailbox:
         self._controller.stop()
 
     def for_case(self, case_id: str) -> list[dict[str, Any]]:
-        """The JSON bodies of the mails about one case, with their subject and recipient."""
-        found = []
-        for m in self.messages:
-            if case_id in m["Subject"]:
-                body = m.get_payload(decode=True).decode()
-                data = json.loads(body[body.index("{"):])
-                found.append({**data, "subject": m["Subject"], "to": m["To"]})
-        return found
+        """The mails about one case: recipient, subject, text, and what the headers say (the
+        purpose, the idempotency key)."""
+        return [{"to": m["To"], "subject": m["Subject"], "purpose": m["X-Casework-Purpose"],
+                 "idempotency_key": m["Idempotency-Key"],
+                 "text": m.get_payload(decode=True).decode()}
+                for m in self.messages if case_id in m["Subject"]]
 
 
 @dataclass

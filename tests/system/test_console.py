@@ -5,14 +5,17 @@ violation on any page. Screenshots of each page land in the test's output folder
 
 from __future__ import annotations
 
+import re
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 from playwright.sync_api import expect
 
+from tests.support import factories as f
 from tests.support.browser import chromium
-from tests.support.console import Visit, admission, assessment, measure, step, today
+from tests.support.console import Visit, admission, assessment, decide, measure, step, today
 from tests.support.identities import AUDITOR
 from tests.support.stack import Stack
 
@@ -48,7 +51,7 @@ def test_a_case_from_referral_to_exit_in_the_console(running_stack: Stack,
         step(other.page).get_by_label("Reason").fill("The client agreed to contact the police.")
         step(other.page).locator("[name='scope']").select_option("contact_police")
         step(other.page).locator("[name='given_by']").select_option("client")
-        step(other.page).get_by_label("Given", exact=True).check()
+        decide(step(other.page), "given", True)
         other.save("consent")
 
         me.open_step("Admission decision")
@@ -98,6 +101,9 @@ def test_a_case_from_referral_to_exit_in_the_console(running_stack: Stack,
         expect(page.locator(".tag").first).to_have_text("Avslutad")
         me.language("fi")
         expect(page.locator(".tag").first).to_have_text("Poistettu auttamisjärjestelmästä")
+        # A deadline shows its last day, not the midnight after it.
+        ends = page.locator("#deadlines-h ~ table tr td:nth-child(2)").all_inner_texts()
+        assert ends and all(re.fullmatch(r"\d{1,2}\.\d{1,2}\.\d{4}", e) for e in ends), ends
         me.check("case-finnish")
 
 
@@ -228,11 +234,62 @@ def test_a_declined_measure_a_deadline_and_another_office(running_stack: Stack,
         tampere.page.goto(f"{running_stack.url}/cases/{case_id}")
         expect(tampere.page.locator("h1")).to_have_text("Another office's case")
         tampere.check("reach")
-        tampere.page.get_by_label("Reason").fill("On call tonight: the client phoned.")
+        # A keystroke is no reason: the page asks again, what was typed kept.
+        tampere.page.get_by_label("Kind of reason").select_option("contacted")
+        tampere.page.get_by_label("Why, in a sentence").fill("Phoned.")
+        tampere.page.get_by_role("button", name="Open the case").click()
+        expect(tampere.page.get_by_role("alert")).to_contain_text("at least 20 characters")
+        expect(tampere.page.get_by_label("Why, in a sentence")).to_have_value("Phoned.")
+        tampere.page.get_by_label("Why, in a sentence").fill("On call tonight: she phoned us.")
         tampere.page.get_by_role("button", name="Open the case").click()
         expect(tampere.page.locator(".case-head h1")).to_contain_text(case_id)
+        # Inside, it says so, for as long as one is there.
+        expect(tampere.page.locator(".glass")).to_contain_text("On call tonight: she phoned us.")
+        tampere.check("case-reached")
+        # The case's office lead sees it on the desk.
+        lead = Visit(browser, running_stack, shots)
+        lead.sign_in("lead-heli", "office_lead", office="helsinki")
+        lead.page.goto(f"{running_stack.url}/work")
+        expect(lead.page.locator("section", has_text="Opened from outside the office")
+               ).to_contain_text("On call tonight: she phoned us.")
+        lead.check("work-lead-reached")
 
+    reason = "The client contacted our office: On call tonight: she phoned us."
     with httpx.Client(base_url=running_stack.url, timeout=30) as http:
         log = http.get(f"/v1/cases/{case_id}/access-log", headers=AUDITOR).json()["items"]
-    assert ("cw-tiina", "break the glass", "On call tonight: the client phoned.") in {
+    assert ("cw-tiina", "break the glass", reason) in {
         (e["actor_id"], e["outcome"], e["reason"]) for e in log}
+
+
+def test_a_refused_referral_comes_back_as_typed_in_finnish(running_stack: Stack,
+                                                            shots: Path) -> None:
+    """A rule refuses the referral (a child not marked a minor): the form comes back with all
+    that was typed and the refusal at its field; nothing was opened."""
+    with chromium() as browser:
+        me = Visit(browser, running_stack, shots)
+        me.sign_in("cw-anna", "caseworker", office="helsinki")
+        me.language("fi")
+        page = me.page
+        page.get_by_role("link", name="Uusi ohjaus").click()
+        form = page.locator("form.step")
+        form.locator("[name='reason']").fill("Poliisin ohjaama tarkastuksen jälkeen.")
+        form.locator("#f-referrer-agency_type").select_option("police")
+        form.locator("[name='exploitation'][value='forced_labour']").check()
+        decide(form, "client_consent", True)
+        decide(form, "minor", False)  # but born ten years ago
+        form.locator("[name='person.given_names']").fill("Aino")
+        form.locator("[name='person.surname']").fill("Testinen")
+        born = (f.today() - timedelta(days=3650)).isoformat()
+        form.locator("[name='person.date_of_birth']").fill(born)
+        form.get_by_role("button", name="Avaa asia").click()
+
+        expect(page.get_by_role("alert")).to_have_text("Tarkista alla merkityt kentät.")
+        assert "/cases/new" in page.url
+        form = page.locator("form.step")
+        expect(form.locator("[name='person.surname']")).to_have_value("Testinen")
+        expect(form.locator("[name='person.date_of_birth']")).to_have_value(born)
+        expect(form.locator("[name='reason']")).to_have_value(
+            "Poliisin ohjaama tarkastuksen jälkeen.")
+        expect(form.locator("input[name='minor'][value='no']")).to_be_checked()
+        expect(form.locator("#f-minor-error")).to_be_visible()
+        me.check("referral-refused-finnish")

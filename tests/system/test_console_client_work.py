@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 
 from tests.support import factories as f
 from tests.support.browser import chromium
-from tests.support.console import Visit, admission, assessment, measure, step, today
+from tests.support.console import Visit, admission, assessment, decide, measure, step, today
 from tests.support.stack import Stack
 
 pytestmark = pytest.mark.e2e
@@ -45,7 +45,7 @@ def test_a_day_of_work_between_the_steps(running_stack: Stack, shots: Path) -> N
         plan.locator("[name='goals.1.responsible']").fill("cw-anna")
         plan.locator("[name='goals.2.goal']").fill("Finnish lessons twice a week.")
         plan.get_by_label("Client view").fill("Wants to start work soon.")
-        plan.get_by_label("Client agrees").check()
+        decide(plan, "client_agrees", True)
         plan.locator("[name='review_on.1']").fill(f.today().replace(day=28).isoformat()
                                                   if f.today().day < 28 else today())
         page.locator("details[open] form button[type=submit]").click()
@@ -107,7 +107,7 @@ def test_a_day_of_work_between_the_steps(running_stack: Stack, shots: Path) -> N
         consent.get_by_label("Reason").fill("She wants her support person to know the plan.")
         consent.locator("[name='scope']").select_option("share_with_agencies")
         consent.locator("[name='given_by']").select_option("client")
-        consent.get_by_label("Given", exact=True).check()
+        decide(consent, "given", True)
         consent.get_by_label("Agency").fill("victim-support-finland")
         consent.locator("[name='purpose']").select_option("plan")
         me.save("consent")

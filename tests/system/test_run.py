@@ -56,6 +56,8 @@ def test_run_stop_and_resume(tmp_path: Path) -> None:
 
             (mail,) = eventually_blocking(mailed)
             assert "To: lastensuojelu@hel.example" in mail and "minor_referred" in mail
+            # Plain e-mail carries no one's data: what is asked, the case, a link to sign in.
+            assert f.PERSON.surname not in mail and f"/agency/cases/{minor['case_id']}" in mail
             # The server holds ciphertext only; the stack's keys decode it.
             stored, decoded = history_of(stack, c)
             assert '"encryption-key-id"' in stored

@@ -1,0 +1,64 @@
+"""What a notification says, as its agency reads it in the console: each part named and each
+value worded in the reader's language (a person, a date, a form of exploitation), not keys and
+codes."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from enum import Enum
+from typing import Any
+
+from babel import Locale
+
+from console.i18n import Language
+from workflows.model import vocabulary as v
+
+# What each part of a notification's message is called.
+PARTS = {
+    "case_id": "Case", "office": "Office", "child": "Child", "person": "Person",
+    "given_names": "Given names", "surname": "Surname", "date_of_birth": "Date of birth",
+    "nationality": "Nationality", "languages": "Languages", "exploitation": "Exploitation",
+    "reference": "Your reference", "admitted": "Admitted", "measure_id": "Measure",
+    "measure": "Type of measure", "type": "Type of measure", "status": "Status",
+    "municipality": "Home municipality", "home_municipality_since": "Home municipality since",
+    "handover_on": "Handover on", "integration_plan_start": "Integration plan from",
+    "measures": "Measures", "needs": "Assessed needs", "safety_threat": "Safety threat",
+    "criminal_matter": "Criminal matter", "needs_support_person": "Needs support person",
+    "agencies": "Agencies", "assessed_on": "Assessed on", "number": "Assessment",
+    "exited_on": "Exited on", "caseworker_id": "Caseworker",
+}
+# The parts whose values are codes of a vocabulary.
+CODES: dict[str, type[Enum]] = {
+    "office": v.Office, "exploitation": v.Exploitation, "measure": v.MeasureType,
+    "type": v.MeasureType, "status": v.MeasureStatus, "safety_threat": v.ThreatLevel,
+    "agencies": v.AgencyType}
+ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def readable(message: dict[str, Any], language: Language) -> list[tuple[str, str]]:
+    """The message's parts, each with its name and its value in the reader's words."""
+    return [(language.gettext(PARTS.get(key, key.replace("_", " ").capitalize())),
+             _worded(key, value, language)) for key, value in message.items()
+            if value not in (None, "", [], {})]
+
+
+def _worded(key: str, value: Any, language: Language) -> str:
+    if isinstance(value, bool):
+        return language.gettext("Yes" if value else "No")
+    if isinstance(value, list):
+        return ", ".join(_worded(key, item, language) for item in value) or "–"
+    if isinstance(value, dict):
+        return "; ".join(f"{name}: {text}" for name, text in readable(value, language))
+    if key == "languages" and isinstance(value, str):  # ISO 639 codes, named by Babel's data
+        return Locale.parse(language.locale).languages.get(value, value)
+    if key in CODES and isinstance(value, str) and value in {str(c) for c in CODES[key]}:
+        return language.label(CODES[key](value))
+    if isinstance(value, str) and ISO_DAY.match(value):
+        return language.day(date.fromisoformat(value))
+    if isinstance(value, str) and key.endswith("_at"):
+        try:
+            return language.when(datetime.fromisoformat(value))
+        except ValueError:
+            return value
+    return str(value)
