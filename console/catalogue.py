@@ -16,7 +16,7 @@ from babel.messages.pofile import read_po, write_po
 
 from api.problems import CODES
 from console.forms import MESSAGES
-from console.labels import EXPLAINED, LABELS, REACH_REASONS
+from console.labels import EXPLAINED, LABELS, REACH_REASONS, REFERRAL_REFUSALS
 from console.notices import PARTS
 from console.steps import FORMS, REFERRAL
 
@@ -33,7 +33,7 @@ def messages() -> set[str]:
         found |= {f.label for f in step.fields}
     found |= {title for _, title in CODES.values()}
     found |= set(MESSAGES.values()) | set(EXPLAINED.values()) | set(REACH_REASONS.values())
-    found |= set(PARTS.values())
+    found |= set(PARTS.values()) | set(REFERRAL_REFUSALS.values())
     for step in (*FORMS.values(), REFERRAL):
         found |= {legend for legend, _ in step.groups if legend}
     return found

@@ -12,6 +12,7 @@ from importlib.resources import files
 from io import BytesIO
 from zoneinfo import ZoneInfo
 
+from babel import Locale
 from babel.dates import format_date, format_datetime
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -71,6 +72,10 @@ class Language:
         if value is None:
             return "–"
         return format_datetime(value, "short", tzinfo=HELSINKI, locale=self.locale)
+
+    def language_name(self, code: str) -> str:
+        """A language (ISO 639) by its name in the reader's language, from Babel's data."""
+        return Locale.parse(self.locale).languages.get(code, code)
 
     def purpose(self, value: str) -> str:
         """What a notification asks, in the reader's words (the e-mail's own vocabulary)."""

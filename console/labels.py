@@ -133,3 +133,15 @@ REACH_REASONS = {"contacted": "The client contacted our office",
                  "safety": "Urgent: the client's safety",
                  "transfer": "The case is being transferred to our office",
                  "other": "Another reason"}
+
+# A referral's refusals by the rules, in the person's words at the field they concern (by the
+# refusal's code and field; any other keeps the rule's own words).
+REFERRAL_REFUSALS = {
+    ("ConsentMissing", "client_consent"):
+        "The client's consent is needed: without it, only an anonymous consultation.",
+    ("ConsentMissing", "guardian_consent"):
+        "A minor's referral needs the guardian's or representative's consent.",
+    ("InvalidStep", "person.date_of_birth"): "Not a plausible date of birth.",
+    ("InvalidStep", "minor"): "Does not agree with the date of birth: under 18 is a minor.",
+    ("InvalidStep", "received_on"): "At most a year ago, and not in the future.",
+}

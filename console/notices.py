@@ -9,8 +9,6 @@ from datetime import date, datetime
 from enum import Enum
 from typing import Any
 
-from babel import Locale
-
 from console.i18n import Language
 from workflows.model import vocabulary as v
 
@@ -51,7 +49,7 @@ def _worded(key: str, value: Any, language: Language) -> str:
     if isinstance(value, dict):
         return "; ".join(f"{name}: {text}" for name, text in readable(value, language))
     if key == "languages" and isinstance(value, str):  # ISO 639 codes, named by Babel's data
-        return Locale.parse(language.locale).languages.get(value, value)
+        return language.language_name(value)
     if key in CODES and isinstance(value, str) and value in {str(c) for c in CODES[key]}:
         return language.label(CODES[key](value))
     if isinstance(value, str) and ISO_DAY.match(value):

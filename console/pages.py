@@ -22,7 +22,7 @@ from console import session as sessions
 from console.case_page import case_view, run
 from console.forms import key_in, parse, values_of
 from console.i18n import DEFAULT, LANGUAGE_COOKIE, LANGUAGES, Language
-from console.labels import REACH_REASONS
+from console.labels import REACH_REASONS, REFERRAL_REFUSALS
 from console.steps import FORMS, REFERRAL
 from console.web import ConsoleDep, ConsoleRoute, render
 from store import audit, queries
@@ -211,8 +211,9 @@ async def open_case(console: ConsoleDep) -> Response:
         if problem is None or problem.code not in (Refusal.CONSENT_MISSING, Refusal.INVALID_STEP):
             raise
         where = str(problem.extensions.get("field", "reason"))
+        said = REFERRAL_REFUSALS.get((str(problem.code), where), problem.detail)
         return console.page("referral.html", 422, step=REFERRAL, values=values,
-                            errors={where: problem.detail})
+                            errors={where: said})
     return RedirectResponse(f"/cases/{state.case_id}?done=open_case", status_code=303)
 
 

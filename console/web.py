@@ -87,7 +87,7 @@ def render(request: Request, template: str, language: Language,
     actor = sessions.actor_of(session) if session else None
     html = TEMPLATES.get_template(template).render(
         _=language.gettext, label=language.label, day=language.day, when=language.when,
-        ends=language.ends, purpose=language.purpose,
+        ends=language.ends, purpose=language.purpose, language_name=language.language_name,
         number=language.number, lang=language.code, languages=LANGUAGES, actor=actor,
         csrf=session.csrf if session else "", path=request.url.path,
         may=lambda operation: allowed(actor, operation),

@@ -101,6 +101,10 @@ def test_a_case_from_referral_to_exit_in_the_console(running_stack: Stack,
         expect(page.locator(".tag").first).to_have_text("Avslutad")
         me.language("fi")
         expect(page.locator(".tag").first).to_have_text("Poistettu auttamisjärjestelmästä")
+        # What was decided, by whom and when, on the page (not in free text alone).
+        decisions = page.locator("section", has=page.locator("#decisions-h"))
+        expect(decisions).to_contain_text("Otettu auttamisjärjestelmään")
+        expect(decisions).to_contain_text("Päätöksentekijä: lead-jussi")
         # A deadline shows its last day, not the midnight after it.
         ends = page.locator("#deadlines-h ~ table tr td:nth-child(2)").all_inner_texts()
         assert ends and all(re.fullmatch(r"\d{1,2}\.\d{1,2}\.\d{4}", e) for e in ends), ends
@@ -291,5 +295,6 @@ def test_a_refused_referral_comes_back_as_typed_in_finnish(running_stack: Stack,
         expect(form.locator("[name='reason']")).to_have_value(
             "Poliisin ohjaama tarkastuksen jälkeen.")
         expect(form.locator("input[name='minor'][value='no']")).to_be_checked()
-        expect(form.locator("#f-minor-error")).to_be_visible()
+        expect(form.locator("#f-minor-error")).to_have_text(
+            "Ei vastaa syntymäaikaa: alle 18-vuotias on alaikäinen.")
         me.check("referral-refused-finnish")
