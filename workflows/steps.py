@@ -164,7 +164,7 @@ class Declared(Generic[S]):
                                allowed_phases=[str(p) for p in self.phases])
 
 
-F, I, D = Offered.FORM, Offered.ITEM, Offered.DESK
+FORM, ITEM, DESK = Offered
 REASON = {"reason": "The client moved into the flat."}
 PROVIDER = {"agency_type": "reception_centre", "organisation": "Joutseno reception centre"}
 
@@ -172,22 +172,22 @@ PROVIDER = {"agency_type": "reception_centre", "organisation": "Joutseno recepti
 STEPS: tuple[Declared[Any], ...] = (
     Declared(
         "decide_admission", AdmissionDecision, rules.decide_admission, "Admission decision",
-        "/{case_id}/admission", "Admission decision (identification)", F, phases=(Phase.REFERRED,),
-        dates=guards.admission, closes=True,
+        "/{case_id}/admission", "Admission decision (identification)", FORM,
+        phases=(Phase.REFERRED,), dates=guards.admission, closes=True,
         notifies=dict.fromkeys((Action.ADMITTED, Action.NOT_ADMITTED), notices.referral_outcome),
         example={"reason": "Indications of forced labour; needs help because of it.",
                  "admitted": True, "decision_maker_id": "lead-jussi",
                  "decided_on": "2026-12-01"}),
     Declared(
         "begin_assessment", AssessmentStart, rules.begin_assessment, "Start of the assessment",
-        "/{case_id}/assessment/start", "The assessment of needs has started", F,
+        "/{case_id}/assessment/start", "The assessment of needs has started", FORM,
         phases=(Phase.ADMITTED,), dates=guards.assessment_start,
         called_for=lambda state: state.assessment_started_on is None,
         example={"reason": "First meeting with an interpreter.", "started_on": "2026-12-01"}),
     Declared(
         # The needs can be assessed again while the client is assisted.
         "assess_needs", Assessment, rules.assess_needs, "Assessment of assistance needs",
-        "/{case_id}/assessment", "Assessment of assistance needs", F, phases=OPEN_PHASES,
+        "/{case_id}/assessment", "Assessment of assistance needs", FORM, phases=OPEN_PHASES,
         dates=guards.assessment,
         notifies=dict.fromkeys((Action.NEEDS_ASSESSED, Action.NEEDS_REASSESSED), notices.assessed),
         example={"reason": "Joint meeting with the reception centre.", "safety_threat": "high",
@@ -196,13 +196,13 @@ STEPS: tuple[Declared[Any], ...] = (
                  "agencies": ["reception_centre"], "assessed_on": "2026-12-01"}),
     Declared(
         "add_measure", NewMeasure, measures.add_measure, "New assistance measure",
-        "/{case_id}/measures", "Add an assistance measure", F, phases=OPEN_PHASES,
+        "/{case_id}/measures", "Add an assistance measure", FORM, phases=OPEN_PHASES,
         dates=guards.measure, notifies={Action.MEASURE_ADDED: notices.measure_referral},
         example={"reason": "Safe housing is needed at once.", "type": "housing",
                  "provider": PROVIDER, "planned_start": "2026-12-14"}),
     Declared(
         "revise_plan", PlanRevision, work.revise_plan, "Client plan", "/{case_id}/plans",
-        "A revision of the client plan (in force at once, or awaiting approval)", F,
+        "A revision of the client plan (in force at once, or awaiting approval)", FORM,
         phases=PLANNED, dates=guards.plan, tag="client work",
         example={"reason": "Agreed with the client at the plan meeting.",
                  "goals": [{"goal": "A safe place to live.", "measure_ids": ["M1"],
@@ -215,7 +215,7 @@ STEPS: tuple[Declared[Any], ...] = (
         # A contact, or an appointment ahead (whose outcome is recorded from the appointment).
         "record_contact", ContactRecord, work.record_contact, "Contact or appointment",
         "/{case_id}/contacts", "Record a contact (held or missed), plan an appointment, or "
-        "record how a planned one went", F, dates=guards.contact, tag="client work",
+        "record how a planned one went", FORM, dates=guards.contact, tag="client work",
         skip=frozenset({"appointment_id"}),
         notifies={Action.CONTACT_RECORDED: notices.acute_danger},
         example={"reason": "Weekly meeting.", "kind": "meeting", "status": "held",
@@ -224,7 +224,7 @@ STEPS: tuple[Declared[Any], ...] = (
                  "note": "Talked about the housing application.", "safety_threat": "low"}),
     Declared(
         "join_network", NetworkJoin, work.join_network, "Someone joins the support network",
-        "/{case_id}/network", "Someone joins the client's support network", F,
+        "/{case_id}/network", "Someone joins the client's support network", FORM,
         dates=guards.network, tag="client work",
         example={"reason": "Her support person from now on.", "role": "crime_support_person",
                  "organisation": "Victim Support Finland",
@@ -232,7 +232,7 @@ STEPS: tuple[Declared[Any], ...] = (
                  "contact_channel": "+358 40 000 0000", "agency_id": "victim-support-finland"}),
     Declared(
         "record_criminal_stage", CriminalEvent, rules.record_criminal_stage, "Criminal process",
-        "/{case_id}/criminal-process", "Record a stage of the criminal process", F,
+        "/{case_id}/criminal-process", "Record a stage of the criminal process", FORM,
         dates=guards.criminal,
         called_for=lambda state: bool(rules.CRIMINAL_NEXT.get(state.criminal_process.stage)),
         example={"reason": "Police informed the caseworker.",
@@ -240,21 +240,21 @@ STEPS: tuple[Declared[Any], ...] = (
                  "authority": "National Bureau of Investigation"}),
     Declared(
         "record_consent", ConsentChange, rules.record_consent, "Consent", "/{case_id}/consents",
-        "Record a consent given or withdrawn", F,
+        "Record a consent given or withdrawn", FORM,
         notifies={Action.CONSENT_GIVEN: notices.police_contact},
         example={"reason": "The client decided after advice.", "scope": "share_with_agencies",
                  "given_by": "client", "given": True, "agency_id": "victim-support-finland",
                  "purpose": "plan"}),
     Declared(
         "grant_reflection_period", ReflectionPeriodGrant, rules.grant_reflection_period,
-        "Reflection period", "/{case_id}/reflection-period", "Reflection period granted", F,
+        "Reflection period", "/{case_id}/reflection-period", "Reflection period granted", FORM,
         dates=guards.reflection,
         example={"reason": "Granted by the police.", "granted_on": "2026-12-01",
                  "length": {"days": 30}, "granted_by": "police"}),
     Declared(
         "transition_to_municipality", MunicipalityTransition, rules.transition_to_municipality,
         "Transition to the home municipality", "/{case_id}/transition",
-        "Transition to the home municipality", F, phases=(Phase.ASSISTANCE,),
+        "Transition to the home municipality", FORM, phases=(Phase.ASSISTANCE,),
         dates=guards.transition,
         notifies={Action.TRANSFERRED_TO_MUNICIPALITY: notices.handover},
         example={"reason": "The client got a home municipality.", "municipality": "Tampere",
@@ -263,23 +263,23 @@ STEPS: tuple[Declared[Any], ...] = (
     Declared(
         "notify_by_hand", ManualNotification, rules.notify_by_hand, "Notify an agency",
         "/{case_id}/notifications",
-        "Notify an agency: with consent, or on a legal basis recorded here", F,
+        "Notify an agency: with consent, or on a legal basis recorded here", FORM,
         notifies={Action.NOTIFIED_BY_HAND: notices.by_hand},
         example={"reason": "Acute danger: the police must know now.",
                  "agency_id": "police-nbi-trafficking", "legal_basis": "acute_danger"}),
     Declared(
         "reassign", Reassignment, rules.reassign, "Reassign", "/{case_id}/assignment",
-        "Reassign to another caseworker", F,
+        "Reassign to another caseworker", FORM,
         example={"reason": "The caseworker is on leave.", "caseworker_id": "cw-pekka",
                  "handover_note": "Prefers calls in the afternoon; interpreter: Tagalog."}),
     Declared(
         "transfer_office", OfficeTransfer, rules.transfer_office, "Transfer to another office",
-        "/{case_id}/transfer", "Transfer to another office", F,
+        "/{case_id}/transfer", "Transfer to another office", FORM,
         example={"reason": "The client moved.", "office": "tampere", "caseworker_id": "cw-tiina",
                  "handover_note": "Housing application pending in Tampere."}),
     Declared(
         "exit_case", ExitDecision, rules.exit_case, "Exit decision", "/{case_id}/exit",
-        "Exit decision", F, phases=OPEN_PHASES, dates=guards.exit_decision, closes=True,
+        "Exit decision", FORM, phases=OPEN_PHASES, dates=guards.exit_decision, closes=True,
         notifies={Action.EXITED: notices.exit_notices},
         example={"reason": "The client no longer needs the assistance system's help.",
                  "ground": "no_longer_needs_help", "decision_maker_id": "lead-jussi",
@@ -288,57 +288,57 @@ STEPS: tuple[Declared[Any], ...] = (
     Declared(
         "respond_to_measure", MeasureAnswer, measures.respond_to_measure,
         "Answer to a measure referral", "/{case_id}/measures/{measure_id}/response",
-        "The providing agency accepts or declines the measure", D, request=MeasureResponse,
+        "The providing agency accepts or declines the measure", DESK, request=MeasureResponse,
         phases=OPEN_PHASES, roles=guards.STAFF | guards.AGENCIES, who=guards.provider_answers,
         example={"reason": "A room is free from Monday.", "accepted": True}),
     Declared(
         "change_provider", MeasureProviderChange, measures.change_provider, "Another provider",
         "/{case_id}/measures/{measure_id}/provider",
-        "Refer a planned measure to another provider (e.g. after a decline)", I,
+        "Refer a planned measure to another provider (e.g. after a decline)", ITEM,
         request=ProviderChange, phases=OPEN_PHASES,
         notifies={Action.PROVIDER_CHANGED: notices.measure_referral},
         example={"reason": "The first provider had no room.", "provider": PROVIDER}),
     Declared(
         "end_measure", MeasureEnding, measures.end_measure, "Outcome",
         "/{case_id}/measures/{measure_id}/outcome",
-        "A started measure ends: implemented, or not successful (and why)", I,
+        "A started measure ends: implemented, or not successful (and why)", ITEM,
         request=MeasureEnd, phases=OPEN_PHASES,
         example={"reason": "She has her own flat and a lease.", "outcome": "implemented"}),
     Declared(
         "change_measure", MeasureUpdate, measures.change_measure, "Measure",
-        "/{case_id}/measures/{measure_id}/{action}", "Start, complete or cancel a measure", I,
+        "/{case_id}/measures/{measure_id}/{action}", "Start, complete or cancel a measure", ITEM,
         request=Step, phases=OPEN_PHASES, example=REASON),
     Declared(
         "extend_deadline", DeadlineExtension, deadlines.extend_deadline, "Extend",
         "/{case_id}/deadlines/{deadline_id}/extension",
-        "Extend a deadline, as far as its rule allows", I, request=Extension, phases=None,
+        "Extend a deadline, as far as its rule allows", ITEM, request=Extension, phases=None,
         dates=guards.extension,
         example={"reason": "The interpreter is available only next week.",
                  "extension": {"days": 7}}),
     Declared(
         "change_deadline", DeadlineChange, deadlines.change_deadline, "Deadline",
-        "/{case_id}/deadlines/{deadline_id}/{action}", "Meet or cancel a deadline", I,
+        "/{case_id}/deadlines/{deadline_id}/{action}", "Meet or cancel a deadline", ITEM,
         request=Step, phases=None, example=REASON),
     Declared(
         "acknowledge_notification", NotificationRef, rules.acknowledge_notification,
         "Acknowledgement", "/{case_id}/notifications/{notification_id}/ack",
-        "The agency acknowledges receipt", D, request=Step, phases=None,
+        "The agency acknowledges receipt", DESK, request=Step, phases=None,
         roles=guards.STAFF | guards.AGENCIES, who=guards.acknowledger, example=REASON),
     Declared(
         "resend_notification", NotificationRef, rules.resend_notification, "Send again",
         "/{case_id}/notifications/{notification_id}/resend",
-        "Send a failed (or withheld, now consented) notification again", I, request=Step,
+        "Send a failed (or withheld, now consented) notification again", ITEM, request=Step,
         phases=None, roles=guards.STAFF | {Role.OPERATOR}, example=REASON),
     Declared(
         "approve_plan", PlanApproval, work.approve_plan, "Approve",
         "/{case_id}/plans/{plan}/approval",
-        "The lead of the case's office approves a plan revision", I, request=Step,
+        "The lead of the case's office approves a plan revision", ITEM, request=Step,
         phases=PLANNED, roles=frozenset({Role.OFFICE_LEAD}), who=guards.office_lead_approves,
         tag="client work", example=REASON),
     Declared(
         "leave_network", NetworkLeave, work.leave_network, "Leaves the network",
         "/{case_id}/network/{member_id}/leave",
-        "Someone leaves the client's support network (stays on record)", I, request=Step,
+        "Someone leaves the client's support network (stays on record)", ITEM, request=Step,
         tag="client work", example=REASON),
 )
 BY_NAME: dict[str, Declared[Any]] = {s.name: s for s in STEPS}
