@@ -63,8 +63,9 @@ HIDDEN_FROM_AGENCIES = frozenset({Code.CASE_NOT_FOUND, Refusal.CASE_CLOSED,
 # What a refusal may tell an agency beyond its code: what its own view shows (the version, the
 # ids and states of its notifications and measures) and what it sent. A refusal saying more
 # (the case's phase or stage, other records) is answered with its code and title alone.
-AGENCY_PROBLEM_MEMBERS = frozenset({"current_version", "notification_id", "notification_status",
-                                    "measure_id", "measure_status", "field", "errors"})
+AGENCY_PROBLEM_MEMBERS = frozenset({"current_version", "based_on", "notification_id",
+                                    "notification_status", "measure_id", "measure_status",
+                                    "field", "errors"})
 # Audit entries of someone reading a case, or reaching it outside their office.
 READS = frozenset({"read", "access"})
 
@@ -97,8 +98,8 @@ def for_agency(problem: Problem) -> Problem:
     if problem.code in HIDDEN_FROM_AGENCIES:
         return not_involved()
     kept = {k: v for k, v in problem.extensions.items() if k in AGENCY_PROBLEM_MEMBERS}
-    if len(kept) == len(problem.extensions):
-        return problem
+    if len(kept) == len(problem.extensions) - ("says" in problem.extensions):
+        return problem  # its words (`says`) too: they name nothing the agency may not know
     return Problem(problem.code, f"{CODES[problem.code][1]}: the case does not allow this step "
                    "now", headers=problem.headers, **kept)
 

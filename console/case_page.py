@@ -15,6 +15,7 @@ from starlette.datastructures import FormData
 from activities.directory import load
 from api.problems import Problem, known
 from console.forms import Field, fields_of, parse, reason_in, values_of, version_in
+from console.refusals import worded
 from console.steps import (
     CONTACT,
     FORMS,
@@ -140,7 +141,8 @@ async def run(console: Console, case_id: str, step: StepForm, body: Any, form: F
         changed = [s for s in state.steps if s.version > version] \
             if problem.code is Refusal.STALE_VERSION else []
         return case_view(console, state, 409 if problem.code is Refusal.STALE_VERSION else 422,
-                         values=values, errors={"__all__": problem.detail}, open_form=step.name,
+                         values=values, errors={"__all__": worded(problem, console.language)},
+                         open_form=step.name,
                          conflict=problem.code is Refusal.STALE_VERSION, changed=changed,
                          refused=problem)
     if not console.may("get_case"):

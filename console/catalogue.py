@@ -3,10 +3,11 @@
 `python -m console.catalogue` adds every message not yet in `locales/{fi,sv}` (with an empty
 translation for a translator to fill); tests/console/test_languages.py fails while any is
 empty. The messages are the templates' `_()` calls, every enum label, every form field's label,
-every step's title and every problem's title."""
+every step's title, every problem's title and every refusal of the rules."""
 
 from __future__ import annotations
 
+import ast
 from importlib.resources import files
 from pathlib import Path
 
@@ -18,9 +19,24 @@ from api.problems import CODES
 from console.forms import MESSAGES
 from console.labels import EXPLAINED, LABELS, REACH_REASONS, REFERRAL_REFUSALS
 from console.notices import PARTS
+from console.refusals import WORDS
 from console.steps import FORMS, REFERRAL
+from workflows.rules.step import NO_SUCH
+from workflows.steps import STEPS
 
 TRANSLATED = ("fi", "sv")
+
+
+def refusals() -> set[str]:
+    """The words of every refusal of the rules (`StepRejected`'s constant `says`)."""
+    found = set(NO_SUCH.values())
+    for path in Path(str(files("workflows"))).rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                    and node.func.id == "StepRejected" and len(node.args) > 1
+                    and isinstance(node.args[1], ast.Constant)):
+                found.add(node.args[1].value)
+    return found
 
 
 def messages() -> set[str]:
@@ -33,7 +49,8 @@ def messages() -> set[str]:
         found |= {f.label for f in step.fields}
     found |= {title for _, title in CODES.values()}
     found |= set(MESSAGES.values()) | set(EXPLAINED.values()) | set(REACH_REASONS.values())
-    found |= set(PARTS.values()) | set(REFERRAL_REFUSALS.values())
+    found |= set(PARTS.values()) | set(REFERRAL_REFUSALS.values()) | refusals()
+    found |= {step.title for step in STEPS} | set(WORDS)
     for step in (*FORMS.values(), REFERRAL):
         found |= {legend for legend, _ in step.groups if legend}
     return found

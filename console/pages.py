@@ -244,7 +244,8 @@ async def reach(request: Request, case_id: str, console: ConsoleDep,
     # A kind of reason, and a sentence of some substance: recorded as the person put it.
     reason = f"{console.language.gettext(REACH_REASONS[why])}: {said}" \
         if why in REACH_REASONS else ""
-    if not (ACCESS_REASON_MIN <= len(said) and len(reason) <= ACCESS_REASON_CHARS):
+    if why not in REACH_REASONS or not (ACCESS_REASON_MIN <= len(said)
+                                         and len(reason) <= ACCESS_REASON_CHARS):
         return console.page("reach.html", 422, case_id=case_id, why=why, said=said,
                             reasons=REACH_REASONS, error=True)
     state = await console.gateway.get(case_id)

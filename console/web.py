@@ -26,6 +26,7 @@ from console import session as sessions
 from console.forms import key_in, version_in
 from console.i18n import LANGUAGE_COOKIE, LANGUAGES, Language
 from console.labels import EXPLAINED
+from console.refusals import worded
 from store.tables import ConsoleSession
 from workflows.model.requests import Actor, Step
 from workflows.model.vocabulary import Refusal
@@ -88,6 +89,7 @@ def render(request: Request, template: str, language: Language,
     html = TEMPLATES.get_template(template).render(
         _=language.gettext, label=language.label, day=language.day, when=language.when,
         ends=language.ends, purpose=language.purpose, language_name=language.language_name,
+        refusal=lambda problem: worded(problem, language),
         number=language.number, lang=language.code, languages=LANGUAGES, actor=actor,
         csrf=session.csrf if session else "", path=request.url.path,
         may=lambda operation: allowed(actor, operation),

@@ -140,9 +140,10 @@ class Declared(Generic[S]):
         if self.closes:
             return
         if (held := size.size(after)) > size.BUDGET:
-            raise StepRejected(Refusal.CASE_LIMIT, f"the case would hold {held // 1024} KiB of "
-                               f"open work, more than its {size.BUDGET // 1024} KiB: settle "
-                               "open measures, deadlines or notifications first")
+            raise StepRejected(Refusal.CASE_LIMIT, "the case would hold {held} KiB of open work, "
+                               "more than its {budget} KiB: settle open measures, deadlines or "
+                               "notifications first", held=held // 1024,
+                               budget=size.BUDGET // 1024)
 
     def allowed_in(self, phase: Phase) -> bool:
         return self.phases is None or phase in self.phases
@@ -155,11 +156,11 @@ class Declared(Generic[S]):
     def _require_phase(self, state: CaseState) -> None:
         assert self.phases is not None
         if state.phase.closed and state.phase not in self.phases:
-            raise StepRejected(Refusal.CASE_CLOSED, f"the case is closed ({state.phase}); "
-                               f"no '{self.title}'", phase=str(state.phase))
+            raise StepRejected(Refusal.CASE_CLOSED, "the case is closed ({phase}); no '{step}'",
+                               phase=str(state.phase), step=self.title)
         if state.phase not in self.phases:
             raise StepRejected(Refusal.INVALID_TRANSITION,
-                               f"'{self.title}' is not allowed in phase '{state.phase}'",
+                               "'{step}' is not allowed in phase '{phase}'", step=self.title,
                                phase=str(state.phase),
                                allowed_phases=[str(p) for p in self.phases])
 

@@ -22,7 +22,9 @@ from tests.support.waiting import eventually
 from workflows.model.requests import Provider
 from workflows.model.vocabulary import AgencyType, ConsentScope
 
-REASON = "Covering for Helsinki tonight: the client called Kowalski's number."
+SAID = "Covering for Helsinki tonight: the client called Kowalski's number."
+# As recorded: the kind of reason chosen (in the reader's language), then their words.
+REASON = f"Covering for a colleague or the other office: {SAID}"
 
 
 async def test_a_break_glass_reason_is_sealed_in_the_session(
@@ -31,8 +33,13 @@ async def test_a_break_glass_reason_is_sealed_in_the_session(
     async with signed_in(console, "cw-olli", "caseworker", office="oulu") as olli:
         asked = await olli.get(f"/cases/{case_id}")
         assert asked.status_code == 403, asked.text  # say why first
+        # No kind of reason, or too few words: asked again, nothing recorded.
+        for thin in ({"reason": SAID}, {"why": "covering", "reason": "Phoned."}):
+            r = await olli.post(f"/cases/{case_id}/reach",
+                                data={"csrf": form_token(asked), **thin})
+            assert r.status_code == 422, r.text
         r = await olli.post(f"/cases/{case_id}/reach",
-                            data={"csrf": form_token(asked), "reason": REASON})
+                            data={"csrf": form_token(asked), "why": "covering", "reason": SAID})
         assert r.status_code == 303, r.text
         page = await olli.get(f"/cases/{case_id}")
         assert page.status_code == 200 and f.PERSON.surname in page.text  # let in

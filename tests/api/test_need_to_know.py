@@ -139,9 +139,10 @@ REFUSAL_MEMBERS = {"current_version": "version", "phase": "phase", "allowed_phas
                    "notification_id": "notifications[].id",
                    "notification_status": "notifications[].status",
                    "measure_id": "measures[].id", "measure_status": "measures[].status"}
-# Told to anyone: which roles may call a route (the role table is no secret), and the request's
-# own fields that were not valid.
-ANYONE = frozenset({"allowed_roles", "allowed_roles[]", "field"})
+# Told to anyone: which roles may call a route (the role table is no secret), the request's own
+# fields that were not valid and the version it was based on, and a refusal's words without
+# their details (`says`).
+ANYONE = frozenset({"allowed_roles", "allowed_roles[]", "field", "based_on", "says"})
 
 
 @functools.cache

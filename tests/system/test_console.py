@@ -298,3 +298,26 @@ def test_a_refused_referral_comes_back_as_typed_in_finnish(running_stack: Stack,
         expect(form.locator("#f-minor-error")).to_have_text(
             "Ei vastaa syntymäaikaa: alle 18-vuotias on alaikäinen.")
         me.check("referral-refused-finnish")
+
+
+def test_a_rule_s_refusal_is_worded_in_finnish(running_stack: Stack, shots: Path) -> None:
+    """A decision dated tomorrow is refused by the rules, in the reader's words: the field by
+    its label and the dates as a Finnish reader writes them; what was typed stays."""
+    with chromium() as browser:
+        me = Visit(browser, running_stack, shots)
+        me.sign_in("cw-anna", "caseworker", office="helsinki")
+        me.refer("Referred by the police.", "police", "Forced labour")
+        me.language("fi")
+        page = me.page
+        me.open_step("Päätös auttamisjärjestelmään ottamisesta")
+        form = step(page)
+        form.locator("[name='reason']").fill("Merkkejä pakkotyöstä.")
+        decide(form, "admitted", True)
+        form.locator("[name='decision_maker_id']").fill("lead-jussi")
+        tomorrow = f.today() + timedelta(days=1)
+        form.locator("[name='decided_on']").fill(tomorrow.isoformat())
+        form.get_by_role("button", name="Tallenna").click()
+        said = f"Päätöspäivä {tomorrow.day}.{tomorrow.month}.{tomorrow.year} on myöhemmin kuin"
+        expect(page.locator("details[open] .error")).to_contain_text(said)
+        expect(step(page).locator("[name='reason']")).to_have_value("Merkkejä pakkotyöstä.")
+        me.check("refusal-finnish")

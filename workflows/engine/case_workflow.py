@@ -166,9 +166,8 @@ class CaseWorkflow(CaseUpdates):
         if meta.expected_version != self._state.version:
             raise StepRejected(
                 Refusal.STALE_VERSION,
-                f"the case is at version {self._state.version}, "
-                f"the step was based on version {meta.expected_version}",
-                current_version=self._state.version,
+                "the case is at version {current_version}, the step was based on version "
+                "{based_on}", current_version=self._state.version, based_on=meta.expected_version,
             )
         declared.check_dates(self._state, step, helsinki_date(workflow.now()))
         after = self._state.model_copy(deep=True)

@@ -43,8 +43,8 @@ def revise_plan(state: CaseState, step: PlanRevision, ctx: StepContext) -> Actio
                            "needs: assess them first")
     unknown = sorted({m for g in step.goals for m in g.measure_ids} - _known_measures(state))
     if unknown:
-        raise StepRejected(Refusal.UNKNOWN_MEASURE, f"no measure {', '.join(unknown)} in this "
-                           "case", field="goals", measure_ids=unknown)
+        raise StepRejected(Refusal.UNKNOWN_MEASURE, "no measure {measures} in this case",
+                           field="goals", measures=", ".join(unknown), measure_ids=unknown)
     for earlier in state.plans:  # a revision replaces one still awaiting approval
         if earlier.status is PlanStatus.AWAITING_APPROVAL:
             earlier.status = PlanStatus.SUPERSEDED
@@ -63,10 +63,9 @@ def revise_plan(state: CaseState, step: PlanRevision, ctx: StepContext) -> Actio
 def approve_plan(state: CaseState, step: PlanApproval, ctx: StepContext) -> Action:
     plan = next((p for p in state.plans if p.number == step.plan), None)
     if plan is None:
-        raise StepRejected(Refusal.UNKNOWN_ITEM, f"no plan {step.plan} in this case",
-                           plan=step.plan)
+        raise StepRejected(Refusal.UNKNOWN_ITEM, "no plan {plan} in this case", plan=step.plan)
     if plan.status is not PlanStatus.AWAITING_APPROVAL:
-        raise StepRejected(Refusal.INVALID_TRANSITION, f"plan {plan.number} is {plan.status}",
+        raise StepRejected(Refusal.INVALID_TRANSITION, "plan {plan} is {plan_status}",
                            plan=plan.number, plan_status=str(plan.status))
     plan.approved_by = ctx.actor
     _bring_into_force(state, plan, ctx)
@@ -123,8 +122,9 @@ def _appointment(state: CaseState, step: ContactRecord) -> Contact:
                            "cancelled", field="status")
     contact = find(state.contacts, step.appointment_id or "", Refusal.UNKNOWN_ITEM, "contact")
     if contact.status is not ContactStatus.PLANNED:
-        raise StepRejected(Refusal.INVALID_TRANSITION, f"contact '{contact.id}' is already "
-                           f"{contact.status}", contact_id=contact.id)
+        raise StepRejected(Refusal.INVALID_TRANSITION, "contact '{contact_id}' is already "
+                           "{contact_status}", contact_id=contact.id,
+                           contact_status=str(contact.status))
     return contact
 
 
@@ -137,7 +137,7 @@ def join_network(state: CaseState, step: NetworkJoin, ctx: StepContext) -> Actio
 def leave_network(state: CaseState, step: NetworkLeave, ctx: StepContext) -> Action:
     member = find(state.network, step.member_id, Refusal.UNKNOWN_ITEM, "member")
     if member.left_at is not None:
-        raise StepRejected(Refusal.INVALID_TRANSITION, f"member '{member.id}' has already left",
+        raise StepRejected(Refusal.INVALID_TRANSITION, "member '{member_id}' has already left",
                            member_id=member.id)
     member.left_at = ctx.now
     return Action.NETWORK_LEFT

@@ -156,7 +156,7 @@ def _deadline(state: CaseState, deadline_id: str) -> Deadline:
     found = find(state.deadlines, deadline_id, Refusal.UNKNOWN_DEADLINE, "deadline")
     if not found.status.unsettled:
         raise StepRejected(Refusal.INVALID_TRANSITION,
-                           f"deadline '{deadline_id}' is already {found.status}",
+                           "deadline '{deadline_id}' is already {deadline_status}",
                            deadline_id=deadline_id, deadline_status=str(found.status))
     return found
 

@@ -91,10 +91,12 @@ def access(state: CaseState, meta: StepMeta) -> None:
 
 def _between(value: date, field: str, earliest: date, latest: date, what: str) -> None:
     if value < earliest:
-        raise StepRejected(Refusal.INVALID_STEP, f"{field} {value} is before {what} ({earliest})",
-                           field=field)
+        raise StepRejected(Refusal.INVALID_STEP, "{field} {value} is before {what} ({earliest})",
+                           field=field, value=value.isoformat(), what=what,
+                           earliest=earliest.isoformat())
     if value > latest:
-        raise StepRejected(Refusal.INVALID_STEP, f"{field} {value} is after {latest}", field=field)
+        raise StepRejected(Refusal.INVALID_STEP, "{field} {value} is after {latest}", field=field,
+                           value=value.isoformat(), latest=latest.isoformat())
 
 
 def _decided(state: CaseState) -> date:
@@ -172,8 +174,8 @@ def measure(state: CaseState, step: NewMeasure, today: date) -> None:
 
 def network(state: CaseState, _step: NetworkJoin, _today: date) -> None:
     if sum(m.left_at is None for m in state.network) >= NETWORK:
-        raise StepRejected(Refusal.INVALID_STEP, f"a support network has at most {NETWORK} "
-                           "members at a time: record someone leaving first")
+        raise StepRejected(Refusal.INVALID_STEP, "a support network has at most {most} members "
+                           "at a time: record someone leaving first", most=NETWORK)
 
 
 def extension(_state: CaseState, step: DeadlineExtension, _today: date) -> None:
@@ -208,8 +210,8 @@ def provider_answers(state: CaseState, step: MeasureAnswer, meta: StepMeta) -> N
 def _choices(items: list[Any], field: str, most: int) -> None:
     """A list of choices: each at most once, at most `most` of them (see `vocabulary.choices`)."""
     if len(items) > most or len(set(items)) != len(items):
-        raise StepRejected(Refusal.INVALID_STEP, f"{field} lists each choice at most once, "
-                           f"at most {most} of them", field=field)
+        raise StepRejected(Refusal.INVALID_STEP, "{field} lists each choice at most once, at "
+                           "most {most} of them", field=field, most=most)
 
 
 def check_referral(referral: Referral, today: date) -> None:

@@ -223,8 +223,8 @@ def record_criminal_stage(state: CaseState, step: CriminalEvent, _ctx: StepConte
     if step.stage not in CRIMINAL_NEXT[current]:
         raise StepRejected(
             Refusal.INVALID_TRANSITION,
-            f"criminal process cannot move from '{current}' to '{step.stage}'",
-            stage=str(current),
+            "criminal process cannot move from '{stage}' to '{to}'",
+            stage=str(current), to=str(step.stage),
             allowed_stages=sorted(str(s) for s in CRIMINAL_NEXT[current]),
         )
     state.criminal_process.stage = step.stage
@@ -316,7 +316,8 @@ def _notification(state: CaseState, notification_id: str) -> Notification:
 def acknowledge_notification(state: CaseState, step: NotificationRef, ctx: StepContext) -> Action:
     n = _notification(state, step.notification_id)
     if n.status not in (NotificationStatus.PENDING, NotificationStatus.DELIVERED):
-        raise StepRejected(Refusal.INVALID_TRANSITION, f"notification '{n.id}' is {n.status}",
+        raise StepRejected(Refusal.INVALID_TRANSITION,
+                           "notification '{notification_id}' is {notification_status}",
                            notification_id=n.id, notification_status=str(n.status))
     if ctx.actor.agency not in (None, n.agency_id) and ctx.actor.role not in STAFF:
         raise StepRejected(Refusal.INVALID_STEP, "only the notified agency acknowledges",
@@ -332,11 +333,13 @@ def resend_notification(state: CaseState, step: NotificationRef, ctx: StepContex
     whose consent has since been given."""
     n = _notification(state, step.notification_id)
     if n.status not in (NotificationStatus.FAILED, NotificationStatus.WITHHELD):
-        raise StepRejected(Refusal.INVALID_TRANSITION, f"notification '{n.id}' is {n.status}",
+        raise StepRejected(Refusal.INVALID_TRANSITION,
+                           "notification '{notification_id}' is {notification_status}",
                            notification_id=n.id, notification_status=str(n.status))
     if n.legal_basis is None and not (n.consent and notifications.still_allowed(state, n)):
         raise StepRejected(Refusal.CONSENT_MISSING,
-                           f"no consent in force for notification '{n.id}'", notification_id=n.id)
+                           "no consent in force for notification '{notification_id}'",
+                           notification_id=n.id)
     n.status, n.changed_at, n.last_error = NotificationStatus.PENDING, ctx.now, None
     return Action.NOTIFICATION_RESENT
 

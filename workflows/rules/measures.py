@@ -48,8 +48,8 @@ def change_measure(state: CaseState, step: MeasureUpdate, ctx: StepContext) -> A
     if measure.status not in allowed_from:
         raise StepRejected(
             Refusal.INVALID_TRANSITION,
-            f"cannot {step.action} measure '{step.measure_id}' in status '{measure.status}'",
-            measure_id=step.measure_id,
+            "cannot {action} measure '{measure_id}' in status '{measure_status}'",
+            action=str(step.action), measure_id=step.measure_id,
             measure_status=str(measure.status),
         )
     measure.status, measure.changed_at = to, ctx.now
@@ -62,8 +62,8 @@ def end_measure(state: CaseState, step: MeasureEnding, ctx: StepContext) -> Acti
     """A started measure ends implemented or not successful, with the reason (the step's)."""
     measure = _measure(state, step.measure_id)
     if measure.status is not MeasureStatus.STARTED:
-        raise StepRejected(Refusal.INVALID_TRANSITION, f"measure '{measure.id}' is "
-                           f"{measure.status}: only a started measure ends with an outcome",
+        raise StepRejected(Refusal.INVALID_TRANSITION, "measure '{measure_id}' is "
+                           "{measure_status}: only a started measure ends with an outcome",
                            measure_id=measure.id, measure_status=str(measure.status))
     measure.status, measure.changed_at = MeasureStatus.COMPLETED, ctx.now
     measure.outcome, measure.outcome_reason = step.outcome, step.reason
@@ -73,8 +73,8 @@ def end_measure(state: CaseState, step: MeasureEnding, ctx: StepContext) -> Acti
 def respond_to_measure(state: CaseState, step: MeasureAnswer, ctx: StepContext) -> Action:
     measure = _measure(state, step.measure_id)
     if measure.status is not MeasureStatus.PLANNED or measure.provider_accepted is not None:
-        raise StepRejected(Refusal.INVALID_TRANSITION, f"measure '{measure.id}' is not awaiting an "
-                           "answer", measure_id=measure.id)
+        raise StepRejected(Refusal.INVALID_TRANSITION, "measure '{measure_id}' is not awaiting "
+                           "an answer", measure_id=measure.id)
     measure.provider_accepted, measure.provider_reason = step.accepted, step.reason
     measure.changed_at = ctx.now
     return Action.MEASURE_ACCEPTED if step.accepted else Action.MEASURE_DECLINED
@@ -83,8 +83,8 @@ def respond_to_measure(state: CaseState, step: MeasureAnswer, ctx: StepContext) 
 def change_provider(state: CaseState, step: MeasureProviderChange, ctx: StepContext) -> Action:
     measure = _measure(state, step.measure_id)
     if measure.status is not MeasureStatus.PLANNED:
-        raise StepRejected(Refusal.INVALID_TRANSITION,
-                           f"measure '{measure.id}' is {measure.status}", measure_id=measure.id)
+        raise StepRejected(Refusal.INVALID_TRANSITION, "measure '{measure_id}' is {measure_status}",
+                           measure_id=measure.id, measure_status=str(measure.status))
     measure.provider, measure.changed_at = step.provider, ctx.now
     measure.provider_accepted = measure.provider_reason = None
     return Action.PROVIDER_CHANGED

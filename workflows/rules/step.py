@@ -19,11 +19,16 @@ from workflows.model.vocabulary import Action, Refusal
 class StepRejected(ApplicationError):
     """A step that the case's rules refuse. `code` becomes the error type the API maps to HTTP.
 
-    Messages name fields and states, never personal data: they reach logs and clients.
+    `says` is the refusal in English with a `{name}` for each detail it names: formatted, the
+    API's detail; as it is, a member of the problem (`says`), which the console words in the
+    reader's language (`console/catalogue.py` collects every one). A constant, never built:
+    `tests/workflows/rules/test_step.py` checks. Refusals name fields, dates and states of the
+    case's own steps, never personal data: they reach logs and clients.
     """
 
-    def __init__(self, code: Refusal, message: str, **details: Any) -> None:
-        super().__init__(message, details, type=code, non_retryable=True)
+    def __init__(self, code: Refusal, says: str, **details: Any) -> None:
+        super().__init__(says.format(**details), {**details, "says": says}, type=code,
+                         non_retryable=True)
 
 
 @dataclass(frozen=True)
@@ -40,8 +45,17 @@ Rule = Callable[[CaseState, S, StepContext], Action]
 Item = TypeVar("Item", Measure, Deadline, Notification, Contact, NetworkMember)
 
 
+# No such item: the refusal of each kind, by the key its id goes by.
+NO_SUCH = {"measure_id": "no measure '{measure_id}' in this case",
+           "deadline_id": "no deadline '{deadline_id}' in this case",
+           "notification_id": "no notification '{notification_id}' in this case",
+           "contact_id": "no contact '{contact_id}' in this case",
+           "member_id": "no member '{member_id}' in this case"}
+
+
 def find(items: list[Item], item_id: str, code: Refusal, noun: str) -> Item:
     found = next((item for item in items if item.id == item_id), None)
     if found is None:
-        raise StepRejected(code, f"no {noun} '{item_id}' in this case", **{f"{noun}_id": item_id})
+        key = f"{noun}_id"
+        raise StepRejected(code, NO_SUCH[key], **{key: item_id})
     return found

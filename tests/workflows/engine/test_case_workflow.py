@@ -165,7 +165,7 @@ async def test_a_stale_step_is_refused_with_the_current_version(
     await step(h, CaseWorkflow.decide_admission, f.admission(), 1)
     # A second caseworker still looking at version 1 tries to act.
     err = await rejected(h, CaseWorkflow.add_measure, f.measure(), 1)
-    assert err.type == "StaleVersion" and err.details == ({"current_version": 2},)
+    assert err.type == "StaleVersion" and err.details[0]["current_version"] == 2
 
 
 @pytest.mark.usefixtures("worker")

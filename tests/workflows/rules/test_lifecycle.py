@@ -274,7 +274,7 @@ def test_steps_the_case_does_not_allow_are_refused_by_name(
 def test_no_case_opens_without_the_consent_to_refer(changes: dict[str, Any], field: str) -> None:
     with pytest.raises(StepRejected) as caught:
         referred(**changes)
-    assert caught.value.type == "ConsentMissing" and caught.value.details == ({"field": field},)
+    assert caught.value.type == "ConsentMissing" and caught.value.details[0]["field"] == field
 
 
 def test_each_step_is_recorded_with_who_when_why_and_the_version_it_made() -> None:
