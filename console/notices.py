@@ -1,6 +1,6 @@
 """What a notification says, as its agency reads it in the console: each part named and each
 value worded in the reader's language (a person, a date, a form of exploitation), not keys and
-codes."""
+codes. `worded` serves the details of a refusal too (`console.refusals`)."""
 
 from __future__ import annotations
 
@@ -26,26 +26,31 @@ PARTS = {
     "agencies": "Agencies", "assessed_on": "Assessed on", "number": "Assessment",
     "exited_on": "Exited on", "caseworker_id": "Caseworker",
 }
-# The parts whose values are codes of a vocabulary.
+# The parts (of a notice, or of a refusal of the rules) whose values are codes of a vocabulary.
 CODES: dict[str, type[Enum]] = {
     "office": v.Office, "exploitation": v.Exploitation, "measure": v.MeasureType,
     "type": v.MeasureType, "status": v.MeasureStatus, "safety_threat": v.ThreatLevel,
-    "agencies": v.AgencyType}
+    "agencies": v.AgencyType, "phase": v.Phase, "allowed_phases": v.Phase,
+    "measure_status": v.MeasureStatus, "notification_status": v.NotificationStatus,
+    "deadline_status": v.DeadlineStatus, "plan_status": v.PlanStatus,
+    "contact_status": v.ContactStatus, "stage": v.CriminalStage, "to": v.CriminalStage,
+    "action": v.MeasureAction}
 ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def readable(message: dict[str, Any], language: Language) -> list[tuple[str, str]]:
     """The message's parts, each with its name and its value in the reader's words."""
     return [(language.gettext(PARTS.get(key, key.replace("_", " ").capitalize())),
-             _worded(key, value, language)) for key, value in message.items()
+             worded(key, value, language)) for key, value in message.items()
             if value not in (None, "", [], {})]
 
 
-def _worded(key: str, value: Any, language: Language) -> str:
+def worded(key: str, value: Any, language: Language) -> str:
+    """One value in the reader's words: a code by its name, a date as they write it."""
     if isinstance(value, bool):
         return language.gettext("Yes" if value else "No")
     if isinstance(value, list):
-        return ", ".join(_worded(key, item, language) for item in value) or "–"
+        return ", ".join(worded(key, item, language) for item in value) or "–"
     if isinstance(value, dict):
         return "; ".join(f"{name}: {text}" for name, text in readable(value, language))
     if key == "languages" and isinstance(value, str):  # ISO 639 codes, named by Babel's data
