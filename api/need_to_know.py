@@ -16,6 +16,9 @@ or the result of a step) builds the answer through `Reader`:
   than its view would (no phase);
 - operations staff see where the case stands and how its deliveries go, never personal data.
 
+Lists name the person a case is about (`names`) only to staff who may open it without a reason,
+and a search by a person's name, birth date or reference (`search_within`) finds only those.
+
 What a case's timeline shows of the audit log is decided here too: auditors see every entry;
 anyone else (an office lead) the commands taken on the case, their own reads, and the accesses
 that broke the glass to their office's cases, never the reads of others (who read the case is
@@ -27,8 +30,8 @@ Which routes a role may call at all is `api.access`'s table; this is what it see
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Annotated
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from typing import Annotated, Protocol
 from urllib.parse import unquote
 
 from fastapi import Header
@@ -38,10 +41,12 @@ from api.audit_trail import AuditContext
 from api.problems import CODES, Code, Problem, known
 from api.reads import read
 from store import queries
+from store.keys import CaseKeys
 from store.tables import AuditEntry
 from store.views import (
     AgencyCaseView,
     CaseView,
+    Label,
     OperationsCaseView,
     OperationsNotice,
     whole_case,
@@ -50,6 +55,7 @@ from store.visibility import agency_view
 from workflows.model.requests import Actor
 from workflows.model.state import CaseState
 from workflows.model.vocabulary import (
+    Office,
     Refusal,
     Role,
 )
@@ -68,6 +74,16 @@ AGENCY_PROBLEM_MEMBERS = frozenset({"current_version", "based_on", "notification
                                     "field", "errors"})
 # Audit entries of someone reading a case, or reaching it outside their office.
 READS = frozenset({"read", "access"})
+
+
+class Listed(Protocol):
+    """A row of a list of cases: the case and its office (and its caseworker, if the row
+    has one)."""
+
+    @property
+    def case_id(self) -> str | None: ...
+    @property
+    def office(self) -> Office | str | None: ...
 
 
 def not_involved() -> Problem:
@@ -172,6 +188,23 @@ class Reader:
         office = reviewed_office(self.actor)
         return [e for e in entries if e.kind not in READS or e.actor_id == self.actor.user_id
                 or (e.kind == "access" and office is not None and e.office == office)]
+
+    def search_within(self) -> queries.Within:
+        """Where a search by a person may look: the cases this person may open without a
+        reason (their office's, and those assigned to them). Only staff search by person."""
+        if self.actor.role not in STAFF:
+            raise Problem(Refusal.FORBIDDEN,
+                          f"role '{self.actor.role}' does not search for a person's cases")
+        return (str(self.actor.office) if self.actor.office else None), self.actor.user_id
+
+    async def names(self, keys: CaseKeys, rows: Iterable[Listed]) -> dict[str, Label]:
+        """Who each listed case is about: for staff, the cases they may open without a reason;
+        for no one else."""
+        if self.actor.role not in STAFF:
+            return {}
+        mine = [r.case_id for r in rows if r.case_id and reaches(
+            self.actor, r.office and str(r.office), getattr(r, "caseworker_id", None))]
+        return await read(queries.labels, self._engine, keys, mine) if mine else {}
 
     async def agency(self, case: Awaitable[CaseState]) -> AgencyCaseView:
         """An agency's view of the case, or 403 if it has no access (or cannot tell)."""

@@ -25,13 +25,15 @@ from console.i18n import DEFAULT, LANGUAGE_COOKIE, LANGUAGES, Language
 from console.labels import REACH_REASONS, REFERRAL_REFUSALS
 from console.steps import FORMS, REFERRAL
 from console.web import ConsoleDep, ConsoleRoute, render
-from store import audit, queries
+from store import audit, blind, queries
+from store.views import CasePage
 from workflows.model.requests import Actor, Referral
 from workflows.model.vocabulary import Ident, Office, Phase, Refusal, Role
 from workflows.rules.guards import AGENCIES, STAFF, reaches
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
 ROLES = {str(r) for r in Role}
+SEARCH_CHARS = 100
 
 
 def home_of(actor: Actor) -> str:
@@ -160,29 +162,51 @@ async def my_work(console: ConsoleDep, engine: EngineDep, audit_engine: AuditEng
     # The lead answers for who opened the office's cases from outside it, and why.
     reached = (await read(audit.break_glass, audit_engine, office=str(actor.office),
                           page_size=20, page_token=None))[0] if lead else []
+    names = await console.reader.names(keys, [*rows, *due.items, *deliveries.items, *reached])
     return console.page("work.html", rows=rows, due=due.items, deliveries=deliveries.items,
-                        lead=lead, reached=[(e, Role(e.role) if e.role in ROLES else e.role,
-                                             audit.reason_of(keys, e)) for e in reached])
+                        lead=lead, names=names,
+                        reached=[(e, Role(e.role) if e.role in ROLES else e.role,
+                                  audit.reason_of(keys, e)) for e in reached])
 
 
 @router.get("/cases", name="console_cases")
-async def cases(console: ConsoleDep, engine: EngineDep, phase: Phase | None = None,
-                office: Office | None = None,
+async def cases(console: ConsoleDep, engine: EngineDep, keys: KeysDep,
+                phase: Phase | None = None, office: Office | None = None,
                 caseworker_id: Annotated[Ident | None, Query()] = None, overdue: bool = False,
                 page_token: Annotated[str | None, Query(max_length=200)] = None,
-                case: Annotated[str | None, Query(max_length=40)] = None,
                 ) -> Response:
     console.require("list_cases")
-    if case and CASE_ID.match(case.strip().lower()):  # straight to a case whose id is known
-        where = "/audit/cases/" if console.actor.role is Role.AUDITOR else "/cases/"
-        return RedirectResponse(where + case.strip().lower(), status_code=303)
     page = await read(queries.list_cases, engine, phase=phase, office=office,
                       caseworker_id=caseworker_id or None, page_size=25, page_token=page_token,
                       overdue=overdue)
     return console.page("cases.html", page=page, phases=list(Phase), offices=list(Office),
                         chosen={"phase": phase, "office": office, "overdue": overdue,
                                 "caseworker_id": caseworker_id or ""},
-                        unknown=bool(case))
+                        names=await console.reader.names(keys, page.items), query="")
+
+
+@router.post("/cases", name="console_find_cases")
+async def find_cases(console: ConsoleDep, engine: EngineDep, keys: KeysDep) -> Response:
+    """A case by its id; or, for staff, the cases of a person (by name in any order, birth
+    date, or the referrer's reference) among those they may open. Posted, not a link: what was
+    searched for stays out of addresses, browser history and access logs."""
+    console.require("list_cases")
+    form = await console.form()
+    query = str(form.get("q") or "").strip()[:SEARCH_CHARS]
+    token = str(form.get("page_token") or "")[:200] or None
+    if CASE_ID.match(query.lower()):  # straight to a case whose id is known
+        where = "/audit/cases/" if console.actor.role is Role.AUDITOR else "/cases/"
+        return RedirectResponse(where + query.lower(), status_code=303)
+    found = None
+    if query and console.actor.role in STAFF:
+        found = await read(queries.list_cases, engine, phase=None, office=None,
+                           caseworker_id=None, page_size=25, page_token=token,
+                           matching=blind.wanted(keys.masters.index_keys, query),
+                           within=console.reader.search_within())
+    return console.page("cases.html", 200 if found else 422, page=found or CasePage(items=[]),
+                        phases=list(Phase), offices=list(Office), chosen={},
+                        names=await console.reader.names(keys, found.items) if found else {},
+                        query=query, unknown=found is None)
 
 
 @router.get("/cases/new", name="console_new_case")

@@ -81,6 +81,9 @@ class MasterKeys:
         # The key that proves a step came from the API (`infra.proof`): derived, so the API
         # and the worker hold it exactly when they hold the master key, and nobody else does.
         self._proof_keys = {kid: _derived(key, b"casework step proof v1") for kid, key in keys}
+        # The key of the blind indexes (`store.blind`), newest first: rotated with the master
+        # key; a search tries every one held, and a case is indexed again under the newest.
+        self.index_keys = [_derived(key, b"casework blind index v1") for _, key in keys]
 
     def __getitem__(self, kid: str) -> AESGCM:
         return self._keys[kid]

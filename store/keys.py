@@ -22,7 +22,7 @@ from infra.codec import KeyShredded, KeyUnavailable, MasterKeys, open_sealed, se
 from infra.database import engine_for, writer
 from infra.keyfiles import private_file
 from infra.settings import Settings
-from store.tables import CaseKey
+from store.tables import CaseKey, SearchTerm
 
 CACHE_SECONDS = 300  # how long a process keeps an unwrapped data key; shredding waits this out
 
@@ -162,11 +162,13 @@ class CaseKeys:
         return done
 
     def shred(self, case_id: str) -> bool:
-        """Destroy the case's data key: what was sealed under it stays where it is, unreadable."""
+        """Destroy the case's data key: what was sealed under it stays where it is, unreadable.
+        Its blind-index terms go with it: a shredded case is found by no one's name."""
         with self._lock:
             self._cache.pop(case_id, None)
         with Session(self._engine) as session:
             removed = session.execute(delete(CaseKey).where(CaseKey.case_id == case_id)).rowcount
+            session.execute(delete(SearchTerm).where(SearchTerm.case_id == case_id))
             session.commit()
         return bool(removed)
 

@@ -18,6 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import SQLModel
 
 from infra.database import writer
+from store import blind
 from store.keys import CaseKeys
 from store.tables import (
     AgencyRow,
@@ -27,7 +28,9 @@ from store.tables import (
     DeadlineRow,
     MeasureRow,
     NotificationRow,
+    SearchTerm,
 )
+from store.views import Label
 from store.visibility import listed
 from workflows.model.state import CaseState
 from workflows.model.vocabulary import (
@@ -45,6 +48,7 @@ from workflows.rules.notifications import consent_in_force
 ROWS = (DeadlineRow, NotificationRow, MeasureRow)
 DOCUMENT = "document"  # what the case document is sealed for
 RECORD = "record"  # what an archived record is sealed for
+LABEL = "label"  # what a case's label (who it is about, for the lists) is sealed for
 
 TableRow = tuple[Table, dict[str, Any]]
 """A table and one row's values: plain values, not an ORM object (building one of those cost
@@ -61,6 +65,7 @@ def project(engine: Engine, keys: CaseKeys, state: CaseState) -> bool:
     never read back, and this runs at every change of every case."""
     # Sealed first: fetching (or making) the case's key must not wait on our own write lock.
     document = keys.seal(state.case_id, DOCUMENT, state.model_dump_json().encode())
+    label = keys.seal(state.case_id, LABEL, Label.of(state).model_dump_json().encode())
     with writer(engine).begin() as db:
         stored = db.execute(select(CaseRow.revision).where(CaseRow.case_id == state.case_id)
                             .with_for_update()).scalar_one_or_none()
@@ -76,11 +81,12 @@ def project(engine: Engine, keys: CaseKeys, state: CaseState) -> bool:
             if ids:
                 db.execute(delete(table).where(table.case_id == state.case_id,
                                                column.in_(ids)))
-        db.execute(delete(AgencyRow).where(AgencyRow.case_id == state.case_id))
-        _upsert(db, summary(state))
+        for table in (AgencyRow, SearchTerm):
+            db.execute(delete(table).where(table.case_id == state.case_id))
+        _upsert(db, summary(state, label))
         _upsert(db, CaseDocument(case_id=state.case_id, revision=state.revision,
                                  sealed=document))
-        _insert(db, rows(state))
+        _insert(db, rows(state, keys.masters.index_keys[0]))
     return True
 
 
@@ -138,7 +144,7 @@ def _archived(db: Connection, keys: CaseKeys, state: CaseState, *,
             for r in settled if (r.kind, r.position) not in held]
 
 
-def summary(state: CaseState) -> CaseRow:
+def summary(state: CaseState, label: bytes | None = None) -> CaseRow:
     nxt = state.next_deadline()
     open_deadlines = {d.id for d in state.deadlines if d.status.unsettled}
     return CaseRow(
@@ -167,12 +173,14 @@ def summary(state: CaseState) -> CaseRow:
                                  if c.status is ContactStatus.PLANNED), default=None),
         plans_awaiting=sum(p.status is PlanStatus.AWAITING_APPROVAL for p in state.plans),
         worker_changes=state.worker_changes,
-        last_step_at=state.steps[-1].at)
+        last_step_at=state.steps[-1].at, label=label)
 
 
-def rows(state: CaseState) -> list[TableRow]:
+def rows(state: CaseState, index_key: bytes) -> list[TableRow]:
     office = str(state.assignment.office)
     return [
+        *(_row(SearchTerm, term=term, case_id=state.case_id)
+          for term in blind.terms(index_key, state)),
         *(_row(AgencyRow, case_id=state.case_id, agency_id=agency, involvement=",".join(kinds))
           for agency, kinds in listed(state).items()),
         *(_row(DeadlineRow, case_id=state.case_id, deadline_id=d.id, kind=str(d.kind),

@@ -5,6 +5,7 @@ hundred, with tens of thousands of cases."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 from datetime import UTC, datetime
 from typing import Any
@@ -24,8 +25,10 @@ from sqlalchemy import (
 )
 from sqlmodel import Session
 
+from infra.codec import KeyShredded
+from store import blind
 from store.keys import CaseKeys
-from store.projection import DOCUMENT, RECORD
+from store.projection import DOCUMENT, LABEL, RECORD
 from store.tables import (
     AgencyRow,
     CaseDocument,
@@ -46,6 +49,7 @@ from store.views import (
     DuePage,
     DueRow,
     FailedNotice,
+    Label,
     PlanPage,
     StepPage,
     WorkRow,
@@ -85,12 +89,19 @@ class BadToken(ValueError):
 
 def list_cases(engine: Engine, *, phase: Phase | None, office: Office | None,
                caseworker_id: str | None, page_size: int, page_token: str | None,
-               overdue: bool = False) -> CasePage:
+               overdue: bool = False, matching: blind.Wanted | None = None,
+               within: Within | None = None) -> CasePage:
+    """A page of cases; those `matching` a search (`store.blind.wanted`) among those `within`
+    an office or assigned to a person (the cases a reader may open), if given."""
     query = select(CaseRow).where(OVERDUE) if overdue else select(CaseRow)
     for column, value in ((CaseRow.phase, phase), (CaseRow.office, office),
                           (CaseRow.caseworker_id, caseworker_id)):
         if value is not None:
             query = query.where(column == str(value))
+    if within is not None:
+        query = query.where(or_(CaseRow.office == within[0], CaseRow.caseworker_id == within[1]))
+    if matching is not None:
+        query = query.where(blind.matching(CaseRow.case_id, matching))
     # Newest first: the sort key negated would defeat the index, so this one runs descending.
     rows, token = _page(engine, query, [CaseRow.referred_at, CaseRow.case_id], page_size,
                         page_token, descending=True)
@@ -98,6 +109,22 @@ def list_cases(engine: Engine, *, phase: Phase | None, office: Office | None,
                                        office=Office(r.office), caseworker_id=r.caseworker_id,
                                        referred_at=r.referred_at, closed=r.closed)
                            for r in rows], next_page_token=token)
+
+
+Within = tuple[str | None, str | None]
+
+
+def labels(engine: Engine, keys: CaseKeys, case_ids: list[str]) -> dict[str, Label]:
+    """Who each case is about, for a list (none for a shredded case, or one not written since
+    labels came)."""
+    with Session(engine) as session:
+        rows = session.execute(select(CaseRow.case_id, CaseRow.label).where(
+            CaseRow.case_id.in_(case_ids), CaseRow.label.is_not(None))).all()
+    found = {}
+    for case_id, sealed in rows:
+        with contextlib.suppress(KeyShredded):
+            found[case_id] = Label.model_validate_json(keys.open(case_id, LABEL, sealed))
+    return found
 
 
 def list_due(engine: Engine, *, office: Office | None, overdue: bool,

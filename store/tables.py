@@ -85,6 +85,9 @@ class CaseRow(SQLModel, table=True):
     plans_awaiting: int = 0
     worker_changes: int = 0
     last_step_at: datetime = instant()
+    # Who the case is about, for the lists of those who may open it: sealed under the case's
+    # data key (`store.projection.LABEL`), so it goes with the key when the case is shredded.
+    label: bytes | None = None
 
 
 class CaseDocument(SQLModel, table=True):
@@ -109,6 +112,15 @@ class CaseRecord(SQLModel, table=True):
     kind: str = Field(primary_key=True, max_length=20)  # steps, measures, … (`rules.size.KEEP`)
     position: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
     sealed: bytes
+
+
+class SearchTerm(SQLModel, table=True):
+    """A case's blind-index terms (`store.blind`): keyed hashes, never a name."""
+
+    __tablename__ = "case_search"
+
+    term: str = Field(primary_key=True, max_length=40)
+    case_id: str = Field(primary_key=True, index=True, max_length=40)
 
 
 class AgencyRow(SQLModel, table=True):

@@ -255,3 +255,16 @@ class DeadlineList(Page[Deadline]):
 
 class NotificationList(Page[Notification]):
     """A case's notifications, whole (one page)."""
+
+
+class Label(Model):
+    """Who a case is about, as the lists of those who may open it name it (sealed at rest)."""
+
+    name: str
+    born: date | None = None
+    reference: str | None = None  # the referrer's own
+
+    @classmethod
+    def of(cls, state: CaseState) -> Label:
+        return cls(name=f"{state.person.surname}, {state.person.given_names}",
+                   born=state.person.date_of_birth, reference=state.referrer.reference)

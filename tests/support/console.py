@@ -43,7 +43,8 @@ class Visit:
         assert accessibility_problems(self.page) == [], name
         assert self.tried == [], name
 
-    def refer(self, reason: str, referrer: str, exploitation: str, check: str = "") -> None:
+    def refer(self, reason: str, referrer: str, exploitation: str, check: str = "",
+              given: str = "Aino", surname: str = "Testinen", born: str = "") -> None:
         """A referral through the form, the client consenting."""
         page = self.page
         page.get_by_role("link", name="New referral").click()
@@ -54,8 +55,10 @@ class Visit:
         page.get_by_label(exploitation).check()
         decide(page.locator("form.step"), "client_consent", True)
         decide(page.locator("form.step"), "minor", False)
-        page.get_by_label("Given names").fill("Aino")
-        page.get_by_label("Surname").fill("Testinen")
+        page.get_by_label("Given names").fill(given)
+        page.get_by_label("Surname").fill(surname)
+        if born:
+            page.locator("[name='person.date_of_birth']").fill(born)
         page.get_by_role("button", name="Open the case").click()
 
     def open_step(self, title: str) -> None:

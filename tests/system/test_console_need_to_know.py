@@ -1,6 +1,7 @@
 """Need to know in the console: every page, read by every kind of reader, shows the person's
 name only to those the API's reader lets see the whole case (staff of the case's office, with
-no reason needed, and auditors), and to no one else, whatever page they open."""
+no reason needed, and auditors), and to no one else, whatever page they open; the lists name
+the person to the staff of the case's office alone."""
 
 from __future__ import annotations
 
@@ -23,9 +24,10 @@ READERS = {
     "operations": ("ops-1", "operator", "", ""),
     "auditor": ("aud-1", "auditor", "", ""),
 }
-# The API's rule: staff of the case's office see the whole case, and auditors (who trace).
-SEES_THE_PERSON = {("caseworker of the office", "/cases/{id}"), ("office lead", "/cases/{id}"),
-                   ("auditor", "/cases/{id}")}
+# The API's rule: staff of the case's office see the whole case, and auditors (who trace);
+# the lists (`need_to_know.Reader.names`) name the person to that office's staff.
+SEES_THE_PERSON = {(reader, page) for reader in ("caseworker of the office", "office lead")
+                   for page in ("/work", "/cases", "/cases/{id}")} | {("auditor", "/cases/{id}")}
 PAGES = ("/work", "/cases", "/cases/new", "/cases/{id}", "/agency", "/agency/cases/{id}",
          "/operations", "/audit/cases/{id}", "/audit/verify")
 

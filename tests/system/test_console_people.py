@@ -1,0 +1,63 @@
+"""People, not ids, in Debian's Chromium against the real `casework run`: the lists name the
+client to the staff who may open the case, and a search finds the person by name (in any order,
+without the accents), by birth date or by the referrer's reference, never among another
+office's cases; what was searched for stays out of the address. In Finnish."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.support.browser import chromium
+from tests.support.console import Visit
+from tests.support.stack import Stack
+
+pytestmark = pytest.mark.e2e
+
+
+def test_a_caseworker_finds_a_client_by_name(running_stack: Stack, tmp_path: Path) -> None:
+    # A surname of this test's own: the stack is shared with other tests' cases.
+    surname = f"Müller-Öberg{secrets.choice('ÄÖÅ')}{secrets.token_hex(2)}"
+    typed = surname.lower().replace("ü", "ue").replace("ö", "o")  # as typed on any keyboard
+    with chromium() as browser:
+        anna = Visit(browser, running_stack, tmp_path)
+        anna.sign_in("cw-anna", "caseworker", office="helsinki")
+        anna.refer("Referred by the police.", "police", "Forced labour", given="Åsa",
+                   surname=surname, born="1990-05-12")
+        case_id = anna.page.url.rsplit("/", 1)[-1].split("?")[0]
+        anna.language("fi")
+        page = anna.page
+
+        page.get_by_role("link", name="Omat työt").click()
+        named = page.get_by_role("link", name=f"{surname}, Åsa")
+        expect(named).to_be_visible()
+        anna.check("work-names-finnish")
+
+        page.get_by_role("link", name="Asiat", exact=True).click()
+        search = page.get_by_label("Nimi, syntymäaika, viite tai asian tunnus")
+        for query in (f"åsa {typed}", "12.5.1990"):
+            search.fill(query)
+            page.get_by_role("button", name="Hae").click()
+            expect(page.get_by_role("link", name=f"{surname}, Åsa")).to_have_attribute(
+                "href", f"/cases/{case_id}")
+            assert typed not in page.url and "1990" not in page.url
+        anna.check("search-finnish")
+        search = page.get_by_label("Nimi, syntymäaika, viite tai asian tunnus")
+        search.fill(f"Virtanen {typed}")  # every word must match
+        page.get_by_role("button", name="Hae").click()
+        expect(page.locator(".empty")).to_have_text("Ei hakua vastaavia asioita.")
+
+        # Another office's caseworker: the person is not found, the case not named.
+        olli = Visit(browser, running_stack, tmp_path)
+        olli.sign_in("cw-olli", "caseworker", office="oulu")
+        olli.language("fi")
+        olli.page.goto(f"{running_stack.url}/cases")
+        olli.page.get_by_label("Nimi, syntymäaika, viite tai asian tunnus").fill(typed)
+        olli.page.get_by_role("button", name="Hae").click()
+        expect(olli.page.locator(".empty")).to_have_text("Ei hakua vastaavia asioita.")
+        olli.page.goto(f"{running_stack.url}/cases")
+        expect(olli.page.get_by_role("link", name=case_id)).to_be_visible()
+        expect(olli.page.locator("main")).not_to_contain_text(surname)
