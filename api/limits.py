@@ -14,11 +14,11 @@ from typing import Any
 
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
-from api.problems import CODES, MEDIA_TYPE, Code, Problem, problem_response
+from api.floods import answer
+from api.problems import CODES, MEDIA_TYPE, Code, Problem
 
 # A step's body is a few kilobytes at most (a reason is at most 4,000 characters).
 BODY_BYTES = 64 * 1024
@@ -57,12 +57,13 @@ class RequestLimits:
                 or sum(len(name) + len(value) for name, value in raw) > HEADERS_BYTES):
             problem = Problem(Code.HEADER_TOO_LARGE, f"a header is over {HEADER_BYTES} bytes, "
                               f"or all of them over {HEADERS_BYTES}")
-            return await problem_response(Request(scope), problem)(scope, receive, send)
+            return await answer(scope, receive, send, problem)
         limit = body_limit(scope["path"])
         length = Headers(scope=scope).get("content-length", "")
         if length.isdigit() and int(length) > limit:
             problem = Problem(Code.PAYLOAD_TOO_LARGE, f"the request body is over {limit} bytes")
-            return await problem_response(Request(scope), problem)(scope, receive, send)
+            # On the console's pages a page, in the reader's language: never a raw document.
+            return await answer(scope, receive, send, problem)
         seen = 0
 
         async def counted() -> Message:

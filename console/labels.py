@@ -124,7 +124,10 @@ def english(value: Enum) -> str:
 
 # What a console page says of a problem in the reader's language where the problem's own detail
 # is the API's (English) words; keyed by the problem's code.
-EXPLAINED = {"TooManyRequests": "Too many requests in a short time. Wait a moment and try again."}
+EXPLAINED = {"TooManyRequests": "Too many requests in a short time. Wait a moment and try again.",
+             "PayloadTooLarge": "What was sent is too long to be saved. Go back with the "
+                                "browser's back button: what you typed is still in the form; "
+                                "shorten the longest text and send it again."}
 
 
 # Why staff open another office's case: the kind of reason they choose, before their own words.

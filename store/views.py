@@ -188,6 +188,9 @@ class AgencyCaseView(Model):
     case_id: str
     version: int = Field(description="The case's version: send it as If-Match with a step.")
     involvement: list[Literal["referrer", "notified", "provider", "network"]]
+    closed: bool = Field(default=False, description=(
+        "The assistance has ended: nothing more is asked of the agency (it may still "
+        "acknowledge a notification it received)."))
     admitted: bool | None = Field(
         default=None, exclude_if=lambda admitted: admitted is None,
         description="To the referrer alone, once the admission is decided: whether the person "

@@ -57,6 +57,7 @@ def agency_view(state: CaseState, agency: str | None) -> AgencyCaseView | None:
         ("provider", bool(measures)), ("network", plan is not None)) if yes]
     return AgencyCaseView(
         case_id=state.case_id, version=state.version, involvement=involvement,
+        closed=state.phase.closed,
         admitted=state.admission.admitted if referrer and state.admission else None,
         notifications=[AgencyNotice(id=n.id, purpose=n.purpose, status=n.status,
                                     sent_at=n.created_at, message=n.message,

@@ -129,6 +129,16 @@ def test_only_the_referrer_learns_whether_the_person_was_admitted() -> None:
     assert "admitted" not in provider.model_dump_json()
 
 
+def test_a_closed_case_is_shown_closed_to_the_agencies() -> None:
+    state = case(consents={SHARE: [True]}, notices=[("ngo-1", SHARE, None)], provider="ngo-1")
+    view = agency_view(state, "ngo-1")
+    assert view is not None and view.closed is False
+    take(state, rules.decide_admission, f.admission())
+    take(state, rules.exit_case, f.exit_decision())
+    view = agency_view(state, "ngo-1")
+    assert view is not None and view.closed is True
+
+
 async def test_over_http(http: httpx.AsyncClient) -> None:
     minor = await open_case(http, minor=True, guardian_consent=True)
     path = f"/v1/agency/cases/{minor['case_id']}"

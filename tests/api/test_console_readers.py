@@ -17,7 +17,7 @@ from store.tables import ConsoleSession
 from tests.support import factories as f
 from tests.support.console_http import form_token, signed_in
 from tests.support.http import open_case, step
-from tests.support.identities import AUDITOR
+from tests.support.identities import AUDITOR, CASEWORKER
 from tests.support.waiting import eventually
 from workflows.model.requests import Provider
 from workflows.model.vocabulary import AgencyType, ConsentScope
@@ -91,3 +91,20 @@ async def test_after_withdrawal_an_agency_is_told_it_has_no_access(
         assert r.status_code == 403 and NO_ACCESS[language] in r.text
         assert 'name="version"' not in r.text and "<form" not in r.text.split("<main")[-1]
         assert case["case_id"] not in r.text.split("<main")[-1]
+
+
+async def test_a_form_too_large_is_a_page_in_the_reader_s_language(
+        console: httpx.AsyncClient) -> None:
+    """Over the body limit, the console answers with a page in the reader's words (what was
+    typed is still in the browser's form), never the API's raw problem document; nothing
+    happens to the case."""
+    case = await open_case(console)
+    async with signed_in(console, "cw-anna", "caseworker", office="helsinki",
+                         language="fi") as anna:
+        page = await anna.get(f"/cases/{case['case_id']}")
+        huge = {"csrf": form_token(page), "reason": "x" * (3 * 1024 * 1024)}
+        r = await anna.post(f"/cases/{case['case_id']}/steps/assess_needs", data=huge)
+        assert r.status_code == 413 and r.headers["content-type"].startswith("text/html")
+        assert "liian pitkä" in r.text and "urn:casework" not in r.text
+    r = await console.get(f"/v1/cases/{case['case_id']}", headers=CASEWORKER)
+    assert r.json()["version"] == case["version"]

@@ -89,6 +89,7 @@ def test_a_case_from_referral_to_exit_in_the_console(running_stack: Stack,
         police.sign_in("officer-1", "police", agency="police-nbi-trafficking")
         police.check("agency-list")
         police.page.get_by_role("link", name=case_url.rsplit("/", 1)[-1]).click()
+        expect(police.page.get_by_role("status")).to_contain_text("This case is closed")
         police.check("agency-case")
         police.page.get_by_role("button", name="Acknowledge receipt").click()
         expect(police.page.locator(".ok")).to_be_visible()
