@@ -34,6 +34,7 @@ from workflows.rules.guards import AGENCIES, STAFF, reaches
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
 ROLES = {str(r) for r in Role}
 SEARCH_CHARS = 100
+STEPS_PAGE = 50
 
 
 def home_of(actor: Actor) -> str:
@@ -254,6 +255,18 @@ async def case_page(case_id: str, console: ConsoleDep,
                             reasons=REACH_REASONS, error=False)
     return case_view(console, state, done=done if done in FORMS or done == "open_case"
                      else None)
+
+
+@router.get("/cases/{case_id}/steps", name="console_steps")
+async def all_steps(case_id: str, console: ConsoleDep, engine: EngineDep, keys: KeysDep,
+                    page_token: Annotated[str | None, Query(max_length=200)] = None,
+                    ) -> HTMLResponse:
+    """Every step of the case, oldest first, a page at a time: the archived ones too."""
+    console.require("get_steps")
+    state = await console.reader.whole(await console.gateway.get(case_id))
+    page = await read(queries.case_steps, engine, keys, state, page_size=STEPS_PAGE,
+                      page_token=page_token)
+    return console.page("steps.html", case=state, page=page, first=page_token is None)
 
 
 @router.post("/cases/{case_id}/reach", name="console_reach")
