@@ -17,7 +17,7 @@ from babel.messages.pofile import read_po, write_po
 
 from api.problems import CODES
 from console.forms import MESSAGES
-from console.labels import EXPLAINED, LABELS, REACH_REASONS, REFERRAL_REFUSALS
+from console.labels import EXPLAINED, LABELS, NO_COUNTRY, REACH_REASONS, REFERRAL_REFUSALS
 from console.notices import PARTS
 from console.refusals import WORDS
 from console.steps import FORMS, REFERRAL
@@ -50,7 +50,7 @@ def messages() -> set[str]:
     found |= {title for _, title in CODES.values()}
     found |= set(MESSAGES.values()) | set(EXPLAINED.values()) | set(REACH_REASONS.values())
     found |= set(PARTS.values()) | set(REFERRAL_REFUSALS.values()) | refusals()
-    found |= {step.title for step in STEPS} | set(WORDS)
+    found |= {step.title for step in STEPS} | set(WORDS) | set(NO_COUNTRY.values())
     for step in (*FORMS.values(), REFERRAL):
         found |= {legend for legend, _ in step.groups if legend}
     return found

@@ -23,6 +23,11 @@ LONG_TEXT = {"reason", "client_view", "note", "handover_note", "goal"}
 # A list of records (a plan's goals) or of dates is entered in rows: how many, and what one row
 # is called. Enough for the usual case; a longer list is entered over the API.
 ROWS = {"goals": (5, "Goal"), "review_on": (3, "Review date")}
+# Fields chosen from a list by name in the reader's language, not typed as codes: a country
+# (ISO 3166-1 alpha-3), a language, or languages (ISO 639; three rows in the form, more over
+# the API), an agency of the directory, the case's own measures.
+CHOSEN = {"nationality": "country", "interpreter_language": "language",
+          "languages": "languages", "agency_id": "agency", "measure_ids": "measures"}
 # A decision's two answers as its radio buttons send them; neither chosen: not decided.
 YES_NO = {"yes": True, "no": False}
 # Pydantic's error types in the person's words (translated by the catalogues); a rule of the
@@ -46,7 +51,7 @@ class Field:
     name: str  # dotted: `provider.organisation`
     label: str  # English; the template translates it
     kind: str  # text | textarea | date | datetime | number | checkbox | yesno | select | choices
-    # | list
+    # | list | country | language | languages | agency | measures
     required: bool
     options: list[Enum] = field(default_factory=list)
     hint: str | None = None
@@ -122,11 +127,13 @@ def fields_of(model: type[BaseModel], prefix: str = "", skip: frozenset[str] = f
                 found.append(Field(dotted, humanize(dotted), "choices", required, list(inner),
                                    hint))
             else:
-                found.append(Field(dotted, humanize(dotted), "list", required, hint=hint))
+                found.append(Field(dotted, humanize(dotted), CHOSEN.get(name, "list"), required,
+                                   hint=hint))
         elif isinstance(kind, type) and issubclass(kind, Enum):
             found.append(Field(dotted, humanize(dotted), "select", required, list(kind), hint))
         else:
             what, needed = _scalar(kind, name, required, optional)
+            what = CHOSEN.get(name, what)
             found.append(Field(dotted, humanize(dotted), what, needed, hint=hint,
                                limit=_limit(info) if what in ("text", "textarea") else None))
     return found
@@ -173,8 +180,11 @@ def values_of(fields: list[Field], form: FormData) -> dict[str, Any]:
         elif f.kind == "yesno":
             if (chosen := YES_NO.get(str(form.get(f.name)))) is not None:
                 values[f.name] = chosen
-        elif f.kind == "choices":
+        elif f.kind in ("choices", "measures"):
             values[f.name] = [v for v in form.getlist(f.name) if isinstance(v, str)]
+        elif f.kind == "languages":  # one per row, rows left empty left out
+            values[f.name] = [v.strip() for v in form.getlist(f.name)
+                              if isinstance(v, str) and v.strip()]
         else:
             raw = form.get(f.name)
             text = raw.strip() if isinstance(raw, str) else ""

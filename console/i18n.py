@@ -13,19 +13,48 @@ from io import BytesIO
 from zoneinfo import ZoneInfo
 
 from babel import Locale
+from babel.core import get_global
 from babel.dates import format_date, format_datetime
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 
 from activities.mail_words import asked
-from console.labels import english
+from console.labels import NO_COUNTRY, english
 
 LANGUAGES = {"fi": "Suomi", "sv": "Svenska", "en": "English"}
 DEFAULT = "fi"
 LANGUAGE_COOKIE = "casework_language"
 LOCALES = {"fi": "fi_FI", "sv": "sv_FI", "en": "en_GB"}
 HELSINKI = ZoneInfo("Europe/Helsinki")
+# The languages offered: those with a two-letter code (ISO 639-1), and these spoken by clients
+# that have only a three-letter one (Filipino, Sorani, Cantonese, Edo, Nigerian Pidgin,
+# Meänkieli, Romani).
+THREE_LETTER_LANGUAGES = frozenset({"fil", "ckb", "yue", "bin", "pcm", "fit", "rom"})
+# Three-letter codes Babel still maps that are no longer a country's own (ISO 3166-3).
+WITHDRAWN = frozenset({"BUR", "ZAR", "DDR", "FXX", "TMP", "YMD"})
+
+
+@functools.cache
+def alpha3() -> dict[str, str]:
+    """Each country's ISO 3166-1 alpha-3 code with its alpha-2 (Babel's CLDR data)."""
+    countries = Locale("en").territories
+    return {three: two[0] for three, two in get_global("territory_aliases").items()
+            if len(three) == 3 and three.isalpha() and three.isupper() and len(two) == 1
+            and two[0] in countries and three not in WITHDRAWN}
+
+
+@functools.cache
+def _by_name(locale: str, kind: str) -> list[tuple[str, str]]:
+    """(code, name) sorted by the name in the locale: countries (alpha-3) or languages."""
+    names = Locale.parse(locale)
+    if kind == "countries":
+        found = [(three, names.territories[two]) for three, two in alpha3().items()]
+    else:
+        found = [(code, name) for code, name in names.languages.items()
+                 if (len(code) == 2 and code.isalpha() and code.islower())
+                 or code in THREE_LETTER_LANGUAGES]
+    return sorted(found, key=lambda pair: pair[1].casefold())
 
 
 @functools.cache
@@ -76,6 +105,23 @@ class Language:
     def language_name(self, code: str) -> str:
         """A language (ISO 639) by its name in the reader's language, from Babel's data."""
         return Locale.parse(self.locale).languages.get(code, code)
+
+    def countries(self) -> list[tuple[str, str]]:
+        """Nationalities to choose from, by name in the reader's language (alpha-3 codes)."""
+        return _by_name(self.locale, "countries") + [
+            (code, self.gettext(name)) for code, name in NO_COUNTRY.items()]
+
+    def languages(self) -> list[tuple[str, str]]:
+        """Languages to choose from, by name in the reader's language (ISO 639 codes)."""
+        return _by_name(self.locale, "languages")
+
+    def country_name(self, code: str | None) -> str:
+        if code is None:
+            return "–"
+        if code in NO_COUNTRY:
+            return self.gettext(NO_COUNTRY[code])
+        two = alpha3().get(code)
+        return Locale.parse(self.locale).territories.get(two, code) if two else code
 
     def purpose(self, value: str) -> str:
         """What a notification asks, in the reader's words (the e-mail's own vocabulary)."""

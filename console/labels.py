@@ -130,6 +130,10 @@ EXPLAINED = {"TooManyRequests": "Too many requests in a short time. Wait a momen
                                 "shorten the longest text and send it again."}
 
 
+# Nationalities a person may have beyond the countries' (ICAO Doc 9303's codes).
+NO_COUNTRY = {"XXA": "Stateless", "XXX": "Unknown nationality"}
+
+
 # Why staff open another office's case: the kind of reason they choose, before their own words.
 REACH_REASONS = {"contacted": "The client contacted our office",
                  "covering": "Covering for a colleague or the other office",

@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.datastructures import FormData
 
+from activities.directory import load
 from api.access import ALLOWED
 from api.audit_trail import AuditDep, AuditedRoute
 from api.deps import EngineDep, Gateway, KeysDep
@@ -27,9 +28,10 @@ from console.forms import key_in, version_in
 from console.i18n import LANGUAGE_COOKIE, LANGUAGES, Language
 from console.labels import EXPLAINED
 from console.refusals import worded
+from infra.settings import Settings
 from store.tables import ConsoleSession
 from workflows.model.requests import Actor, Step
-from workflows.model.vocabulary import Refusal
+from workflows.model.vocabulary import AgencyType, Refusal
 from workflows.steps import Declared
 
 TEMPLATES = Environment(loader=PackageLoader("console"), autoescape=select_autoescape(),
@@ -83,12 +85,24 @@ class Console:
         return render(self.request, template, self.language, self.session, status, **context)
 
 
+def agencies(settings: Settings) -> list[tuple[str, str, AgencyType]]:
+    """The directory's agencies a caseworker may name (its id, name and type), by type and
+    name: the assistance system's own inboxes left out."""
+    own = {AgencyType.ASSISTANCE_OFFICE, AgencyType.OFFICE_LEAD}
+    return sorted(((a.id, a.name, a.type) for a in load(
+        settings.agency_directory, settings.environment).agencies if a.type not in own),
+        key=lambda agency: (str(agency[2]), agency[1].casefold()))
+
+
 def render(request: Request, template: str, language: Language,
            session: ConsoleSession | None, status: int = 200, **context: Any) -> HTMLResponse:
     actor = sessions.actor_of(session) if session else None
     html = TEMPLATES.get_template(template).render(
         _=language.gettext, label=language.label, day=language.day, when=language.when,
         ends=language.ends, purpose=language.purpose, language_name=language.language_name,
+        country_name=language.country_name, countries=language.countries,
+        language_choices=language.languages,
+        agencies=lambda: agencies(request.app.state.settings),
         refusal=lambda problem: worded(problem, language),
         number=language.number, lang=language.code, languages=LANGUAGES, actor=actor,
         csrf=session.csrf if session else "", path=request.url.path,

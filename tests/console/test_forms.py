@@ -19,13 +19,15 @@ def test_nested_fields_lists_and_checkboxes_become_the_model() -> None:
         ("reason", " Referred by the police. "), ("referrer.agency_type", "police"),
         ("office", "helsinki"), ("exploitation", "forced_labour"), ("exploitation", "begging"),
         ("client_consent", "yes"), ("minor", "no"), ("person.given_names", "Aino"),
-        ("person.surname", "Testinen"), ("person.languages", "fi, en"),
+        ("person.surname", "Testinen"), ("person.languages", "fi"), ("person.languages", ""),
+        ("person.languages", "en"),
         ("person.date_of_birth", "1994-03-17")])
     assert errors == {}
     assert referral.reason == "Referred by the police."  # type: ignore[attr-defined]
     assert [str(e) for e in referral.exploitation] == ["forced_labour", "begging"]  # type: ignore
     assert referral.client_consent is True and referral.minor is False  # type: ignore
     assert referral.guardian_consent is None  # type: ignore[attr-defined] - left out, not no
+    # one language per row chosen, a row left empty left out
     assert referral.person.languages == ["fi", "en"]  # type: ignore[attr-defined]
 
 

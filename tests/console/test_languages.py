@@ -56,3 +56,19 @@ def test_a_deadline_ends_on_its_last_day_and_at_a_time_only_where_it_has_one() -
     assert fi.ends(datetime(2026, 12, 14, 22, 0, tzinfo=UTC)) == "14.12.2026"
     assert fi.ends(datetime(2026, 12, 14, 10, 15, tzinfo=UTC)) == "14.12.2026 12.15"
     assert fi.ends(None) == "–"
+
+
+def test_nationalities_and_languages_are_chosen_by_name() -> None:
+    fi, sv = Language("fi"), Language("sv")
+    countries = dict(fi.countries())
+    assert countries["ROU"] == "Romania" and countries["FIN"] == "Suomi"
+    assert countries["XXA"] == "Kansalaisuudeton"  # stateless, as ICAO codes it
+    assert len(countries) == len(fi.countries()) > 240  # each country once
+    assert not {"DDR", "BUR", "ZAR"} & set(countries)  # no country that has ceased to be
+    assert dict(sv.countries())["ROU"] == "Rumänien"
+    assert fi.country_name("PHL") == "Filippiinit" and fi.country_name(None) == "–"
+    languages = dict(fi.languages())
+    assert languages["ro"] == "romania" and languages["tl"] == "tagalog"
+    assert languages["fil"] == "filipino"  # one with only a three-letter code, kept
+    names = [name for _, name in fi.languages()]
+    assert names == sorted(names, key=str.casefold)

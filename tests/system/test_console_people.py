@@ -1,18 +1,21 @@
 """People, not ids, in Debian's Chromium against the real `casework run`: the lists name the
 client to the staff who may open the case, and a search finds the person by name (in any order,
 without the accents), by birth date or by the referrer's reference, never among another
-office's cases; what was searched for stays out of the address. In Finnish."""
+office's cases; what was searched for stays out of the address. Nationality, languages and
+agencies chosen by their names, never typed as codes. In Finnish."""
 
 from __future__ import annotations
 
 import secrets
 from pathlib import Path
 
+import httpx
 import pytest
 from playwright.sync_api import expect
 
 from tests.support.browser import chromium
-from tests.support.console import Visit
+from tests.support.console import Visit, decide
+from tests.support.identities import CASEWORKER
 from tests.support.stack import Stack
 
 pytestmark = pytest.mark.e2e
@@ -61,3 +64,36 @@ def test_a_caseworker_finds_a_client_by_name(running_stack: Stack, tmp_path: Pat
         olli.page.goto(f"{running_stack.url}/cases")
         expect(olli.page.get_by_role("link", name=case_id)).to_be_visible()
         expect(olli.page.locator("main")).not_to_contain_text(surname)
+
+
+def test_nationality_and_languages_are_chosen_by_name(running_stack: Stack,
+                                                      tmp_path: Path) -> None:
+    with chromium() as browser:
+        anna = Visit(browser, running_stack, tmp_path)
+        anna.sign_in("cw-anna", "caseworker", office="helsinki")
+        anna.language("fi")
+        page = anna.page
+        page.get_by_role("link", name="Uusi ohjaus").click()
+        form = page.locator("form.step")
+        form.locator("[name='reason']").fill("Poliisin ohjaama.")
+        form.locator("#f-referrer-agency_type").select_option("police")
+        form.locator("#f-referrer-agency_id").select_option(
+            label="National Bureau of Investigation, trafficking unit (Poliisi)")
+        form.locator("[name='exploitation'][value='forced_labour']").check()
+        decide(form, "client_consent", True)
+        decide(form, "minor", False)
+        form.locator("[name='person.given_names']").fill("Ioana")
+        form.locator("[name='person.surname']").fill("Popescu")
+        form.get_by_label("Kansalaisuus").select_option(label="Romania")
+        form.locator("#f-person-languages-0").select_option(label="romania")
+        form.locator("#f-person-languages-1").select_option(label="englanti")
+        anna.check("referral-chosen-finnish")
+        form.get_by_role("button", name="Avaa asia").click()
+        person = page.locator("dl", has_text="Kansalaisuus")
+        expect(person).to_contain_text("Romania")
+        expect(person).to_contain_text("romania, englanti")
+        case_id = page.url.rsplit("/", 1)[-1].split("?")[0]
+    with httpx.Client(base_url=running_stack.url, timeout=30) as http:
+        case = http.get(f"/v1/cases/{case_id}", headers=CASEWORKER).json()
+    assert case["person"]["nationality"] == "ROU" and case["person"]["languages"] == ["ro", "en"]
+    assert case["referrer"]["agency_id"] == "police-nbi-trafficking"
