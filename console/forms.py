@@ -25,9 +25,10 @@ LONG_TEXT = {"reason", "client_view", "note", "handover_note", "goal"}
 ROWS = {"goals": (5, "Goal"), "review_on": (3, "Review date")}
 # Fields chosen from a list by name in the reader's language, not typed as codes: a country
 # (ISO 3166-1 alpha-3), a language, or languages (ISO 639; three rows in the form, more over
-# the API), an agency of the directory, the case's own measures.
+# the API), an agency of the directory, the case's own measures, what an exit leaves open.
 CHOSEN = {"nationality": "country", "interpreter_language": "language",
-          "languages": "languages", "agency_id": "agency", "measure_ids": "measures"}
+          "languages": "languages", "agency_id": "agency", "measure_ids": "measures",
+          "implemented": "open_items"}
 # A decision's two answers as its radio buttons send them; neither chosen: not decided.
 YES_NO = {"yes": True, "no": False}
 # Pydantic's error types in the person's words (translated by the catalogues); a rule of the
@@ -51,7 +52,7 @@ class Field:
     name: str  # dotted: `provider.organisation`
     label: str  # English; the template translates it
     kind: str  # text | textarea | date | datetime | number | checkbox | yesno | select | choices
-    # | list | country | language | languages | agency | measures
+    # | list | country | language | languages | agency | measures | open_items
     required: bool
     options: list[Enum] = field(default_factory=list)
     hint: str | None = None
@@ -180,7 +181,7 @@ def values_of(fields: list[Field], form: FormData) -> dict[str, Any]:
         elif f.kind == "yesno":
             if (chosen := YES_NO.get(str(form.get(f.name)))) is not None:
                 values[f.name] = chosen
-        elif f.kind in ("choices", "measures"):
+        elif f.kind in ("choices", "measures", "open_items"):
             values[f.name] = [v for v in form.getlist(f.name) if isinstance(v, str)]
         elif f.kind == "languages":  # one per row, rows left empty left out
             values[f.name] = [v.strip() for v in form.getlist(f.name)

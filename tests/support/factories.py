@@ -29,6 +29,7 @@ from workflows.model.requests import (
     NetworkJoin,
     NewMeasure,
     OfficeTransfer,
+    OnExit,
     Person,
     PlanRevision,
     Provider,
@@ -157,10 +158,12 @@ def transition() -> MunicipalityTransition:
                                   integration_plan_start=today() + timedelta(days=60))
 
 
-def exit_decision() -> ExitDecision:
+def exit_decision(*implemented: str) -> ExitDecision:
+    """An exit that says what becomes of what is open: the measures named end implemented, the
+    rest cancelled."""
     return ExitDecision(reason="Client no longer needs the assistance system's help.",
                         ground=ExitGround.NO_LONGER_NEEDS_HELP, decision_maker_id="lead-jussi",
-                        decided_on=today())
+                        decided_on=today(), open_items=OnExit(implemented=list(implemented)))
 
 
 def manual_notification(agency_id: str,

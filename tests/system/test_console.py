@@ -80,8 +80,13 @@ def test_a_case_from_referral_to_exit_in_the_console(running_stack: Stack,
         step(page).locator("[name='ground']").select_option("no_longer_needs_help")
         step(page).get_by_label("Decision maker").fill("lead-jussi")
         step(page).get_by_label("Decided on").fill(today())
+        # What is still open is listed, and what becomes of it asked: the housing carried out.
+        expect(step(page)).to_contain_text("tick those carried out")
+        me.check("exit-open-items")
+        step(page).get_by_label("M1 · Housing · Joutseno reception centre").check()
         me.save("exit")
         expect(page.locator(".tag").first).to_have_text("Exited")
+        expect(page.get_by_role("cell", name="Completed")).to_be_visible()
         expect(page.locator(".side-col .empty")).to_be_visible()  # no step is left to take
         me.check("case-exited")
 

@@ -174,12 +174,26 @@ class MunicipalityTransition(Step):
     integration_plan_start: date | None = None
 
 
+OPEN_ON_EXIT = 50  # started measures named at an exit, at most
+
+
+class OnExit(Model):
+    """What becomes of what is still open when a case exits: the started measures named here
+    end implemented; every other open measure, and every appointment ahead, is cancelled.
+    Notifications on their way are still delivered."""
+
+    implemented: Annotated[list[Ident], choices(OPEN_ON_EXIT)] = Field(
+        default=[], description="The started measures carried out; the others end cancelled.")
+
+
 class ExitDecision(Step):
     ground: ExitGround
     decision_maker_id: Ident
     decided_on: date
     by_post: bool = Field(default=False, description="Served by post: the appeal period "
                           "starts on the 7th day after sending.")
+    open_items: OnExit | None = Field(default=None, description=(
+        "Required while measures are open or appointments ahead: what becomes of them."))
 
 
 class ManualNotification(Step):

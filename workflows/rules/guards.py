@@ -17,6 +17,7 @@ from dateutil.relativedelta import relativedelta
 from workflows.model.calendar import helsinki_date
 from workflows.model.requests import (
     GOAL_MEASURES,
+    OPEN_ON_EXIT,
     Actor,
     AdmissionDecision,
     Assessment,
@@ -42,6 +43,7 @@ from workflows.model.vocabulary import (
     AgencyType,
     ContactStatus,
     Exploitation,
+    MeasureStatus,
     NotificationStatus,
     Refusal,
     Role,
@@ -139,7 +141,22 @@ def transition(state: CaseState, step: MunicipalityTransition, today: date) -> N
 
 
 def exit_decision(state: CaseState, step: ExitDecision, today: date) -> None:
+    """Its date, and no decision by omission: while measures are open or appointments ahead,
+    the exit says what becomes of them (`open_items`)."""
     _between(step.decided_on, "decided_on", _decided(state), today, "the admission")
+    measures, appointments = rules.open_on_exit(state)
+    if step.open_items is None:
+        if measures or appointments:
+            raise StepRejected(Refusal.INVALID_STEP, "{measures} measures are open and "
+                               "{appointments} appointments ahead: say what becomes of them",
+                               field="open_items", measures=len(measures),
+                               appointments=len(appointments))
+        return
+    started = {m.id for m in measures if m.status is MeasureStatus.STARTED}
+    _choices(step.open_items.implemented, "open_items.implemented", OPEN_ON_EXIT)
+    if not started.issuperset(step.open_items.implemented):
+        raise StepRejected(Refusal.INVALID_STEP, "only a started measure ends implemented",
+                           field="open_items.implemented")
 
 
 def reflection(state: CaseState, step: ReflectionPeriodGrant, today: date) -> None:

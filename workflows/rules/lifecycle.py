@@ -29,6 +29,7 @@ from workflows.model.requests import (
     MunicipalityTransition,
     NotificationRef,
     OfficeTransfer,
+    OnExit,
     Reassignment,
     Referral,
     ReflectionPeriodGrant,
@@ -38,9 +39,11 @@ from workflows.model.state import (
     Assignment,
     CaseState,
     Consent,
+    Contact,
     CriminalRecord,
     Exit,
     Handover,
+    Measure,
     Municipality,
     Needs,
     Notification,
@@ -50,9 +53,12 @@ from workflows.model.vocabulary import (
     Action,
     ConsentGiver,
     ConsentScope,
+    ContactStatus,
     CriminalStage,
     DeadlineStatus,
     LegalBasis,
+    MeasureOutcome,
+    MeasureStatus,
     NotificationStatus,
     Phase,
     Purpose,
@@ -264,8 +270,28 @@ def exit_case(state: CaseState, step: ExitDecision, ctx: StepContext) -> Action:
     state.exit = Exit(ground=step.ground, decision_maker_id=step.decision_maker_id,
                       decided_on=step.decided_on, reasons=step.reason)
     state.phase = Phase.EXITED
+    if step.open_items is not None:  # absent from exits recorded before it was asked for
+        _settle_on_exit(state, step.open_items, ctx)
     _close_with_appeal(state, step.decided_on, step.by_post, ctx, "case exited")
     return Action.EXITED
+
+
+def open_on_exit(state: CaseState) -> tuple[list[Measure], list[Contact]]:
+    """What an exit must say the fate of: the open measures, and the appointments ahead."""
+    return ([m for m in state.measures
+             if m.status in (MeasureStatus.PLANNED, MeasureStatus.STARTED)],
+            [c for c in state.contacts if c.status is ContactStatus.PLANNED])
+
+
+def _settle_on_exit(state: CaseState, told: OnExit, ctx: StepContext) -> None:
+    measures, appointments = open_on_exit(state)
+    for m in measures:
+        done = m.status is MeasureStatus.STARTED and m.id in told.implemented
+        m.status, m.changed_at = (MeasureStatus.COMPLETED if done
+                                  else MeasureStatus.CANCELLED), ctx.now
+        m.outcome = MeasureOutcome.IMPLEMENTED if done else m.outcome
+    for c in appointments:
+        c.status = ContactStatus.CANCELLED
 
 
 def grant_reflection_period(state: CaseState, step: ReflectionPeriodGrant,

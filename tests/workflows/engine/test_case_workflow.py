@@ -236,7 +236,11 @@ async def test_a_case_lives_five_years(env: WorkflowEnvironment,
     lived = final.steps[-1].at - final.referred_at
     assert timedelta(days=5 * 364) <= lived <= timedelta(days=5 * 366)
     assert final.referred_at - start < timedelta(minutes=1)
-    assert final.runs > 1 and len(final.measures) == 20 and final.phase is Phase.EXITED
+    assert final.runs > 1 and final.phase is Phase.EXITED
+    # The exit cancelled the twenty measures still planned; settled, all but the newest left
+    # the state for the archive.
+    assert final.archived.measures + len(final.measures) == 20
+    assert {m.status for m in final.measures} == {MeasureStatus.CANCELLED}
 
 
 @pytest.mark.usefixtures("worker")

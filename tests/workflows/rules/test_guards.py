@@ -9,10 +9,11 @@ from typing import Any
 import pytest
 
 from tests.support import factories as f
-from tests.support.states import NOW, TODAY, admitted, referred
+from tests.support.states import NOW, TODAY, admitted, referred, take
 from workflows.model.requests import (
     Actor,
     DeadlineExtension,
+    ExitDecision,
     Length,
     MeasureAnswer,
     NotificationRef,
@@ -21,10 +22,15 @@ from workflows.model.requests import (
     StepMeta,
 )
 from workflows.model.vocabulary import (
+    ContactStatus,
+    MeasureAction,
+    MeasureOutcome,
+    MeasureStatus,
     NotificationStatus,
     Office,
     Role,
 )
+from workflows.rules import client_work as work
 from workflows.rules import deadlines, guards, measures
 from workflows.rules import lifecycle as rules
 from workflows.rules.step import StepContext, StepRejected
@@ -176,3 +182,37 @@ def test_a_referral_received_yesterday_counts_its_deadline_from_yesterday() -> N
     # The decision itself may then be dated yesterday too, but not before.
     of(rules.decide_admission).check_dates(state,
                        f.admission().model_copy(update={"decided_on": yesterday}), TODAY)
+
+
+def exit_on_today(*implemented: str) -> ExitDecision:
+    return f.exit_decision(*implemented).model_copy(update={"decided_on": TODAY})
+
+
+def test_an_exit_says_what_becomes_of_what_is_open() -> None:
+    """No decision by omission: while measures are open or appointments ahead, an exit must say
+    what becomes of them; the started measures it names end implemented, the rest cancelled."""
+    state = admitted()
+    take(state, rules.assess_needs, f.assessment())
+    for _ in range(2):
+        take(state, measures.add_measure, f.measure())
+    take(state, measures.change_measure, f.measure_update("M1", MeasureAction.START))
+    take(state, work.record_contact, f.contact(ContactStatus.PLANNED,
+                                               at=NOW + timedelta(days=3)))
+    silent = exit_on_today().model_copy(update={"open_items": None})
+    err = refused(guards.exit_decision, state, silent, TODAY)
+    said = err.details[0]
+    assert (said["field"], said["measures"], said["appointments"]) == ("open_items", 2, 1)
+    err = refused(guards.exit_decision, state, exit_on_today("M2"), TODAY)  # only planned
+    assert err.details[0]["field"] == "open_items.implemented"
+
+    guards.exit_decision(state, exit_on_today("M1"), TODAY)
+    take(state, rules.exit_case, exit_on_today("M1"))
+    assert [(m.status, m.outcome) for m in state.measures] == [
+        (MeasureStatus.COMPLETED, MeasureOutcome.IMPLEMENTED), (MeasureStatus.CANCELLED, None)]
+    assert [c.status for c in state.contacts] == [ContactStatus.CANCELLED]
+
+    # An exit recorded before it was asked (no `open_items`) leaves things as they were.
+    before = admitted()
+    take(before, measures.add_measure, f.measure())
+    take(before, rules.exit_case, silent)
+    assert [m.status for m in before.measures] == [MeasureStatus.PLANNED]
