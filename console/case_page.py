@@ -15,8 +15,10 @@ from starlette.datastructures import FormData
 from activities.directory import load
 from api.problems import Problem, known
 from console.forms import Field, fields_of, parse, reason_in, values_of, version_in
+from console.labels import WITHHELD_UNLESS
 from console.refusals import worded
 from console.steps import (
+    CONSENT,
     CONTACT,
     FORMS,
     MEASURE_CHANGE,
@@ -115,6 +117,9 @@ def case_view(console: Console, state: CaseState, status: int = 200, **extra: An
                     if n.status is NotificationStatus.FAILED
                     or (n.status is NotificationStatus.WITHHELD and not state.phase.closed
                         and still_allowed(state, n))},
+        # The consents each offered step's notifications would need and do not have.
+        wanted={s.name: s.declared.consent_wanted(state) for s in steps if s.declared},
+        consent_form=CONSENT.name, withheld_unless=WITHHELD_UNLESS,
         # Inside another office's case by a stated reason: said on every view of it.
         reached=None if reaches(console.actor, str(state.assignment.office),
                                 state.assignment.caseworker_id) else console.reader.reason,

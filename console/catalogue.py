@@ -17,7 +17,14 @@ from babel.messages.pofile import read_po, write_po
 
 from api.problems import CODES
 from console.forms import MESSAGES
-from console.labels import EXPLAINED, LABELS, NO_COUNTRY, REACH_REASONS, REFERRAL_REFUSALS
+from console.labels import (
+    EXPLAINED,
+    LABELS,
+    NO_COUNTRY,
+    REACH_REASONS,
+    REFERRAL_REFUSALS,
+    WITHHELD_UNLESS,
+)
 from console.notices import PARTS
 from console.refusals import WORDS
 from console.steps import FORMS, REFERRAL
@@ -51,6 +58,7 @@ def messages() -> set[str]:
     found |= set(MESSAGES.values()) | set(EXPLAINED.values()) | set(REACH_REASONS.values())
     found |= set(PARTS.values()) | set(REFERRAL_REFUSALS.values()) | refusals()
     found |= {step.title for step in STEPS} | set(WORDS) | set(NO_COUNTRY.values())
+    found |= set(WITHHELD_UNLESS.values())
     for step in (*FORMS.values(), REFERRAL):
         found |= {legend for legend, _ in step.groups if legend}
     return found

@@ -130,6 +130,18 @@ EXPLAINED = {"TooManyRequests": "Too many requests in a short time. Wait a momen
                                 "shorten the longest text and send it again."}
 
 
+# What a step's form says before it is sent, when the notification it calls for needs a consent
+# to share that the client has not given (by the purpose it would be shared for).
+WITHHELD_UNLESS = {
+    "assessment": "A reception centre taking part in the assessment is told only with the "
+                  "client's consent to share for the assessment, which is not given.",
+    "measures": "The provider is told of the measure only with the client's consent to share "
+                "for measures, which is not given.",
+    "handover": "Social services of the home municipality are told only with the client's "
+                "consent to share for the handover, which is not given.",
+}
+
+
 # Nationalities a person may have beyond the countries' (ICAO Doc 9303's codes).
 NO_COUNTRY = {"XXA": "Stateless", "XXX": "Unknown nationality"}
 

@@ -23,12 +23,20 @@ from console.case_page import case_view, run
 from console.forms import key_in, parse, values_of
 from console.i18n import DEFAULT, LANGUAGE_COOKIE, LANGUAGES, Language
 from console.labels import REACH_REASONS, REFERRAL_REFUSALS
-from console.steps import FORMS, REFERRAL
+from console.steps import CONSENT, FORMS, REFERRAL
 from console.web import ConsoleDep, ConsoleRoute, render
 from store import audit, blind, queries
 from store.views import CasePage
 from workflows.model.requests import Actor, Referral
-from workflows.model.vocabulary import Ident, Office, Phase, Refusal, Role
+from workflows.model.vocabulary import (
+    ConsentScope,
+    Ident,
+    Office,
+    Phase,
+    Purpose,
+    Refusal,
+    Role,
+)
 from workflows.rules.guards import AGENCIES, STAFF, reaches
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
@@ -244,7 +252,10 @@ async def open_case(console: ConsoleDep) -> Response:
 
 @router.get("/cases/{case_id}", name="console_case")
 async def case_page(case_id: str, console: ConsoleDep,
-                    done: Annotated[str | None, Query(max_length=40)] = None) -> HTMLResponse:
+                    done: Annotated[str | None, Query(max_length=40)] = None,
+                    form: Annotated[str | None, Query(max_length=40)] = None,
+                    scope: ConsentScope | None = None, purpose: Purpose | None = None,
+                    ) -> HTMLResponse:
     console.require("get_case")
     try:
         state = await console.reader.whole(await console.gateway.get(case_id))
@@ -253,8 +264,13 @@ async def case_page(case_id: str, console: ConsoleDep,
             raise
         return console.page("reach.html", 403, case_id=case_id, why="", said="",
                             reasons=REACH_REASONS, error=False)
+    # The consent a step's form asked for (its notification would be withheld without it): the
+    # consent form open, filled in with what is needed.
+    asked = {"open_form": CONSENT.name, "errors": {}, "values": {
+        "scope": scope and scope.value, "purpose": purpose and purpose.value}} \
+        if form == CONSENT.name else {}
     return case_view(console, state, done=done if done in FORMS or done == "open_case"
-                     else None)
+                     else None, **asked)
 
 
 @router.get("/cases/{case_id}/steps", name="console_steps")

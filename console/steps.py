@@ -11,7 +11,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from console.forms import Field, fields_of, groups
-from workflows.model.requests import ContactRecord, MeasureUpdate, Referral
+from workflows.model.requests import ConsentChange, ContactRecord, MeasureUpdate, Referral
 from workflows.model.state import CaseState, Measure
 from workflows.model.vocabulary import MeasureAction
 from workflows.rules.measures import MEASURE_NEXT
@@ -45,6 +45,8 @@ REFERRAL = StepForm("open_case", "New referral", Referral)
 # An appointment's outcome is recorded from the appointment: the contact form, filled in.
 CONTACT = next(f for f in FORMS.values() if f.model is ContactRecord)
 MEASURE_CHANGE = next(s for s in STEPS if s.body is MeasureUpdate)
+# A consent, asked for from another step's form whose notifications it would release.
+CONSENT = next(f for f in FORMS.values() if f.model is ConsentChange)
 
 
 def allowed_now(state: CaseState) -> list[StepForm]:

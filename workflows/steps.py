@@ -55,7 +55,7 @@ from workflows.model.requests import (
     StepMeta,
 )
 from workflows.model.state import CaseState
-from workflows.model.vocabulary import Action, Phase, Refusal, Role
+from workflows.model.vocabulary import Action, ConsentScope, Phase, Purpose, Refusal, Role
 from workflows.rules import client_work as work
 from workflows.rules import deadlines, guards, measures, size
 from workflows.rules import lifecycle as rules
@@ -144,6 +144,12 @@ class Declared(Generic[S]):
                                "more than its {budget} KiB: settle open measures, deadlines or "
                                "notifications first", held=held // 1024,
                                budget=size.BUDGET // 1024)
+
+    def consent_wanted(self, state: CaseState) -> list[tuple[ConsentScope, Purpose]]:
+        """The consents its notifications would need that the client has not given: without
+        them, they are withheld (the console says so before the step is sent)."""
+        return list(dict.fromkeys(need for planner in self.notifies.values()
+                                  if (need := notices.consent_wanted(state, planner))))
 
     def allowed_in(self, phase: Phase) -> bool:
         return self.phases is None or phase in self.phases

@@ -203,6 +203,21 @@ def assessed(state: CaseState, step: Any) -> list[Planned]:
     return acute_danger(state, step) + _joint_assessment(state, step)
 
 
+# The planners whose notifications rest on the client's consent to share, for a purpose: what
+# the console says before such a step, when no consent covers it (the notification would be
+# withheld). `tests/workflows/rules/test_notifications.py` checks each against what it plans.
+CONSENT_NEEDED: dict[Planner, tuple[ConsentScope, Purpose]] = {
+    assessed: (SHARE, Purpose.ASSESSMENT), measure_referral: (SHARE, Purpose.MEASURES),
+    handover: (SHARE, Purpose.HANDOVER)}
+
+
+def consent_wanted(state: CaseState, planner: Planner) -> tuple[ConsentScope, Purpose] | None:
+    """The consent a planner's notifications need that no consent in force gives (for any
+    agency: one given to a single agency covers only that one)."""
+    need = CONSENT_NEEDED.get(planner)
+    return need if need and not consent_in_force(state, need[0], None, need[1]) else None
+
+
 def plan_step(planner: Planner, state: CaseState, step: Any) -> list[Planned]:
     """The notifications a step calls for, each marked with the step that called for it."""
     seq = state.steps[-1].seq if state.steps else None

@@ -264,3 +264,28 @@ def test_a_minor_needs_the_guardians_consent_as_well_as_the_childs() -> None:
     assert state.notifications[-1].status is WITHHELD  # the guardian has not agreed yet
     take(state, rules.record_consent, f.consent(POLICE, by=ConsentGiver.GUARDIAN))
     assert notifications.consent_in_force(state, POLICE)
+
+
+def test_what_a_step_would_have_withheld_is_known_before_it_is_taken() -> None:
+    """The consent each planner's notifications rest on is what `CONSENT_NEEDED` declares, so
+    the console can say before the step that they would be withheld, and stop saying it once
+    the client consents."""
+    state = in_phase(Phase.ADMITTED)
+    assess, add = steps.of(rules.assess_needs), steps.of(measures.add_measure)
+    assert assess.consent_wanted(state) == [(SHARE, Purpose.ASSESSMENT)]
+    planned = notified(state, rules.assess_needs, f.assessment())
+    assert [(n.consent, n.covers, n.status) for n in planned if n.consent] == [
+        (SHARE, Purpose.ASSESSMENT, WITHHELD)]
+    referral = f.measure().model_copy(update={"provider": PROVIDER})
+    assert add.consent_wanted(state) == [(SHARE, Purpose.MEASURES)]
+    assert [(n.consent, n.covers) for n in notified(state, measures.add_measure, referral)] == [
+        (SHARE, Purpose.MEASURES)]
+    moved = steps.of(rules.transition_to_municipality)
+    assert moved.consent_wanted(state) == [(SHARE, Purpose.HANDOVER)]
+    assert [(n.consent, n.covers) for n in notified(
+        state, rules.transition_to_municipality, f.transition())] == [(SHARE, Purpose.HANDOVER)]
+
+    take(state, rules.record_consent, f.consent(SHARE, purpose=Purpose.MEASURES))
+    assert add.consent_wanted(state) == [] and moved.consent_wanted(state) != []
+    take(state, rules.record_consent, f.consent(SHARE))  # every purpose
+    assert [s.name for s in steps.STEPS if s.consent_wanted(state)] == []
