@@ -5,7 +5,10 @@ cannot see it. Only ids, kinds and dates: no personal data."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from enum import Enum
 from xml.sax.saxutils import escape
 
 from workflows.model.state import CaseState
@@ -27,12 +30,41 @@ NOTIFICATION_COLOUR = {NotificationStatus.ACKNOWLEDGED: "#238b45",
 LANES = ("Phase", "Deadlines", "Notifications", "Criminal process")
 DEADLINE_OUTCOMES = {"met": "#238b45", "met late": "#fd8d3c", "missed": "#cb181d",
                      "cancelled": "#bdbdbd", "open": "#6baed6"}
+# Every phrase the picture shows, in English: a reader's language translates each (`Words`).
+TITLE = "Case {case}: timeline"
+PHASE_FROM = "{phase} from {day}"
+DEADLINE_DUE = "{deadline} due {day}: {outcome}"
+NOTICE_TO = "{purpose} to {agency}: {status}"
+STAGE_ON = "{stage} on {day}"
+DEADLINE_KEY, NOTICE_KEY, CRIMINAL_KEY = "deadline {outcome}", "notification {status}", \
+    "criminal process"
+DESCRIBED = ("Phases so far: {phases}. {deadlines} deadlines, {missed} of them missed; "
+             "{notifications} notifications; criminal process: {stage}.")
+NONE = "none"
+PHRASES = (*LANES, *DEADLINE_OUTCOMES, TITLE, PHASE_FROM, DEADLINE_DUE, NOTICE_TO, STAGE_ON,
+           DEADLINE_KEY, NOTICE_KEY, CRIMINAL_KEY, DESCRIBED, NONE)
+
+
+@dataclass(frozen=True)
+class Words:
+    """How the picture speaks: English phrases translated (`say`), a code by its name
+    (`name`), a day and a notification's purpose as the reader writes them. By default, as the
+    API draws it: English, with codes."""
+
+    say: Callable[[str], str] = str
+    name: Callable[[Enum], str] = str
+    day: Callable[[date], str] = date.isoformat
+    purpose: Callable[[str], str] = str
+
+
+def _t(words: Words, phrase: str, **values: object) -> str:
+    return escape(words.say(phrase).format(**values))
 CRIMINAL_COLOUR = "#6a51a3"
 CHAR_WIDTH = 6.2  # of a 10-12 px sans-serif label, generously: labels that would touch are left out
 LEGEND = 46
 
 
-def render(state: CaseState, now: datetime) -> str:
+def render(state: CaseState, now: datetime, words: Words = Words()) -> str:
     start = state.referred_at
     instants = [now, *(d.due_at for d in state.deadlines)]
     end = max(min(max(instants), now + timedelta(days=400)), start + timedelta(days=7))
@@ -50,12 +82,12 @@ def render(state: CaseState, now: datetime) -> str:
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" '
            f'viewBox="0 0 {WIDTH} {height}" font-family="sans-serif" font-size="12" '
            f'role="img" aria-labelledby="t d">',
-           f'<title id="t">Case {escape(state.case_id)}: timeline</title>',
-           f'<desc id="d">{escape(describe(state))}</desc>',
+           f'<title id="t">{_t(words, TITLE, case=state.case_id)}</title>',
+           f'<desc id="d">{escape(describe(state, words))}</desc>',
            f'<text x="{LEFT}" y="20" font-size="14" font-weight="bold">'
-           f'{escape(state.case_id)} · {escape(str(state.phase))}</text>']
+           f'{escape(state.case_id)} · {escape(words.name(state.phase))}</text>']
     for name, y in lane_y.items():
-        out.append(f'<text x="10" y="{y + LANE / 2 + 4}">{name}</text>')
+        out.append(f'<text x="10" y="{y + LANE / 2 + 4}">{escape(words.say(name))}</text>')
         out.append(f'<line x1="{LEFT}" y1="{y + LANE}" x2="{WIDTH - RIGHT}" y2="{y + LANE}" '
                    'stroke="#eee"/>')
 
@@ -67,9 +99,12 @@ def render(state: CaseState, now: datetime) -> str:
     for (at, phase), until in zip(changes, ends, strict=True):
         x0, x1 = x(at), max(x(until), x(at) + 3)
         out.append(f'<rect x="{x0:.1f}" y="{y}" width="{x1 - x0:.1f}" height="{LANE - 16}" '
-                   f'fill="{PHASE_COLOUR[phase]}"><title>{phase} from {at:%Y-%m-%d}</title></rect>')
-        if len(str(phase)) * CHAR_WIDTH + 6 <= x1 - x0:
-            labels.append(f'<text x="{x0 + 3:.1f}" y="{y + 19}" font-size="10">{phase}</text>')
+                   f'fill="{PHASE_COLOUR[phase]}"><title>'
+                   f'{_t(words, PHASE_FROM, phase=words.name(phase), day=words.day(at.date()))}'
+                   '</title></rect>')
+        if len(words.name(phase)) * CHAR_WIDTH + 6 <= x1 - x0:
+            labels.append(f'<text x="{x0 + 3:.1f}" y="{y + 19}" font-size="10">'
+                          f'{escape(words.name(phase))}</text>')
     out += labels
 
     # Deadlines: a line from the start of the period to its due time, a dot for the outcome.
@@ -82,21 +117,27 @@ def render(state: CaseState, now: datetime) -> str:
         colour = DEADLINE_OUTCOMES[outcome]
         out.append(f'<line x1="{x(d.begins_on):.1f}" y1="{y}" x2="{x(d.due_at):.1f}" y2="{y}" '
                    f'stroke="{colour}" stroke-width="2" opacity="0.5"/>')
+        due = _t(words, DEADLINE_DUE, deadline=words.name(d.kind), day=words.day(d.due_on),
+                 outcome=words.say(outcome))
         out.append(f'<circle cx="{x(d.due_at):.1f}" cy="{y}" r="5" fill="{colour}"><title>'
-                   f'{escape(str(d.kind))} due {d.due_on}: {outcome}</title></circle>')
+                   f'{due}</title></circle>')
 
     y = lane_y["Notifications"] + LANE / 2
     for n in state.notifications:
+        kind = n.selector.agency_type
+        told = _t(words, NOTICE_TO, purpose=words.purpose(n.purpose),
+                  agency=n.agency_id or (words.name(kind) if kind else ""),
+                  status=words.name(n.status))
         out.append(f'<rect x="{x(n.created_at) - 2:.1f}" y="{y - 8}" width="4" height="16" '
-                   f'fill="{NOTIFICATION_COLOUR[n.status]}"><title>{escape(n.purpose)} to '
-                   f'{escape(n.agency_id or str(n.selector.agency_type or ""))}: {n.status}'
-                   f'</title></rect>')
+                   f'fill="{NOTIFICATION_COLOUR[n.status]}"><title>'
+                   f'{told}</title></rect>')
 
     y = lane_y["Criminal process"] + LANE / 2
     for record in state.criminal_process.history:
+        stage = _t(words, STAGE_ON, stage=words.name(record.stage), day=words.day(record.on))
         out.append(f'<path d="M{x(record.on):.1f},{y - 6} l6,6 l-6,6 l-6,-6 z" '
                    f'fill="{CRIMINAL_COLOUR}">'
-                   f'<title>{record.stage} on {record.on}</title></path>')
+                   f'<title>{stage}</title></path>')
 
     # The time axis: about six dated ticks.
     axis = top + len(LANES) * LANE + 10
@@ -106,20 +147,20 @@ def render(state: CaseState, now: datetime) -> str:
         anchor = "start" if i == 0 else "end" if i == 6 else "middle"
         out.append(f'<line x1="{x(at):.1f}" y1="{axis}" x2="{x(at):.1f}" y2="{axis + 5}" '
                    f'stroke="#333"/><text x="{x(at):.1f}" y="{axis + 18}" text-anchor="{anchor}" '
-                   f'font-size="10">{at:%Y-%m-%d}</text>')
-    out += legend(axis + 40)
+                   f'font-size="10">{escape(words.day(at.date()))}</text>')
+    out += legend(axis + 40, words)
     out.append("</svg>")
     return "\n".join(out)
 
 
-def legend(y: float) -> list[str]:
+def legend(y: float, words: Words) -> list[str]:
     """What each colour and mark means, in two rows under the axis."""
-    rows = [[("circle", colour, f"deadline {name}") for name, colour in
-             DEADLINE_OUTCOMES.items()],
-            [*(("rect", NOTIFICATION_COLOUR[s], f"notification {s}") for s in
-               (NotificationStatus.DELIVERED, NotificationStatus.ACKNOWLEDGED,
-                NotificationStatus.PENDING, NotificationStatus.FAILED)),
-             ("path", CRIMINAL_COLOUR, "criminal process")]]
+    rows = [[("circle", colour, _t(words, DEADLINE_KEY, outcome=words.say(name)))
+             for name, colour in DEADLINE_OUTCOMES.items()],
+            [*(("rect", NOTIFICATION_COLOUR[s], _t(words, NOTICE_KEY, status=words.name(s)))
+               for s in (NotificationStatus.DELIVERED, NotificationStatus.ACKNOWLEDGED,
+                         NotificationStatus.PENDING, NotificationStatus.FAILED)),
+             ("path", CRIMINAL_COLOUR, escape(words.say(CRIMINAL_KEY)))]]
     out = ['<g font-size="10">']
     for row, keys in enumerate(rows):
         at, base = float(LEFT), y + row * 20
@@ -135,10 +176,11 @@ def legend(y: float) -> list[str]:
     return [*out, "</g>"]
 
 
-def describe(state: CaseState) -> str:
+def describe(state: CaseState, words: Words = Words()) -> str:
     """The picture in words."""
-    phases = [str(PHASE_AFTER[s.action]) for s in state.steps if s.action in PHASE_AFTER]
+    phases = [words.name(PHASE_AFTER[s.action]) for s in state.steps if s.action in PHASE_AFTER]
     overdue = sum(d.status is DeadlineStatus.OVERDUE for d in state.deadlines)
-    return (f"Phases so far: {', '.join(phases) or 'none'}. {len(state.deadlines)} deadlines, "
-            f"{overdue} of them missed; {len(state.notifications)} notifications; criminal "
-            f"process: {state.criminal_process.stage}.")
+    return words.say(DESCRIBED).format(
+        phases=", ".join(phases) or words.say(NONE), deadlines=len(state.deadlines),
+        missed=overdue, notifications=len(state.notifications),
+        stage=words.name(state.criminal_process.stage))

@@ -16,8 +16,11 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po, write_po
 
 from api.problems import CODES
+from api.timeline_picture import PHRASES
 from console.forms import MESSAGES
+from console.i18n import WORKING_DAYS
 from console.labels import (
+    AUDIT_WORDS,
     EXPLAINED,
     LABELS,
     NO_COUNTRY,
@@ -28,6 +31,7 @@ from console.labels import (
 from console.notices import PARTS
 from console.refusals import WORDS
 from console.steps import FORMS, REFERRAL
+from workflows.model.calendar import RULES
 from workflows.rules.step import NO_SUCH
 from workflows.steps import STEPS
 
@@ -35,14 +39,17 @@ TRANSLATED = ("fi", "sv")
 
 
 def refusals() -> set[str]:
-    """The words of every refusal of the rules (`StepRejected`'s constant `says`)."""
+    """The words of every refusal of the rules (`StepRejected`'s and the calendar's
+    `RuleRefusal`'s constant `says`)."""
     found = set(NO_SUCH.values())
     for path in Path(str(files("workflows"))).rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-                    and node.func.id == "StepRejected" and len(node.args) > 1
-                    and isinstance(node.args[1], ast.Constant)):
-                found.add(node.args[1].value)
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
+                continue
+            says = {"StepRejected": 1, "RuleRefusal": 0}.get(node.func.id)
+            if (says is not None and len(node.args) > says
+                    and isinstance(node.args[says], ast.Constant)):
+                found.add(node.args[says].value)
     return found
 
 
@@ -58,7 +65,8 @@ def messages() -> set[str]:
     found |= set(MESSAGES.values()) | set(EXPLAINED.values()) | set(REACH_REASONS.values())
     found |= set(PARTS.values()) | set(REFERRAL_REFUSALS.values()) | refusals()
     found |= {step.title for step in STEPS} | set(WORDS) | set(NO_COUNTRY.values())
-    found |= set(WITHHELD_UNLESS.values())
+    found |= set(WITHHELD_UNLESS.values()) | {WORKING_DAYS} | {r.source for r in RULES}
+    found |= set(PHRASES) | set(AUDIT_WORDS.values())
     for step in (*FORMS.values(), REFERRAL):
         found |= {legend for legend, _ in step.groups if legend}
     return found

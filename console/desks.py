@@ -16,15 +16,18 @@ from api.problems import Problem
 from api.reads import read
 from api.routes.auditors import timeline_of, verify_audit_log
 from api.routes.operations import with_retrying
+from api.timeline_picture import Words
 from api.timeline_picture import render as picture
 from console.forms import YES_NO, reason_in
+from console.i18n import Language
+from console.labels import AUDIT_WORDS
 from console.notices import readable
 from console.web import ConsoleDep, ConsoleRoute
 from store import queries
 from store.views import FailedNotice
 from workflows.model.requests import MeasureAnswer, NotificationRef
-from workflows.model.vocabulary import Ident, Office, Refusal
-from workflows.steps import BY_NAME
+from workflows.model.vocabulary import Action, Ident, Office, Refusal, Role
+from workflows.steps import BY_NAME, STEPS
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
 # An agency's own steps, taken from its desk.
@@ -95,6 +98,12 @@ async def operations(console: ConsoleDep, engine: EngineDep, office: Office | No
                         failed=failed, offices=list(Office), office=office, done=done)
 
 
+def picture_words(language: Language) -> Words:
+    """The timeline picture in the reader's language."""
+    return Words(say=language.gettext, name=language.label, day=language.day,
+                 purpose=language.purpose)
+
+
 @router.get("/audit/cases/{case_id}", name="console_audit_case")
 async def audit_case(case_id: str, console: ConsoleDep, engine: EngineDep,
                      audit_engine: AuditEngineDep, client: TemporalDep,
@@ -107,7 +116,10 @@ async def audit_case(case_id: str, console: ConsoleDep, engine: EngineDep,
     reads = [e for e in entries if e.kind in ("read", "access")] \
         if console.may("get_access_log") else []
     return console.page("audit_case.html", case=state, entries=entries, reads=reads,
-                        picture=Markup(picture(whole, datetime.now(UTC))))
+                        audit_words=AUDIT_WORDS, step_titles={s.name: s.title for s in STEPS},
+                        roles={str(r): r for r in Role}, actions={str(a): a for a in Action},
+                        picture=Markup(picture(whole, datetime.now(UTC), picture_words(
+                            console.language))))
 
 
 @router.get("/audit/verify", name="console_verify")

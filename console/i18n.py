@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import gettext
+import re
 from datetime import date, datetime, time, timedelta
 from enum import Enum
 from importlib.resources import files
@@ -18,6 +19,7 @@ from babel.dates import format_date, format_datetime
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
+from babel.units import format_unit
 
 from activities.mail_words import asked
 from console.labels import NO_COUNTRY, english
@@ -27,6 +29,9 @@ DEFAULT = "fi"
 LANGUAGE_COOKIE = "casework_language"
 LOCALES = {"fi": "fi_FI", "sv": "sv_FI", "en": "en_GB"}
 HELSINKI = ZoneInfo("Europe/Helsinki")
+# A length of time as the rules name it (`calendar.Period.iso`): ISO 8601, and working days.
+PERIOD = re.compile(r"^P(?:(\d+)WD|(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)D)?)$")
+WORKING_DAYS = "{n} working days"
 # The languages offered: those with a two-letter code (ISO 639-1), and these spoken by clients
 # that have only a three-letter one (Filipino, Sorani, Cantonese, Edo, Nigerian Pidgin,
 # Meänkieli, Romani).
@@ -83,8 +88,10 @@ class Language:
             return "–"
         return self.gettext(english(value)) if isinstance(value, Enum) else str(value)
 
-    def day(self, value: date | None) -> str:
+    def day(self, value: date | str | None) -> str:
         # The short form, as `when` writes the date: one date format per language.
+        if isinstance(value, str):  # as the case stores some (a rule's version)
+            value = date.fromisoformat(value)
         return format_date(value, "short", locale=self.locale) if value else "–"
 
     def ends(self, value: datetime | None) -> str:
@@ -126,6 +133,19 @@ class Language:
     def purpose(self, value: str) -> str:
         """What a notification asks, in the reader's words (the e-mail's own vocabulary)."""
         return asked(value, self.code)  # type: ignore[arg-type]
+
+    def period(self, iso: str) -> str:
+        """A length of time (`P6M`, `P5WD`) in the reader's words; as it was if it is not one."""
+        found = PERIOD.match(iso)
+        if not found:
+            return iso
+        working, *calendar = found.groups()
+        if working:
+            return self.gettext(WORKING_DAYS).format(n=self.number(int(working)))
+        units = zip(calendar, ("duration-year", "duration-month", "duration-day"), strict=True)
+        return " ".join(format_unit(int(n), unit, locale=self.locale)
+                        for n, unit in units if n) or format_unit(0, "duration-day",
+                                                                   locale=self.locale)
 
     def number(self, value: int | float) -> str:
         return format_decimal(value, locale=self.locale)

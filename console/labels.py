@@ -142,6 +142,29 @@ WITHHELD_UNLESS = {
 }
 
 
+# The words of a case's timeline for an auditor (`store.timeline`): where an entry comes from,
+# what kind it is, the engine's events and activities, and their outcomes. A step is named by
+# its title; any other action (an API operation, a console page) is shown as the code it is.
+AUDIT_WORDS = {
+    "engine": "Workflow engine", "audit": "Audit log",
+    "run": "Run", "activity": "Activity", "timer": "Timer", "signal": "Signal", "step": "Step",
+    "command": "Command", "read": "Read", "access": "Access",
+    "run continued": "The run continued", "timer fired": "A timer fired",
+    "case workflow closed": "The case's workflow closed",
+    "continued as new": "Continued in a new run",
+    "case workflow failed": "The case's workflow failed",
+    "case workflow timed out": "The case's workflow timed out",
+    "case workflow cancelled": "The case's workflow was cancelled",
+    "terminated": "Terminated by an operator",
+    "archive_histories": "Copying histories to the archive",
+    "resolve_agencies": "Finding the agencies in the directory",
+    "deliver": "Delivering a notification", "project_case": "Updating the read model",
+    "scheduled": "scheduled", "completed": "completed", "failed": "failed",
+    "timed out": "timed out", "break the glass": "opened from outside the office",
+    "intent": "intended (recorded before the step)",
+}
+
+
 # Nationalities a person may have beyond the countries' (ICAO Doc 9303's codes).
 NO_COUNTRY = {"XXA": "Stateless", "XXX": "Unknown nationality"}
 

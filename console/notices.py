@@ -9,7 +9,7 @@ from datetime import date, datetime
 from enum import Enum
 from typing import Any
 
-from console.i18n import Language
+from console.i18n import PERIOD, Language
 from workflows.model import vocabulary as v
 
 # What each part of a notification's message is called.
@@ -34,7 +34,7 @@ CODES: dict[str, type[Enum]] = {
     "measure_status": v.MeasureStatus, "notification_status": v.NotificationStatus,
     "deadline_status": v.DeadlineStatus, "plan_status": v.PlanStatus,
     "contact_status": v.ContactStatus, "stage": v.CriminalStage, "to": v.CriminalStage,
-    "action": v.MeasureAction}
+    "action": v.MeasureAction, "kind": v.DeadlineKind}
 ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -59,6 +59,8 @@ def worded(key: str, value: Any, language: Language) -> str:
         return language.label(CODES[key](value))
     if isinstance(value, str) and ISO_DAY.match(value):
         return language.day(date.fromisoformat(value))
+    if isinstance(value, str) and PERIOD.match(value):
+        return language.period(value)
     if isinstance(value, str) and key.endswith("_at"):
         try:
             return language.when(datetime.fromisoformat(value))

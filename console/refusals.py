@@ -9,7 +9,7 @@ from typing import Any
 from api.problems import Problem
 from console import notices
 from console.forms import humanize
-from console.i18n import Language
+from console.i18n import PERIOD, Language
 
 # What a date guard compares with (`rules/guards.py`): words of their own.
 WORDS = ("the referral", "the admission", "the previous assessment", "today", "a year ago",
@@ -30,6 +30,7 @@ def worded(problem: Problem, language: Language) -> str:
 def _detail(key: str, value: Any, language: Language) -> str:
     if key == "field" and isinstance(value, str):
         return language.gettext(humanize(value))
-    if isinstance(value, str) and key not in notices.CODES and not notices.ISO_DAY.match(value):
+    if (isinstance(value, str) and key not in notices.CODES and not notices.ISO_DAY.match(value)
+            and not PERIOD.match(value)):
         return language.gettext(value)  # words of the rules' own (`WORDS`), or an id
     return notices.worded(key, value, language)

@@ -7,8 +7,13 @@ import xml.etree.ElementTree as ET
 from datetime import UTC, datetime, timedelta
 
 from api.timeline_picture import CHAR_WIDTH, WIDTH, render
-from tests.support.states import in_phase
-from workflows.model.vocabulary import Phase
+from console.desks import picture_words
+from console.i18n import Language
+from tests.support import factories as f
+from tests.support.states import in_phase, take
+from workflows.model.requests import Provider
+from workflows.model.vocabulary import AgencyType, DeadlineKind, NotificationStatus, Phase
+from workflows.rules import measures
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -44,3 +49,18 @@ def test_the_axis_labels_are_inside_the_picture() -> None:
              if t.get("text-anchor")]
     assert ticks[0].get("text-anchor") == "start" and ticks[-1].get("text-anchor") == "end"
     assert all(0 <= float(t.get("x")) <= WIDTH for t in ticks)
+
+
+def test_in_the_reader_s_language_without_a_code() -> None:
+    """As the console draws it for a Finnish auditor: every word Finnish, no code of the
+    vocabulary anywhere, dates as a Finnish reader writes them."""
+    state = in_phase(Phase.ASSISTANCE)
+    take(state, measures.add_measure, f.measure().model_copy(update={"provider": Provider(
+        agency_type=AgencyType.NGO, organisation="Victim Support Finland", agency_id="vsf")}))
+    svg = render(state, datetime.now(UTC), picture_words(Language("fi")))
+    words = " ".join(ET.fromstring(svg).itertext())
+    assert "Määräajat" in words and "Rikosprosessi" in words and "ei yhtään" not in words
+    assert "Vaiheet tähän asti: Ohjattu, Otettu auttamisjärjestelmään" in words
+    codes = {str(c) for e in (Phase, DeadlineKind, NotificationStatus) for c in e}
+    assert not {c for c in codes if "_" in c and c in words}, words
+    assert "measure_referral" not in words and "due" not in words.split()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -102,6 +103,14 @@ class Period:
     def times(self, k: int) -> Period:
         return Period(self.days * k, self.months * k, self.years * k, self.working_days * k)
 
+    @property
+    def iso(self) -> str:
+        """As an ISO 8601 duration (`P30D`, `P1Y6M`); working days as `P5WD`, beyond it."""
+        if self.working_days:
+            return f"P{self.working_days}WD"
+        parts = [(self.years, "Y"), (self.months, "M"), (self.days, "D")]
+        return "P" + ("".join(f"{n}{unit}" for n, unit in parts if n) or "0D")
+
     def __str__(self) -> str:
         if self.working_days:
             return f"{self.working_days} working days"
@@ -185,7 +194,14 @@ RULES: tuple[Rule, ...] = (
 
 
 class RuleRefusal(ValueError):
-    """A request the rule does not allow (an extension too long, a period out of bounds)."""
+    """A request the rule does not allow (an extension too long, a period out of bounds): in
+    constant words (`says`) with named details, as `rules.step.StepRejected` takes them; a
+    length as an ISO 8601 duration (`Period.iso`)."""
+
+    def __init__(self, says: str, **details: Any) -> None:
+        self.says = says
+        self.details = {k: v.iso if isinstance(v, Period) else v for k, v in details.items()}
+        super().__init__(says.format(**details))
 
 
 def rule_for(kind: DeadlineKind, begins_on: date) -> Rule:
@@ -219,16 +235,19 @@ def schedule(kind: DeadlineKind, begins_on: date, *, length: Period | None = Non
     period = length or rule.period
     if length is not None:
         if rule.min_length is None or rule.max_length is None:
-            raise RuleRefusal(f"the {kind} rule sets its own length")
+            raise RuleRefusal("the {kind} rule sets its own length", kind=str(kind))
         if not (rule.min_length.after(begins_on) <= length.after(begins_on)
                 <= rule.max_length.after(begins_on)):
-            raise RuleRefusal(f"a {kind} lasts from {rule.min_length} to {rule.max_length}")
+            raise RuleRefusal("a {kind} lasts from {least} to {most}", kind=str(kind),
+                              least=rule.min_length, most=rule.max_length)
     end = period.after(begins_on)
     if extension is not None:
         if rule.max_extension is None:
-            raise RuleRefusal(f"the {kind} rule in force from {rule.version} allows no extension")
+            raise RuleRefusal("the {kind} rule in force from {since} allows no extension",
+                              kind=str(kind), since=rule.version)
         if extension.after(end) > rule.max_extension.after(end):
-            raise RuleRefusal(f"a {kind} can be extended by at most {rule.max_extension}")
+            raise RuleRefusal("a {kind} can be extended by at most {most}", kind=str(kind),
+                              most=rule.max_extension)
         end = extension.after(end)
     due_on = next_working_day(end) if rule.roll_to_working_day else end
     reminders = tuple(sorted({morning_of(previous_working_day(r.before(due_on)))

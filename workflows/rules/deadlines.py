@@ -174,5 +174,6 @@ def extend_deadline(state: CaseState, step: DeadlineExtension, ctx: StepContext)
     try:
         extend(deadline, step.extension, ctx.now, ctx.actor, step.reason)
     except calendar.RuleRefusal as err:
-        raise StepRejected(Refusal.RULE_REFUSED, str(err), deadline_id=step.deadline_id) from None
+        raise StepRejected(Refusal.RULE_REFUSED, err.says, deadline_id=step.deadline_id,
+                           **err.details) from None
     return Action.DEADLINE_EXTENDED

@@ -123,8 +123,12 @@ def _open_deadline(state: CaseState, kind: calendar.DeadlineKind, begins_on: dat
                    length: Length | None = None) -> None:
     try:
         deadlines.open_deadline(state, kind, begins_on, ctx.now, ctx.actor, length=length)
-    except (calendar.RuleRefusal, LookupError) as err:
-        raise StepRejected(Refusal.RULE_REFUSED, str(err), deadline_kind=str(kind)) from None
+    except calendar.RuleRefusal as err:
+        raise StepRejected(Refusal.RULE_REFUSED, err.says, **err.details) from None
+    except LookupError:
+        raise StepRejected(Refusal.RULE_REFUSED, "no {kind} rule applies to a period beginning "
+                           "on {begins_on}", kind=str(kind),
+                           begins_on=begins_on.isoformat()) from None
 
 
 def _close_with_appeal(state: CaseState, decided_on: date, by_post: bool, ctx: StepContext,
