@@ -25,10 +25,11 @@ LONG_TEXT = {"reason", "client_view", "note", "handover_note", "goal"}
 ROWS = {"goals": (5, "Goal"), "review_on": (3, "Review date")}
 # Fields chosen from a list by name in the reader's language, not typed as codes: a country
 # (ISO 3166-1 alpha-3), a language, or languages (ISO 639; three rows in the form, more over
-# the API), an agency of the directory, the case's own measures, what an exit leaves open.
+# the API), an agency of the directory, the case's own measures, what an exit leaves open, an
+# office lead or a caseworker of the staff directory.
 CHOSEN = {"nationality": "country", "interpreter_language": "language",
           "languages": "languages", "agency_id": "agency", "measure_ids": "measures",
-          "implemented": "open_items"}
+          "implemented": "open_items", "decision_maker_id": "lead", "caseworker_id": "caseworker"}
 # A decision's two answers as its radio buttons send them; neither chosen: not decided.
 YES_NO = {"yes": True, "no": False}
 # Pydantic's error types in the person's words (translated by the catalogues); a rule of the
@@ -52,7 +53,8 @@ class Field:
     name: str  # dotted: `provider.organisation`
     label: str  # English; the template translates it
     kind: str  # text | textarea | date | datetime | number | checkbox | yesno | select | choices
-    # | list | country | language | languages | agency | measures | open_items
+    # | list | country | language | languages | agency | measures | open_items | lead
+    # | caseworker
     required: bool
     options: list[Enum] = field(default_factory=list)
     hint: str | None = None

@@ -24,6 +24,7 @@ from api.problems import CODES, Code, Problem, known
 from api.reads import read
 from api.stepper import Stepper
 from console import session as sessions
+from console import staff
 from console.forms import key_in, version_in
 from console.i18n import LANGUAGE_COOKIE, LANGUAGES, Language
 from console.labels import EXPLAINED
@@ -103,6 +104,11 @@ def render(request: Request, template: str, language: Language,
         country_name=language.country_name, countries=language.countries,
         language_choices=language.languages,
         agencies=lambda: agencies(request.app.state.settings),
+        staff=lambda duty=None: staff.load(request.app.state.settings.staff_directory).offered(
+            duty, actor.office if actor else None),
+        # A member of staff by their name (the staff directory's), else by their id.
+        who=lambda user_id: (staff.load(request.app.state.settings.staff_directory).name_of(
+            user_id) or user_id) if user_id else "–",
         refusal=lambda problem: worded(problem, language),
         number=language.number, lang=language.code, languages=LANGUAGES, actor=actor,
         csrf=session.csrf if session else "", path=request.url.path,

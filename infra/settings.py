@@ -69,6 +69,8 @@ class Settings(BaseSettings):
     # Notifications: the agency directory, and the mail server for e-mail channels. Without
     # CASEWORK_TEMPORAL_ADDRESS, `casework run` starts a local outbox on smtp_port.
     agency_directory: Path = Path("config/agencies.yaml")
+    # The staff directory: whom the console offers as a caseworker or deciding lead (by name).
+    staff_directory: Path = Path("config/staff.yaml")
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 8025
     # How mail reaches the relay: "starttls" (port 587: TLS before anything else is said, and

@@ -92,7 +92,7 @@ def today() -> str:
 def admission(page: Page) -> None:
     step(page).get_by_label("Reason").fill("Indications of forced labour.")
     decide(step(page), "admitted", True)
-    step(page).get_by_label("Decision maker").fill("lead-jussi")
+    step(page).get_by_label("Decision maker").select_option("lead-jussi")
     step(page).get_by_label("Decided on").fill(today())
 
 

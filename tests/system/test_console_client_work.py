@@ -141,7 +141,7 @@ def test_a_day_of_work_between_the_steps(running_stack: Stack, shots: Path) -> N
         me.open_step("Reassign")
         handover = step(page)
         handover.get_by_label("Reason").fill("Anna moves to another team.")
-        handover.get_by_label("Caseworker").fill("cw-pekka")
+        handover.get_by_label("Caseworker").select_option(label="Pekka Korhonen")
         handover.get_by_label("Handover note").fill("Prefers afternoon calls; Tagalog.")
         me.save("reassign")
         pekka = Visit(browser, running_stack, shots)
