@@ -100,7 +100,7 @@ def test_a_new_master_key_finds_what_the_old_one_indexed(any_database: str) -> N
     assert project(engine, CaseKeys(engine, MasterKeys.parse(old)), state)
     rotated = CaseKeys(engine, MasterKeys.parse(f"{new},{old}"))
     assert found(engine, rotated, "asa") == {state.case_id}
-    # Written again (at its next change, or by `casework rebuild`), under the new key alone.
+    # Written again (its next change, or `casework rebuild-read-model`): under the new key alone.
     state.revision += 1
     assert project(engine, rotated, state)
     assert found(engine, CaseKeys(engine, MasterKeys.parse(new)), "asa") == {state.case_id}

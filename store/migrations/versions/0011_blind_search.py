@@ -1,7 +1,7 @@
 """People, not ids: each case's label (who it is about, sealed under the case's key) for the
 lists, and its blind-index terms (`store.blind`) for the search by name, birth date or
-reference. Cases written before have neither until they next change or `casework rebuild`
-writes them again.
+reference. Cases written before have neither until they next change or
+`casework rebuild-read-model` writes them again.
 
 Revision ID: 0011
 Revises: 0010
