@@ -39,8 +39,9 @@ Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 ANCHOR_SECONDS = 30.0
 INTENT = "intent"
 UNAVAILABLE = "503 AuditUnavailable"
-# The Web UI's codec reads a case's payloads with a POST.
-READ_BY_POST = frozenset({"decode"})
+# Reads by POST: the Web UI's codec (a case's payloads), the console's search for a person (what
+# was searched for stays out of addresses and logs).
+READ_BY_POST = frozenset({"decode", "console_find_cases"})
 
 
 class AuditUnavailable(Exception):

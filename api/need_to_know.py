@@ -55,7 +55,6 @@ from store.visibility import agency_view
 from workflows.model.requests import Actor
 from workflows.model.state import CaseState
 from workflows.model.vocabulary import (
-    Office,
     Refusal,
     Role,
 )
@@ -77,13 +76,10 @@ READS = frozenset({"read", "access"})
 
 
 class Listed(Protocol):
-    """A row of a list of cases: the case and its office (and its caseworker, if the row
-    has one)."""
+    """A row of a list of cases (or an audit entry about one)."""
 
     @property
     def case_id(self) -> str | None: ...
-    @property
-    def office(self) -> Office | str | None: ...
 
 
 def not_involved() -> Problem:
@@ -198,13 +194,16 @@ class Reader:
         return (str(self.actor.office) if self.actor.office else None), self.actor.user_id
 
     async def names(self, keys: CaseKeys, rows: Iterable[Listed]) -> dict[str, Label]:
-        """Who each listed case is about: for staff, the cases they may open without a reason;
-        for no one else."""
+        """Who each listed case is about: for staff, the cases they may open without a reason
+        (as the case stands now, not as the row last saw it); for no one else."""
         if self.actor.role not in STAFF:
             return {}
-        mine = [r.case_id for r in rows if r.case_id and reaches(
-            self.actor, r.office and str(r.office), getattr(r, "caseworker_id", None))]
-        return await read(queries.labels, self._engine, keys, mine) if mine else {}
+        ids = list({r.case_id for r in rows if r.case_id})
+        named = await read(queries.labels, self._engine, keys, ids, self.search_within()) \
+            if ids else {}
+        if named:  # a read of each case whose person the list names, in its access log
+            self.audit.about(*named)
+        return named
 
     async def agency(self, case: Awaitable[CaseState]) -> AgencyCaseView:
         """An agency's view of the case, or 403 if it has no access (or cannot tell)."""

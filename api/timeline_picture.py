@@ -30,6 +30,9 @@ NOTIFICATION_COLOUR = {NotificationStatus.ACKNOWLEDGED: "#238b45",
 LANES = ("Phase", "Deadlines", "Notifications", "Criminal process")
 DEADLINE_OUTCOMES = {"met": "#238b45", "met late": "#fd8d3c", "missed": "#cb181d",
                      "cancelled": "#bdbdbd", "open": "#6baed6"}
+CRIMINAL_COLOUR = "#6a51a3"
+CHAR_WIDTH = 6.2  # of a 10-12 px sans-serif label, generously: labels that would touch are left out
+LEGEND = 46
 # Every phrase the picture shows, in English: a reader's language translates each (`Words`).
 TITLE = "Case {case}: timeline"
 PHASE_FROM = "{phase} from {day}"
@@ -58,10 +61,8 @@ class Words:
 
 
 def _t(words: Words, phrase: str, **values: object) -> str:
+    """A phrase in the reader's words, its values in place, escaped for the SVG."""
     return escape(words.say(phrase).format(**values))
-CRIMINAL_COLOUR = "#6a51a3"
-CHAR_WIDTH = 6.2  # of a 10-12 px sans-serif label, generously: labels that would touch are left out
-LEGEND = 46
 
 
 def render(state: CaseState, now: datetime, words: Words = Words()) -> str:

@@ -30,23 +30,31 @@ LANGUAGE_COOKIE = "casework_language"
 LOCALES = {"fi": "fi_FI", "sv": "sv_FI", "en": "en_GB"}
 HELSINKI = ZoneInfo("Europe/Helsinki")
 # A length of time as the rules name it (`calendar.Period.iso`): ISO 8601, and working days.
-PERIOD = re.compile(r"^P(?:(\d+)WD|(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)D)?)$")
+PERIOD = re.compile(r"^P(?=\d)(?:(\d+)WD|(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)D)?)$")
 WORKING_DAYS = "{n} working days"
 # The languages offered: those with a two-letter code (ISO 639-1), and these spoken by clients
 # that have only a three-letter one (Filipino, Sorani, Cantonese, Edo, Nigerian Pidgin,
 # Meänkieli, Romani).
 THREE_LETTER_LANGUAGES = frozenset({"fil", "ckb", "yue", "bin", "pcm", "fit", "rom"})
-# Three-letter codes Babel still maps that are no longer a country's own (ISO 3166-3).
+# Three-letter codes Babel still maps that are no longer a country's own (ISO 3166-3), and
+# CLDR's areas that are no country of nationality (the EU, the UN, test and unknown regions,
+# islands reserved for other uses).
 WITHDRAWN = frozenset({"BUR", "ZAR", "DDR", "FXX", "TMP", "YMD"})
+NO_NATIONALITY = frozenset({"EU", "EZ", "UN", "ZZ", "QO", "XA", "XB", "XK", "AC", "CP", "DG",
+                            "TA", "IC", "EA", "CQ"})
+# Kosovo has no ISO code of its own: ICAO's, as its passports carry it.
+KOSOVO = ("RKS", "XK")
 
 
 @functools.cache
 def alpha3() -> dict[str, str]:
     """Each country's ISO 3166-1 alpha-3 code with its alpha-2 (Babel's CLDR data)."""
     countries = Locale("en").territories
-    return {three: two[0] for three, two in get_global("territory_aliases").items()
-            if len(three) == 3 and three.isalpha() and three.isupper() and len(two) == 1
-            and two[0] in countries and three not in WITHDRAWN}
+    found = {three: two[0] for three, two in get_global("territory_aliases").items()
+             if len(three) == 3 and three.isalpha() and three.isupper() and len(two) == 1
+             and two[0] in countries and three not in WITHDRAWN
+             and two[0] not in NO_NATIONALITY and three[0] not in "XQ"}
+    return {**found, KOSOVO[0]: KOSOVO[1]}
 
 
 @functools.cache

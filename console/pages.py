@@ -4,7 +4,7 @@ gateway, role table and need-to-know reader as the API."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -24,10 +24,11 @@ from console.forms import key_in, parse, values_of
 from console.i18n import DEFAULT, LANGUAGE_COOKIE, LANGUAGES, Language
 from console.labels import REACH_REASONS, REFERRAL_REFUSALS
 from console.steps import CONSENT, FORMS, REFERRAL
-from console.web import ConsoleDep, ConsoleRoute, render
+from console.web import Console, ConsoleDep, ConsoleRoute, render
 from store import audit, blind, queries
-from store.views import CasePage
+from store.views import CasePage, Label
 from workflows.model.requests import Actor, Referral
+from workflows.model.state import CaseState
 from workflows.model.vocabulary import (
     ConsentScope,
     Ident,
@@ -188,10 +189,9 @@ async def cases(console: ConsoleDep, engine: EngineDep, keys: KeysDep,
     page = await read(queries.list_cases, engine, phase=phase, office=office,
                       caseworker_id=caseworker_id or None, page_size=25, page_token=page_token,
                       overdue=overdue)
-    return console.page("cases.html", page=page, phases=list(Phase), offices=list(Office),
-                        chosen={"phase": phase, "office": office, "overdue": overdue,
-                                "caseworker_id": caseworker_id or ""},
-                        names=await console.reader.names(keys, page.items), query="")
+    return _cases(console, page, await console.reader.names(keys, page.items),
+                  chosen={"phase": phase, "office": office, "overdue": overdue,
+                          "caseworker_id": caseworker_id or ""})
 
 
 @router.post("/cases", name="console_find_cases")
@@ -212,10 +212,18 @@ async def find_cases(console: ConsoleDep, engine: EngineDep, keys: KeysDep) -> R
                            caseworker_id=None, page_size=25, page_token=token,
                            matching=blind.wanted(keys.masters.index_keys, query),
                            within=console.reader.search_within())
-    return console.page("cases.html", 200 if found else 422, page=found or CasePage(items=[]),
-                        phases=list(Phase), offices=list(Office), chosen={},
-                        names=await console.reader.names(keys, found.items) if found else {},
-                        query=query, unknown=found is None)
+    if found is None:
+        return _cases(console, CasePage(items=[]), {}, 422, query=query, unknown=True)
+    return _cases(console, found, await console.reader.names(keys, found.items), query=query)
+
+
+def _cases(console: Console, page: CasePage, names: dict[str, Label], status: int = 200, *,
+           chosen: dict[str, Any] | None = None, query: str = "",
+           unknown: bool = False) -> HTMLResponse:
+    """The list of cases: a page of them, filtered (`chosen`) or found (`query`)."""
+    return console.page("cases.html", status, page=page, phases=list(Phase),
+                        offices=list(Office), chosen=chosen or {}, names=names, query=query,
+                        unknown=unknown)
 
 
 @router.get("/cases/new", name="console_new_case")
@@ -257,13 +265,9 @@ async def case_page(case_id: str, console: ConsoleDep,
                     scope: ConsentScope | None = None, purpose: Purpose | None = None,
                     ) -> HTMLResponse:
     console.require("get_case")
-    try:
-        state = await console.reader.whole(await console.gateway.get(case_id))
-    except Problem as problem:
-        if problem.code is not Refusal.OUTSIDE_OFFICE:
-            raise
-        return console.page("reach.html", 403, case_id=case_id, why="", said="",
-                            reasons=REACH_REASONS, error=False)
+    state = await _reached(console, case_id)
+    if not isinstance(state, CaseState):
+        return state
     # The consent a step's form asked for (its notification would be withheld without it): the
     # consent form open, filled in with what is needed.
     asked = {"open_form": CONSENT.name, "errors": {}, "values": {
@@ -273,13 +277,27 @@ async def case_page(case_id: str, console: ConsoleDep,
                      else None, **asked)
 
 
+async def _reached(console: Console, case_id: str) -> CaseState | HTMLResponse:
+    """The whole case; for a case of another office not assigned to them, the page that asks
+    why they reach it (break the glass)."""
+    try:
+        return await console.reader.whole(await console.gateway.get(case_id))
+    except Problem as problem:
+        if problem.code is not Refusal.OUTSIDE_OFFICE:
+            raise
+        return console.page("reach.html", 403, case_id=case_id, why="", said="",
+                            reasons=REACH_REASONS, error=False)
+
+
 @router.get("/cases/{case_id}/steps", name="console_steps")
 async def all_steps(case_id: str, console: ConsoleDep, engine: EngineDep, keys: KeysDep,
                     page_token: Annotated[str | None, Query(max_length=200)] = None,
                     ) -> HTMLResponse:
     """Every step of the case, oldest first, a page at a time: the archived ones too."""
     console.require("get_steps")
-    state = await console.reader.whole(await console.gateway.get(case_id))
+    state = await _reached(console, case_id)
+    if not isinstance(state, CaseState):
+        return state
     page = await read(queries.case_steps, engine, keys, state, page_size=STEPS_PAGE,
                       page_token=page_token)
     return console.page("steps.html", case=state, page=page, first=page_token is None)

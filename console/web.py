@@ -98,17 +98,19 @@ def agencies(settings: Settings) -> list[tuple[str, str, AgencyType]]:
 def render(request: Request, template: str, language: Language,
            session: ConsoleSession | None, status: int = 200, **context: Any) -> HTMLResponse:
     actor = sessions.actor_of(session) if session else None
+
+    def people() -> staff.Staff:
+        return staff.load(request.app.state.settings.staff_directory)
+
     html = TEMPLATES.get_template(template).render(
         _=language.gettext, label=language.label, day=language.day, when=language.when,
         ends=language.ends, purpose=language.purpose, language_name=language.language_name,
         country_name=language.country_name, countries=language.countries,
         language_choices=language.languages,
         agencies=lambda: agencies(request.app.state.settings),
-        staff=lambda duty=None: staff.load(request.app.state.settings.staff_directory).offered(
-            duty, actor.office if actor else None),
+        staff=lambda duty=None: people().offered(duty, actor.office if actor else None),
         # A member of staff by their name (the staff directory's), else by their id.
-        who=lambda user_id: (staff.load(request.app.state.settings.staff_directory).name_of(
-            user_id) or user_id) if user_id else "–",
+        who=lambda user_id: (people().name_of(user_id) or user_id) if user_id else "–",
         refusal=lambda problem: worded(problem, language),
         number=language.number, lang=language.code, languages=LANGUAGES, actor=actor,
         csrf=session.csrf if session else "", path=request.url.path,

@@ -1,13 +1,13 @@
 """Finding a person's cases without an index of their name: blind indexes.
 
 Each case is indexed by keyed hashes (HMAC-SHA256 under a key derived from the payload master
-key, `infra.codec.MasterKeys.index_key`) of the normalised forms of the client's names, their
+key, `infra.codec.MasterKeys.index_keys`) of the normalised forms of the client's names, their
 birth date and the referrer's reference. A search hashes what was typed the same way and looks
 for the hashes: the index holds no name, and without the key nobody can test a name against it.
 The normalisation is the field's: Unicode compatibility forms and case folding; diacritics both
 folded and expanded (Müller is found as "muller" and as "mueller", Åström as "astrom" and
-"aastroem"); names in any order, each part on its own and a hyphenated name whole too.
-Intake's duplicate check uses the same forms."""
+"aastroem"); names in any order, each part on its own and a hyphenated name whole too. The
+same forms are meant for intake's duplicate check."""
 
 from __future__ import annotations
 
@@ -27,8 +27,10 @@ NAME, BORN, REFERENCE = "n", "b", "r"
 # German and Nordic umlauts and rings, as names are written without them (Mueller, Aastroem).
 FOLDED = str.maketrans({"ß": "ss", "æ": "ae", "ø": "o", "đ": "d", "ł": "l", "þ": "th",
                         "ı": "i", "œ": "oe"})
-EXPANDED = {"ä": "ae", "ö": "oe", "ü": "ue", "å": "aa"}
+EXPANDED = {"ä": "ae", "ö": "oe", "ü": "ue", "å": "aa", "ø": "oe"}
 PARTS = re.compile(r"[\s,;]+")
+HYPHENS = re.compile(r"[-\u2010\u2011\u2012\u2013]")
+APOSTROPHES = re.compile(r"['\u2019\u02bc`´]")
 DATE_FORMS = ("%d.%m.%Y", "%Y-%m-%d", "%d/%m/%Y")
 WORDS = 12  # at most this many words of a query are looked up
 
@@ -41,7 +43,7 @@ def _fold(text: str) -> str:
 
 def forms(word: str) -> set[str]:
     """The normalised forms of one word of a name: folded, and with umlauts expanded."""
-    word = unicodedata.normalize("NFKC", word).casefold().replace("'", "").replace("’", "")
+    word = APOSTROPHES.sub("", unicodedata.normalize("NFKC", word).casefold())
     if not word:
         return set()
     expanded = "".join(EXPANDED.get(c, c) for c in unicodedata.normalize("NFC", word))
@@ -52,8 +54,8 @@ def name_forms(*names: str) -> set[str]:
     """Every form of every part of the names (a hyphenated name in parts and whole)."""
     found: set[str] = set()
     for part in PARTS.split(" ".join(names)):
-        for piece in {part, *part.split("-")}:
-            found |= forms(piece.replace("-", ""))
+        for piece in {part, *HYPHENS.split(part)}:
+            found |= forms(HYPHENS.sub("", piece))
     return found
 
 
@@ -96,12 +98,14 @@ def wanted(keys: list[bytes], query: str) -> Wanted:
     words = [w for w in PARTS.split(query.strip()) if w][:WORDS]
     each: list[set[str]] = []
     for word in words:
-        kinds = [(NAME, f) for f in name_forms(word)]
-        if ref := reference_form(word):
-            kinds.append((REFERENCE, ref))
+        alike = [(REFERENCE, ref)] if (ref := reference_form(word)) else []
         if day := born_on(word):
-            kinds.append((BORN, day.isoformat()))
-        each.append({_term(k, kind, form) for k in keys for kind, form in kinds})
+            alike.append((BORN, day.isoformat()))
+        # A hyphenated word asks for each of its parts as a name (the index holds each part),
+        # unless the word whole is a reference or a date.
+        for part in [p for p in HYPHENS.split(word) if p] or [word]:
+            kinds = [(NAME, f) for f in forms(part)] + alike
+            each.append({_term(k, kind, form) for k in keys for kind, form in kinds})
     whole = reference_form(query) if len(words) > 1 else ""
     return each, {_term(k, REFERENCE, whole) for k in keys} if whole else set()
 

@@ -13,7 +13,7 @@ import functools
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Insert, Table, delete, insert, select, tuple_
+from sqlalchemy import Connection, Engine, Insert, Table, delete, insert, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import SQLModel
 
@@ -71,6 +71,12 @@ def project(engine: Engine, keys: CaseKeys, state: CaseState) -> bool:
                             .with_for_update()).scalar_one_or_none()
         newest = stored is None or stored < state.revision
         _insert(db, _archived(db, keys, state, replace=newest))
+        if stored == state.revision:
+            # The same copy again (a rebuild, a retry): its label and index written anew, under
+            # the newest key (after a rotation).
+            db.execute(update(CaseRow).where(CaseRow.case_id == state.case_id)
+                       .values(label=label))
+            _index(db, keys, state)
         if not newest:
             return False  # what the archive lacked is in, whatever the rows' revision
         for table, column, ids in (
@@ -81,12 +87,12 @@ def project(engine: Engine, keys: CaseKeys, state: CaseState) -> bool:
             if ids:
                 db.execute(delete(table).where(table.case_id == state.case_id,
                                                column.in_(ids)))
-        for table in (AgencyRow, SearchTerm):
-            db.execute(delete(table).where(table.case_id == state.case_id))
+        db.execute(delete(AgencyRow).where(AgencyRow.case_id == state.case_id))
         _upsert(db, summary(state, label))
         _upsert(db, CaseDocument(case_id=state.case_id, revision=state.revision,
                                  sealed=document))
-        _insert(db, rows(state, keys.masters.index_keys[0]))
+        _insert(db, rows(state))
+        _index(db, keys, state)
     return True
 
 
@@ -176,11 +182,16 @@ def summary(state: CaseState, label: bytes | None = None) -> CaseRow:
         last_step_at=state.steps[-1].at, label=label)
 
 
-def rows(state: CaseState, index_key: bytes) -> list[TableRow]:
+def _index(db: Connection, keys: CaseKeys, state: CaseState) -> None:
+    """The case's blind-index terms, under the newest key."""
+    db.execute(delete(SearchTerm).where(SearchTerm.case_id == state.case_id))
+    _insert(db, [_row(SearchTerm, term=term, case_id=state.case_id)
+                 for term in blind.terms(keys.masters.index_keys[0], state)])
+
+
+def rows(state: CaseState) -> list[TableRow]:
     office = str(state.assignment.office)
     return [
-        *(_row(SearchTerm, term=term, case_id=state.case_id)
-          for term in blind.terms(index_key, state)),
         *(_row(AgencyRow, case_id=state.case_id, agency_id=agency, involvement=",".join(kinds))
           for agency, kinds in listed(state).items()),
         *(_row(DeadlineRow, case_id=state.case_id, deadline_id=d.id, kind=str(d.kind),

@@ -10,6 +10,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from cryptography.exceptions import InvalidTag
 from sqlalchemy import (
     ColumnElement,
     DateTime,
@@ -25,7 +26,7 @@ from sqlalchemy import (
 )
 from sqlmodel import Session
 
-from infra.codec import KeyShredded
+from infra.codec import KeyShredded, KeyUnavailable
 from store import blind
 from store.keys import CaseKeys
 from store.projection import DOCUMENT, LABEL, RECORD
@@ -87,6 +88,10 @@ class BadToken(ValueError):
     """A page token this module did not write."""
 
 
+# The cases a reader may open without a reason: those of an office, and those assigned to them.
+Within = tuple[str | None, str | None]
+
+
 def list_cases(engine: Engine, *, phase: Phase | None, office: Office | None,
                caseworker_id: str | None, page_size: int, page_token: str | None,
                overdue: bool = False, matching: blind.Wanted | None = None,
@@ -111,18 +116,18 @@ def list_cases(engine: Engine, *, phase: Phase | None, office: Office | None,
                            for r in rows], next_page_token=token)
 
 
-Within = tuple[str | None, str | None]
-
-
-def labels(engine: Engine, keys: CaseKeys, case_ids: list[str]) -> dict[str, Label]:
-    """Who each case is about, for a list (none for a shredded case, or one not written since
-    labels came)."""
+def labels(engine: Engine, keys: CaseKeys, case_ids: list[str],
+           within: Within) -> dict[str, Label]:
+    """Who each case is about, for a list: only the cases `within` an office or assigned to a
+    person as the read model knows them now; none for a case whose key is gone or not held, or
+    one not written since labels came."""
     with Session(engine) as session:
         rows = session.execute(select(CaseRow.case_id, CaseRow.label).where(
-            CaseRow.case_id.in_(case_ids), CaseRow.label.is_not(None))).all()
+            CaseRow.case_id.in_(case_ids), CaseRow.label.is_not(None),
+            or_(CaseRow.office == within[0], CaseRow.caseworker_id == within[1]))).all()
     found = {}
     for case_id, sealed in rows:
-        with contextlib.suppress(KeyShredded):
+        with contextlib.suppress(KeyShredded, KeyUnavailable, InvalidTag):
             found[case_id] = Label.model_validate_json(keys.open(case_id, LABEL, sealed))
     return found
 

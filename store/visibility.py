@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from store.views import AgencyCaseView, AgencyGoal, AgencyMeasure, AgencyNotice, AgencyPlan
 from workflows.model.state import CaseState
-from workflows.model.vocabulary import Purpose
+from workflows.model.vocabulary import Phase, Purpose
 from workflows.rules.notifications import SENT, SHARE, consent_in_force, covered
 
 
@@ -57,7 +57,8 @@ def agency_view(state: CaseState, agency: str | None) -> AgencyCaseView | None:
         ("provider", bool(measures)), ("network", plan is not None)) if yes]
     return AgencyCaseView(
         case_id=state.case_id, version=state.version, involvement=involvement,
-        closed=state.phase.closed,
+        # Exited, to every agency; not admitted, only to the referrer (who alone learns it).
+        closed=state.phase is Phase.EXITED or (referrer and state.phase.closed),
         admitted=state.admission.admitted if referrer and state.admission else None,
         notifications=[AgencyNotice(id=n.id, purpose=n.purpose, status=n.status,
                                     sent_at=n.created_at, message=n.message,

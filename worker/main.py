@@ -38,6 +38,7 @@ log = structlog.get_logger(__name__)
 
 WORKFLOWS = [CaseWorkflow, ArchiveWorkflow]
 HEARTBEAT_THROTTLE = timedelta(seconds=5)
+STICKY_WAIT = timedelta(seconds=3)
 
 
 def build_worker(client: Client, settings: Settings, keys: CaseKeys | None = None,
@@ -56,6 +57,10 @@ def build_worker(client: Client, settings: Settings, keys: CaseKeys | None = Non
                   # A beat at least every 5 s, against a heartbeat timeout of 30 s: a busy worker
                   # is not taken for dead (its delivery would be sent twice).
                   max_heartbeat_throttle_interval=HEARTBEAT_THROTTLE,
+                  # A case whose worker died waits this long on that worker's own queue before
+                  # another takes it: under the API's 10 s budget (the SDK's 10 s made the first
+                  # read of such a case a 503 after a crash; tests/system/test_faults.py).
+                  sticky_queue_schedule_to_start_timeout=STICKY_WAIT,
                   # On shutdown (a deploy), the activities under way finish before it stops,
                   # rather than being cancelled mid-send and sent again elsewhere.
                   **{"max_cached_workflows": settings.worker_cached_cases,

@@ -139,6 +139,16 @@ def test_a_closed_case_is_shown_closed_to_the_agencies() -> None:
     assert view is not None and view.closed is True
 
 
+def test_only_the_referrer_sees_a_case_closed_by_non_admission() -> None:
+    """Closed without admission says "not admitted": only the referrer may learn that."""
+    state = case(consents={SHARE: [True]}, notices=[("police-helsinki", None, LegalBasis.REFERRAL),
+                                                    ("ngo-1", SHARE, None)], provider="ngo-1")
+    take(state, rules.decide_admission, f.admission(admitted=False))
+    referrer, other = agency_view(state, "police-helsinki"), agency_view(state, "ngo-1")
+    assert referrer is not None and referrer.closed is True
+    assert other is not None and other.closed is False
+
+
 async def test_over_http(http: httpx.AsyncClient) -> None:
     minor = await open_case(http, minor=True, guardian_consent=True)
     path = f"/v1/agency/cases/{minor['case_id']}"

@@ -108,3 +108,23 @@ async def test_a_form_too_large_is_a_page_in_the_reader_s_language(
         assert "liian pitkä" in r.text and "urn:casework" not in r.text
     r = await console.get(f"/v1/cases/{case['case_id']}", headers=CASEWORKER)
     assert r.json()["version"] == case["version"]
+
+
+async def test_a_list_that_names_a_person_is_a_read_of_that_case(
+        console: httpx.AsyncClient) -> None:
+    """The lists name the client to the office's staff: each case so named has the read in its
+    access log; a search is a read too, posted, with nothing of what was searched for."""
+    case = await open_case(console)
+    async with signed_in(console, "cw-anna", "caseworker", office="helsinki") as anna:
+        async def named() -> bool:
+            r = await anna.get("/work")
+            return f.PERSON.surname in r.text
+        await eventually(named)
+        page = await anna.get("/cases")
+        r = await anna.post("/cases", data={"csrf": form_token(page), "q": "vasquez maria"})
+        assert r.status_code == 200 and case["case_id"] in r.text
+    log = (await console.get(f"/v1/cases/{case['case_id']}/access-log",
+                             headers=AUDITOR)).json()["items"]
+    reads = {(e["actor_id"], e["action"], e["kind"]) for e in log}
+    assert {("cw-anna", "console_work", "read"), ("cw-anna", "console_find_cases", "read")} <= reads
+    assert not [e for e in log if "vasquez" in str(e).casefold()]

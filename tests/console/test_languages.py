@@ -65,6 +65,8 @@ def test_nationalities_and_languages_are_chosen_by_name() -> None:
     assert countries["XXA"] == "Kansalaisuudeton"  # stateless, as ICAO codes it
     assert len(countries) == len(fi.countries()) > 240  # each country once
     assert not {"DDR", "BUR", "ZAR"} & set(countries)  # no country that has ceased to be
+    assert not {"QUU", "XAA", "ZZZ", "ASC"} & set(countries)  # nor an area of no nationality
+    assert countries["RKS"] == "Kosovo"
     assert dict(sv.countries())["ROU"] == "Rumänien"
     assert fi.country_name("PHL") == "Filippiinit" and fi.country_name(None) == "–"
     languages = dict(fi.languages())

@@ -203,6 +203,7 @@ async def test_the_worker_killed_in_a_burst_loses_nothing_and_sends_nothing_twic
     assert receiver.bad_signatures == 0
     for case in cases:  # every step taken once: four steps, version four
         r = await http.get(f"/v1/cases/{case['case_id']}", headers=CASEWORKER)
+        assert r.status_code == 200, r.text
         assert r.json()["version"] == 4 and r.json()["phase"] == "assistance"
 
 

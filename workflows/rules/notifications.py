@@ -212,10 +212,16 @@ CONSENT_NEEDED: dict[Planner, tuple[ConsentScope, Purpose]] = {
 
 
 def consent_wanted(state: CaseState, planner: Planner) -> tuple[ConsentScope, Purpose] | None:
-    """The consent a planner's notifications need that no consent in force gives (for any
-    agency: one given to a single agency covers only that one)."""
+    """The consent a planner's notifications need that no consent in force gives, to any
+    agency. (Where one covers some agencies only, whether it covers the one a step will name is
+    not known before the step; the notification says so after it, if it is withheld.)"""
     need = CONSENT_NEEDED.get(planner)
-    return need if need and not consent_in_force(state, need[0], None, need[1]) else None
+    if need is None:
+        return None
+    scope, purpose = need
+    agencies = {c.agency_id for c in state.consents if c.scope is scope}
+    return None if any(consent_in_force(state, scope, agency, purpose)
+                       for agency in agencies) else need
 
 
 def plan_step(planner: Planner, state: CaseState, step: Any) -> list[Planned]:

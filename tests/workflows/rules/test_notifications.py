@@ -287,5 +287,12 @@ def test_what_a_step_would_have_withheld_is_known_before_it_is_taken() -> None:
 
     take(state, rules.record_consent, f.consent(SHARE, purpose=Purpose.MEASURES))
     assert add.consent_wanted(state) == [] and moved.consent_wanted(state) != []
+    # A consent to share with one agency: whether the step will name it is not known before.
+    take(state, rules.record_consent, f.consent(SHARE, agency_id="social-tampere",
+                                                purpose=Purpose.HANDOVER))
+    assert moved.consent_wanted(state) == []
+    take(state, rules.record_consent, f.consent(SHARE, given=False, agency_id="social-tampere",
+                                                purpose=Purpose.HANDOVER))
+    assert moved.consent_wanted(state) == [(SHARE, Purpose.HANDOVER)]
     take(state, rules.record_consent, f.consent(SHARE))  # every purpose
     assert [s.name for s in steps.STEPS if s.consent_wanted(state)] == []
