@@ -162,6 +162,13 @@ AUDIT_WORDS = {
     "scheduled": "scheduled", "completed": "completed", "failed": "failed",
     "timed out": "timed out", "break the glass": "opened from outside the office",
     "intent": "intended (recorded before the step)",
+    "open_case": "New referral",
+    # The console's pages, as reads of the case.
+    "console_work": "the desk (My work)", "console_cases": "the list of cases",
+    "console_find_cases": "a search for a person", "console_case": "the case page",
+    "console_steps": "every step of the case", "console_agency": "the agency's desk",
+    "console_agency_case": "the case as the agency sees it", "console_audit_case": "the audit page",
+    "console_operations": "the operations desk",
 }
 
 

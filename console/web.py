@@ -95,6 +95,14 @@ def agencies(settings: Settings) -> list[tuple[str, str, AgencyType]]:
         key=lambda agency: (str(agency[2]), agency[1].casefold()))
 
 
+def agency_name(settings: Settings, agency_id: str | None) -> str:
+    """An agency by its name in the directory; its id if the directory has no such entry."""
+    if not agency_id:
+        return "–"
+    found = load(settings.agency_directory, settings.environment).get(agency_id)
+    return found.name if found else agency_id
+
+
 def render(request: Request, template: str, language: Language,
            session: ConsoleSession | None, status: int = 200, **context: Any) -> HTMLResponse:
     actor = sessions.actor_of(session) if session else None
@@ -108,6 +116,7 @@ def render(request: Request, template: str, language: Language,
         country_name=language.country_name, countries=language.countries,
         language_choices=language.languages,
         agencies=lambda: agencies(request.app.state.settings),
+        agency_name=lambda agency_id: agency_name(request.app.state.settings, agency_id),
         staff=lambda duty=None: people().offered(duty, actor.office if actor else None),
         # A member of staff by their name (the staff directory's), else by their id.
         who=lambda user_id: (people().name_of(user_id) or user_id) if user_id else "–",

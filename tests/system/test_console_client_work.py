@@ -112,7 +112,7 @@ def test_a_day_of_work_between_the_steps(running_stack: Stack, shots: Path) -> N
         consent.locator("[name='purpose']").select_option("plan")
         me.save("consent")
         expect(network.get_by_role("cell", name="The client plan")).to_be_visible()
-        expect(page.locator("#consent-h + ul")).to_contain_text("only victim-support-finland")
+        expect(page.locator("#consent-h + ul")).to_contain_text("only Victim Support Finland")
 
         # The support person's organisation sees the plan's goals, and nothing else of her.
         ngo = Visit(browser, running_stack, shots)
