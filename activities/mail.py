@@ -34,12 +34,12 @@ OWN = frozenset({AgencyType.ASSISTANCE_OFFICE, AgencyType.OFFICE_LEAD})
 
 def compose(sender: str, console_url: str, channel: Email, delivery: Delivery,
             agency: Agency) -> EmailMessage:
-    """A readable message in the agency's language: what is asked, the case's id and where to
+    """A readable message in the agency's language: what is asked, the case's number and where to
     sign in for the rest. Plain e-mail is no place for the person: what the notification says
     is read after signing in (or arrives by a signed webhook)."""
     mail = EmailMessage()
     what = asked(delivery.purpose, agency.language)
-    mail["Subject"] = f"{what}: {delivery.case_id}"
+    mail["Subject"] = f"{what}: {_named(delivery)}"
     mail["From"], mail["To"] = sender, channel.address
     mail["Message-ID"] = f"<{hashlib.sha256(delivery.key.encode()).hexdigest()}@casework>"
     mail["Idempotency-Key"] = delivery.key
@@ -47,9 +47,15 @@ def compose(sender: str, console_url: str, channel: Email, delivery: Delivery,
     # The assistance system's own offices and leads work on the case page; agencies on theirs.
     desk = "cases" if agency.type in OWN else "agency/cases"
     mail.set_content(BODY[agency.language].format(
-        organisation=agency.name, asked=what, case_id=delivery.case_id,
+        organisation=agency.name, asked=what, case_id=_named(delivery),
         link=f"{console_url.rstrip('/')}/{desk}/{delivery.case_id}"))
     return mail
+
+
+def _named(delivery: Delivery) -> str:
+    """The case as a person names it: its reference number (and the id), or the id alone."""
+    number = delivery.message.get("reference_number")
+    return f"{number} ({delivery.case_id})" if number else delivery.case_id
 
 
 def tls_context(settings: Settings) -> ssl.SSLContext:

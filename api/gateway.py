@@ -34,6 +34,7 @@ from api.reads import read
 from infra.proof import OPENING, StepProofs
 from infra.settings import Settings
 from infra.temporal import failure_message
+from store import references
 from store.keys import CaseKeys
 from store.queries import case_document
 from store.views import Retrying
@@ -113,8 +114,18 @@ class CaseGateway:
             raise store_unavailable() from None
         return case_id
 
+    async def new_number(self, referral: Referral) -> str:
+        """The next reference number of the referral's office, in the year it was received."""
+        year = (referral.received_on or helsinki_date(datetime.now(UTC))).year
+        try:
+            return await budget.within(run_in_threadpool(
+                references.allocate, self._engine, referral.office, year), budget.STORE_SECONDS)
+        except TimeoutError:
+            raise store_unavailable() from None
+
     async def open(self, case_id: str, referral: Referral, actor: Actor,
-                   idempotency_key: str | None, intent: str | None) -> tuple[CaseState, bool]:
+                   idempotency_key: str | None, intent: str | None,
+                   number: str | None = None) -> tuple[CaseState, bool]:
         """Open the case; return its state and whether this call created it. `intent`: the
         request id of the audited intent."""
         meta = self._proofs.sealed(case_id, OPENING, StepMeta(
@@ -125,7 +136,8 @@ class CaseGateway:
             try:
                 handle = await budget.within(self._client.start_workflow(
                     CaseWorkflow.run,
-                    CaseInput(opening=Opening(referral=referral, meta=meta),
+                    CaseInput(opening=Opening(referral=referral, meta=meta,
+                                              reference_number=number),
                               history_limit=self._settings.case_history_limit,
                               delivery_give_up_days=self._settings.delivery_give_up_days),
                     id=case_id, task_queue=self._settings.temporal_task_queue,

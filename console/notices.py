@@ -14,7 +14,8 @@ from workflows.model import vocabulary as v
 
 # What each part of a notification's message is called.
 PARTS = {
-    "case_id": "Case", "office": "Office", "child": "Child", "person": "Person",
+    "case_id": "Case", "reference_number": "Reference number", "office": "Office",
+    "child": "Child", "person": "Person",
     "given_names": "Given names", "surname": "Surname", "date_of_birth": "Date of birth",
     "nationality": "Nationality", "languages": "Languages", "exploitation": "Exploitation",
     "reference": "Your reference", "admitted": "Admitted", "measure_id": "Measure",

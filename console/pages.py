@@ -25,7 +25,7 @@ from console.i18n import DEFAULT, LANGUAGE_COOKIE, LANGUAGES, Language
 from console.labels import REACH_REASONS, REFERRAL_REFUSALS
 from console.steps import CONSENT, FORMS, REFERRAL
 from console.web import Console, ConsoleDep, ConsoleRoute, render
-from store import audit, blind, queries
+from store import audit, blind, queries, references
 from store.views import CasePage, Label
 from workflows.model.requests import Actor, Referral
 from workflows.model.state import CaseState
@@ -203,9 +203,11 @@ async def find_cases(console: ConsoleDep, engine: EngineDep, keys: KeysDep) -> R
     form = await console.form()
     query = str(form.get("q") or "").strip()[:SEARCH_CHARS]
     token = str(form.get("page_token") or "")[:200] or None
-    if CASE_ID.match(query.lower()):  # straight to a case whose id is known
+    known = query.lower() if CASE_ID.match(query.lower()) else await read(
+        references.case_with, engine, query) if references.REFERENCE.match(query) else None
+    if known:  # straight to a case whose id or reference number is known
         where = "/audit/cases/" if console.actor.role is Role.AUDITOR else "/cases/"
-        return RedirectResponse(where + query.lower(), status_code=303)
+        return RedirectResponse(where + known, status_code=303)
     found = None
     if query and console.actor.role in STAFF:
         found = await read(queries.list_cases, engine, phase=None, office=None,

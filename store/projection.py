@@ -72,10 +72,10 @@ def project(engine: Engine, keys: CaseKeys, state: CaseState) -> bool:
         newest = stored is None or stored < state.revision
         _insert(db, _archived(db, keys, state, replace=newest))
         if stored == state.revision:
-            # The same copy again (a rebuild, a retry): its label and index written anew, under
-            # the newest key (after a rotation).
-            db.execute(update(CaseRow).where(CaseRow.case_id == state.case_id)
-                       .values(label=label))
+            # The same copy again (a rebuild, a retry): a label where a row written before
+            # labels has none, and the index under the newest key (after a rotation).
+            db.execute(update(CaseRow).where(CaseRow.case_id == state.case_id,
+                                             CaseRow.label.is_(None)).values(label=label))
             _index(db, keys, state)
         if not newest:
             return False  # what the archive lacked is in, whatever the rows' revision
@@ -179,14 +179,18 @@ def summary(state: CaseState, label: bytes | None = None) -> CaseRow:
                                  if c.status is ContactStatus.PLANNED), default=None),
         plans_awaiting=sum(p.status is PlanStatus.AWAITING_APPROVAL for p in state.plans),
         worker_changes=state.worker_changes,
-        last_step_at=state.steps[-1].at, label=label)
+        last_step_at=state.steps[-1].at, label=label,
+        reference_number=state.reference_number)
 
 
 def _index(db: Connection, keys: CaseKeys, state: CaseState) -> None:
-    """The case's blind-index terms, under the newest key."""
-    db.execute(delete(SearchTerm).where(SearchTerm.case_id == state.case_id))
-    _insert(db, [_row(SearchTerm, term=term, case_id=state.case_id)
-                 for term in blind.terms(keys.masters.index_keys[0], state)])
+    """The case's blind-index terms, under the newest key (written only where they changed)."""
+    terms = blind.terms(keys.masters.index_keys[0], state)
+    held = set(db.execute(select(SearchTerm.term).where(
+        SearchTerm.case_id == state.case_id)).scalars())
+    if held != terms:
+        db.execute(delete(SearchTerm).where(SearchTerm.case_id == state.case_id))
+        _insert(db, [_row(SearchTerm, term=term, case_id=state.case_id) for term in terms])
 
 
 def rows(state: CaseState) -> list[TableRow]:

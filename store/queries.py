@@ -110,7 +110,9 @@ def list_cases(engine: Engine, *, phase: Phase | None, office: Office | None,
     # Newest first: the sort key negated would defeat the index, so this one runs descending.
     rows, token = _page(engine, query, [CaseRow.referred_at, CaseRow.case_id], page_size,
                         page_token, descending=True)
-    return CasePage(items=[CaseSummary(case_id=r.case_id, phase=Phase(r.phase),
+    return CasePage(items=[CaseSummary(case_id=r.case_id,
+                                       reference_number=r.reference_number,
+                                       phase=Phase(r.phase),
                                        office=Office(r.office), caseworker_id=r.caseworker_id,
                                        referred_at=r.referred_at, closed=r.closed)
                            for r in rows], next_page_token=token)
@@ -171,7 +173,9 @@ def work_list(engine: Engine, *, caseworker_id: str | None, office: Office | Non
     query = query.order_by(acute_first, -CaseRow.overdue, next_at, CaseRow.case_id).limit(limit)
     with Session(engine) as db:
         rows = db.scalars(query).all()
-    return [WorkRow(case_id=r.case_id, phase=Phase(r.phase), office=Office(r.office),
+    return [WorkRow(case_id=r.case_id, reference_number=r.reference_number,
+                    phase=Phase(r.phase),
+                    office=Office(r.office),
                     caseworker_id=r.caseworker_id,
                     next_deadline_kind=(DeadlineKind(r.next_deadline_kind)
                                         if r.next_deadline_kind else None),

@@ -88,6 +88,8 @@ class CaseRow(SQLModel, table=True):
     # Who the case is about, for the lists of those who may open it: sealed under the case's
     # data key (`store.projection.LABEL`), so it goes with the key when the case is shredded.
     label: bytes | None = None
+    # The number a person can read out (`store.references`); none on cases opened before it.
+    reference_number: str | None = Field(default=None, max_length=20, unique=True)
 
 
 class CaseDocument(SQLModel, table=True):
@@ -255,6 +257,16 @@ class ArchivedRun(SQLModel, table=True):
     closed_at: datetime = instant(index=True)
     status: str = Field(max_length=30)
     events: int
+
+
+class ReferenceCounter(SQLModel, table=True):
+    """The last reference number given per office and year (`store.references`)."""
+
+    __tablename__ = "reference_counter"
+
+    office: str = Field(primary_key=True, max_length=30)
+    year: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    last: int
 
 
 class CaseKey(SQLModel, table=True):

@@ -64,6 +64,9 @@ class CaseSummary(Model):
     """A list row: no personal data, only what visibility holds."""
 
     case_id: str
+    reference_number: str | None = Field(
+        default=None, description="The number a person can read out, e.g. HEL-2026-0042 (none "
+        "on cases opened before it).")
     phase: Phase
     office: Office
     caseworker_id: str | None
@@ -90,6 +93,7 @@ class WorkRow(Model):
     """A case on someone's desk: where it stands and what is next. No personal data."""
 
     case_id: str
+    reference_number: str | None = None
     phase: Phase
     office: Office
     caseworker_id: str | None
@@ -186,6 +190,8 @@ class AgencyCaseView(Model):
     agency with nothing that still stands gets no view at all (403, as if never involved)."""
 
     case_id: str
+    reference_number: str | None = Field(default=None,
+                                         description="The number a person can read out.")
     version: int = Field(description="The case's version: send it as If-Match with a step.")
     involvement: list[Literal["referrer", "notified", "provider", "network"]]
     closed: bool = Field(default=False, description=(

@@ -56,7 +56,8 @@ def agency_view(state: CaseState, agency: str | None) -> AgencyCaseView | None:
         ("referrer", referrer), ("notified", bool(notices or told)),
         ("provider", bool(measures)), ("network", plan is not None)) if yes]
     return AgencyCaseView(
-        case_id=state.case_id, version=state.version, involvement=involvement,
+        case_id=state.case_id, reference_number=state.reference_number, version=state.version,
+        involvement=involvement,
         # Exited, to every agency; not admitted, only to the referrer (who alone learns it).
         closed=state.phase is Phase.EXITED or (referrer and state.phase.closed),
         admitted=state.admission.admitted if referrer and state.admission else None,

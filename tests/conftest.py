@@ -106,7 +106,8 @@ def any_database(request: pytest.FixtureRequest) -> str:
         conn.exec_driver_sql("TRUNCATE audit_log, audit_checkpoint, case_summary, "
                              "case_document, case_deadline, "
                              "case_record, case_agency, "
-                             "case_notification, case_measure, case_search, history_event, "
+                             "case_notification, case_measure, case_search, reference_counter, "
+                             "history_event, "
                              "archived_run")
         conn.exec_driver_sql("ALTER TABLE audit_log ENABLE TRIGGER USER")
         conn.exec_driver_sql(f"UPDATE audit_head SET seq = 0, hash = '{GENESIS}'")

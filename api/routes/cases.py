@@ -52,7 +52,8 @@ async def refer(gateway: CaseGateway, audit: AuditContext, referral: Referral, a
     with counted("open_case"):
         case_id = await gateway.new_case(referral, actor, key)
         intent = await audit.intent(case_id, referral.reason)
-        return await gateway.open(case_id, referral, actor, key, intent)
+        number = await gateway.new_number(referral)
+        return await gateway.open(case_id, referral, actor, key, intent, number)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=CaseView,

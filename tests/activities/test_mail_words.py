@@ -41,3 +41,16 @@ def test_the_mail_names_the_case_and_the_ask_and_carries_no_one() -> None:
         assert f"https://casework.example/agency/cases/{delivery.case_id}" in text
         raw = mail.as_string()
         assert not [x for x in (f.PERSON.surname, "Maria", "1994") if x in raw], language
+
+
+def test_the_mail_names_the_case_by_the_number_a_person_reads_out() -> None:
+    case_id = "case-" + "b" * 20
+    delivery = Delivery(notification_id="N2", key=case_id + ":N2", agency_id="cp",
+                        purpose="handover", case_id=case_id,
+                        message={"case_id": case_id, "reference_number": "HEL-2026-0042"})
+    agency = Agency(id="cp", type="social_services", name="Sosiaalipalvelut",
+                    channels=[Email(address="sp@test.example")], language="fi")
+    mail = compose("casework@test.example", "https://casework.example",
+                   Email(address="sp@test.example"), delivery, agency)
+    assert "Tunnus: HEL-2026-0042 (case-bbbb" in mail.get_content()
+    assert "HEL-2026-0042" in mail["Subject"]

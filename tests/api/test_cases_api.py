@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 import uuid
 
@@ -102,8 +103,9 @@ async def test_operations_list_filters_by_phase_and_office(http: httpx.AsyncClie
             assert r.status_code == 200, r.text
             page = r.json()
             for row in page["items"]:
-                assert set(row) == {"case_id", "phase", "office", "caseworker_id",
-                                    "referred_at", "closed"}  # no personal data in lists
+                assert set(row) == {"case_id", "reference_number", "phase", "office",
+                                    "caseworker_id", "referred_at", "closed"}  # no personal data
+                assert re.fullmatch(r"(HEL|TRE|OUL|JOU)-\d{4}-\d{4}", row["reference_number"])
                 seen.add(row["case_id"])
             token = page["next_page_token"]
             if not token:

@@ -4,6 +4,8 @@ withdrawn is told, in its own language, that it has no access, and nothing else.
 
 from __future__ import annotations
 
+import re
+
 import httpx
 import pytest
 from sqlalchemy import text
@@ -128,3 +130,18 @@ async def test_a_list_that_names_a_person_is_a_read_of_that_case(
     reads = {(e["actor_id"], e["action"], e["kind"]) for e in log}
     assert {("cw-anna", "console_work", "read"), ("cw-anna", "console_find_cases", "read")} <= reads
     assert not [e for e in log if "vasquez" in str(e).casefold()]
+
+
+async def test_a_case_is_found_by_the_number_a_person_reads_out(
+        console: httpx.AsyncClient) -> None:
+    case = await open_case(console)
+    number = case["reference_number"]
+    assert re.fullmatch(r"HEL-\d{4}-\d{4}", number), number
+    async with signed_in(console, "aud-1", "auditor") as auditor:
+        async def listed() -> bool:
+            return number in (await auditor.get("/cases")).text
+        await eventually(listed)
+        page = await auditor.get("/cases")
+        r = await auditor.post("/cases", data={"csrf": form_token(page),
+                                               "q": f" {number.lower()} "})
+        assert r.status_code == 303 and r.headers["location"] == f"/audit/cases/{case['case_id']}"

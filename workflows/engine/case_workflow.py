@@ -90,6 +90,7 @@ class CaseWorkflow(CaseUpdates):
             ctx = StepContext(now=workflow.now(), actor=meta.actor)
             self._keys = {}
             self._state = rules.open_case(workflow.info().workflow_id, referral, ctx)
+            self._state.reference_number = inp.opening.reference_number
             rules.record(self._state, Action.REFERRED, ctx, referral.reason)
             self._remember(meta, Action.REFERRED)
             if self._patches.notify:

@@ -305,6 +305,8 @@ class Handover(Model):
 
 class CaseState(Model):
     case_id: Annotated[str, NO]
+    # The number a person can read out (`store.references`): none on cases opened before it.
+    reference_number: Annotated[str | None, NO] = None
     version: Annotated[int, NO]
     phase: Annotated[Phase, NO]
     referred_at: Annotated[datetime, NO]
@@ -389,6 +391,7 @@ class CaseState(Model):
 class Opening(Model):
     referral: Referral
     meta: StepMeta
+    reference_number: str | None = None  # given by the API before the case starts
 
 
 class Carried(Model):

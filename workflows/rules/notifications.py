@@ -93,7 +93,10 @@ def _person(p: Person) -> dict[str, Any]:
 
 
 def _case(state: CaseState) -> dict[str, Any]:
-    return {"case_id": state.case_id}
+    """The case a message is about: its id, and the number a person reads out (cases opened
+    before numbers have none, and their messages stay as they were)."""
+    number = {"reference_number": state.reference_number} if state.reference_number else {}
+    return {"case_id": state.case_id, **number}
 
 
 def _office(state: CaseState) -> str:
