@@ -124,7 +124,8 @@ def case_view(console: Console, state: CaseState, status: int = 200, **extra: An
         reached=None if reaches(console.actor, str(state.assignment.office),
                                 state.assignment.caseworker_id) else console.reader.reason,
         values=extra.pop("values", {}), errors=extra.pop("errors", {}),
-        open_form=extra.pop("open_form", None), gone=gone, **extra)
+        open_form=extra.pop("open_form", None), gone=gone, similar=extra.pop("similar", []),
+        **extra)
 
 
 async def run(console: Console, case_id: str, step: StepForm, body: Any, form: FormData,

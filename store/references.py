@@ -38,3 +38,10 @@ def case_with(engine: Engine, reference: str) -> str | None:
     with Session(engine) as session:
         return session.execute(select(CaseRow.case_id).where(
             CaseRow.reference_number == reference.strip().upper())).scalar_one_or_none()
+
+
+def numbers(engine: Engine, case_ids: list[str]) -> dict[str, str]:
+    """The reference numbers of cases (those that have one)."""
+    with Session(engine) as session:
+        return dict(session.execute(select(CaseRow.case_id, CaseRow.reference_number).where(
+            CaseRow.case_id.in_(case_ids), CaseRow.reference_number.is_not(None))).all())

@@ -219,7 +219,7 @@ def test_a_declined_measure_a_deadline_and_another_office(running_stack: Stack,
         me = Visit(browser, running_stack, shots)
         me.sign_in("cw-anna", "caseworker", office="helsinki")
         page = me.page
-        row = page.locator("tr", has_text=case_id)  # my work: the read model follows
+        row = page.locator("tr", has=page.locator(f"a[href='/cases/{case_id}']"))  # my work
         for _ in range(30):
             if row.count() and "measure declined" in row.inner_text():
                 break
