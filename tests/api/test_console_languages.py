@@ -16,7 +16,7 @@ from activities.mail_words import PURPOSES
 from console.catalogue import TRANSLATED
 from console.i18n import catalogue
 from tests.support import factories as f
-from tests.support.console_http import form_token, signed_in
+from tests.support.console_http import READERS, form_token, signed_in
 from tests.support.http import open_case, step
 from tests.support.waiting import eventually
 from workflows.model import vocabulary
@@ -30,21 +30,12 @@ CODES = {str(value) for enum in vars(vocabulary).values()
          if isinstance(enum, type) and issubclass(enum, Enum) and enum.__module__ ==
          vocabulary.__name__ for value in enum if "_" in str(value)} | set(PURPOSES) | {
     s.name for s in STEPS}
-READERS = {
-    "caseworker": ("cw-anna", "caseworker", "helsinki", ""),
-    "office lead": ("lead-jussi", "office_lead", "helsinki", ""),
-    "another office": ("cw-olli", "caseworker", "oulu", ""),
-    "provider": ("ngo-1", "ngo", "", "victim-support-finland"),
-    "police": ("officer-1", "police", "", "police-nbi-trafficking"),
-    "operations": ("ops-1", "operator", "", ""),
-    "auditor": ("aud-1", "auditor", "", ""),
-}
 PAGES = {
-    "caseworker": ("/work", "/cases", "/cases/new", "/cases/{id}", "/cases/{id}/steps",
-                   "/cases/case-aaaaaaaaaaaaaaaaaaaa"),
+    "caseworker of the office": ("/work", "/cases", "/cases/new", "/cases/{id}",
+                                 "/cases/{id}/steps", "/cases/case-aaaaaaaaaaaaaaaaaaaa"),
     "office lead": ("/work", "/cases/{id}"),
-    "another office": ("/cases/{id}",),
-    "provider": ("/agency", "/agency/cases/{id}"),
+    "caseworker elsewhere": ("/cases/{id}",),
+    "an NGO": ("/agency", "/agency/cases/{id}"),
     "police": ("/agency", "/agency/cases/{id}"),
     "operations": ("/operations", "/cases/{id}"),
     "auditor": ("/cases", "/audit/cases/{id}", "/audit/verify"),

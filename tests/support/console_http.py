@@ -30,3 +30,16 @@ def form_token(page: httpx.Response) -> str:
     found = CSRF.search(page.text)
     assert found, "the page has no form"
     return found.group(1)
+
+
+# One of each kind of reader of a case of the Helsinki office, as the console signs them in:
+# (user id, role, office, agency).
+READERS = {
+    "caseworker of the office": ("cw-anna", "caseworker", "helsinki", ""),
+    "office lead": ("lead-jussi", "office_lead", "helsinki", ""),
+    "caseworker elsewhere": ("cw-olli", "caseworker", "oulu", ""),
+    "police": ("officer-1", "police", "", "police-nbi-trafficking"),
+    "an NGO": ("ngo-1", "ngo", "", "victim-support-finland"),
+    "operations": ("ops-1", "operator", "", ""),
+    "auditor": ("aud-1", "auditor", "", ""),
+}

@@ -9,21 +9,13 @@ import httpx
 import pytest
 
 from tests.support import factories as f
+from tests.support.console_http import READERS
 from tests.support.http import body
 from tests.support.identities import CASEWORKER
 from tests.support.stack import Stack
 
 pytestmark = pytest.mark.e2e
 
-READERS = {
-    "caseworker of the office": ("cw-anna", "caseworker", "helsinki", ""),
-    "office lead": ("lead-jussi", "office_lead", "helsinki", ""),
-    "caseworker elsewhere": ("cw-olli", "caseworker", "oulu", ""),
-    "police": ("officer-1", "police", "", "police-nbi-trafficking"),
-    "an NGO": ("ngo-1", "ngo", "", "victim-support-finland"),
-    "operations": ("ops-1", "operator", "", ""),
-    "auditor": ("aud-1", "auditor", "", ""),
-}
 # The API's rule: staff of the case's office see the whole case, and auditors (who trace);
 # the lists (`need_to_know.Reader.names`) name the person to that office's staff.
 SEES_THE_PERSON = {(reader, page) for reader in ("caseworker of the office", "office lead")
