@@ -26,6 +26,8 @@ ALLOWED: dict[str, frozenset[Role]] = {
     "get_contacts": STAFF | AUDITOR,
     "get_plans": STAFF | AUDITOR,
     "get_assessments": STAFF | AUDITOR,
+    # Other cases possibly about the same person: staff, who take referrals and link cases.
+    "get_likeness": STAFF,
     # Lists without personal data: operations too.
     "list_cases": STAFF | OPERATOR | AUDITOR,
     "list_due": STAFF | OPERATOR | AUDITOR,

@@ -9,7 +9,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
-from sqlalchemy import Engine
 
 from api.audit_trail import AuditDep
 from api.deps import AuditEngineDep, EngineDep, KeysDep, SettingsDep
@@ -27,8 +26,6 @@ from console.labels import REACH_REASONS, REFERRAL_REFUSALS
 from console.steps import CONSENT, FORMS, REFERRAL
 from console.web import Console, ConsoleDep, ConsoleRoute, render
 from store import audit, blind, likeness, queries, references
-from store.keys import CaseKeys
-from store.likeness import Likeness
 from store.views import CasePage, Label
 from workflows.model.requests import Actor, Referral
 from workflows.model.state import CaseState
@@ -273,7 +270,7 @@ async def case_page(case_id: str, console: ConsoleDep, engine: EngineDep, keys: 
     state = await _reached(console, case_id)
     if not isinstance(state, CaseState):
         return state
-    similar = await read(_similar, engine, keys, state)
+    similar = await read(likeness.of_case, engine, keys, state)
     # The consent a step's form asked for (its notification would be withheld without it): the
     # consent form open, filled in with what is needed.
     asked = {"open_form": CONSENT.name, "errors": {}, "values": {
@@ -281,16 +278,6 @@ async def case_page(case_id: str, console: ConsoleDep, engine: EngineDep, keys: 
         if form == CONSENT.name else {}
     return case_view(console, state, done=done if done in FORMS or done == "open_case"
                      else None, similar=similar, **asked)
-
-
-def _similar(engine: Engine, keys: CaseKeys, state: CaseState) -> list[tuple[Likeness, str]]:
-    """Other cases possibly about the same person, each with the number it is known by: that
-    one exists and how strong the likeness is, nothing of the other case."""
-    person = state.person
-    found = likeness.likely(engine, keys.masters.index_keys, likeness.Person(
-        person.given_names, person.surname, person.date_of_birth), but=state.case_id)
-    named = references.numbers(engine, [f.case_id for f in found])
-    return [(f, named.get(f.case_id, f.case_id)) for f in found]
 
 
 async def _reached(console: Console, case_id: str) -> CaseState | HTMLResponse:

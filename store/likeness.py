@@ -19,8 +19,10 @@ from typing import Literal
 from sqlalchemy import Engine, select
 from sqlmodel import Session
 
-from store import blind
+from store import blind, references
+from store.keys import CaseKeys
 from store.tables import SearchTerm
+from workflows.model.state import CaseState
 
 STRONG, POSSIBLE = 0.85, 0.7
 EXACT, SOUNDS, SWAPPED, YEAR_ONLY, YEAR_KNOWN, UNKNOWN = 1.0, 0.7, 0.8, 0.15, 0.5, 0.5
@@ -43,6 +45,16 @@ class Person:
     given: str
     surname: str
     born: date | None = None
+
+
+def of_case(engine: Engine, keys: CaseKeys, state: CaseState) -> list[tuple[Likeness, str]]:
+    """The other cases possibly about the case's person, each with the number it is known by
+    (its id if it has none)."""
+    person = state.person
+    found = likely(engine, keys.masters.index_keys, Person(
+        person.given_names, person.surname, person.date_of_birth), but=state.case_id)
+    named = references.numbers(engine, [f.case_id for f in found])
+    return [(f, named.get(f.case_id, f.case_id)) for f in found]
 
 
 def _words(names: str) -> list[str]:

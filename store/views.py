@@ -277,3 +277,15 @@ class Label(Model):
     def of(cls, state: CaseState) -> Label:
         return cls(name=f"{state.person.surname}, {state.person.given_names}",
                    born=state.person.date_of_birth, reference=state.referrer.reference)
+
+
+class LikenessRow(Model):
+    """Another case possibly about the same person: which, and how strong the likeness is."""
+
+    case_id: str
+    reference_number: str
+    strength: Literal["strong", "possible"]
+
+
+class LikenessList(Page[LikenessRow]):
+    """The other cases possibly about a case's person, strongest first (at most five)."""

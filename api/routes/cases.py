@@ -21,11 +21,13 @@ from api.deps import (
 from api.gateway import CaseGateway
 from api.metrics import counted
 from api.reads import read
-from store import queries
+from store import likeness, queries
 from store.views import (
     CasePage,
     CaseView,
     DeadlineList,
+    LikenessList,
+    LikenessRow,
     NotificationList,
     StepPage,
     whole_case,
@@ -99,6 +101,17 @@ async def get_steps(case_id: str, reader: ReaderDep, gateway: Gateway, engine: E
     state = await reader.whole(await gateway.get(case_id))
     return await read(queries.case_steps, engine, keys, state, page_size=page_size,
                       page_token=page_token)
+
+
+@router.get("/{case_id}/likeness", response_model=LikenessList,
+            summary="Other cases possibly about the same person: which, and how strong the "
+                    "likeness is (by names and birth date), nothing else of them")
+async def get_likeness(case_id: str, reader: ReaderDep, gateway: Gateway, engine: EngineDep,
+                       keys: KeysDep) -> LikenessList:
+    state = await reader.whole(await gateway.get(case_id))
+    found = await read(likeness.of_case, engine, keys, state)
+    return LikenessList(items=[LikenessRow(case_id=f.case_id, reference_number=number,
+                                           strength=f.strength) for f, number in found])
 
 
 @router.get("/{case_id}/deadlines", response_model=DeadlineList,

@@ -145,3 +145,21 @@ async def test_a_case_is_found_by_the_number_a_person_reads_out(
         r = await auditor.post("/cases", data={"csrf": form_token(page),
                                                "q": f" {number.lower()} "})
         assert r.status_code == 303 and r.headers["location"] == f"/audit/cases/{case['case_id']}"
+
+
+async def test_the_api_says_which_cases_may_be_about_the_same_person(
+        console: httpx.AsyncClient) -> None:
+    first = await open_case(console)
+    second = await open_case(console)  # the same person, referred again
+    r = await console.get(f"/v1/cases/{second['case_id']}/likeness", headers=CASEWORKER)
+    assert r.status_code == 200, r.text
+
+    async def seen() -> list[dict] | None:
+        r = await console.get(f"/v1/cases/{second['case_id']}/likeness", headers=CASEWORKER)
+        return [i for i in r.json()["items"] if i["case_id"] == first["case_id"]] or None
+
+    (match,) = await eventually(seen)
+    assert match == {"case_id": first["case_id"], "reference_number": first["reference_number"],
+                     "strength": "strong"}
+    assert (await console.get(f"/v1/cases/{second['case_id']}/likeness",
+                              headers=AUDITOR)).status_code == 403
