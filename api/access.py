@@ -26,6 +26,9 @@ ALLOWED: dict[str, frozenset[Role]] = {
     "get_contacts": STAFF | AUDITOR,
     "get_plans": STAFF | AUDITOR,
     "get_assessments": STAFF | AUDITOR,
+    # Anonymous consultations (no personal data): staff record them; auditors read them.
+    "record_consultation": STAFF,
+    "list_consultations": STAFF | AUDITOR,
     # Other cases possibly about the same person: staff, who take referrals and link cases.
     "get_likeness": STAFF,
     # Lists without personal data: operations too.

@@ -20,6 +20,11 @@ EXAMPLES: dict[str, dict[str, Any]] = {
                    "date_of_birth": "1994-03-17", "nationality": "PHL",
                    "languages": ["tl", "en"]},
     },
+    "Consultation": {
+        "office": "helsinki", "asked_by": "health_care", "situation": "possible_victim",
+        "exploitation_forms": ["sexual"], "advice": ["police", "information"],
+        "referral_recommended": True, "minutes": 25,
+    },
 }
 # Each step's request, as its declaration shows it (the first of those sharing a model).
 for _step in STEPS:

@@ -17,6 +17,7 @@ from babel.messages.pofile import read_po, write_po
 
 from api.problems import CODES
 from api.timeline_picture import PHRASES
+from console.consultations import FORM as CONSULTATION
 from console.forms import MESSAGES
 from console.i18n import WORKING_DAYS
 from console.labels import (
@@ -58,7 +59,7 @@ def messages() -> set[str]:
     found = {message for _, _, message, *_ in extract_from_dir(folder, [("**.html", "jinja2")])
              if isinstance(message, str)}
     found |= {text for labels in LABELS.values() for text in labels.values()}
-    for step in (*FORMS.values(), REFERRAL):
+    for step in (*FORMS.values(), REFERRAL, CONSULTATION):
         found.add(step.title)
         found |= {f.label for f in step.fields}
     found |= {title for _, title in CODES.values()}
@@ -67,7 +68,7 @@ def messages() -> set[str]:
     found |= {step.title for step in STEPS} | set(WORDS) | set(NO_COUNTRY.values())
     found |= set(WITHHELD_UNLESS.values()) | {WORKING_DAYS} | {r.source for r in RULES}
     found |= set(PHRASES) | set(AUDIT_WORDS.values())
-    for step in (*FORMS.values(), REFERRAL):
+    for step in (*FORMS.values(), REFERRAL, CONSULTATION):
         found |= {legend for legend, _ in step.groups if legend}
     return found
 

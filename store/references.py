@@ -17,20 +17,22 @@ from workflows.model.vocabulary import Office
 PREFIX = {Office.HELSINKI: "HEL", Office.TAMPERE: "TRE", Office.OULU: "OUL",
           Office.JOUTSENO: "JOU"}
 REFERENCE = re.compile(r"^(?:HEL|TRE|OUL|JOU)-\d{4}-\d{4,6}$", re.IGNORECASE)
+CONSULTATIONS = "K-"  # the series of anonymous consultations' numbers
 
 
-def allocate(engine: Engine, office: Office, year: int) -> str:
-    """The next number of the office and year, taken at once (one statement, atomic on both
-    databases: concurrent referrals never share a number)."""
+def allocate(engine: Engine, office: Office, year: int, series: str = "") -> str:
+    """The next number of the office and year (in a series of its own: `K-` for anonymous
+    consultations), taken at once (one statement, atomic on both databases: concurrent
+    referrals never share a number)."""
     dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
     table = ReferenceCounter.__table__  # type: ignore[attr-defined]
-    statement = dialect.insert(table).values(office=str(office), year=year, last=1)
+    statement = dialect.insert(table).values(office=f"{series}{office}", year=year, last=1)
     statement = statement.on_conflict_do_update(
         index_elements=["office", "year"], set_={"last": table.c.last + 1},
     ).returning(table.c.last)
     with writer(engine).begin() as db:
         number = db.execute(statement).scalar_one()
-    return f"{PREFIX[office]}-{year}-{number:04d}"
+    return f"{series}{PREFIX[office]}-{year}-{number:04d}"
 
 
 def case_with(engine: Engine, reference: str) -> str | None:

@@ -259,6 +259,25 @@ class ArchivedRun(SQLModel, table=True):
     events: int
 
 
+class ConsultationRow(SQLModel, table=True):
+    """An anonymous consultation (`workflows.model.requests.Consultation`): choices only,
+    nothing of the person it was about."""
+
+    __tablename__ = "consultation"
+    __table_args__ = (Index("ix_consultation_office_at", "office", "at"),)
+
+    number: str = Field(primary_key=True, max_length=20)
+    office: str = Field(max_length=30)
+    at: datetime = instant()
+    asked_by: str = Field(max_length=30)
+    situation: str = Field(max_length=30)
+    exploitation: str = Field(max_length=200)  # comma-separated
+    advice: str = Field(max_length=200)  # comma-separated
+    referral_recommended: bool
+    minutes: int
+    recorded_by: str = Field(max_length=64)
+
+
 class ReferenceCounter(SQLModel, table=True):
     """The last reference number given per office and year (`store.references`)."""
 

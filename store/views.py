@@ -13,6 +13,7 @@ from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import Field, create_model
 
+from workflows.model.requests import Consultation
 from workflows.model.state import (
     CaseState,
     ClientPlan,
@@ -289,3 +290,14 @@ class LikenessRow(Model):
 
 class LikenessList(Page[LikenessRow]):
     """The other cases possibly about a case's person, strongest first (at most five)."""
+
+
+class ConsultationRecord(Consultation):
+    """An anonymous consultation as recorded: its number and when."""
+
+    number: str = Field(description="K-HEL-2026-0007: a referral may cite it.")
+    at: datetime
+
+
+class ConsultationList(Page[ConsultationRecord]):
+    """The newest consultations, newest first (one page)."""

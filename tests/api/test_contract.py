@@ -94,7 +94,7 @@ def test_every_body_has_a_description_and_an_example_that_is_valid(
         name = ref.rsplit("/", 1)[-1]
         (example,) = schemas[name]["examples"]
         getattr(requests, name).model_validate(example)  # raises if it is not valid
-    assert bodies == len(STEPS) + 3  # each step's, the referral's and the codec's two
+    assert bodies == len(STEPS) + 4  # each step's, the referral's, a consultation's, codec's 2
 
 
 async def test_invalid_json_is_reported_at_the_body_with_its_place(

@@ -31,6 +31,7 @@ from temporalio.client import Client
 from temporalio.converter import WorkflowSerializationContext
 
 from api.access import ALLOWED
+from api.examples import EXAMPLES
 from api.problems import ProblemDetails
 from api.routes import ROUTERS
 from infra.codec import EnvelopeCodec
@@ -282,6 +283,7 @@ def requests(route: APIRoute, case: Case) -> tuple[str, str, Any]:
     reason = {"reason": "Recorded for the scan."}
     bodies: dict[str, Any] = {
         "open_case": body(f.referral()), "decide_admission": body(f.admission()),
+        "record_consultation": EXAMPLES["Consultation"],
         "begin_assessment": body(AssessmentStart(reason="x", started_on=f.today())),
         "assess_needs": body(f.assessment()), "add_measure": body(f.measure()),
         "respond_to_measure": {**reason, "accepted": True},

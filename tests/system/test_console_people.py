@@ -124,3 +124,32 @@ def test_a_second_referral_of_the_same_person_is_recognised(running_stack: Stack
             "href", f"/cases/{first}")
         expect(similar).not_to_contain_text("Марія")
         anna.check("likeness-finnish")
+
+
+def test_an_anonymous_consultation_in_finnish(running_stack: Stack, tmp_path: Path) -> None:
+    """A nurse phones: someone she met may be a victim. Anna records the consultation as choices
+    only; it gets a number of its own; forgetting the advice is refused, with what was chosen
+    kept."""
+    with chromium() as browser:
+        anna = Visit(browser, running_stack, tmp_path)
+        anna.sign_in("cw-anna", "caseworker", office="helsinki")
+        anna.language("fi")
+        page = anna.page
+        page.get_by_role("link", name="Konsultaatiot").click()
+        form = page.locator("form.step")
+        form.locator("[name='asked_by']").select_option("health_care")
+        form.locator("[name='situation']").select_option("possible_victim")
+        form.locator("[name='exploitation_forms'][value='sexual']").check()
+        decide(form, "referral_recommended", True)
+        form.locator("[name='minutes']").fill("20")
+        form.get_by_role("button", name="Kirjaa").click()
+        expect(page.get_by_role("alert")).to_contain_text("Tarkista")
+        expect(page.locator("[name='exploitation_forms'][value='sexual']")).to_be_checked()
+        page.locator("form.step [name='advice'][value='police']").check()
+        page.locator("form.step").get_by_role("button", name="Kirjaa").click()
+        done = page.locator(".ok .number")
+        expect(done).to_have_text(re.compile(r"K-HEL-\d{4}-\d{4}"))
+        row = page.locator("tr", has_text=done.inner_text())
+        expect(row).to_contain_text("Terveydenhuolto")
+        expect(row).to_contain_text("Yhteys poliisiin")
+        anna.check("consultation-finnish")

@@ -16,6 +16,7 @@ from pydantic import AwareDatetime, Field, StringConstraints
 
 from workflows.model.personal import ABOUT, IDENTIFYING, NO, OTHERS
 from workflows.model.vocabulary import (
+    Advice,
     AgencyType,
     ConsentGiver,
     ConsentScope,
@@ -36,6 +37,7 @@ from workflows.model.vocabulary import (
     Office,
     Purpose,
     Role,
+    Situation,
     Text,
     ThreatLevel,
     choices,
@@ -115,6 +117,29 @@ class Referral(Step):
     received_on: date | None = Field(
         default=None, description="The day the referral was received (by phone, say), if "
         "before today; its deadlines count from it. Not in the future, at most a year back.")
+    consultation: Annotated[str, StringConstraints(pattern=CONSULTATION_NUMBER)] | None = Field(
+        default=None, description="The number of an anonymous consultation that recommended "
+        "this referral (`K-HEL-2026-0007`): the case keeps the number, nothing passes between "
+        "them.")
+
+
+CONSULTATION_NUMBER = r"^K-(?:HEL|TRE|OUL|JOU)-\d{4}-\d{4,6}$"
+
+
+class Consultation(Model):
+    """An anonymous consultation, by phone as a rule: who asked and about what, what was
+    advised. Nothing of the person it was about: no name, no date, no words of the caller's,
+    only choices, so that nothing recorded could point to anyone."""
+
+    office: Office
+    asked_by: AgencyType = Field(description="Who asked: an authority or organisation by its "
+                                 "type, `self` for the person themself, `other` for a private "
+                                 "person.")
+    situation: Situation
+    exploitation_forms: Annotated[list[Exploitation], choices(len(Exploitation))] = []
+    advice: Annotated[list[Advice], Field(min_length=1), choices(len(Advice))]
+    referral_recommended: bool
+    minutes: int = Field(ge=1, le=600, description="How long the consultation took.")
 
 
 class AdmissionDecision(Step):

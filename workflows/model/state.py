@@ -334,6 +334,7 @@ class CaseState(Model):
         "model's copies."))
     received_on: Annotated[date | None, NO] = Field(default=None, description=(
         "The day the referral was received, when before the day it was recorded."))
+    consultation: Annotated[str | None, NO] = None  # an anonymous consultation's number it cites
     archived: Archived = Field(default_factory=Archived, description="Records moved to the "
                                "read model: the state keeps the recent and the open ones.")
     informed: list[Told] = Field(default=[], description="Agencies delivered a notification.")

@@ -336,3 +336,22 @@ class Refusal(StrEnum):
     FORBIDDEN = "Forbidden"
     OUTSIDE_OFFICE = "OutsideOffice"
     CASE_LIMIT = "CaseLimitReached"
+
+
+class Situation(StrEnum):
+    """What an anonymous consultation was about."""
+
+    POSSIBLE_VICTIM = "possible_victim"  # someone the caller met may be a victim
+    WORRIED = "worried"  # a private person worried about someone
+    HOW_TO_HELP = "how_to_help"  # how the assistance system works, how to refer
+    OTHER = "other"
+
+
+class Advice(StrEnum):
+    """What the assistance system advised in a consultation."""
+
+    POLICE = "police"  # contact the police
+    OTHER_SERVICES = "other_services"  # social, health or other services
+    SAFETY = "safety"  # immediate safety
+    INFORMATION = "information"  # information on rights and the assistance system
+    NOTHING_FURTHER = "nothing_further"

@@ -175,6 +175,7 @@ def open_case(case_id: str, referral: Referral, ctx: StepContext) -> CaseState:
                               caseworker_id=referral.caseworker_id or ctx.actor.user_id),
         consents=consents,
         received_on=referral.received_on,
+        consultation=referral.consultation,
     )
     # The decision is due counting from the day the referral was received.
     _open_deadline(state, K.ADMISSION_DECISION, state.began_on, ctx)
