@@ -137,6 +137,7 @@ def test_an_anonymous_consultation_in_finnish(running_stack: Stack, tmp_path: Pa
         page = anna.page
         page.get_by_role("link", name="Konsultaatiot").click()
         form = page.locator("form.step")
+        expect(form.locator("[name='situation']")).to_have_value("")  # chosen, never by default
         form.locator("[name='asked_by']").select_option("health_care")
         form.locator("[name='situation']").select_option("possible_victim")
         form.locator("[name='exploitation_forms'][value='sexual']").check()

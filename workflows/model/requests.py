@@ -10,9 +10,9 @@ histories make it costly to change, so every handler keeps that shape.
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import AwareDatetime, Field, StringConstraints
+from pydantic import AwareDatetime, Field, StrictBool, StringConstraints, field_validator
 
 from workflows.model.personal import ABOUT, IDENTIFYING, NO, OTHERS
 from workflows.model.vocabulary import (
@@ -138,8 +138,16 @@ class Consultation(Model):
     situation: Situation
     exploitation_forms: Annotated[list[Exploitation], choices(len(Exploitation))] = []
     advice: Annotated[list[Advice], Field(min_length=1), choices(len(Advice))]
-    referral_recommended: bool
+    # Strict: a new record of our own, with no recorded payloads to decode (a 0 is no answer).
+    referral_recommended: StrictBool
     minutes: int = Field(ge=1, le=600, description="How long the consultation took.")
+
+    @field_validator("exploitation_forms", "advice")
+    @classmethod
+    def _each_once(cls, chosen: list[Any]) -> list[Any]:
+        if len(set(chosen)) != len(chosen):
+            raise ValueError("each choice at most once")
+        return chosen
 
 
 class AdmissionDecision(Step):
