@@ -66,6 +66,7 @@ def project(engine: Engine, keys: CaseKeys, state: CaseState) -> bool:
     # Sealed first: fetching (or making) the case's key must not wait on our own write lock.
     document = keys.seal(state.case_id, DOCUMENT, state.model_dump_json().encode())
     label = keys.seal(state.case_id, LABEL, Label.of(state).model_dump_json().encode())
+    terms = blind.terms(keys.masters.index_keys[0], state)  # outside the lock too
     with writer(engine).begin() as db:
         stored = db.execute(select(CaseRow.revision).where(CaseRow.case_id == state.case_id)
                             .with_for_update()).scalar_one_or_none()
@@ -76,7 +77,7 @@ def project(engine: Engine, keys: CaseKeys, state: CaseState) -> bool:
             # labels has none, and the index under the newest key (after a rotation).
             db.execute(update(CaseRow).where(CaseRow.case_id == state.case_id,
                                              CaseRow.label.is_(None)).values(label=label))
-            _index(db, keys, state)
+            _index(db, state.case_id, terms)
         if not newest:
             return False  # what the archive lacked is in, whatever the rows' revision
         for table, column, ids in (
@@ -92,7 +93,7 @@ def project(engine: Engine, keys: CaseKeys, state: CaseState) -> bool:
         _upsert(db, CaseDocument(case_id=state.case_id, revision=state.revision,
                                  sealed=document))
         _insert(db, rows(state))
-        _index(db, keys, state)
+        _index(db, state.case_id, terms)
     return True
 
 
@@ -183,14 +184,12 @@ def summary(state: CaseState, label: bytes | None = None) -> CaseRow:
         reference_number=state.reference_number)
 
 
-def _index(db: Connection, keys: CaseKeys, state: CaseState) -> None:
-    """The case's blind-index terms, under the newest key (written only where they changed)."""
-    terms = blind.terms(keys.masters.index_keys[0], state)
-    held = set(db.execute(select(SearchTerm.term).where(
-        SearchTerm.case_id == state.case_id)).scalars())
+def _index(db: Connection, case_id: str, terms: set[str]) -> None:
+    """The case's blind-index terms (written only where they changed)."""
+    held = set(db.execute(select(SearchTerm.term).where(SearchTerm.case_id == case_id)).scalars())
     if held != terms:
-        db.execute(delete(SearchTerm).where(SearchTerm.case_id == state.case_id))
-        _insert(db, [_row(SearchTerm, term=term, case_id=state.case_id) for term in terms])
+        db.execute(delete(SearchTerm).where(SearchTerm.case_id == case_id))
+        _insert(db, [_row(SearchTerm, term=term, case_id=case_id) for term in terms])
 
 
 def rows(state: CaseState) -> list[TableRow]:

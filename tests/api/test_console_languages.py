@@ -19,6 +19,7 @@ from console.i18n import catalogue
 from tests.support import factories as f
 from tests.support.console_http import READERS, form_token, signed_in
 from tests.support.http import open_case, step
+from tests.support.identities import CASEWORKER
 from tests.support.waiting import eventually
 from workflows.model import vocabulary
 from workflows.model.requests import Provider
@@ -99,6 +100,11 @@ async def rich_case(console: httpx.AsyncClient) -> str:
         "provider": Provider(agency_type=AgencyType.NGO, organisation="Victim Support Finland",
                              agency_id="victim-support-finland")}))
     case = await step(console, case, "/contacts", f.contact(ContactStatus.PLANNED))
+
+    async def projected() -> bool:  # the lists read the read model: wait for it to follow
+        r = await console.get("/v1/cases?office=helsinki&page_size=500", headers=CASEWORKER)
+        return case["case_id"] in r.text
+    await eventually(projected)
     return str(case["case_id"])
 
 
