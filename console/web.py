@@ -25,7 +25,7 @@ from api.reads import read
 from api.stepper import Stepper
 from console import session as sessions
 from console import staff
-from console.forms import key_in, version_in
+from console.forms import Field, key_in, version_in
 from console.i18n import LANGUAGE_COOKIE, LANGUAGES, Language
 from console.labels import EXPLAINED
 from console.refusals import worded
@@ -95,6 +95,28 @@ def agencies(settings: Settings) -> list[tuple[str, str, AgencyType]]:
         key=lambda agency: (str(agency[2]), agency[1].casefold()))
 
 
+Choices = list[tuple[str | None, list[tuple[str, str]]]]  # (group or none, [(value, text)])
+
+
+def choices(field: Field, options: dict[str, Any], language: Language, settings: Settings,
+            people: staff.Staff, actor: Actor | None) -> Choices:
+    """What a single-choice field offers, by name in the reader's language (none: the field is
+    typed, as an office lead is where no staff directory names any)."""
+    if field.kind == "select":
+        found = options.get(field.name.rsplit(".", 1)[-1], field.options)
+        return [(None, [(o.value, language.label(o)) for o in found])]
+    if field.kind in ("country", "language"):
+        return [(None, language.countries() if field.kind == "country" else language.languages())]
+    if field.kind == "agency":
+        return [(None, [(id_, f"{name} ({language.label(type_)})")
+                        for id_, name, type_ in agencies(settings)])]
+    if field.kind in ("lead", "caseworker"):
+        duty = "office_lead" if field.kind == "lead" else None
+        return [(language.label(office), [(m.id, m.name) for m in members])
+                for office, members in people.offered(duty, actor.office if actor else None)]
+    return []
+
+
 def agency_name(settings: Settings, agency_id: str | None) -> str:
     """An agency by its name in the directory; its id if the directory has no such entry."""
     if not agency_id:
@@ -113,11 +135,10 @@ def render(request: Request, template: str, language: Language,
     html = TEMPLATES.get_template(template).render(
         _=language.gettext, label=language.label, day=language.day, when=language.when,
         ends=language.ends, purpose=language.purpose, language_name=language.language_name,
-        country_name=language.country_name, countries=language.countries,
-        language_choices=language.languages,
-        agencies=lambda: agencies(request.app.state.settings),
+        country_name=language.country_name, language_choices=language.languages,
+        choices=lambda field, options: choices(field, options, language,
+                                               request.app.state.settings, people(), actor),
         agency_name=lambda agency_id: agency_name(request.app.state.settings, agency_id),
-        staff=lambda duty=None: people().offered(duty, actor.office if actor else None),
         # A member of staff by their name (the staff directory's), else by their id.
         who=lambda user_id: (people().name_of(user_id) or user_id) if user_id else "–",
         refusal=lambda problem: worded(problem, language),
