@@ -17,6 +17,9 @@ ALLOWED: dict[str, frozenset[Role]] = {
     # Opening a case: the assistance system's staff. Each step: the roles it declares
     # (`workflows.steps`; staff unless it says otherwise).
     "open_case": STAFF,
+    # An agency's referral, with its own token; the intake desk: the office's staff.
+    "refer_from_agency": AGENCIES,
+    "list_intake": STAFF,
     **{step.name: step.roles for step in STEPS},
     # Reading a case's personal data: staff, and auditors.
     "get_case": STAFF | AUDITOR,

@@ -22,6 +22,7 @@ from api.problems import Code, Problem
 from infra.settings import Settings
 from infra.tokens import key_id, signing_key
 from workflows.model.requests import Actor
+from workflows.model.vocabulary import Role
 from workflows.rules.guards import AGENCIES, STAFF
 
 ALGORITHMS = ["ES256", "ES384", "RS256", "RS384", "RS512", "PS256", "EdDSA"]
@@ -84,23 +85,7 @@ class TokenVerifier:
         if lifetime > settings.auth_max_token_hours * 3600:
             raise unauthenticated(f"the token is valid for more than "
                                   f"{settings.auth_max_token_hours:g} hours")
-        named = {"user_id": claims["sub"], "role": claims.get(settings.auth_role_claim),
-                 "agency": claims.get(settings.auth_agency_claim),
-                 "office": claims.get(settings.auth_office_claim)}
-        if not all(value is None or isinstance(value, str) for value in named.values()):
-            raise unauthenticated("the token names no valid role, user, agency or office")
-        try:
-            actor = Actor(**named)
-        except (ValidationError, TypeError, ValueError):
-            raise unauthenticated("the token names no valid role, user, agency or office"
-                                  ) from None
-        if actor.role in AGENCIES and actor.agency is None:
-            raise unauthenticated(f"an agency's token must name its agency "
-                                  f"({settings.auth_agency_claim})")
-        if actor.role in STAFF and actor.office is None:
-            raise unauthenticated(f"a caseworker's or office lead's token must name their "
-                                  f"office ({settings.auth_office_claim})")
-        return actor
+        return actor_of(claims, settings)
 
     async def _key(self, kid: str | None) -> Any:
         if not isinstance(kid, str):
@@ -113,3 +98,27 @@ class TokenVerifier:
             return (await run_in_threadpool(self._jwks.get_signing_key, kid)).key
         except jwt.PyJWKClientError:
             raise unauthenticated("the token's signing key is unknown") from None
+
+
+def actor_of(claims: dict[str, Any], settings: Settings) -> Actor:
+    """The person a verified token names: a role (never the public form's), and the agency or
+    office that role needs."""
+    named = {"user_id": claims["sub"], "role": claims.get(settings.auth_role_claim),
+             "agency": claims.get(settings.auth_agency_claim),
+             "office": claims.get(settings.auth_office_claim)}
+    if not all(value is None or isinstance(value, str) for value in named.values()):
+        raise unauthenticated("the token names no valid role, user, agency or office")
+    try:
+        actor = Actor(**named)
+        if actor.role is Role.PUBLIC:  # the public form's, never a person's
+            raise ValueError(actor.role)
+    except (ValidationError, TypeError, ValueError):
+        raise unauthenticated("the token names no valid role, user, agency or office"
+                              ) from None
+    if actor.role in AGENCIES and actor.agency is None:
+        raise unauthenticated(f"an agency's token must name its agency "
+                              f"({settings.auth_agency_claim})")
+    if actor.role in STAFF and actor.office is None:
+        raise unauthenticated(f"a caseworker's or office lead's token must name their "
+                              f"office ({settings.auth_office_claim})")
+    return actor

@@ -20,6 +20,13 @@ EXAMPLES: dict[str, dict[str, Any]] = {
                    "date_of_birth": "1994-03-17", "nationality": "PHL",
                    "languages": ["tl", "en"]},
     },
+    "AgencyReferral": {
+        "reason": "Met at a labour inspection; she asked for help.",
+        "own_reference": "8200/R/123/26", "office": "helsinki", "exploitation": ["forced_labour"],
+        "minor": False, "client_consent": True, "received_on": "2026-11-30",
+        "person": {"given_names": "Aino Example", "surname": "Testinen",
+                   "date_of_birth": "1994-03-17", "nationality": "PHL", "languages": ["tl"]},
+    },
     "Consultation": {
         "office": "helsinki", "asked_by": "health_care", "situation": "possible_victim",
         "exploitation_forms": ["sexual"], "advice": ["police", "information"],

@@ -6,13 +6,13 @@ names it answers to, and what a flood would leave behind.
   console's links and the sign-in's return address, and a label of the HTTP metrics.
 - `RateLimits`: every request but the health checks counts against its client address (the
   connection's; X-Forwarded-For only where uvicorn trusts the proxy that sent it,
-  `FORWARDED_ALLOW_IPS`), and the console's sign-in, the codec endpoint and the audit chain
-  check against stricter limits of their own. Over a limit: 429 `TooManyRequests` with
-  `Retry-After`, before the token is read or the body received, and before anything else of
-  the application runs (it wraps the whole of it, tracing included: a refusal then costs
-  about 60% of what it did inside). The refusal is held `rate_limit_delay_seconds` first, so a
-  client flooding on a few connections gets a few refusals a second, not thousands: the
-  event loop stays free for everyone else.
+  `FORWARDED_ALLOW_IPS`), and the console's sign-in, the codec endpoint, the audit chain
+  check and the public referral form against stricter limits of their own. Over a limit: 429
+  `TooManyRequests` with `Retry-After`, before the token is read or the body received, and
+  before anything else of the application runs (it wraps the whole of it, tracing included:
+  a refusal then costs about 60% of what it did inside). The refusal is held
+  `rate_limit_delay_seconds` first, so a client flooding on a few connections gets a few
+  refusals a second, not thousands: the event loop stays free for everyone else.
 - `Floods.person`: each person (a token's subject, a console session's person) against their
   own limit, once the token or session named them.
 - The counts are kept in memory, or in a Redis all API processes share
@@ -59,10 +59,12 @@ log = structlog.get_logger(__name__)
 HEALTH = frozenset({"/healthz", "/readyz"})
 SIGN_IN = frozenset({"/sign-in", "/auth/start", "/auth/callback"})
 CHAIN_CHECK = frozenset({"/v1/audit/verify", "/audit/verify"})
+PUBLIC_REFERRAL = "/refer"
 # Each limit and the setting that gives it.
 LIMITS = {"client": "rate_limit_per_client", "person": "rate_limit_per_person",
           "sign_in": "rate_limit_sign_in", "codec": "rate_limit_codec",
-          "audit_verify": "rate_limit_audit_verify"}
+          "audit_verify": "rate_limit_audit_verify",
+          "public_referral": "rate_limit_public_referral"}
 # Answered as problem documents; anything else may be answered with the console's page.
 API_PATHS = ("/v1/", "/codec/", "/docs", "/openapi.json")
 # A Redis that does not answer within this is down: the process counts on its own, and tries
@@ -82,6 +84,8 @@ def group_of(path: str) -> str | None:
         return "codec"
     if path in CHAIN_CHECK:
         return "audit_verify"
+    if path == PUBLIC_REFERRAL:
+        return "public_referral"
     return None
 
 
@@ -196,8 +200,9 @@ class Floods:
 
 class RateLimits:
     """Counts every request but the health checks against its client's limit, and the
-    sign-in, codec and chain-check paths against their own; refuses with 429 past them. The
-    outermost layer (`api.main.create_app`): its answers carry their own security headers."""
+    sign-in, codec, chain-check and public referral paths against their own; refuses with 429
+    past them. The outermost layer (`api.main.create_app`): its answers carry their own
+    security headers."""
 
     def __init__(self, app: ASGIApp, floods: Floods) -> None:
         self.app, self.floods = app, floods

@@ -40,7 +40,7 @@ from sqlalchemy import Engine
 from api.audit_trail import AuditContext
 from api.problems import CODES, Code, Problem, known
 from api.reads import read
-from store import queries
+from store import queries, references
 from store.keys import CaseKeys
 from store.tables import AuditEntry
 from store.views import (
@@ -58,6 +58,7 @@ from workflows.model.vocabulary import (
     Refusal,
     Role,
 )
+from workflows.rules import intake
 from workflows.rules.guards import AGENCIES, STAFF, reaches
 
 CaseAnswer = CaseView | AgencyCaseView | OperationsCaseView
@@ -249,6 +250,20 @@ class Reader:
         where = await read(queries.case_assignment, self._engine, case_id)
         await self.audit.break_glass(case_id, where[0] if where else None, self.reason)
         self._flagged.add(case_id)
+
+    async def other_case(self, case_id: str, number: str) -> None:
+        """A step on one case that names another by its number (a duplicate's): its reader must
+        reach both, as reads of them would (the office rule; a stated reason breaks the glass
+        to each), this one first so that a reader who may not learns nothing of the other."""
+        if self.actor.role not in STAFF:
+            return
+        if (here := await read(queries.case_assignment, self._engine, case_id)) is not None:
+            await self._reach(case_id, *here)
+        other = await read(references.case_with, self._engine, number)
+        there = await read(queries.case_assignment, self._engine, other) if other else None
+        if other is None or there is None:
+            raise intake.unknown_case()
+        await self._reach(other, *there)
 
     async def _reach(self, case_id: str, office: str | None, caseworker_id: str | None) -> None:
         if reaches(self.actor, office, caseworker_id):

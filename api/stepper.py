@@ -34,6 +34,8 @@ class Stepper:
         with counted(declared.name):
             self._gateway.check_id(case_id)
             await self._reader.before_step(case_id, self._gateway.get)
+            if declared.other_case is not None:
+                await self._reader.other_case(case_id, declared.other_case(body))
             intent = await self._reader.audit.intent(case_id, body.reason)
             async with self._reader.opaque():
                 state = await self._gateway.step(case_id, declared, body, self._reader.actor,

@@ -11,7 +11,7 @@ from fastapi.staticfiles import StaticFiles
 from temporalio.client import Client
 
 from api.main import create_app as create_api
-from console import actions, consultations, desks, pages
+from console import actions, consultations, desks, intake, pages, public
 from console.oidc import Provider
 from console.web import problem_page
 from infra.settings import Settings, get_settings
@@ -21,10 +21,12 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
     app = create_api(settings, client)
     app.state.oidc = Provider(settings or get_settings())
     app.state.problem_page = problem_page  # a refusal before any route (429) as a page too
+    app.include_router(intake.router)  # before the pages: /cases/new is not a case
     app.include_router(pages.router)
     app.include_router(actions.router)
     app.include_router(desks.router)
     app.include_router(consultations.router)
+    app.include_router(public.router)
     app.mount("/static", StaticFiles(directory=str(files("console") / "static")),
               name="console-static")
     return app

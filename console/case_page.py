@@ -125,6 +125,7 @@ def case_view(console: Console, state: CaseState, status: int = 200, **extra: An
                                 state.assignment.caseworker_id) else console.reader.reason,
         values=extra.pop("values", {}), errors=extra.pop("errors", {}),
         open_form=extra.pop("open_form", None), gone=gone, similar=extra.pop("similar", []),
+        into=extra.pop("into", []), merged=extra.pop("merged", []),
         **extra)
 
 

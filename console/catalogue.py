@@ -20,6 +20,7 @@ from api.timeline_picture import PHRASES
 from console.consultations import FORM as CONSULTATION
 from console.forms import MESSAGES
 from console.i18n import WORKING_DAYS
+from console.intake import AGENCY_REFERRAL
 from console.labels import (
     AUDIT_WORDS,
     EXPLAINED,
@@ -30,6 +31,7 @@ from console.labels import (
     WITHHELD_UNLESS,
 )
 from console.notices import PARTS
+from console.public import FORM as PUBLIC_REFERRAL
 from console.refusals import WORDS
 from console.steps import FORMS, REFERRAL
 from workflows.model.calendar import RULES
@@ -59,7 +61,7 @@ def messages() -> set[str]:
     found = {message for _, _, message, *_ in extract_from_dir(folder, [("**.html", "jinja2")])
              if isinstance(message, str)}
     found |= {text for labels in LABELS.values() for text in labels.values()}
-    for step in (*FORMS.values(), REFERRAL, CONSULTATION):
+    for step in (*FORMS.values(), REFERRAL, AGENCY_REFERRAL, PUBLIC_REFERRAL, CONSULTATION):
         found.add(step.title)
         found |= {f.label for f in step.fields}
     found |= {title for _, title in CODES.values()}
@@ -68,7 +70,7 @@ def messages() -> set[str]:
     found |= {step.title for step in STEPS} | set(WORDS) | set(NO_COUNTRY.values())
     found |= set(WITHHELD_UNLESS.values()) | {WORKING_DAYS} | {r.source for r in RULES}
     found |= set(PHRASES) | set(AUDIT_WORDS.values())
-    for step in (*FORMS.values(), REFERRAL, CONSULTATION):
+    for step in (*FORMS.values(), REFERRAL, AGENCY_REFERRAL, PUBLIC_REFERRAL, CONSULTATION):
         found |= {legend for legend, _ in step.groups if legend}
     return found
 

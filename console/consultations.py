@@ -15,7 +15,7 @@ from console.forms import parse, values_of
 from console.steps import StepForm
 from console.web import Console, ConsoleDep, ConsoleRoute
 from store import consultations
-from workflows.model.requests import Consultation
+from workflows.model.consultations import Consultation
 from workflows.model.vocabulary import AgencyType
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)

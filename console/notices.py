@@ -25,7 +25,7 @@ PARTS = {
     "measures": "Measures", "needs": "Assessed needs", "safety_threat": "Safety threat",
     "criminal_matter": "Criminal matter", "needs_support_person": "Needs support person",
     "agencies": "Agencies", "assessed_on": "Assessed on", "number": "Assessment",
-    "exited_on": "Exited on", "caseworker_id": "Caseworker",
+    "exited_on": "Exited on", "caseworker_id": "Caseworker", "question": "Our question",
 }
 # The parts (of a notice, or of a refusal of the rules) whose values are codes of a vocabulary.
 CODES: dict[str, type[Enum]] = {

@@ -14,20 +14,19 @@ from api.audit_trail import AuditDep
 from api.deps import AuditEngineDep, EngineDep, KeysDep, SettingsDep
 from api.gateway import CASE_ID
 from api.need_to_know import ACCESS_REASON_CHARS, ACCESS_REASON_MIN
-from api.problems import Code, Problem, known
+from api.problems import Code, Problem
 from api.reads import read
-from api.routes.cases import refer
 from console import oidc
 from console import session as sessions
 from console.case_page import case_view, run
-from console.forms import key_in, parse, values_of
+from console.forms import parse, values_of
 from console.i18n import DEFAULT, LANGUAGE_COOKIE, LANGUAGES, Language
-from console.labels import REACH_REASONS, REFERRAL_REFUSALS
-from console.steps import CONSENT, FORMS, REFERRAL
+from console.labels import REACH_REASONS
+from console.steps import CONSENT, FORMS
 from console.web import Console, ConsoleDep, ConsoleRoute, render
-from store import audit, blind, likeness, queries, references
+from store import audit, blind, intake, likeness, queries, references
 from store.views import CasePage, Label
-from workflows.model.requests import Actor, Referral
+from workflows.model.requests import Actor
 from workflows.model.state import CaseState
 from workflows.model.vocabulary import (
     ConsentScope,
@@ -65,7 +64,7 @@ async def home(console: ConsoleDep) -> Response:
 async def sign_in_page(request: Request, settings: SettingsDep) -> HTMLResponse:
     language = Language(request.cookies.get(LANGUAGE_COOKIE, DEFAULT))
     return render(request, "sign_in.html", language, None, dev=settings.dev_sign_in,
-                  roles=list(Role), offices=list(Office))
+                  roles=[r for r in Role if r is not Role.PUBLIC], offices=list(Office))
 
 
 @router.post("/sign-in", name="console_sign_in")
@@ -83,7 +82,8 @@ async def sign_in(request: Request, settings: SettingsDep, engine: EngineDep, au
     except ValidationError:
         raise Problem(Code.INVALID_REQUEST, "a person needs an id of letters, digits and "
                       "dashes") from None
-    if (role in STAFF and actor.office is None) or (role in AGENCIES and actor.agency is None):
+    if (role in STAFF and actor.office is None) or (role in AGENCIES and actor.agency is None) \
+            or role is Role.PUBLIC:
         raise Problem(Code.INVALID_REQUEST, "staff sign in to an office, an agency's people to "
                       "their agency")
     audit.actor = actor  # the sign-in's entry names who signed in
@@ -228,38 +228,6 @@ def _cases(console: Console, page: CasePage, names: dict[str, Label], status: in
                         unknown=unknown)
 
 
-@router.get("/cases/new", name="console_new_case")
-async def new_case(console: ConsoleDep) -> HTMLResponse:
-    console.require("open_case")
-    return console.page("referral.html", step=REFERRAL, values={"office": console.actor.office},
-                        errors={})
-
-
-@router.post("/cases/new", name="console_open_case")
-async def open_case(console: ConsoleDep) -> Response:
-    console.require("open_case")
-    form = await console.form()
-    fields = REFERRAL.fields
-    values = values_of(fields, form)
-    referral, errors = parse(REFERRAL.model, fields, values)
-    if not isinstance(referral, Referral):
-        return console.page("referral.html", 422, step=REFERRAL, values=values, errors=errors)
-    try:
-        state, _ = await refer(console.gateway, console.reader.audit, referral, console.actor,
-                               key_in(form))
-    except Exception as err:
-        # A rule refused it (no consent, a birth date that makes no sense, a child not marked
-        # a minor): the form again, as it was typed, the refusal at its field.
-        problem = known(err)
-        if problem is None or problem.code not in (Refusal.CONSENT_MISSING, Refusal.INVALID_STEP):
-            raise
-        where = str(problem.extensions.get("field", "reason"))
-        said = REFERRAL_REFUSALS.get((str(problem.code), where), problem.detail)
-        return console.page("referral.html", 422, step=REFERRAL, values=values,
-                            errors={where: said})
-    return RedirectResponse(f"/cases/{state.case_id}?done=open_case", status_code=303)
-
-
 @router.get("/cases/{case_id}", name="console_case")
 async def case_page(case_id: str, console: ConsoleDep, engine: EngineDep, keys: KeysDep,
                     done: Annotated[str | None, Query(max_length=40)] = None,
@@ -271,13 +239,14 @@ async def case_page(case_id: str, console: ConsoleDep, engine: EngineDep, keys: 
     if not isinstance(state, CaseState):
         return state
     similar = await read(likeness.of_case, engine, keys, state)
+    into, merged = await read(intake.linked, engine, state)
     # The consent a step's form asked for (its notification would be withheld without it): the
     # consent form open, filled in with what is needed.
     asked = {"open_form": CONSENT.name, "errors": {}, "values": {
         "scope": scope and scope.value, "purpose": purpose and purpose.value}} \
         if form == CONSENT.name else {}
     return case_view(console, state, done=done if done in FORMS or done == "open_case"
-                     else None, similar=similar, **asked)
+                     else None, similar=similar, into=into, merged=merged, **asked)
 
 
 async def _reached(console: Console, case_id: str) -> CaseState | HTMLResponse:

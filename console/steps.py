@@ -5,7 +5,7 @@ the referral, which opens a case. Whether the case allows a step now is its decl
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from pydantic import BaseModel
@@ -25,10 +25,16 @@ class StepForm:
     model: type[BaseModel]
     skip: frozenset[str] = frozenset()  # fields the form does not ask for
     declared: Declared[Any] | None = None  # None: the referral, which opens the case
+    first: tuple[str, ...] = ()  # fields asked first, in this order (the rest as the model has)
+    # Labels of its own where the field's name would not say it to this form's reader.
+    labels: tuple[tuple[str, str], ...] = ()
 
     @property
     def fields(self) -> list[Field]:
-        return fields_of(self.model, skip=self.skip)
+        found = fields_of(self.model, skip=self.skip)
+        place, named = {name: i for i, name in enumerate(self.first)}, dict(self.labels)
+        return sorted((replace(f, label=named.get(f.name, f.label)) for f in found),
+                      key=lambda f: place.get(f.name.split(".")[0], len(place)))
 
     @property
     def groups(self) -> list[tuple[str | None, list[Field]]]:
@@ -41,7 +47,8 @@ def form_of(declared: Declared[Any]) -> StepForm:
 
 FORMS = {s.name: form_of(s) for s in STEPS if s.offered is Offered.FORM}
 ITEM_ACTIONS = [s for s in STEPS if s.offered is Offered.ITEM]
-REFERRAL = StepForm("open_case", "New referral", Referral)
+# Who referred, first: the caseworker has it in front of her.
+REFERRAL = StepForm("open_case", "New referral", Referral, first=("reason", "referrer"))
 # An appointment's outcome is recorded from the appointment: the contact form, filled in.
 CONTACT = next(f for f in FORMS.values() if f.model is ContactRecord)
 MEASURE_CHANGE = next(s for s in STEPS if s.body is MeasureUpdate)

@@ -132,7 +132,7 @@ def render(request: Request, template: str, language: Language,
     def people() -> staff.Staff:
         return staff.load(request.app.state.settings.staff_directory)
 
-    html = TEMPLATES.get_template(template).render(
+    given = dict(
         _=language.gettext, label=language.label, day=language.day, when=language.when,
         ends=language.ends, purpose=language.purpose, language_name=language.language_name,
         country_name=language.country_name, language_choices=language.languages,
@@ -146,7 +146,9 @@ def render(request: Request, template: str, language: Language,
         csrf=session.csrf if session else "", path=request.url.path,
         may=lambda operation: allowed(actor, operation),
         # Each form its own idempotency key: a double submit of it has one effect.
-        new_key=lambda: str(uuid.uuid4()), **context)
+        new_key=lambda: str(uuid.uuid4()))
+    # A page may give its own (the public form offers the languages it speaks).
+    html = TEMPLATES.get_template(template).render(**(given | context))
     return HTMLResponse(html, status_code=status, headers={
         "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; "
                                    "style-src 'self'; script-src 'self'; frame-ancestors 'none'; "

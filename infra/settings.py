@@ -162,12 +162,18 @@ class Settings(BaseSettings):
     rate_limit_sign_in: str = "30/minute;300/hour"
     rate_limit_codec: str = "30/second;600/minute"
     rate_limit_audit_verify: str = "3/minute;30/hour"
+    # The public referral form (its page and its submissions together), per address: room for a
+    # person to correct a form a few times, not for a flood of referrals from one source.
+    rate_limit_public_referral: str = "6/minute;30/hour"
     # How long a refusal over a limit is held before it is answered: a client flooding on a few
     # connections then gets a few refusals a second, not thousands.
     rate_limit_delay_seconds: float = Field(default=1.0, ge=0, le=10)
     # Where the counts are kept: "memory://" (this process only: the embedded defaults), or a
     # Redis that every API process shares (redis://host:6379/0, rediss:// over TLS).
     rate_limit_storage: str = "memory://"
+    # The languages the public referral form (/refer) speaks, the first its default.
+    public_referral_languages: list[Literal["fi", "sv", "en"]] = Field(
+        default=["fi", "sv", "en"], min_length=1)
     # How often expired console sessions and abandoned sign-ins are deleted.
     session_sweep_seconds: float = Field(default=300.0, gt=0)
 
@@ -199,7 +205,7 @@ class Settings(BaseSettings):
         return word
 
     @field_validator("rate_limit_per_client", "rate_limit_per_person", "rate_limit_sign_in",
-                     "rate_limit_codec", "rate_limit_audit_verify")
+                     "rate_limit_codec", "rate_limit_audit_verify", "rate_limit_public_referral")
     @classmethod
     def _rate_limits(cls, value: str) -> str:
         """Limits such as "50/second;1200/minute", each a positive count per period."""

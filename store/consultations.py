@@ -12,7 +12,7 @@ from sqlmodel import Session
 from infra.database import writer
 from store import references
 from store.tables import ConsultationRow
-from workflows.model.requests import Consultation
+from workflows.model.consultations import Consultation
 from workflows.model.vocabulary import Advice, AgencyType, Exploitation, Office, Situation
 
 

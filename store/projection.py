@@ -181,7 +181,9 @@ def summary(state: CaseState, label: bytes | None = None) -> CaseRow:
         plans_awaiting=sum(p.status is PlanStatus.AWAITING_APPROVAL for p in state.plans),
         worker_changes=state.worker_changes,
         last_step_at=state.steps[-1].at, label=label,
-        reference_number=state.reference_number)
+        reference_number=state.reference_number,
+        referrer_type=str(state.referrer.agency_type), received_on=state.began_on,
+        duplicate_of=state.duplicate_of)
 
 
 def _index(db: Connection, case_id: str, terms: set[str]) -> None:

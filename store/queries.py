@@ -227,8 +227,8 @@ def list_deliveries(engine: Engine, *, office: Office | None, failed_only: bool,
 def list_agency_cases(engine: Engine, *, agency_id: str, page_size: int,
                       page_token: str | None) -> AgencyCasePage:
     """The cases an agency's list shows (`store.visibility.listed`, kept by the projection)."""
-    query = select(AgencyRow.case_id, AgencyRow.involvement).where(
-        AgencyRow.agency_id == agency_id)
+    query = select(AgencyRow.case_id, AgencyRow.involvement, CaseRow.reference_number).join(
+        CaseRow, CaseRow.case_id == AgencyRow.case_id).where(AgencyRow.agency_id == agency_id)
     if page_token:
         after = _decode(page_token)
         if len(after) != 1 or not isinstance(after[0], str):
@@ -236,8 +236,9 @@ def list_agency_cases(engine: Engine, *, agency_id: str, page_size: int,
         query = query.where(AgencyRow.case_id > after[0])
     with Session(engine) as session:
         rows = session.execute(query.order_by(AgencyRow.case_id).limit(page_size + 1)).all()
-    cases = [AgencyCaseRow(case_id=case_id, involvement=involvement.split(","))
-             for case_id, involvement in rows[:page_size]]
+    cases = [AgencyCaseRow(case_id=case_id, involvement=involvement.split(","),
+                           reference_number=number) for case_id, involvement, number
+             in rows[:page_size]]
     return AgencyCasePage(items=cases, next_page_token=_encode((cases[-1].case_id,))
                           if len(rows) > page_size else None)
 

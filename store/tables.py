@@ -90,6 +90,11 @@ class CaseRow(SQLModel, table=True):
     label: bytes | None = None
     # The number a person can read out (`store.references`); none on cases opened before it.
     reference_number: str | None = Field(default=None, max_length=20, unique=True)
+    # Intake: who referred (the agency's type) and the day the referral was received; and the
+    # number of the case a duplicate referral was merged into.
+    referrer_type: str | None = Field(default=None, max_length=30)
+    received_on: date | None = None
+    duplicate_of: str | None = Field(default=None, max_length=20, index=True)
 
 
 class CaseDocument(SQLModel, table=True):

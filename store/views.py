@@ -13,7 +13,7 @@ from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import Field, create_model
 
-from workflows.model.requests import Consultation
+from workflows.model.consultations import Consultation
 from workflows.model.state import (
     CaseState,
     ClientPlan,
@@ -24,6 +24,7 @@ from workflows.model.state import (
     StepRecord,
 )
 from workflows.model.vocabulary import (
+    AgencyType,
     DeadlineKind,
     MeasureStatus,
     MeasureType,
@@ -110,6 +111,39 @@ class WorkRow(Model):
     next_appointment_at: datetime | None = None
     plans_awaiting: int = 0
     worker_changes: int = 0
+
+
+class IntakeRow(Model):
+    """A referral waiting in an office's intake: no personal data."""
+
+    case_id: str
+    reference_number: str | None = None
+    version: int
+    office: Office
+    referrer_type: AgencyType | None = Field(default=None, description="Who referred, by type "
+                                             "(`self`: the person themself).")
+    received_on: date | None = Field(default=None, description="The day the referral was "
+                                     "received: the admission deadline counts from it.")
+    decision_due_at: datetime | None = Field(default=None, description="When the admission "
+                                             "decision is due.")
+    minor: bool
+
+
+class ReferralReceipt(Model):
+    """What a referrer is told of its referral: that it arrived, and its number. Whether the
+    person was admitted, it learns later on its view of the case (`/v1/agency/cases/{id}`);
+    nothing else."""
+
+    case_id: str
+    reference_number: str | None
+    received_on: date
+    status: Literal["received"] = "received"
+
+
+class IntakeList(Model):
+    """The referrals waiting in an office's intake, the oldest first."""
+
+    items: list[IntakeRow]
 
 
 class FailedNotice(Model):
@@ -209,7 +243,8 @@ class AgencyCaseView(Model):
 
 class AgencyCaseRow(Model):
     case_id: str
-    involvement: list[Literal["notified", "provider", "network"]]
+    reference_number: str | None = None
+    involvement: list[Literal["referrer", "notified", "provider", "network"]]
 
 
 class AgencyCasePage(Page[AgencyCaseRow]):

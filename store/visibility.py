@@ -2,7 +2,9 @@
 (`api.need_to_know`) and, through the rows the projection writes (`case_agency`), for the list
 of the cases it may see.
 
-An agency is involved in a case when it referred the person, was delivered a notification,
+An agency is involved in a case when it referred the person (which stands on its own: the
+referrer sees its referral's number and, later, whether the person was admitted, from the
+moment it arrives), was delivered a notification,
 provides a measure, or is a member of the client's support network. What it sees follows the
 client's consent as it stands now, for that agency and purpose: a notification sent on consent
 disappears from its view when that consent is withdrawn; one sent on a recorded legal basis (a
@@ -47,11 +49,11 @@ def agency_view(state: CaseState, agency: str | None) -> AgencyCaseView | None:
     plan = _plan(state, agency)
     shown = [n for n in notices if covered(state, n.consent, n.legal_basis, agency, n.covers)]
     shared = measures if consent_in_force(state, SHARE, agency, Purpose.MEASURES) else []
-    standing = (shown or shared or plan is not None
+    referrer = state.referrer.agency_id == agency  # its own referral stands, on its own basis
+    standing = (referrer or shown or shared or plan is not None
                 or any(covered(state, t.consent, t.legal_basis, agency, t.covers) for t in told))
     if not standing:
         return None
-    referrer = state.referrer.agency_id == agency
     involvement = [kind for kind, yes in (
         ("referrer", referrer), ("notified", bool(notices or told)),
         ("provider", bool(measures)), ("network", plan is not None)) if yes]
@@ -83,7 +85,8 @@ def listed(state: CaseState) -> dict[str, list[str]]:
             continue
         told_before = any(covered(state, t.consent, t.legal_basis, agency, t.covers)
                           for t in state.informed if t.agency_id == agency)
-        kinds = [kind for kind, yes in (("notified", bool(view.notifications) or told_before),
+        kinds = [kind for kind, yes in (("referrer", "referrer" in view.involvement),
+                                        ("notified", bool(view.notifications) or told_before),
                                         ("provider", bool(view.measures)),
                                         ("network", view.plan is not None)) if yes]
         if kinds:

@@ -31,8 +31,10 @@ from workflows.model.requests import (
     CriminalEvent,
     DeadlineChange,
     DeadlineExtension,
+    Duplicate,
     ExitDecision,
     Extension,
+    InformationRequest,
     ManualNotification,
     MeasureAnswer,
     MeasureEnd,
@@ -53,11 +55,12 @@ from workflows.model.requests import (
     ReflectionPeriodGrant,
     Step,
     StepMeta,
+    TakeOver,
 )
 from workflows.model.state import CaseState
 from workflows.model.vocabulary import Action, ConsentScope, Phase, Purpose, Refusal, Role
 from workflows.rules import client_work as work
-from workflows.rules import deadlines, guards, measures, size
+from workflows.rules import deadlines, guards, intake, measures, size
 from workflows.rules import lifecycle as rules
 from workflows.rules import notifications as notices
 from workflows.rules.step import Rule, S, StepContext, StepRejected
@@ -103,6 +106,8 @@ class Declared(Generic[S]):
     notifies: Mapping[Action, notices.Planner] = field(default_factory=dict)
     tag: str = "cases"  # the API's section
     skip: frozenset[str] = frozenset()  # fields its form does not ask for
+    # The number of another case the step names (a duplicate's): its reader must reach both.
+    other_case: Callable[[Any], str] | None = None
 
     @property
     def http_body(self) -> type[Step]:
@@ -177,6 +182,28 @@ PROVIDER = {"agency_type": "reception_centre", "organisation": "Joutseno recepti
 
 # In the order of the work: the case page offers its forms in this order.
 STEPS: tuple[Declared[Any], ...] = (
+    # --- intake: a referral from an agency or the person themself -----------------------
+    Declared(
+        "take_over", TakeOver, intake.take_over, "Take over", "/{case_id}/take-over",
+        "A caseworker of the office takes over a referral waiting in intake", FORM,
+        phases=(Phase.REFERRED,), called_for=intake.waiting, tag="intake",
+        example={"reason": "I speak Romanian and have time this week."}),
+    Declared(
+        "ask_referrer", InformationRequest, intake.ask_referrer, "Ask the referrer for more",
+        "/{case_id}/referrer-questions", "Ask the referring agency for more about its referral",
+        FORM, phases=(Phase.REFERRED,), tag="intake",
+        called_for=lambda state: state.referrer.agency_id is not None,
+        notifies={Action.MORE_ASKED: notices.more_information},
+        example={"reason": "The referral does not say how to reach the person.",
+                 "question": "How can we reach the person safely: by phone, or through you?"}),
+    Declared(
+        "mark_duplicate", Duplicate, intake.mark_duplicate, "Duplicate referral",
+        "/{case_id}/duplicate", "A second referral of a person whose case goes on in another: "
+        "closed here, named there", FORM, phases=(Phase.REFERRED,), closes=True, tag="intake",
+        other_case=lambda step: step.duplicate_of,
+        example={"reason": "The police referred the same person last week.",
+                 "duplicate_of": "HEL-2026-0041"}),
+    # --- the case ------------------------------------------------------------------------
     Declared(
         "decide_admission", AdmissionDecision, rules.decide_admission, "Admission decision",
         "/{case_id}/admission", "Admission decision (identification)", FORM,

@@ -1,7 +1,17 @@
 """The API's routes, one router per resource. Every route of `ROUTERS` is audited and checked
 against the role table (`api.access.ALLOWED`); `health` is neither."""
 
-from api.routes import agencies, auditors, cases, codec, consultations, operations, steps, work
+from api.routes import (
+    agencies,
+    auditors,
+    cases,
+    codec,
+    consultations,
+    intake,
+    operations,
+    steps,
+    work,
+)
 
 ROUTERS = (cases.router, steps.router, work.router, operations.router, agencies.router,
-           auditors.router, codec.router, consultations.router)
+           auditors.router, codec.router, consultations.router, intake.router)

@@ -15,7 +15,7 @@ from api.deps import EngineDep, Permitted, permitted
 from api.reads import read
 from store import consultations
 from store.views import ConsultationList, ConsultationRecord
-from workflows.model.requests import Consultation
+from workflows.model.consultations import Consultation
 from workflows.model.vocabulary import Office
 
 router = APIRouter(prefix="/v1/consultations", tags=["consultations"],

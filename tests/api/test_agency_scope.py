@@ -68,6 +68,8 @@ def case(*, consents: dict[ConsentScope, list[bool]] | None = None,
 SHARE, POLICE = ConsentScope.SHARE_WITH_AGENCIES, ConsentScope.CONTACT_POLICE
 # (the case, the agency asking, what it is involved as, notices it sees, measures it sees)
 SCOPES = {
+    # Its referral stands on its own: its number from the moment it arrives, nothing more.
+    "the referrer before the outcome": (case(), "police-helsinki", ["referrer"], [], []),
     "the referrer alone learns only the outcome": (
         case(notices=[("police-helsinki", None, LegalBasis.REFERRAL)]), "police-helsinki",
         ["referrer", "notified"], ["N1"], []),
@@ -83,7 +85,6 @@ SCOPES = {
 }
 # Involved once, with nothing that still stands: no view at all, as an agency never involved.
 NO_ACCESS = {
-    "the referrer not told the outcome yet": (case(), "police-helsinki"),
     "police after the consent is withdrawn": (
         case(consents={POLICE: [True, False]}, notices=[("police-nbi", POLICE, None)]),
         "police-nbi"),
@@ -172,7 +173,8 @@ async def test_over_http(http: httpx.AsyncClient) -> None:
         cases = r.json()["items"]
         return cases if any(c["case_id"] == minor["case_id"] for c in cases) else None
 
-    assert {"case_id": minor["case_id"], "involvement": ["notified"]} in await eventually(listed)
+    assert {"case_id": minor["case_id"], "reference_number": minor["reference_number"],
+            "involvement": ["notified"]} in await eventually(listed)
     r = await http.get("/v1/agency/cases", headers=bearer("o-1", "police",
                                                           "police-nbi-trafficking"))
     assert minor["case_id"] not in {c["case_id"] for c in r.json()["items"]}

@@ -81,6 +81,7 @@ REFUSED = {
     "no expiry": signed(claims(exp=None)),
     "no subject": signed(claims(sub=None)),
     "unknown role": signed(claims(casework_role="superuser")),
+    "the public form's role, which no person has": signed(claims(casework_role="public")),
     "valid until 9999": signed(claims(exp=253402300799)),
     "valid for a week": signed(claims(exp=int(time.time()) + 7 * 86400)),
     "issued in the future": signed(claims(iat=int(time.time()) + 3600)),

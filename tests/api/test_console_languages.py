@@ -14,17 +14,18 @@ import httpx
 import pytest
 
 from activities.mail_words import PURPOSES
+from api.examples import EXAMPLES
 from console.catalogue import TRANSLATED
-from console.i18n import catalogue
+from console.i18n import LANGUAGE_COOKIE, catalogue
 from tests.support import factories as f
 from tests.support.console_http import READERS, form_token, signed_in
 from tests.support.http import open_case, step
-from tests.support.identities import CASEWORKER
+from tests.support.identities import CASEWORKER, bearer
 from tests.support.waiting import eventually
 from workflows.model import vocabulary
 from workflows.model.requests import Provider
 from workflows.model.vocabulary import AgencyType, ConsentScope, ContactStatus, Purpose
-from workflows.steps import STEPS
+from workflows.steps import BY_NAME, STEPS
 
 # The codes a person must never read: every value of the vocabulary that is a code (two words
 # joined), every notification's purpose and every step's name.
@@ -34,11 +35,12 @@ CODES = {str(value) for enum in vars(vocabulary).values()
     c for c in (*PURPOSES, *(s.name for s in STEPS)) if "_" in c}  # one word is a word too
 PAGES = {
     "caseworker of the office": ("/work", "/cases", "/cases/new", "/cases/{id}",
-                                 "/cases/{id}/steps", "/cases/case-aaaaaaaaaaaaaaaaaaaa"),
-    "office lead": ("/work", "/cases/{id}"),
+                                 "/cases/{id}/steps", "/cases/case-aaaaaaaaaaaaaaaaaaaa",
+                                 "/intake", "/cases/{waiting}"),
+    "office lead": ("/work", "/cases/{id}", "/intake"),
     "caseworker elsewhere": ("/cases/{id}",),
     "an NGO": ("/agency", "/agency/cases/{id}"),
-    "police": ("/agency", "/agency/cases/{id}"),
+    "police": ("/agency", "/agency/cases/{id}", "/cases/new", "/agency/cases/{waiting}"),
     "operations": ("/operations", "/cases/{id}"),
     "auditor": ("/cases", "/audit/cases/{id}", "/audit/verify"),
 }
@@ -87,6 +89,16 @@ def english(language: str) -> set[str]:
             and "{" not in m and "%(" not in m and t != m and len(m) > 8}
 
 
+async def waiting_referral(console: httpx.AsyncClient) -> str:
+    """A referral from the police, waiting in the office's intake, its question asked."""
+    r = await console.post("/v1/referrals", json=EXAMPLES["AgencyReferral"],
+                           headers=bearer("officer-1", "police", "police-nbi-trafficking"))
+    assert r.status_code == 201, r.text
+    case = (await console.get(f"/v1/cases/{r.json()['case_id']}", headers=CASEWORKER)).json()
+    await step(console, case, "/referrer-questions", BY_NAME["ask_referrer"].example)
+    return str(case["case_id"])
+
+
 async def rich_case(console: httpx.AsyncClient) -> str:
     case = await open_case(console, referrer=f.Referrer(
         agency_type=AgencyType.POLICE, agency_id="police-nbi-trafficking", reference="POL-1"))
@@ -111,7 +123,7 @@ async def rich_case(console: httpx.AsyncClient) -> str:
 @pytest.mark.parametrize("language", [*TRANSLATED, "en"])
 async def test_every_page_in_the_reader_s_language(console: httpx.AsyncClient,
                                                    language: str) -> None:
-    case_id = await rich_case(console)
+    case_id, waiting = await rich_case(console), await waiting_referral(console)
     async with signed_in(console, "cw-olli", "caseworker", office="oulu") as olli:
         asked = await olli.get(f"/cases/{case_id}")
         r = await olli.post(f"/cases/{case_id}/reach", data={
@@ -125,7 +137,7 @@ async def test_every_page_in_the_reader_s_language(console: httpx.AsyncClient,
         async with signed_in(console, user, role, office=office, agency=agency,
                              language=language) as browser:
             for page in PAGES[reader]:
-                path = page.format(id=case_id)
+                path = page.format(id=case_id, waiting=waiting)
 
                 async def shown(browser: httpx.AsyncClient = browser,
                                 path: str = path) -> httpx.Response | None:
@@ -142,5 +154,14 @@ async def test_every_page_in_the_reader_s_language(console: httpx.AsyncClient,
                 left |= {c for c in CODES if any(c in p for p in pieces)}
                 if left:
                     found[f"{reader} {path}"] = left
+    async with httpx.AsyncClient(transport=console._transport, base_url=str(console.base_url),
+                                 cookies={LANGUAGE_COOKIE: language}) as anyone:
+        r = await anyone.get("/refer")  # the public form, without an account
+        statuses["anyone /refer"] = r.status_code
+        pieces = readable(r.text)
+        left = {p for p in pieces if p.rstrip(":.") in untranslated or p in untranslated}
+        left |= {c for c in CODES if any(c in p for p in pieces)}
+        if left:
+            found["anyone /refer"] = left
     assert found == {}
     assert list(statuses.values()).count(200) == len(statuses) - 3  # the 404 and two 403

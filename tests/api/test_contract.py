@@ -21,7 +21,7 @@ from api.problems import CODES, MEDIA_TYPE
 from tests.support import factories as f
 from tests.support.http import assert_problem, body
 from tests.support.identities import CASEWORKER, OPERATOR
-from workflows.model import requests
+from workflows.model import consultations, requests
 from workflows.steps import STEPS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -93,8 +93,9 @@ def test_every_body_has_a_description_and_an_example_that_is_valid(
             continue
         name = ref.rsplit("/", 1)[-1]
         (example,) = schemas[name]["examples"]
-        getattr(requests, name).model_validate(example)  # raises if it is not valid
-    assert bodies == len(STEPS) + 4  # each step's, the referral's, a consultation's, codec's 2
+        model = getattr(requests, name, None) or getattr(consultations, name)
+        model.model_validate(example)  # raises if it is not valid
+    assert bodies == len(STEPS) + 5  # each step's, both referrals', a consultation's, codec's 2
 
 
 async def test_invalid_json_is_reported_at_the_body_with_its_place(

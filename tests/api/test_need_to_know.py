@@ -253,6 +253,7 @@ def unknown_fields(r: httpx.Response, reader: Reader, route: APIRoute,
 
 # The first steps of a case, taken on a second case of the same person, just referred.
 EARLY = ("decide_admission", "begin_assessment", "assess_needs")
+INTAKE = ("take_over", "ask_referrer", "mark_duplicate")  # on an agency's referral, in this order
 
 
 @dataclass
@@ -262,10 +263,12 @@ class Case:
     police_notice: str  # the police's notification, to acknowledge
     failed_notice: str  # a failed one, to re-send
     payloads: dict[str, Any]  # an encrypted payload of the case, for the codec
+    waiting_id: str  # an agency's referral, waiting in intake
+    number: str  # the rich case's reference number (the duplicate's case that goes on)
     plan: int = 1  # the newest plan revision, for the lead to approve
 
     def for_route(self, name: str) -> str:
-        return self.early_id if name in EARLY else self.id
+        return self.early_id if name in EARLY else self.waiting_id if name in INTAKE else self.id
 
 
 def requests(route: APIRoute, case: Case) -> tuple[str, str, Any]:
@@ -284,6 +287,8 @@ def requests(route: APIRoute, case: Case) -> tuple[str, str, Any]:
     bodies: dict[str, Any] = {
         "open_case": body(f.referral()), "decide_admission": body(f.admission()),
         "record_consultation": EXAMPLES["Consultation"],
+        "refer_from_agency": EXAMPLES["AgencyReferral"],
+        "mark_duplicate": {**reason, "duplicate_of": case.number},
         "begin_assessment": body(AssessmentStart(reason="x", started_on=f.today())),
         "assess_needs": body(f.assessment()), "add_measure": body(f.measure()),
         "respond_to_measure": {**reason, "accepted": True},
@@ -356,8 +361,12 @@ async def rich_case(http: httpx.AsyncClient, temporal: Client, settings: Setting
                                            for k, v in sealed.metadata.items()},
                               "data": base64.b64encode(sealed.data).decode()}]}
     early = await open_case(http, reason=REASON)
+    waiting = await http.post("/v1/referrals", json=EXAMPLES["AgencyReferral"],
+                              headers=bearer("o-1", "police", "police-nbi-trafficking"))
+    assert waiting.status_code == 201, waiting.text
     return Case(case["case_id"], early["case_id"], by_purpose["police_contact"].id,
-                by_purpose["by_hand"].id, payloads)
+                by_purpose["by_hand"].id, payloads, waiting.json()["case_id"],
+                case["reference_number"])
 
 
 def readable(r: httpx.Response) -> str:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from starlette.datastructures import FormData
 
-from console.forms import fields_of, groups, parse, values_of
+from console.forms import fields_of, parse, values_of
+from console.steps import REFERRAL
 from workflows.model.requests import AdmissionDecision, NewMeasure, Referral
 
 
@@ -57,7 +58,7 @@ def test_errors_are_tied_to_their_fields_and_echo_nothing() -> None:
 
 
 def test_nested_fields_come_in_groups_under_their_model() -> None:
-    legends = [legend for legend, _ in groups(fields_of(Referral))]
+    legends = [legend for legend, _ in REFERRAL.groups]
     assert legends == [None, "Referrer", None, "Person", None]
 
 

@@ -6,9 +6,10 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from tests.support import factories as f
-from workflows.model.requests import Actor, Step
+from workflows.model.requests import Actor, Duplicate, Referrer, Step
 from workflows.model.state import CaseState, Notification
-from workflows.model.vocabulary import Action, Phase
+from workflows.model.vocabulary import Action, AgencyType, Phase, Role
+from workflows.rules import intake
 from workflows.rules import lifecycle as rules
 from workflows.rules.step import Rule, StepContext
 from workflows.steps import of
@@ -29,11 +30,20 @@ def notified(state: CaseState, rule: Rule[Any], step: Step) -> list[Notification
     return state.notifications[before:]
 
 
-def referred(**referral: Any) -> CaseState:
-    state = rules.open_case("case-" + "g" * 20, f.referral(**referral),
-                            StepContext(NOW, f.CASEWORKER))
-    rules.record(state, Action.REFERRED, StepContext(NOW, f.CASEWORKER), "referred")
+def referred(by: Actor = f.CASEWORKER, **referral: Any) -> CaseState:
+    state = rules.open_case("case-" + "g" * 20, f.referral(**referral), StepContext(NOW, by))
+    rules.record(state, Action.REFERRED, StepContext(NOW, by), "referred")
     return state
+
+
+# An agency's referral, waiting in the office's intake.
+POLICE = Actor(user_id="o-1", role=Role.POLICE, agency="police-helsinki")
+BY_POLICE = Referrer(agency_type=AgencyType.POLICE, organisation="Helsinki police",
+                     agency_id="police-helsinki")
+
+
+def in_intake() -> CaseState:
+    return referred(POLICE, referrer=BY_POLICE)
 
 
 def admitted(decided_on: date = TODAY, **referral: Any) -> CaseState:
@@ -54,6 +64,9 @@ def in_phase(phase: Phase) -> CaseState:
     state = referred()
     if phase is Phase.NOT_ADMITTED:
         take(state, rules.decide_admission, f.admission(admitted=False))
+    if phase is Phase.MERGED:
+        take(state, intake.mark_duplicate, Duplicate(reason="Referred twice.",
+                                                     duplicate_of="HEL-2026-0001"))
     forward = iter(FORWARD)
     while state.phase is not phase:
         exit_now = phase is Phase.EXITED and state.phase is Phase.ADMITTED

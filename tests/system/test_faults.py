@@ -58,7 +58,11 @@ class Stack:
                     "CASEWORK_AGENCY_DIRECTORY": str(directory),
                     "CASEWORK_SMTP_PORT": str(mailbox.port),
                     "CASEWORK_SECRET_POLICE": SECRET, "CASEWORK_LOG_FORMAT": "json",
-                    "CASEWORK_AUTH_SIGNING_KEY": str(SIGNING_KEY)}
+                    "CASEWORK_AUTH_SIGNING_KEY": str(SIGNING_KEY),
+                    # One token polls for six cases a few times a second here, over the
+                    # person's 900 a minute; floods have tests of their own (test_floods).
+                    "CASEWORK_RATE_LIMIT_PER_PERSON": "100000/minute",
+                    "CASEWORK_RATE_LIMIT_PER_CLIENT": "100000/minute"}
         self.url = f"http://127.0.0.1:{self.api_port}"
         py = [sys.executable, "-m", "cli"]
         self.temporal = Process("temporal", [

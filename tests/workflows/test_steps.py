@@ -29,6 +29,7 @@ FORMS_NAMED = {
     ("console/templates/case.html", "assess_needs"): "a second assessment is a reassessment",
     ("console/templates/case.html", "notify_by_hand"): "acute danger offers to tell the police",
     ("console/templates/_contacts.html", "record_contact"): "an appointment's outcome",
+    ("console/intake.py", "take_over"): "the intake desk takes a referral over from its list",
 }
 
 

@@ -10,13 +10,12 @@ histories make it costly to change, so every handler keeps that shape.
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 
-from pydantic import AwareDatetime, Field, StrictBool, StringConstraints, field_validator
+from pydantic import AwareDatetime, Field, StringConstraints
 
 from workflows.model.personal import ABOUT, IDENTIFYING, NO, OTHERS
 from workflows.model.vocabulary import (
-    Advice,
     AgencyType,
     ConsentGiver,
     ConsentScope,
@@ -37,7 +36,6 @@ from workflows.model.vocabulary import (
     Office,
     Purpose,
     Role,
-    Situation,
     Text,
     ThreatLevel,
     choices,
@@ -100,8 +98,9 @@ class Referrer(Model):
         default=None, description="The referrer's own reference, returned with the outcome.")
 
 
-class Referral(Step):
-    referrer: Referrer
+class Referred(Step):
+    """What every referral tells, whoever makes it."""
+
     office: Office
     exploitation: Annotated[list[Exploitation], Field(min_length=1),
                             choices(len(Exploitation))]
@@ -111,9 +110,6 @@ class Referral(Step):
         default=None, description="For a minor: the guardian's or representative's consent."
     )
     person: Person
-    caseworker_id: Ident | None = Field(
-        default=None, description="Responsible caseworker; defaults to the referring user."
-    )
     received_on: date | None = Field(
         default=None, description="The day the referral was received (by phone, say), if "
         "before today; its deadlines count from it. Not in the future, at most a year back.")
@@ -123,31 +119,35 @@ class Referral(Step):
         "them.")
 
 
+class Referral(Referred):
+    """A referral as the case keeps it (and as the assistance system's staff make it)."""
+
+    referrer: Referrer
+    caseworker_id: Ident | None = Field(
+        default=None, description="Responsible caseworker; defaults to the referring member of "
+        "staff (an agency's referral waits in the office's intake).")
+
+
+class AgencyReferral(Referred):
+    """A referral from an agency, with its own token: the referrer is the agency itself."""
+
+    own_reference: Annotated[Annotated[str, StringConstraints(max_length=100)] | None, ABOUT] = \
+        Field(default=None, description="The agency's own reference, returned with the outcome.")
+
+
+class PublicReferral(Referred):
+    """A referral through the public form (`/refer`), by anyone without an account: who refers,
+    besides what every referral tells."""
+
+    reason: Text = Field(description="What has happened, and how the assistance system can "
+                         "reach the person safely (a phone number, a language, a time).")
+    who_refers: AgencyType
+    organisation: Annotated[Name | None, Field(description="A professional's organisation.")] \
+        = None
+
+
 CONSULTATION_NUMBER = r"^K-(?:HEL|TRE|OUL|JOU)-\d{4}-\d{4,6}$"
-
-
-class Consultation(Model):
-    """An anonymous consultation, by phone as a rule: who asked and about what, what was
-    advised. Nothing of the person it was about: no name, no date, no words of the caller's,
-    only choices, so that nothing recorded could point to anyone."""
-
-    office: Office
-    asked_by: AgencyType = Field(description="Who asked: an authority or organisation by its "
-                                 "type, `self` for the person themself, `other` for a private "
-                                 "person.")
-    situation: Situation
-    exploitation_forms: Annotated[list[Exploitation], choices(len(Exploitation))] = []
-    advice: Annotated[list[Advice], Field(min_length=1), choices(len(Advice))]
-    # Strict: a new record of our own, with no recorded payloads to decode (a 0 is no answer).
-    referral_recommended: StrictBool
-    minutes: int = Field(ge=1, le=600, description="How long the consultation took.")
-
-    @field_validator("exploitation_forms", "advice")
-    @classmethod
-    def _each_once(cls, chosen: list[Any]) -> list[Any]:
-        if len(set(chosen)) != len(chosen):
-            raise ValueError("each choice at most once")
-        return chosen
+REFERENCE_NUMBER = r"^(?:HEL|TRE|OUL|JOU)-\d{4}-\d{4,6}$"
 
 
 class AdmissionDecision(Step):
@@ -234,6 +234,25 @@ class ManualNotification(Step):
 
     agency_id: Ident
     legal_basis: LegalBasis | None = None
+
+
+class TakeOver(Step):
+    """A caseworker of the office takes over a referral waiting in intake."""
+
+
+class InformationRequest(Step):
+    """Ask the referrer for more about its referral (told on the basis of the referral)."""
+
+    question: Annotated[Text, ABOUT] = Field(description="What the referrer is asked; it reads "
+                                             "the question by signing in, never by e-mail.")
+
+
+class Duplicate(Step):
+    """A second referral of a person whose case goes on in another: this one closes."""
+
+    duplicate_of: Annotated[str, StringConstraints(pattern=REFERENCE_NUMBER)] = Field(
+        description="The reference number of the case that goes on (the reader must have a "
+        "right to it, or state a reason).")
 
 
 class NotificationRef(Step):

@@ -82,7 +82,8 @@ class Consent(Model):
 
 class Assignment(Model):
     office: Annotated[Office, NO]
-    caseworker_id: Annotated[Ident, NO]
+    # None: referred by an agency or the person themself, waiting in the office's intake.
+    caseworker_id: Annotated[Ident | None, NO] = None
 
 
 class Decision(Model):
@@ -297,7 +298,7 @@ class NetworkMember(Model):
 
 class Handover(Model):
     at: Annotated[datetime, NO]
-    from_caseworker: Annotated[str, NO]
+    from_caseworker: Annotated[str | None, NO]  # None: taken over from intake
     to_caseworker: Annotated[str, NO]
     office: Annotated[Office, NO]
     note: Annotated[str | None, ABOUT] = None
@@ -335,6 +336,7 @@ class CaseState(Model):
     received_on: Annotated[date | None, NO] = Field(default=None, description=(
         "The day the referral was received, when before the day it was recorded."))
     consultation: Annotated[str | None, NO] = None  # an anonymous consultation's number it cites
+    duplicate_of: Annotated[str | None, NO] = None  # merged: the number of the case that goes on
     archived: Archived = Field(default_factory=Archived, description="Records moved to the "
                                "read model: the state keeps the recent and the open ones.")
     informed: list[Told] = Field(default=[], description="Agencies delivered a notification.")

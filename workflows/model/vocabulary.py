@@ -74,6 +74,7 @@ class Role(StrEnum):
     NGO = "ngo"
     AUDITOR = "auditor"
     OPERATOR = "operator"
+    PUBLIC = "public"  # the public referral form: anyone, without an account (no token has it)
 
 
 class Phase(StrEnum):
@@ -83,10 +84,11 @@ class Phase(StrEnum):
     MUNICIPALITY = "municipality"  # home municipality responsible; the system cooperates
     NOT_ADMITTED = "not_admitted"  # closed by a negative admission decision
     EXITED = "exited"  # closed by an exit decision
+    MERGED = "merged"  # closed: a second referral of a person whose case goes on in another
 
     @property
     def closed(self) -> bool:
-        return self in (Phase.NOT_ADMITTED, Phase.EXITED)
+        return self in (Phase.NOT_ADMITTED, Phase.EXITED, Phase.MERGED)
 
 
 class MeasureType(StrEnum):
@@ -316,6 +318,9 @@ class Action(StrEnum):
     NETWORK_JOINED = "network_joined"
     NETWORK_LEFT = "network_left"
     MEASURE_ENDED = "measure_ended"
+    TAKEN_OVER = "taken_over"  # from intake, by a caseworker of the office
+    MORE_ASKED = "more_asked"  # of the referrer
+    MERGED = "merged"  # a duplicate referral, carried on in another case
 
 
 class Refusal(StrEnum):

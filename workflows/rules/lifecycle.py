@@ -77,6 +77,7 @@ K = calendar.DeadlineKind
 
 
 STAFF = frozenset({Role.CASEWORKER, Role.OFFICE_LEAD, Role.OPERATOR})
+REFERRING_STAFF = frozenset({Role.CASEWORKER, Role.OFFICE_LEAD})
 
 # The criminal process moves forward one stage at a time; it may be discontinued before judgment,
 # and an appeal leads to a new judgment. It never gates assistance.
@@ -171,8 +172,9 @@ def open_case(case_id: str, referral: Referral, ctx: StepContext) -> CaseState:
         exploitation=referral.exploitation,
         minor=referral.minor,
         person=referral.person,
-        assignment=Assignment(office=referral.office,
-                              caseworker_id=referral.caseworker_id or ctx.actor.user_id),
+        # Staff who refer take the case; anyone else's referral waits in the office's intake.
+        assignment=Assignment(office=referral.office, caseworker_id=referral.caseworker_id or (
+            ctx.actor.user_id if ctx.actor.role in REFERRING_STAFF else None)),
         consents=consents,
         received_on=referral.received_on,
         consultation=referral.consultation,
@@ -309,7 +311,7 @@ def reassign(state: CaseState, step: Reassignment, ctx: StepContext) -> Action:
     if step.caseworker_id == state.assignment.caseworker_id:
         raise StepRejected(Refusal.INVALID_STEP, "the case is already assigned to that caseworker",
                            field="caseworker_id")
-    _hand_over(state, Assignment(office=state.assignment.office,
+    hand_over(state, Assignment(office=state.assignment.office,
                                  caseworker_id=step.caseworker_id), step.handover_note, ctx)
     return Action.REASSIGNED
 
@@ -318,7 +320,7 @@ def transfer_office(state: CaseState, step: OfficeTransfer, ctx: StepContext) ->
     if step.office == state.assignment.office:
         raise StepRejected(Refusal.INVALID_STEP, "the case is already at that office",
                            field="office")
-    _hand_over(state, Assignment(office=step.office, caseworker_id=step.caseworker_id),
+    hand_over(state, Assignment(office=step.office, caseworker_id=step.caseworker_id),
                step.handover_note, ctx)
     return Action.TRANSFERRED_OFFICE
 
@@ -326,11 +328,12 @@ def transfer_office(state: CaseState, step: OfficeTransfer, ctx: StepContext) ->
 HANDOVERS_KEPT = 5
 
 
-def _hand_over(state: CaseState, to: Assignment, note: str | None, ctx: StepContext) -> None:
+def hand_over(state: CaseState, to: Assignment, note: str | None, ctx: StepContext) -> None:
     """A change of worker: counted, its note kept for the new worker, whose first contact with
     the client (a contact recorded as held) becomes a deadline."""
     before, state.assignment = state.assignment, to
-    state.worker_changes += 1
+    if before.caseworker_id is not None:  # taken over from intake: the first worker, no change
+        state.worker_changes += 1
     state.handovers = [*state.handovers, Handover(
         at=ctx.now, from_caseworker=before.caseworker_id, to_caseworker=to.caseworker_id,
         office=to.office, note=note)][-HANDOVERS_KEPT:]

@@ -9,6 +9,7 @@ each recipient needs; names only where the recipient must know whom it is about.
 |---|---|---|---|
 | referral of a minor | child protection of the office | Child Welfare Act § 25 | the child |
 | admission decision | the referrer | its referral | its reference, admitted yes/no |
+| asked for more (intake) | the referrer | its referral | case number, its reference, question |
 | consent to contact the police | police of the office | that consent | the person, exploitation |
 | joint assessment | reception centre of the office | consent to share | the person, needs |
 | measure added / provider changed | the providing agency | consent to share | person, the measure |
@@ -121,6 +122,16 @@ def referral_outcome(state: CaseState, _step: Any) -> list[Planned]:
                     legal_basis=LegalBasis.REFERRAL, expects_ack=False,
                     message={"reference": state.referrer.reference,
                              "admitted": state.phase is not Phase.NOT_ADMITTED})]
+
+
+def more_information(state: CaseState, step: Any) -> list[Planned]:
+    """The referrer is asked for more about its referral: its reference and the question, read
+    when it signs in (the e-mail names only the case's number and what is asked)."""
+    assert state.referrer.agency_id is not None  # the rule refuses the step otherwise
+    return [Planned("more_information", Selector(agency_id=state.referrer.agency_id),
+                    legal_basis=LegalBasis.REFERRAL,
+                    message={**_case(state), "reference": state.referrer.reference,
+                             "question": step.question})]
 
 
 def police_contact(state: CaseState, step: Any) -> list[Planned]:

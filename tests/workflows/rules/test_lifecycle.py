@@ -11,12 +11,14 @@ from typing import Any
 import pytest
 
 from tests.support import factories as f
-from tests.support.states import TODAY, in_phase, referred, take
+from tests.support.states import TODAY, in_intake, in_phase, referred, take
 from workflows import steps
 from workflows.model.requests import (
     AssessmentStart,
     DeadlineChange,
     DeadlineExtension,
+    Duplicate,
+    InformationRequest,
     Length,
     MeasureAnswer,
     MeasureProviderChange,
@@ -24,6 +26,7 @@ from workflows.model.requests import (
     Provider,
     ReflectionPeriodGrant,
     Step,
+    TakeOver,
 )
 from workflows.model.state import CaseState
 from workflows.model.vocabulary import (
@@ -37,7 +40,7 @@ from workflows.model.vocabulary import (
     Phase,
 )
 from workflows.rules import client_work as work
-from workflows.rules import deadlines, measures
+from workflows.rules import deadlines, intake, measures
 from workflows.rules import lifecycle as rules
 from workflows.rules.step import Rule, StepRejected
 
@@ -60,6 +63,11 @@ STEPS: dict[str, tuple[Rule[Any], Step]] = {
     "client plan": (work.revise_plan, f.plan()),
     "contact": (work.record_contact, f.contact()),
     "support network": (work.join_network, f.network_member()),
+    "take over": (intake.take_over, TakeOver(reason="Mine.")),
+    "ask the referrer": (intake.ask_referrer, InformationRequest(
+        reason="Unclear.", question="How can we reach her?")),
+    "duplicate": (intake.mark_duplicate, Duplicate(reason="Referred twice.",
+                                                   duplicate_of="HEL-2026-0001")),
 }
 ALONGSIDE = {"criminal process", "consent", "reflection period", "reassignment",
              "office transfer", "notification by hand", "contact",
@@ -67,7 +75,8 @@ ALONGSIDE = {"criminal process", "consent", "reflection period", "reassignment",
 
 # The lifecycle: the steps each phase allows (every other step is refused there).
 LIFECYCLE: dict[Phase, set[str]] = {
-    Phase.REFERRED: {"admission decision"} | ALONGSIDE,
+    Phase.REFERRED: {"admission decision", "take over", "ask the referrer", "duplicate"}
+    | ALONGSIDE,
     Phase.ADMITTED: {"start of the assessment", "assessment of needs", "assistance measure",
                      "exit"} | ALONGSIDE,
     Phase.ASSISTANCE: {"assistance measure", "transition to the home municipality",
@@ -76,9 +85,11 @@ LIFECYCLE: dict[Phase, set[str]] = {
                          "client plan"} | ALONGSIDE,
     Phase.NOT_ADMITTED: set(),
     Phase.EXITED: set(),
+    Phase.MERGED: set(),
 }
 # The steps that move a case on; every other allowed step leaves it in its phase.
 MOVES = {(Phase.REFERRED, "admission decision"): Phase.ADMITTED,
+         (Phase.REFERRED, "duplicate"): Phase.MERGED,
          (Phase.ADMITTED, "assessment of needs"): Phase.ASSISTANCE,
          (Phase.ASSISTANCE, "transition to the home municipality"): Phase.MUNICIPALITY,
          (Phase.ADMITTED, "exit"): Phase.EXITED,
@@ -103,7 +114,7 @@ def refused(state: CaseState, rule: Rule[Any], step: Step) -> StepRejected:
 @pytest.mark.parametrize("name", STEPS)
 @pytest.mark.parametrize("phase", LIFECYCLE)
 def test_each_phase_allows_its_steps_and_refuses_the_rest(phase: Phase, name: str) -> None:
-    state = in_phase(phase)
+    state = in_intake() if phase is Phase.REFERRED else in_phase(phase)  # an agency referred
     rule, step = STEPS[name]
     if name in LIFECYCLE[phase]:
         take(state, rule, step)

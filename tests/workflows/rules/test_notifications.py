@@ -10,9 +10,15 @@ from typing import Any
 import pytest
 
 from tests.support import factories as f
-from tests.support.states import NOW, in_phase, notified, referred, take
+from tests.support.states import NOW, in_intake, in_phase, notified, referred, take
 from workflows import steps
-from workflows.model.requests import MeasureProviderChange, Provider, Referrer, Step
+from workflows.model.requests import (
+    InformationRequest,
+    MeasureProviderChange,
+    Provider,
+    Referrer,
+    Step,
+)
 from workflows.model.state import Alert, CaseState, Notification, Selector
 from workflows.model.vocabulary import (
     Action,
@@ -29,8 +35,8 @@ from workflows.model.vocabulary import (
     ThreatLevel,
 )
 from workflows.rules import client_work as work
+from workflows.rules import intake, measures, notifications
 from workflows.rules import lifecycle as rules
-from workflows.rules import measures, notifications
 from workflows.rules.step import Rule
 
 PENDING, WITHHELD = NotificationStatus.PENDING, NotificationStatus.WITHHELD
@@ -99,6 +105,10 @@ MATRIX: list[tuple[str, Any, tuple[Rule[Any], Step], list[tuple[Any, ...]]]] = [
      (rules.decide_admission, f.admission(admitted=False)),
      [("referral_outcome", Selector(agency_id="ngo-1"), LegalBasis.REFERRAL, PENDING,
        {"reference", "admitted"})]),
+    ("intake: the referrer is asked for more, on the basis of its referral", in_intake,
+     (intake.ask_referrer, InformationRequest(reason="Unclear.", question="Her phone?")),
+     [("more_information", Selector(agency_id="police-helsinki"), LegalBasis.REFERRAL, PENDING,
+       {"case_id", "reference", "question"})]),
     ("admission: a referrer outside the directory is told by the caseworker", referred,
      (rules.decide_admission, f.admission()), []),
     ("consent to contact the police: the office's police", referred,
