@@ -29,10 +29,13 @@ from workflows.model.requests import (
     Actor,
     AssessmentStart,
     DeadlineExtension,
+    InformationRequest,
     Length,
     PlanApproval,
     Provider,
+    Referrer,
     ReflectionPeriodGrant,
+    TakeOver,
 )
 from workflows.model.state import CaseInput
 from workflows.model.vocabulary import (
@@ -48,6 +51,9 @@ from workflows.model.vocabulary import (
 
 HERE = Path(__file__).parent
 LEAD = Actor(user_id="lead-heli", role=Role.OFFICE_LEAD, office=Office.HELSINKI)
+POLICE = Actor(user_id="officer-1", role=Role.POLICE, agency="police-nbi-trafficking")
+POLICE_REFERRER = Referrer(agency_type=AgencyType.POLICE, organisation="NBI",
+                           agency_id="police-nbi-trafficking")
 
 
 async def record(name: str) -> Path:
@@ -64,10 +70,15 @@ async def record(name: str) -> Path:
         async with build_worker(env.client, settings):
             handle = await env.client.start_workflow(
                 CaseWorkflow.run,
-                CaseInput(opening=f.opening(f"case-{name}",
-                                            f.referral(minor=True, guardian_consent=True))),
+                # An agency's referral, waiting in intake until a caseworker takes it over.
+                CaseInput(opening=f.opening(f"case-{name}", f.referral(
+                    minor=True, guardian_consent=True, referrer=POLICE_REFERRER), POLICE)),
                 id=f"case-{name}", task_queue=settings.temporal_task_queue)
-            steps: list[tuple[Any, Any]] = [(CaseWorkflow.decide_admission, f.admission()),
+            steps: list[tuple[Any, Any]] = [
+                     (CaseWorkflow.take_over, TakeOver(reason="Mine.")),
+                     (CaseWorkflow.ask_referrer, InformationRequest(
+                         reason="Unclear.", question="How can we reach her safely?")),
+                     (CaseWorkflow.decide_admission, f.admission()),
                      (CaseWorkflow.record_contact, f.contact(ContactStatus.PLANNED)),
                      (CaseWorkflow.join_network, f.network_member("victim-support-finland")),
                      (CaseWorkflow.begin_assessment,
@@ -76,7 +87,7 @@ async def record(name: str) -> Path:
                          reason="Granted by the police.", granted_on=f.today(),
                          length=Length(months=2), granted_by=AgencyType.POLICE)),
                      (CaseWorkflow.extend_deadline, DeadlineExtension(
-                         reason="Client needs more time.", deadline_id="D4",
+                         reason="Client needs more time.", deadline_id="D5",
                          extension=Length(days=30))),
                      (timedelta(days=20), None),  # reminders and escalations fire
                      (CaseWorkflow.record_contact, f.contact(appointment_id="K1")),

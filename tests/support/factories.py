@@ -111,9 +111,10 @@ def sealed(case_id: str, step: str, meta: StepMeta, body: BaseModel) -> StepMeta
     return PROOFS.sealed(case_id, step, meta, body)
 
 
-def opening(case_id: str, referral: Referral) -> Opening:
+def opening(case_id: str, referral: Referral, actor: Actor = CASEWORKER) -> Opening:
     """A case's opening as the API starts it: the referral with its sealed metadata."""
-    return Opening(referral=referral, meta=sealed(case_id, OPENING, meta(0), referral))
+    return Opening(referral=referral,
+                   meta=sealed(case_id, OPENING, meta(0, actor=actor), referral))
 
 
 def admission(admitted: bool = True) -> AdmissionDecision:
