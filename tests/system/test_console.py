@@ -94,7 +94,7 @@ def test_a_case_from_referral_to_exit_in_the_console(running_stack: Stack,
         police = Visit(browser, running_stack, shots)
         police.sign_in("officer-1", "police", agency="police-nbi-trafficking")
         police.check("agency-list")
-        police.page.get_by_role("link", name=case_url.rsplit("/", 1)[-1]).click()
+        police.page.locator(f"a[href='/agency/cases/{case_url.rsplit('/', 1)[-1]}']").click()
         expect(police.page.get_by_role("status")).to_contain_text("This case is closed")
         police.check("agency-case")
         police.page.get_by_role("button", name="Acknowledge receipt").click()
@@ -209,7 +209,7 @@ def test_a_declined_measure_a_deadline_and_another_office(running_stack: Stack,
     with chromium() as browser:
         centre = Visit(browser, running_stack, shots)
         centre.sign_in("rc-1", "reception_centre", agency="reception-joutseno")
-        centre.page.get_by_role("link", name=case_id).click()
+        centre.page.locator(f"a[href='/agency/cases/{case_id}']").click()
         centre.page.get_by_label("We decline").check()
         centre.page.locator("input[name='reason'][id^='why-']").fill("No room until spring.")
         centre.page.get_by_role("button", name="Send the answer").click()
