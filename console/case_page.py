@@ -126,6 +126,9 @@ def case_view(console: Console, state: CaseState, status: int = 200, **extra: An
         values=extra.pop("values", {}), errors=extra.pop("errors", {}),
         open_form=extra.pop("open_form", None), gone=gone, similar=extra.pop("similar", []),
         into=extra.pop("into", []), merged=extra.pop("merged", []),
+        # What the case already knows, offered in a form: the client's interpreter language.
+        prefilled={CONTACT.name: {"interpreter_language": state.person.interpreter_language}}
+        if state.person.interpreter_language else {},
         **extra)
 
 

@@ -43,3 +43,21 @@ async def test_every_step_is_on_the_page(console: httpx.AsyncClient) -> None:
     async with signed_in(console, "ops-1", "operator") as ops:
         r = await ops.get(f"/cases/{case['case_id']}/steps")
         assert r.status_code == 403 and "Suostumus" not in r.text
+
+
+async def test_the_client_s_interpreter_is_on_the_case_and_offered_at_each_appointment(
+        console: httpx.AsyncClient) -> None:
+    person = f.PERSON.model_copy(update={"languages": ["tl", "en"],
+                                         "interpreter_language": "tl"})
+    case = await open_case(console, person=person)
+    async with signed_in(console, "cw-anna", "caseworker", office="helsinki",
+                         language="fi") as anna:
+        page = (await anna.get(f"/cases/{case['case_id']}")).text
+        assert re.search(r"<dt>Tulkki</dt><dd>tagalog</dd>", page)
+        # The contact form offers it chosen; another case's form chooses none.
+        chosen = re.compile(r'name="interpreter_language"[^>]*>.*?<option value="tl" selected',
+                            re.S)
+        assert chosen.search(page)
+        other = await open_case(console)
+        page = (await anna.get(f"/cases/{other['case_id']}")).text
+        assert "<dt>Tulkki</dt><dd>ei tarvita</dd>" in page and not chosen.search(page)

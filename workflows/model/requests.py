@@ -86,6 +86,11 @@ class Person(Model):
                            IDENTIFYING] = Field(default=None, description="ISO 3166-1 alpha-3")
     languages: Annotated[list[Annotated[str, StringConstraints(min_length=2, max_length=35)]],
                          choices(10), IDENTIFYING] = []
+    interpreter_language: Annotated[
+        Annotated[str, StringConstraints(min_length=2, max_length=35)] | None, IDENTIFYING] = \
+        Field(default=None, description="The language the client needs an interpreter in, if "
+              "any: each appointment offers it, and the documents the client receives are "
+              "translated into it.")
 
 
 class Referrer(Model):
