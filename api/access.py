@@ -29,6 +29,8 @@ ALLOWED: dict[str, frozenset[Role]] = {
     "get_contacts": STAFF | AUDITOR,
     "get_plans": STAFF | AUDITOR,
     "get_assessments": STAFF | AUDITOR,
+    # A document's file: staff and auditors, and an agency the client shares it with.
+    "get_document": STAFF | AUDITOR | AGENCIES,
     # Anonymous consultations (no personal data): staff record them; auditors read them.
     "record_consultation": STAFF,
     "list_consultations": STAFF | AUDITOR,

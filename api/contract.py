@@ -117,7 +117,8 @@ def _document(route: APIRoute, operation: dict[str, Any], schemas: dict[str, Any
             parameter["schema"] = {"type": "string", "pattern": ETAG_PATTERN, "maxLength": 40}
     body = operation.get("requestBody")
     if body is not None:
-        ref = body["content"]["application/json"]["schema"].get("$ref", "")
+        (content,) = body["content"].values()  # JSON; a form with a file for a document
+        ref = content["schema"].get("$ref", "")
         body.setdefault("description", schemas.get(ref.rsplit("/", 1)[-1], {}).get(
             "description", operation["summary"]))
     if get_reader in calls:

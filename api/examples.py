@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from workflows.steps import STEPS
+from workflows.steps import STEPS, Offered
 
 REFERRER = {"agency_type": "police", "organisation": "Helsinki police",
             "reference": "KRP 5500/R/1234/26"}
@@ -33,6 +33,8 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "referral_recommended": True, "minutes": 25,
     },
 }
-# Each step's request, as its declaration shows it (the first of those sharing a model).
+# Each step's request, as its declaration shows it (the first of those sharing a model); a
+# step that sends a file is a form, described by its route (`api/routes/attachments.py`).
 for _step in STEPS:
-    EXAMPLES.setdefault(_step.http_body.__name__, _step.example)
+    if _step.offered is not Offered.UPLOAD:
+        EXAMPLES.setdefault(_step.http_body.__name__, _step.example)

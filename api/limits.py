@@ -19,12 +19,16 @@ from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
 from api.floods import answer
 from api.problems import CODES, MEDIA_TYPE, Code, Problem
+from workflows.model.documents import DOCUMENT_BYTES
 
 # A step's body is a few kilobytes at most (a reason is at most 4,000 characters).
 BODY_BYTES = 64 * 1024
 # The Web UI's codec sends a history's payloads at once; Temporal's own limit on a payload is
 # 2 MiB, and a request carries a few.
 LARGER_BODIES = {"/codec/": 8 * 1024 * 1024}
+# A document's file, with its title and reason (`/v1/cases/{id}/attachments`, and the
+# console's `/cases/{id}/attachments`).
+DOCUMENT_BODY = DOCUMENT_BYTES + BODY_BYTES
 HEADER_BYTES = 8 * 1024
 HEADERS_BYTES = 32 * 1024
 # The request line and the headers as they arrive, counted by the server before the application
@@ -41,6 +45,8 @@ class BodyTooLarge(HTTPException):
 
 
 def body_limit(path: str) -> int:
+    if path.endswith("/attachments"):
+        return DOCUMENT_BODY
     return next((size for prefix, size in LARGER_BODIES.items() if path.startswith(prefix)),
                 BODY_BYTES)
 

@@ -38,6 +38,7 @@ class Code(StrEnum):
     NOT_FOUND = "NotFound"
     METHOD_NOT_ALLOWED = "MethodNotAllowed"
     PAYLOAD_TOO_LARGE = "PayloadTooLarge"
+    UNSUPPORTED_MEDIA_TYPE = "UnsupportedMediaType"
     HEADER_TOO_LARGE = "HeaderTooLarge"
     TOO_MANY_REQUESTS = "TooManyRequests"
     UNKNOWN_HOST = "UnknownHost"
@@ -73,6 +74,7 @@ CODES: dict[Refusal | Code, tuple[int, str]] = {
     Code.NOT_FOUND: (404, "Not found"),
     Code.METHOD_NOT_ALLOWED: (405, "Method not allowed"),
     Code.PAYLOAD_TOO_LARGE: (413, "Request body too large"),
+    Code.UNSUPPORTED_MEDIA_TYPE: (415, "Not a kind of document a case keeps"),
     Code.HEADER_TOO_LARGE: (431, "Request headers too large"),
     Code.TOO_MANY_REQUESTS: (429, "Too many requests"),
     Code.UNKNOWN_HOST: (400, "Unknown host"),

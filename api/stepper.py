@@ -28,7 +28,7 @@ class Stepper:
     def __init__(self, gateway: CaseGateway, reader: Reader, response: Response, version: int,
                  idempotency_key: str | None) -> None:
         self._gateway, self._reader, self._response = gateway, reader, response
-        self._version, self._key = version, idempotency_key
+        self._version, self.key = version, idempotency_key
 
     async def __call__(self, case_id: str, declared: Declared[Any], body: Step) -> CaseAnswer:
         with counted(declared.name):
@@ -39,7 +39,7 @@ class Stepper:
             intent = await self._reader.audit.intent(case_id, body.reason)
             async with self._reader.opaque():
                 state = await self._gateway.step(case_id, declared, body, self._reader.actor,
-                                                 self._version, self._key, self._reader.reason,
+                                                 self._version, self.key, self._reader.reason,
                                                  intent)
         self._response.headers["ETag"] = etag(state.version)
         return self._reader.answer(state)

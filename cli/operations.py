@@ -171,7 +171,9 @@ async def _rebuild(settings: Settings, after: str, closed: bool) -> None:
 
 def shred(case_id: str = typer.Argument(help="The case whose retention period has ended.")) -> None:
     """Destroy a case's data key: its personal data becomes unreadable everywhere (Temporal's
-    history, the copied histories, the read model), while its audit chain stays verifiable."""
+    history, the copied histories, the read model, its documents' files, which are deleted
+    too), while its audit chain stays verifiable."""
+    from store.attachments import blobs
     from store.keys import case_keys
 
     settings = get_settings()
@@ -181,6 +183,7 @@ def shred(case_id: str = typer.Argument(help="The case whose retention period ha
     if not case_keys(settings).shred(case_id):
         typer.echo(f"{case_id} has no data key (never encrypted, or already shredded)", err=True)
         exit_skipping_teardown(1)
+    blobs(settings).delete_case(case_id)  # unreadable already; gone from the store too
     typer.echo(f"{case_id} shredded; running processes forget its key within 5 minutes")
     exit_skipping_teardown()
 

@@ -11,7 +11,7 @@ from fastapi.staticfiles import StaticFiles
 from temporalio.client import Client
 
 from api.main import create_app as create_api
-from console import actions, consultations, desks, intake, pages, public
+from console import actions, consultations, desks, documents, intake, pages, public
 from console.oidc import Provider
 from console.web import problem_page
 from infra.settings import Settings, get_settings
@@ -25,6 +25,7 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
     app.include_router(pages.router)
     app.include_router(actions.router)
     app.include_router(desks.router)
+    app.include_router(documents.router)
     app.include_router(consultations.router)
     app.include_router(public.router)
     app.mount("/static", StaticFiles(directory=str(files("console") / "static")),

@@ -14,6 +14,7 @@ from starlette.datastructures import FormData
 
 from activities.directory import load
 from api.problems import Problem, known
+from api.routes.attachments import DOCUMENT
 from console.forms import Field, fields_of, parse, reason_in, values_of, version_in
 from console.labels import WITHHELD_UNLESS
 from console.refusals import worded
@@ -126,6 +127,9 @@ def case_view(console: Console, state: CaseState, status: int = 200, **extra: An
         values=extra.pop("values", {}), errors=extra.pop("errors", {}),
         open_form=extra.pop("open_form", None), gone=gone, similar=extra.pop("similar", []),
         into=extra.pop("into", []), merged=extra.pop("merged", []),
+        document_allowed=console.may(DOCUMENT.name) and DOCUMENT.allowed_in(state.phase),
+        purposes=list(Purpose),
+        kilobytes=lambda size: console.language.number(max(1, round(size / 1024))) + " kB",
         # What the case already knows, offered in a form: the client's interpreter language.
         prefilled={CONTACT.name: {"interpreter_language": state.person.interpreter_language}}
         if state.person.interpreter_language else {},

@@ -18,6 +18,7 @@ from babel.messages.pofile import read_po, write_po
 from api.problems import CODES
 from api.timeline_picture import PHRASES
 from console.consultations import FORM as CONSULTATION
+from console.documents import CHOOSE
 from console.forms import MESSAGES
 from console.i18n import WORKING_DAYS
 from console.intake import AGENCY_REFERRAL
@@ -69,7 +70,7 @@ def messages() -> set[str]:
     found |= set(PARTS.values()) | set(REFERRAL_REFUSALS.values()) | refusals()
     found |= {step.title for step in STEPS} | set(WORDS) | set(NO_COUNTRY.values())
     found |= set(WITHHELD_UNLESS.values()) | {WORKING_DAYS} | {r.source for r in RULES}
-    found |= set(PHRASES) | set(AUDIT_WORDS.values())
+    found |= set(PHRASES) | set(AUDIT_WORDS.values()) | {CHOOSE}
     for step in (*FORMS.values(), REFERRAL, AGENCY_REFERRAL, PUBLIC_REFERRAL, CONSULTATION):
         found |= {legend for legend, _ in step.groups if legend}
     return found

@@ -104,7 +104,9 @@ LABELS: dict[type[Enum], dict[str, str]] = {
         "contact_recorded": "Contact recorded", "network_joined": "Joined the support network",
         "network_left": "Left the support network", "measure_ended": "Measure ended",
         "taken_over": "Taken over from intake", "more_asked": "Referrer asked for more",
-        "merged": "Closed as a duplicate referral"},
+        "merged": "Closed as a duplicate referral", "document_added": "Document added"},
+    v.DocumentType: {"application/pdf": "PDF document", "image/png": "PNG image",
+                     "image/jpeg": "JPEG image", "image/tiff": "TIFF image (a scan)"},
     v.Purpose: {"assessment": "The needs assessment", "measures": "Measures it provides",
                 "plan": "The client plan", "handover": "The handover to the municipality",
                 "coordination": "Being contacted about the case"},
@@ -136,7 +138,10 @@ def english(value: Enum) -> str:
 EXPLAINED = {"TooManyRequests": "Too many requests in a short time. Wait a moment and try again.",
              "PayloadTooLarge": "What was sent is too long to be saved. Go back with the "
                                 "browser's back button: what you typed is still in the form; "
-                                "shorten the longest text and send it again."}
+                                "shorten the longest text and send it again.",
+             "UnsupportedMediaType": "Only PDF, PNG, JPEG and TIFF files are kept, each at most "
+                                     "10 MB. Go back with the browser's back button, choose "
+                                     "another file and send it again."}
 
 
 # What a step's form says before it is sent, when the notification it calls for needs a consent

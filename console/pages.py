@@ -16,6 +16,7 @@ from api.gateway import CASE_ID
 from api.need_to_know import ACCESS_REASON_CHARS, ACCESS_REASON_MIN
 from api.problems import Code, Problem
 from api.reads import read
+from api.routes.attachments import DOCUMENT
 from console import oidc
 from console import session as sessions
 from console.case_page import case_view, run
@@ -43,6 +44,8 @@ router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
 ROLES = {str(r) for r in Role}
 SEARCH_CHARS = 100
 STEPS_PAGE = 50
+# What else says "saved" on the case page: the referral that opened it, a document added.
+SAVED_ELSEWHERE = ("open_case", DOCUMENT.name)
 
 
 def home_of(actor: Actor) -> str:
@@ -245,7 +248,7 @@ async def case_page(case_id: str, console: ConsoleDep, engine: EngineDep, keys: 
     asked = {"open_form": CONSENT.name, "errors": {}, "values": {
         "scope": scope and scope.value, "purpose": purpose and purpose.value}} \
         if form == CONSENT.name else {}
-    return case_view(console, state, done=done if done in FORMS or done == "open_case"
+    return case_view(console, state, done=done if done in FORMS or done in SAVED_ELSEWHERE
                      else None, similar=similar, into=into, merged=merged, **asked)
 
 

@@ -63,11 +63,12 @@ class Console:
         if not self.may(operation):
             raise Problem(Refusal.FORBIDDEN, f"role '{self.actor.role}' may not do this")
 
-    async def form(self) -> FormData:
-        """The submitted form, bounded, with its form token checked (else 403)."""
-        if int(self.request.headers.get("content-length") or 0) > FORM_BYTES:
+    async def form(self, *, file_bytes: int = 0) -> FormData:
+        """The submitted form, bounded (with one file of at most `file_bytes`, if it takes
+        one), with its form token checked (else 403)."""
+        if int(self.request.headers.get("content-length") or 0) > FORM_BYTES + file_bytes:
             raise Problem(Code.PAYLOAD_TOO_LARGE, "the form is too large")
-        form = await self.request.form(max_files=0, max_fields=200)
+        form = await self.request.form(max_files=1 if file_bytes else 0, max_fields=200)
         token = form.get("csrf")
         if not sessions.same_form_token(self.session, token if isinstance(token, str) else None):
             raise Problem(Refusal.FORBIDDEN, "the form is stale or not from this console: "
@@ -79,8 +80,11 @@ class Console:
         """The API's step, with the form's version and idempotency key; the audit log names
         the step, not the page."""
         self.reader.audit.action = declared.name
-        await Stepper(self.gateway, self.reader, Response(), version_in(form), key_in(form))(
-            case_id, declared, body)
+        await self.stepper(form)(case_id, declared, body)
+
+    def stepper(self, form: FormData) -> Stepper:
+        """The API's steps, with the form's version and idempotency key."""
+        return Stepper(self.gateway, self.reader, Response(), version_in(form), key_in(form))
 
     def page(self, template: str, status: int = 200, **context: Any) -> HTMLResponse:
         return render(self.request, template, self.language, self.session, status, **context)

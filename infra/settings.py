@@ -171,6 +171,13 @@ class Settings(BaseSettings):
     # Where the counts are kept: "memory://" (this process only: the embedded defaults), or a
     # Redis that every API process shares (redis://host:6379/0, rediss:// over TLS).
     rate_limit_storage: str = "memory://"
+    # Where a case's documents are kept, sealed under the case's key (store/attachments.py):
+    # empty, the data folder's `attachments/`; `s3://bucket` an S3-compatible object store,
+    # at `attachment_endpoint` if not AWS's own (credentials as boto3 finds them: the
+    # AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY variables, a role, a profile).
+    attachment_store: str = Field(default="", pattern=r"^(|s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])$")
+    attachment_endpoint: str | None = None
+    attachment_region: str = "eu-north-1"
     # The languages the public referral form (/refer) speaks, the first its default.
     public_referral_languages: list[Literal["fi", "sv", "en"]] = Field(
         default=["fi", "sv", "en"], min_length=1)

@@ -26,6 +26,7 @@ from workflows.model.state import (
 from workflows.model.vocabulary import (
     AgencyType,
     DeadlineKind,
+    DocumentType,
     MeasureStatus,
     MeasureType,
     Model,
@@ -205,6 +206,16 @@ class AgencyMeasure(Model):
     provider_accepted: bool | None
 
 
+class AgencyDocument(Model):
+    """A document of the case the client consents to share with the agency for its purpose."""
+
+    id: str
+    caption: str
+    media_type: DocumentType
+    size: int
+    added_at: datetime
+
+
 class AgencyGoal(Model):
     goal: str
     responsible: str
@@ -239,6 +250,9 @@ class AgencyCaseView(Model):
     notifications: list[AgencyNotice] = []
     measures: list[AgencyMeasure] = []
     plan: AgencyPlan | None = None
+    documents: list[AgencyDocument] = Field(default=[], description=(
+        "The documents the client consents to share with this agency, each for its purpose: "
+        "read at `/v1/cases/{id}/attachments/{document id}`."))
 
 
 class AgencyCaseRow(Model):

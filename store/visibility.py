@@ -21,7 +21,14 @@ an agency never involved is.
 
 from __future__ import annotations
 
-from store.views import AgencyCaseView, AgencyGoal, AgencyMeasure, AgencyNotice, AgencyPlan
+from store.views import (
+    AgencyCaseView,
+    AgencyDocument,
+    AgencyGoal,
+    AgencyMeasure,
+    AgencyNotice,
+    AgencyPlan,
+)
 from workflows.model.state import CaseState
 from workflows.model.vocabulary import Phase, Purpose
 from workflows.rules.notifications import SENT, SHARE, consent_in_force, covered
@@ -68,7 +75,11 @@ def agency_view(state: CaseState, agency: str | None) -> AgencyCaseView | None:
                                     expects_ack=n.expects_ack) for n in shown],
         measures=[AgencyMeasure(id=m.id, type=m.type, status=m.status,
                                 provider_accepted=m.provider_accepted) for m in shared],
-        plan=plan)
+        plan=plan,
+        documents=[AgencyDocument(id=d.id, caption=d.caption, media_type=d.media_type, size=d.size,
+                                  added_at=d.added_at) for d in state.documents
+                   if d.shared_for is not None
+                   and consent_in_force(state, SHARE, agency, d.shared_for)])
 
 
 def listed(state: CaseState) -> dict[str, list[str]]:

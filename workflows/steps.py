@@ -22,6 +22,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Any, Generic
 
+from workflows.model.documents import NewDocument
 from workflows.model.requests import (
     AdmissionDecision,
     Assessment,
@@ -60,7 +61,7 @@ from workflows.model.requests import (
 from workflows.model.state import CaseState
 from workflows.model.vocabulary import Action, ConsentScope, Phase, Purpose, Refusal, Role
 from workflows.rules import client_work as work
-from workflows.rules import deadlines, guards, intake, measures, size
+from workflows.rules import deadlines, documents, guards, intake, measures, size
 from workflows.rules import lifecycle as rules
 from workflows.rules import notifications as notices
 from workflows.rules.step import Rule, S, StepContext, StepRejected
@@ -80,6 +81,7 @@ class Offered(StrEnum):
     FORM = "form"  # a form of its own on the case page
     ITEM = "item"  # an action on one item of the case (a measure, a deadline, a notification…)
     DESK = "desk"  # on an agency's desk (or the operations list), by its own page
+    UPLOAD = "upload"  # a file sent with it: a route and a form of its own (attachments)
 
 
 @dataclass(frozen=True)
@@ -176,7 +178,7 @@ class Declared(Generic[S]):
                                allowed_phases=[str(p) for p in self.phases])
 
 
-FORM, ITEM, DESK = Offered
+FORM, ITEM, DESK, UPLOAD = Offered
 REASON = {"reason": "The client moved into the flat."}
 PROVIDER = {"agency_type": "reception_centre", "organisation": "Joutseno reception centre"}
 
@@ -318,6 +320,14 @@ STEPS: tuple[Declared[Any], ...] = (
         example={"reason": "The client no longer needs the assistance system's help.",
                  "ground": "no_longer_needs_help", "decision_maker_id": "lead-jussi",
                  "decided_on": "2026-12-01"}),
+    Declared(
+        # The file goes with the request (multipart): api/routes/attachments.py stores it.
+        "add_document", NewDocument, documents.add_document, "Document", "/{case_id}/attachments",
+        "Attach a document (a scanned form, a statement, a decision): the file and what it is",
+        UPLOAD, phases=REFERRED_OR_OPEN,
+        example={"reason": "The employment contract she brought.",
+                 "caption": "Employment contract", "media_type": "application/pdf",
+                 "size": 48213, "sha256": "0" * 64, "blob": "b-0f3c2a", "shared_for": None}),
     # --- on one item of the case --------------------------------------------------------
     Declared(
         "respond_to_measure", MeasureAnswer, measures.respond_to_measure,

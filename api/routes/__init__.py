@@ -3,6 +3,7 @@ against the role table (`api.access.ALLOWED`); `health` is neither."""
 
 from api.routes import (
     agencies,
+    attachments,
     auditors,
     cases,
     codec,
@@ -13,5 +14,5 @@ from api.routes import (
     work,
 )
 
-ROUTERS = (cases.router, steps.router, work.router, operations.router, agencies.router,
-           auditors.router, codec.router, consultations.router, intake.router)
+ROUTERS = (cases.router, steps.router, attachments.router, work.router, operations.router,
+           agencies.router, auditors.router, codec.router, consultations.router, intake.router)

@@ -15,7 +15,7 @@ from api.deps import permitted
 from api.need_to_know import CaseAnswer
 from api.stepper import StepDep
 from workflows.model.requests import Step
-from workflows.steps import STEPS, Declared
+from workflows.steps import STEPS, Declared, Offered
 
 router = APIRouter(prefix="/v1/cases", route_class=AuditedRoute,
                    dependencies=[Depends(permitted)])
@@ -53,6 +53,6 @@ def _endpoint(declared: Declared[Any]) -> Any:
     return take
 
 
-for _declared in by_path(STEPS):
+for _declared in by_path(s for s in STEPS if s.offered is not Offered.UPLOAD):  # theirs: own
     router.add_api_route(_declared.path, _endpoint(_declared), methods=["POST"],
                          name=_declared.name, summary=_declared.summary, tags=[_declared.tag])

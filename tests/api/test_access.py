@@ -22,7 +22,8 @@ from tests.support.unhurried import UNHURRIED
 from workflows.model.vocabulary import Role
 
 PARAMS = {"case_id": "case-" + "z" * 20, "measure_id": "M1", "deadline_id": "D1",
-          "notification_id": "N1", "action": None, "plan": "1", "member_id": "P1"}
+          "notification_id": "N1", "action": None, "plan": "1", "member_id": "P1",
+          "document_id": "A1"}
 ACTIONS = {"change_measure": "start", "change_deadline": "meet"}
 ROUTES = [r for router in ROUTERS for r in router.routes if isinstance(r, APIRoute)]
 

@@ -34,6 +34,7 @@ from api.access import ALLOWED
 from api.examples import EXAMPLES
 from api.problems import ProblemDetails
 from api.routes import ROUTERS
+from api.routes.attachments import DOCUMENT
 from infra.codec import EnvelopeCodec
 from infra.settings import Settings
 from store.keys import case_keys
@@ -253,6 +254,9 @@ def unknown_fields(r: httpx.Response, reader: Reader, route: APIRoute,
 
 # The first steps of a case, taken on a second case of the same person, just referred.
 EARLY = ("decide_admission", "begin_assessment", "assess_needs")
+# A document (shared with the agencies the client shares measures with), as the scan adds it.
+PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n"
+DOCUMENT_FORM = {"caption": "Employment contract", "reason": "Scanned.", "shared_for": "measures"}
 INTAKE = ("take_over", "ask_referrer", "mark_duplicate")  # on an agency's referral, in this order
 
 
@@ -276,7 +280,7 @@ def requests(route: APIRoute, case: Case) -> tuple[str, str, Any]:
     params = {"case_id": case.for_route(route.name), "measure_id": "M1", "deadline_id": "D4",
               "notification_id": case.police_notice, "action": {
                   "change_measure": "start", "change_deadline": "meet"}.get(route.name, ""),
-              "plan": str(case.plan), "member_id": "P1"}
+              "plan": str(case.plan), "member_id": "P1", "document_id": "A1"}
     if route.name == "end_measure":
         params["measure_id"] = "M2"  # started in the rich case
     if route.name == "resend_notification":
@@ -404,7 +408,11 @@ async def test_no_answer_carries_personal_data_its_reader_may_not_know(
             method, path, payload = requests(route, case)
             version = await version_of(http, case.for_route(route.name))
             headers = {**reader.headers, "If-Match": f'"{version}"'}
-            r = await http.request(method, path, json=payload, headers=headers)
+            if route.name == DOCUMENT.name:  # a file, in a form
+                r = await http.post(path, headers=headers, data=DOCUMENT_FORM,
+                                    files={"file": ("scan.pdf", PDF, "application/pdf")})
+            else:
+                r = await http.request(method, path, json=payload, headers=headers)
             if r.status_code < 300:
                 answered.add((reader.name, route.name))
 

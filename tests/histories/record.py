@@ -25,6 +25,7 @@ from tests.support.receivers import Mailbox
 from worker.main import build_worker
 from workflows.engine.case_workflow import CaseWorkflow
 from workflows.model import search_attributes
+from workflows.model.documents import NewDocument
 from workflows.model.requests import (
     Actor,
     AssessmentStart,
@@ -43,8 +44,10 @@ from workflows.model.vocabulary import (
     ConsentScope,
     ContactStatus,
     CriminalStage,
+    DocumentType,
     MeasureAction,
     Office,
+    Purpose,
     Role,
     ThreatLevel,
 )
@@ -78,6 +81,10 @@ async def record(name: str) -> Path:
                      (CaseWorkflow.take_over, TakeOver(reason="Mine.")),
                      (CaseWorkflow.ask_referrer, InformationRequest(
                          reason="Unclear.", question="How can we reach her safely?")),
+                     (CaseWorkflow.add_document, NewDocument(
+                         reason="Brought by the police.", caption="Employment contract",
+                         media_type=DocumentType.PDF, size=48213, sha256="0" * 64,
+                         blob="b-recorded", shared_for=Purpose.MEASURES)),
                      (CaseWorkflow.decide_admission, f.admission()),
                      (CaseWorkflow.record_contact, f.contact(ContactStatus.PLANNED)),
                      (CaseWorkflow.join_network, f.network_member("victim-support-finland")),

@@ -18,6 +18,7 @@ from tests.support.stack import Stack
 
 pytestmark = pytest.mark.e2e
 NUMBER = re.compile(r"HEL-\d{4}-\d{4}")
+PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n"
 
 
 def person_of(page: Page, surname: str) -> None:
@@ -79,6 +80,16 @@ def test_referrals_wait_in_intake_until_taken_over(running_stack: Stack, tmp_pat
             p.locator("details[open] [name='reason']").fill("Yhteystieto puuttuu."),
             p.locator("details[open] [name='question']").fill("Miten hänet tavoittaa?")))
         anna.check("case-taken-over-finnish")
+        # The contract the police found, kept with the case (told by its content).
+        anna.page.locator("summary", has_text="Lisää asiakirja").click()
+        anna.page.locator("#doc-file").set_input_files(files=[{
+            "name": "sopimus.pdf", "mimeType": "application/pdf", "buffer": PDF}])
+        anna.page.locator("#doc-caption").fill("Työsopimus")
+        anna.page.locator("#doc-reason").fill("Poliisi löysi sen tarkastuksessa.")
+        anna.page.get_by_role("button", name="Tallenna asiakirja").click()
+        expect(anna.page.locator("#documents")).to_contain_text("Työsopimus")
+        expect(anna.page.locator("#documents")).to_contain_text("PDF-asiakirja")
+        anna.check("documents-finnish")
 
         # The person's own referral is the same person's: closed into the police's case.
         anna.page.get_by_role("link", name="Vastaanotto").click()

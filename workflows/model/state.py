@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from pydantic import Field
 
 from workflows.model.calendar import helsinki_date
+from workflows.model.documents import Document
 from workflows.model.personal import ABOUT, IDENTIFYING, NO, OTHERS
 from workflows.model.personal import keys as personal_keys
 from workflows.model.requests import (
@@ -345,6 +346,7 @@ class CaseState(Model):
     contacts: list[Contact] = []
     network: list[NetworkMember] = []
     handovers: list[Handover] = Field(default=[], description="The latest handovers.")
+    documents: list[Document] = []
     worker_changes: Annotated[int, NO] = Field(
         default=0, description="Reassignments and transfers so far.")
     acute_danger_at: Annotated[datetime | None, ABOUT] = Field(

@@ -227,6 +227,15 @@ class ConsentScope(StrEnum):
     SHARE_WITH_AGENCIES = "share_with_agencies"
 
 
+class DocumentType(StrEnum):
+    """The kinds of document a case may hold, by their media type: told by the content."""
+
+    PDF = "application/pdf"
+    PNG = "image/png"
+    JPEG = "image/jpeg"
+    TIFF = "image/tiff"  # scanners' own
+
+
 class Purpose(StrEnum):
     """What the client agrees an agency may learn, one purpose at a time."""
 
@@ -319,6 +328,7 @@ class Action(StrEnum):
     NETWORK_LEFT = "network_left"
     MEASURE_ENDED = "measure_ended"
     TAKEN_OVER = "taken_over"  # from intake, by a caseworker of the office
+    DOCUMENT_ADDED = "document_added"
     MORE_ASKED = "more_asked"  # of the referrer
     MERGED = "merged"  # a duplicate referral, carried on in another case
 
