@@ -24,6 +24,7 @@ from api.gateway import CASE_ID
 from api.problems import CODES, MEDIA_TYPE, Code, ProblemDetails
 from api.stepper import ETAG_PATTERN, get_stepper
 from workflows.model.vocabulary import Refusal
+from workflows.steps import STEPS, Offered
 
 HEADERS: dict[str, dict[str, Any]] = {
     "X-Request-ID": {"description": "The request's id in the logs: the client's own "
@@ -49,6 +50,9 @@ ON_A_STEP = (Code.PRECONDITION_REQUIRED, Refusal.INVALID_TRANSITION, Refusal.STA
              Refusal.CONSENT_MISSING, Refusal.KEY_REUSED, Refusal.RULE_REFUSED,
              Refusal.UNKNOWN_MEASURE, Refusal.UNKNOWN_DEADLINE, Refusal.UNKNOWN_NOTIFICATION)
 OPENING = (Refusal.INVALID_STEP, Refusal.CONSENT_MISSING, Refusal.KEY_REUSED)
+# A step that sends a file: a file that is no document a case keeps.
+UPLOADS = {s.name for s in STEPS if s.offered is Offered.UPLOAD}
+UPLOADING = (Code.UNSUPPORTED_MEDIA_TYPE, Code.PAYLOAD_TOO_LARGE)
 # Reads that answer with the case's version as their ETag, beside every step.
 ETAG_READS = {"get_case", "get_deadlines", "get_notifications", "get_agency_case"}
 
@@ -94,7 +98,8 @@ def _document(route: APIRoute, operation: dict[str, Any], schemas: dict[str, Any
     step = get_stepper in calls
     codes = [*ANYWHERE, *(WITH_TOKEN if current_actor in calls else ()),
              *(ON_A_CASE if "case_id" in route.param_convertors else ()),
-             *(ON_A_STEP if step else ()), *(OPENING if route.name == "open_case" else ())]
+             *(ON_A_STEP if step else ()), *(OPENING if route.name == "open_case" else ()),
+             *(UPLOADING if route.name in UPLOADS else ())]
     if route.path in HEALTH:  # neither rate-limited nor refused for its host
         codes = [c for c in codes if c not in (Code.TOO_MANY_REQUESTS, Code.UNKNOWN_HOST)]
     responses = operation["responses"]
