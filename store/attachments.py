@@ -10,6 +10,7 @@ import hashlib
 import os
 import shutil
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
 
@@ -110,10 +111,17 @@ class Bucket:
 
 
 def blobs(settings: Settings) -> Blobs:
-    if settings.attachment_store.startswith("s3://"):
-        return Bucket(settings.attachment_store.removeprefix("s3://"),
-                      settings.attachment_endpoint, settings.attachment_region)
-    return Folder(settings.data_dir / "attachments")
+    """The store the settings name: one for each (a boto3 client is made once and shared by
+    every request: making one reads the whole S3 model again)."""
+    return _store(settings.attachment_store, settings.attachment_endpoint,
+                  settings.attachment_region, settings.data_dir)
+
+
+@lru_cache(maxsize=8)
+def _store(where: str, endpoint: str | None, region: str, data_dir: Path) -> Blobs:
+    if where.startswith("s3://"):
+        return Bucket(where.removeprefix("s3://"), endpoint, region)
+    return Folder(data_dir / "attachments")
 
 
 def purpose(blob: str) -> str:

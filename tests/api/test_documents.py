@@ -7,6 +7,8 @@ stale or the wrong role's, and unreadable and gone once the case is shredded."""
 from __future__ import annotations
 
 import hashlib
+import subprocess
+import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -15,8 +17,8 @@ from typing import Any
 import boto3
 import httpx
 import pytest
+from botocore.exceptions import EndpointConnectionError
 from fastapi import FastAPI
-from moto.server import ThreadedMotoServer
 from temporalio.client import Client
 
 from api.main import create_app
@@ -27,7 +29,8 @@ from tests.support import factories as f
 from tests.support.console_http import form_token, signed_in
 from tests.support.http import assert_problem, open_case, step
 from tests.support.identities import AUDITOR, CASEWORKER, OPERATOR, bearer
-from tests.support.waiting import eventually
+from tests.support.receivers import free_port
+from tests.support.waiting import eventually, eventually_blocking
 from worker.main import build_worker
 from workflows.model.documents import DOCUMENT_BYTES
 from workflows.model.requests import Provider
@@ -40,19 +43,33 @@ POLICE = bearer("o-1", "police", "police-nbi-trafficking")
 
 
 @pytest.fixture
-def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, str]]:
-    """A real S3-compatible server on this machine, with a bucket of this test's own (moto
-    keeps its buckets for the whole process)."""
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    for name, value in (("AWS_ACCESS_KEY_ID", "casework"), ("AWS_SECRET_ACCESS_KEY", "secret")):
-        monkeypatch.setenv(name, value)
-    endpoint, bucket = f"http://{host}:{port}", f"casework-{uuid.uuid4().hex[:12]}"
-    boto3.client("s3", endpoint_url=endpoint, region_name="eu-north-1").create_bucket(
-        Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-north-1"})
-    yield endpoint, bucket
-    server.stop()
+def s3(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, str]]:
+    """A real S3-compatible server (moto's) in a process of its own, with the deployment's
+    bucket: its objects stay out of this process, whose workflow threads they would slow."""
+    port = free_port()
+    with (tmp_path / "moto.log").open("wb") as log:
+        server = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1",
+                                   "-p", str(port)], stdout=log, stderr=subprocess.STDOUT)
+    try:
+        for name, value in (("AWS_ACCESS_KEY_ID", "casework"),
+                            ("AWS_SECRET_ACCESS_KEY", "secret")):
+            monkeypatch.setenv(name, value)
+        endpoint, bucket = f"http://127.0.0.1:{port}", "casework-documents"
+        client = boto3.client("s3", endpoint_url=endpoint, region_name="eu-north-1")
+
+        def created() -> bool:
+            try:
+                client.create_bucket(Bucket=bucket, CreateBucketConfiguration={
+                    "LocationConstraint": "eu-north-1"})
+            except EndpointConnectionError:
+                return False
+            return True
+
+        eventually_blocking(created, pause=0.2)
+        yield endpoint, bucket
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
 
 
 @pytest.fixture(params=["folder", "s3"])
