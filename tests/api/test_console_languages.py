@@ -95,7 +95,13 @@ async def waiting_referral(console: httpx.AsyncClient) -> str:
                            headers=bearer("officer-1", "police", "police-nbi-trafficking"))
     assert r.status_code == 201, r.text
     case = (await console.get(f"/v1/cases/{r.json()['case_id']}", headers=CASEWORKER)).json()
-    await step(console, case, "/referrer-questions", BY_NAME["ask_referrer"].example)
+    case = await step(console, case, "/referrer-questions", BY_NAME["ask_referrer"].example)
+
+    async def projected() -> bool:  # the desk reads the read model: wait for it to follow
+        rows = (await console.get("/v1/intake", headers=CASEWORKER)).json()["items"]
+        return any(r["case_id"] == case["case_id"] and r["version"] == case["version"]
+                   for r in rows)
+    await eventually(projected)
     return str(case["case_id"])
 
 
