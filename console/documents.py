@@ -33,8 +33,7 @@ async def upload(case_id: str, console: ConsoleDep, keys: KeysDep) -> Response:
     console.reader.audit.action = DOCUMENT.name
     await attach(console.stepper(form), console.reader, keys,
                  console.request.app.state.settings, case_id, file, caption.strip()[:200],
-                 reason_in(form), Purpose(purpose) if purpose else None,
-                 console.stepper(form).key)
+                 reason_in(form), Purpose(purpose) if purpose else None)
     return RedirectResponse(f"/cases/{case_id}?done={DOCUMENT.name}#documents", status_code=303)
 
 

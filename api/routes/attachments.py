@@ -39,7 +39,7 @@ EXTENSIONS = {DocumentType.PDF: "pdf", DocumentType.PNG: "png", DocumentType.JPE
 
 async def attach(step: Stepper, reader: Reader, keys: CaseKeys, settings: Settings,
                  case_id: str, file: UploadFile, caption: str, reason: str,
-                 shared_for: Purpose | None, key: str | None) -> CaseAnswer:
+                 shared_for: Purpose | None) -> CaseAnswer:
     """The file stored (sealed) and added to the case as its step; refused, removed again."""
     data = await file.read(DOCUMENT_BYTES + 1)
     if len(data) > DOCUMENT_BYTES:
@@ -49,7 +49,7 @@ async def attach(step: Stepper, reader: Reader, keys: CaseKeys, settings: Settin
     except attachments.NotADocument as err:
         raise Problem(Code.UNSUPPORTED_MEDIA_TYPE, str(err)) from None
     # A retry with the same key stores the same file under the same name: one document.
-    seed = f"{reader.actor.user_id}:{case_id}:{key}" if key else str(uuid.uuid4())
+    seed = f"{reader.actor.user_id}:{case_id}:{step.key}" if step.key else str(uuid.uuid4())
     blob = "b-" + hashlib.sha256(seed.encode()).hexdigest()[:24]
     try:
         body = NewDocument(reason=reason, caption=caption, media_type=found.media_type,
@@ -94,6 +94,7 @@ def filename(state: CaseState, document: Document) -> str:
 
 
 async def _ready(state: CaseState) -> CaseState:
+    """A state already read, as `Reader.agency` takes a case (awaited inside its refusals)."""
     return state
 
 
@@ -105,8 +106,7 @@ async def post_document(
         caption: Annotated[str, Form(min_length=1, max_length=200)],
         reason: Annotated[str, Form(min_length=1, max_length=4000)],
         shared_for: Annotated[Purpose | None, Form()] = None) -> Any:
-    return await attach(step, reader, keys, settings, case_id, file, caption, reason, shared_for,
-                        step.key)
+    return await attach(step, reader, keys, settings, case_id, file, caption, reason, shared_for)
 
 
 @router.get("/{case_id}/attachments/{document_id}", summary="A document's file",
