@@ -7,6 +7,7 @@ from __future__ import annotations
 from sqlalchemy import Engine, select
 from sqlmodel import Session
 
+from store.references import case_with
 from store.tables import CaseRow
 from store.views import IntakeRow
 from workflows.model.state import CaseState
@@ -32,10 +33,11 @@ def waiting(engine: Engine, office: str) -> list[IntakeRow]:
 def linked(engine: Engine, state: CaseState) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     """The cases linked to this one by a duplicate referral, as (case id, number): the one it
     was merged into, if it was, and those merged into it."""
+    goes_on = case_with(engine, state.duplicate_of) if state.duplicate_of else None
+    into = [(goes_on, str(state.duplicate_of))] if goes_on else []
+    if not state.reference_number:
+        return into, []
     with Session(engine) as session:
-        into = session.execute(select(CaseRow.case_id, CaseRow.reference_number).where(
-            CaseRow.reference_number == state.duplicate_of)).all() if state.duplicate_of else []
         merged = session.execute(select(CaseRow.case_id, CaseRow.reference_number).where(
-            CaseRow.duplicate_of == state.reference_number).order_by(CaseRow.referred_at)
-        ).all() if state.reference_number else []
-    return [(i, str(n)) for i, n in into], [(i, str(n)) for i, n in merged]
+            CaseRow.duplicate_of == state.reference_number).order_by(CaseRow.referred_at)).all()
+    return into, [(i, str(n)) for i, n in merged]
